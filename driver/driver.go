@@ -1,0 +1,187 @@
+// Package driver is the port between gosk and a storage backend.
+//
+// A Driver stores tasks as bytes and moves them through the task lifecycle.
+// Everything a user touches (typed payloads, options, retries and back-off,
+// batching, logging, shutdown) lives in packages gosk and worker; a driver
+// translates the contract below into its store and nothing else. Five
+// adapters ship with gosk (drivers/memory, drivers/sqlite, drivers/bbolt,
+// drivers/postgres, drivers/redis); package drivertest proves that any
+// driver, shipped or not, keeps the contract.
+//
+// # The lifecycle
+//
+// A task is in one of five states. It is created pending; a pending task
+// whose run-at lies in the future is not yet available. Claim leases
+// available tasks: each becomes running, its attempt count goes up by one,
+// it gets a fresh lease token and its lease runs until now plus the lease
+// length. A running task is finalised as completed, cancelled or failed, or
+// released back to pending (optionally not before some delay). A running
+// task whose lease runs out becomes claimable again; if that happens on its
+// last allowed attempt, the claim that finds it moves it to failed with the
+// error text "lease expired" instead of handing it out.
+//
+//	create ──> pending ──claim──> running ──complete──> completed
+//	              ^                  │ ├──cancel────> cancelled
+//	              │                  │ └──fail──────> failed
+//	              └──release/retry───┘   (lease runs out: claimable again)
+//
+// # Fencing
+//
+// Every call that acts on a running task names it by a [Lease]: the task ID
+// and the token of the claim that took it. The token changes whenever the
+// lease is taken from its holder: by a new claim, by an outside cancel
+// ([Admin.Cancel]) and by a claim that fails a task whose last lease ran
+// out. A call whose lease no longer holds changes nothing. The result of
+// acting on a lease is decided in this order:
+//
+//   - no task with that ID: [ErrTaskNotFound];
+//   - the token is not the task's current token: [ErrLeaseLost];
+//   - the task is final (this lease already finalised it): [ErrTaskConflict];
+//   - the task is pending (this lease already released it): [ErrLeaseLost];
+//   - otherwise the task is running under this lease and the call applies.
+//
+// A lease whose time has run out still holds until another claim takes the
+// task: a slow worker that completes before anyone reclaims its task is not
+// turned away.
+//
+// # Attempts
+//
+// Attempts count claims. A release with [Outcome.KeepAttempt] (a worker
+// shutting down, a handler asking to snooze) gives the attempt back; a lease
+// that runs out, an error or a panic uses it up.
+//
+// # Time
+//
+// Shared stores (PostgreSQL, Redis) use their own clock for run-at, lease
+// expiry and timestamps, so workers on machines with skewed clocks agree.
+// Embedded stores use the process clock, which their constructors let the
+// caller replace. Durations in this package are therefore relative
+// ([NewTask.Delay], [Outcome.Delay], [ClaimParams.Lease]) and are added to
+// the store's own now.
+//
+// # Batches
+//
+// Every method that moves tasks takes a slice and returns results that line
+// up with it item by item, so that one round trip serves a whole batch on
+// every backend. A per-item error ([ErrDuplicate], [ErrLeaseLost], ...)
+// sits in the item's result; the method's own error is for failures of the
+// whole call ([ErrInvalid], [ErrClosed], a broken connection, a cancelled
+// context), in which case nothing in the batch was applied. A batch that
+// names the same task twice is invalid.
+//
+// # Capabilities
+//
+// Optional capabilities are small interfaces, discovered by type
+// assertion: [Notifier] wakes waiting workers, [Admin] lists, counts,
+// retries, cancels and purges. Transactional create is offered by each
+// adapter as a [Creator] bound to the store's own transaction type. Every
+// shipped driver has all of them; package drivertest tests each one a
+// driver has.
+//
+// # Concurrency
+//
+// Every method of a Driver, and of its capabilities, is safe for concurrent
+// use by many goroutines and, for stores shared between processes, by many
+// processes.
+package driver
+
+import (
+	"context"
+	"time"
+)
+
+// Driver is the port every storage adapter implements.
+type Driver interface {
+	// Create stores new tasks in one atomic step and returns one result per
+	// task, in order. A task whose queue and unique key belong to a pending
+	// or running task (stored before, or earlier in the same batch) is not
+	// stored: its result holds that task's ID and ErrDuplicate. Invalid
+	// input returns ErrInvalid and stores nothing.
+	Create(ctx context.Context, tasks []NewTask) ([]CreateResult, error)
+
+	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
+	// order, in one atomic step, and returns them in that order (possibly
+	// none, with a nil error). Where tasks with expired leases fall in the
+	// order is the driver's choice. Expired leases are available again; one that ran out on its
+	// task's last attempt is moved to failed instead. Two claims never
+	// return the same task while its lease holds.
+	Claim(ctx context.Context, p ClaimParams) ([]ClaimedTask, error)
+
+	// Ping extends each lease that still holds to now plus extend and
+	// returns one error per lease: nil, ErrLeaseLost or ErrTaskNotFound.
+	Ping(ctx context.Context, leases []Lease, extend time.Duration) ([]error, error)
+
+	// Finish applies outcomes, each fenced by its lease, and returns one
+	// error per outcome: nil, ErrLeaseLost, ErrTaskConflict or
+	// ErrTaskNotFound, decided as the package doc describes.
+	Finish(ctx context.Context, outcomes []Outcome) ([]error, error)
+
+	// Get returns a task's record, or ErrTaskNotFound.
+	Get(ctx context.Context, id int64) (TaskRecord, error)
+
+	// Close releases the driver's resources and stops its goroutines. Later
+	// calls on the driver return ErrClosed. Close is safe to call more than
+	// once; a driver built on a pool or handle the caller passed in leaves
+	// that pool or handle open.
+	Close() error
+}
+
+// Creator creates tasks. A Driver is a Creator; adapters with transactions
+// also hand out Creators bound to one of the caller's transactions, whose
+// tasks appear when, and only if, that transaction commits.
+type Creator interface {
+	// Create behaves as Driver.Create.
+	Create(ctx context.Context, tasks []NewTask) ([]CreateResult, error)
+}
+
+// Notifier is the capability to wake workers when a task may have become
+// available, so that pick-up latency does not depend on the poll interval.
+// Wake-ups are hints: a driver may drop or merge them, and workers poll as
+// well.
+type Notifier interface {
+	// Subscribe starts listening for tasks that become available in queue:
+	// created with no delay, released with no delay, or retried. The
+	// subscription lasts until Stop is called, ctx is done, or the driver
+	// is closed, whichever comes first.
+	Subscribe(ctx context.Context, queue string) (*Subscription, error)
+}
+
+// Subscription is a live Notifier subscription.
+type Subscription struct {
+	// Wake receives a value when a task may have become available. Several
+	// events may be merged into one value; the channel is never closed.
+	Wake <-chan struct{}
+	// Stop ends the subscription and releases what it holds. It is safe to
+	// call more than once and from any goroutine.
+	Stop func()
+}
+
+// Admin is the capability to inspect and administer tasks from outside a
+// worker.
+type Admin interface {
+	// List returns the tasks of p.Queue in the given states (all states if
+	// empty), in ascending ID order, after p.AfterID, at most p.Limit.
+	List(ctx context.Context, p ListParams) ([]TaskRecord, error)
+
+	// Count returns how many tasks of queue are in each state. Every state
+	// is present in the map, zero counts included.
+	Count(ctx context.Context, queue string) (map[State]int64, error)
+
+	// Retry moves failed or cancelled tasks back to pending, available at
+	// once, with their attempt count reset to zero and their last error
+	// kept. It returns one error per ID: nil, ErrTaskNotFound, or
+	// ErrTaskConflict for a task that is pending, running or completed.
+	Retry(ctx context.Context, ids []int64) ([]error, error)
+
+	// Cancel moves pending or running tasks to cancelled. A running task's
+	// lease is taken away: its worker learns at its next ping or finish
+	// (ErrLeaseLost). It returns one error per ID: nil, ErrTaskNotFound, or
+	// ErrTaskConflict for a task that is already final.
+	Cancel(ctx context.Context, ids []int64) ([]error, error)
+
+	// Purge deletes up to p.Limit final tasks of p.Queue that were
+	// finalised at least p.OlderThan ago and returns how many it deleted.
+	// Callers purge in bounded batches by calling it until it returns
+	// fewer than p.Limit.
+	Purge(ctx context.Context, p PurgeParams) (int, error)
+}

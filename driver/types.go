@@ -1,0 +1,265 @@
+package driver
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// State is where a task stands in its lifecycle. Its string form is what
+// adapters store.
+type State string
+
+// The five states of a task.
+const (
+	// StatePending: waiting to be claimed, available once its run-at has
+	// come.
+	StatePending State = "pending"
+	// StateRunning: held by a worker under a lease.
+	StateRunning State = "running"
+	// StateCompleted: final; its handler succeeded.
+	StateCompleted State = "completed"
+	// StateCancelled: final; cancelled by its handler or from outside.
+	StateCancelled State = "cancelled"
+	// StateFailed: final; it gave up after its last attempt.
+	StateFailed State = "failed"
+)
+
+// States lists every state, in lifecycle order.
+var States = []State{StatePending, StateRunning, StateCompleted, StateCancelled, StateFailed}
+
+// Final reports whether s is completed, cancelled or failed.
+func (s State) Final() bool {
+	return s == StateCompleted || s == StateCancelled || s == StateFailed
+}
+
+// Valid reports whether s is one of the five states.
+func (s State) Valid() bool {
+	switch s {
+	case StatePending, StateRunning, StateCompleted, StateCancelled, StateFailed:
+		return true
+	}
+	return false
+}
+
+// PriorityRule is the order in which Claim hands out available tasks. The
+// zero value is not a valid rule.
+type PriorityRule int
+
+// The priority rules.
+const (
+	// Fifo: oldest run-at first, then creation order (lowest ID).
+	Fifo PriorityRule = iota + 1
+	// Lifo: newest run-at first, then the most recently created.
+	Lifo
+	// Priority: highest NewTask.Priority first, Fifo among equals.
+	Priority
+)
+
+// Valid reports whether r is one of the defined rules.
+func (r PriorityRule) Valid() bool { return r >= Fifo && r <= Priority }
+
+// String returns the rule's name.
+func (r PriorityRule) String() string {
+	switch r {
+	case Fifo:
+		return "fifo"
+	case Lifo:
+		return "lifo"
+	case Priority:
+		return "priority"
+	}
+	return fmt.Sprintf("PriorityRule(%d)", int(r))
+}
+
+// Limits on task fields, checked by ValidateNewTasks.
+const (
+	// MaxQueueNameLen is the longest queue name, in bytes.
+	MaxQueueNameLen = 100
+	// MaxUniqueKeyLen is the longest unique key, in bytes.
+	MaxUniqueKeyLen = 1024
+	// MinPriority and MaxPriority bound NewTask.Priority.
+	MinPriority = math.MinInt16
+	// MaxPriority is the highest priority a task may have.
+	MaxPriority = math.MaxInt16
+	// MaxAttemptsLimit is the largest NewTask.MaxAttempts.
+	MaxAttemptsLimit = math.MaxInt32
+)
+
+// NewTask is a task to create.
+type NewTask struct {
+	// Queue names the task's queue. Required: see ValidateQueueName.
+	Queue string
+	// Payload is the task's data, stored as given. Nil and empty payloads
+	// both read back as empty.
+	Payload []byte
+	// Priority orders tasks under the Priority rule: higher first. Zero is
+	// the usual value; it must lie within [MinPriority, MaxPriority].
+	Priority int
+	// Delay makes the task available no sooner than Delay after now, on the
+	// store's clock. Zero means at once; negative is invalid.
+	Delay time.Duration
+	// MaxAttempts is how many claims the task may use up before it fails.
+	// It must be at least 1; package gosk fills its default.
+	MaxAttempts int
+	// UniqueKey, if not empty, makes the task unique within its queue while
+	// a task with the same key is pending or running.
+	UniqueKey string
+}
+
+// CreateResult is the result of creating one task.
+type CreateResult struct {
+	// ID is the new task's ID or, with ErrDuplicate, the existing task's.
+	ID int64
+	// Err is nil or ErrDuplicate.
+	Err error
+}
+
+// ClaimParams says what to claim.
+type ClaimParams struct {
+	// Queue to claim from. Required.
+	Queue string
+	// Limit is the most tasks to claim. Zero means one; negative is
+	// invalid.
+	Limit int
+	// Rule is the order in which tasks are handed out. Required.
+	Rule PriorityRule
+	// Lease is how long each claimed task is held without a ping. It must
+	// be positive.
+	Lease time.Duration
+}
+
+// Lease names a claim on a running task: the task and the token its claim
+// got. Tokens are opaque; the shipped drivers use a per-task counter that
+// goes up every time the lease is taken from its holder.
+type Lease struct {
+	// TaskID is the task's ID.
+	TaskID int64
+	// Token is the claim's lease token.
+	Token int64
+}
+
+// ClaimedTask is a task handed out by Claim.
+type ClaimedTask struct {
+	// Task is the task's record as it stands after the claim: running,
+	// its attempt already counted.
+	Task TaskRecord
+	// Lease is the claim's lease, to name in Ping and Finish.
+	Lease Lease
+}
+
+// OutcomeKind says how a running task ends its run.
+type OutcomeKind int
+
+// The outcome kinds. The zero value is invalid.
+const (
+	// Complete moves the task to completed.
+	Complete OutcomeKind = iota + 1
+	// Cancel moves the task to cancelled.
+	Cancel
+	// Fail moves the task to failed.
+	Fail
+	// Release gives the task back to pending.
+	Release
+)
+
+// String returns the kind's name.
+func (k OutcomeKind) String() string {
+	switch k {
+	case Complete:
+		return "complete"
+	case Cancel:
+		return "cancel"
+	case Fail:
+		return "fail"
+	case Release:
+		return "release"
+	}
+	return fmt.Sprintf("OutcomeKind(%d)", int(k))
+}
+
+// Outcome is the end of one run of a task.
+type Outcome struct {
+	// Lease is the claim that ends.
+	Lease Lease
+	// Kind says how it ends. Required.
+	Kind OutcomeKind
+	// Message, if not empty, is stored as the task's last error.
+	Message string
+	// Delay, for Release only, keeps the task unavailable until Delay after
+	// now on the store's clock. Negative is invalid.
+	Delay time.Duration
+	// KeepAttempt, for Release only, gives back the attempt that the claim
+	// counted (a shutdown, a snooze): the attempt count goes down by one.
+	KeepAttempt bool
+}
+
+// TaskRecord is a stored task as a driver returns it.
+type TaskRecord struct {
+	// ID is unique within the store and never reused. IDs are positive.
+	ID int64
+	// Queue is the task's queue.
+	Queue string
+	// Payload is the task's data.
+	Payload []byte
+	// Priority as created.
+	Priority int
+	// UniqueKey as created, or empty.
+	UniqueKey string
+	// State is the task's state.
+	State State
+	// Attempt counts the claims the task has used up.
+	Attempt int
+	// MaxAttempts as created.
+	MaxAttempts int
+	// LastError is the text of the last error recorded, or empty.
+	LastError string
+	// CreatedAt is when the task was created, on the store's clock.
+	CreatedAt time.Time
+	// RunAt is when the task is or was available from.
+	RunAt time.Time
+	// LeaseExpiresAt is when the current lease runs out; zero unless
+	// running.
+	LeaseExpiresAt time.Time
+	// FinalizedAt is when the task reached its final state; zero unless
+	// final.
+	FinalizedAt time.Time
+}
+
+// ListParams says which tasks Admin.List returns.
+type ListParams struct {
+	// Queue to list. Required.
+	Queue string
+	// States to include; empty means all.
+	States []State
+	// AfterID returns only tasks with a greater ID (a cursor); zero starts
+	// at the beginning.
+	AfterID int64
+	// Limit is the most tasks returned. Zero means 100; negative is
+	// invalid.
+	Limit int
+}
+
+// PurgeParams says which final tasks Admin.Purge deletes.
+type PurgeParams struct {
+	// Queue to purge. Required.
+	Queue string
+	// OlderThan: only tasks finalised at least this long ago. Zero means
+	// every final task; negative is invalid.
+	OlderThan time.Duration
+	// Limit is the most tasks deleted in one call. Zero means 1000;
+	// negative is invalid.
+	Limit int
+}
+
+// Defaults for zero fields of the params structs.
+const (
+	// DefaultListLimit is used when ListParams.Limit is zero.
+	DefaultListLimit = 100
+	// DefaultPurgeLimit is used when PurgeParams.Limit is zero.
+	DefaultPurgeLimit = 1000
+)
+
+// LeaseExpiredMessage is the last error recorded on a task that a claim
+// fails because its last lease ran out.
+const LeaseExpiredMessage = "lease expired"

@@ -1,0 +1,202 @@
+package driver
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// The checks below are the contract's rules on input, written once so that
+// every adapter refuses the same things with the same errors. Each returns
+// nil or an error wrapping ErrInvalid (or ErrUnsupportedPriorityRule) that
+// names the offending field. Adapters call them before touching the store.
+
+// ValidateQueueName checks a queue name: 1 to MaxQueueNameLen bytes of
+// ASCII letters, digits and the characters _ - . : /. The set is narrow on
+// purpose so that a name is safe as a part of a Redis key, a file name or a
+// SQL literal on every backend.
+func ValidateQueueName(name string) error {
+	if name == "" {
+		return fmt.Errorf("%w: queue name is empty", ErrInvalid)
+	}
+	if len(name) > MaxQueueNameLen {
+		return fmt.Errorf("%w: queue name is %d bytes, longer than %d", ErrInvalid, len(name), MaxQueueNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.' || c == ':' || c == '/'
+		if !ok {
+			return fmt.Errorf("%w: queue name %q has character %q; allowed are letters, digits and _ - . : /", ErrInvalid, name, c)
+		}
+	}
+	return nil
+}
+
+// ValidateNewTasks checks a batch for Create.
+func ValidateNewTasks(tasks []NewTask) error {
+	for i, t := range tasks {
+		if err := ValidateQueueName(t.Queue); err != nil {
+			return fmt.Errorf("task %d: %w", i, err)
+		}
+		if t.Priority < MinPriority || t.Priority > MaxPriority {
+			return fmt.Errorf("%w: task %d: priority %d outside [%d, %d]", ErrInvalid, i, t.Priority, MinPriority, MaxPriority)
+		}
+		if t.Delay < 0 {
+			return fmt.Errorf("%w: task %d: delay %v is negative", ErrInvalid, i, t.Delay)
+		}
+		if t.MaxAttempts < 1 || t.MaxAttempts > MaxAttemptsLimit {
+			return fmt.Errorf("%w: task %d: max attempts %d outside [1, %d]", ErrInvalid, i, t.MaxAttempts, MaxAttemptsLimit)
+		}
+		if len(t.UniqueKey) > MaxUniqueKeyLen {
+			return fmt.Errorf("%w: task %d: unique key is %d bytes, longer than %d", ErrInvalid, i, len(t.UniqueKey), MaxUniqueKeyLen)
+		}
+		if !utf8.ValidString(t.UniqueKey) {
+			return fmt.Errorf("%w: task %d: unique key is not valid UTF-8", ErrInvalid, i)
+		}
+	}
+	return nil
+}
+
+// ValidateClaim checks ClaimParams and returns them with defaults filled
+// (a zero Limit becomes 1).
+func ValidateClaim(p ClaimParams) (ClaimParams, error) {
+	if err := ValidateQueueName(p.Queue); err != nil {
+		return p, err
+	}
+	if !p.Rule.Valid() {
+		return p, fmt.Errorf("%w: %v", ErrUnsupportedPriorityRule, p.Rule)
+	}
+	if p.Limit < 0 {
+		return p, fmt.Errorf("%w: claim limit %d is negative", ErrInvalid, p.Limit)
+	}
+	if p.Limit == 0 {
+		p.Limit = 1
+	}
+	if p.Lease <= 0 {
+		return p, fmt.Errorf("%w: lease %v is not positive", ErrInvalid, p.Lease)
+	}
+	return p, nil
+}
+
+// ValidatePing checks the leases and extension of a Ping.
+func ValidatePing(leases []Lease, extend time.Duration) error {
+	if extend <= 0 {
+		return fmt.Errorf("%w: lease extension %v is not positive", ErrInvalid, extend)
+	}
+	return validateLeases(len(leases), func(i int) Lease { return leases[i] })
+}
+
+// ValidateOutcomes checks a batch for Finish.
+func ValidateOutcomes(outcomes []Outcome) error {
+	for i, o := range outcomes {
+		switch o.Kind {
+		case Complete, Cancel, Fail:
+			if o.Delay != 0 || o.KeepAttempt {
+				return fmt.Errorf("%w: outcome %d: delay and keep-attempt apply to release only, not %v", ErrInvalid, i, o.Kind)
+			}
+		case Release:
+			if o.Delay < 0 {
+				return fmt.Errorf("%w: outcome %d: release delay %v is negative", ErrInvalid, i, o.Delay)
+			}
+		default:
+			return fmt.Errorf("%w: outcome %d: unknown kind %v", ErrInvalid, i, o.Kind)
+		}
+	}
+	return validateLeases(len(outcomes), func(i int) Lease { return outcomes[i].Lease })
+}
+
+func validateLeases(n int, lease func(int) Lease) error {
+	seen := make(map[int64]struct{}, n)
+	for i := 0; i < n; i++ {
+		id := lease(i).TaskID
+		if err := ValidateID(id); err != nil {
+			return fmt.Errorf("lease %d: %w", i, err)
+		}
+		if _, dup := seen[id]; dup {
+			return fmt.Errorf("%w: task %d is named twice in one batch", ErrInvalid, id)
+		}
+		seen[id] = struct{}{}
+	}
+	return nil
+}
+
+// ValidateID checks a task ID: IDs are positive.
+func ValidateID(id int64) error {
+	if id <= 0 {
+		return fmt.Errorf("%w: task ID %d is not positive", ErrInvalid, id)
+	}
+	return nil
+}
+
+// ValidateIDs checks a batch of IDs for Admin.Retry and Admin.Cancel: each
+// positive, none twice.
+func ValidateIDs(ids []int64) error {
+	return validateLeases(len(ids), func(i int) Lease { return Lease{TaskID: ids[i]} })
+}
+
+// ValidateList checks ListParams and returns them with defaults filled.
+func ValidateList(p ListParams) (ListParams, error) {
+	if err := ValidateQueueName(p.Queue); err != nil {
+		return p, err
+	}
+	for _, s := range p.States {
+		if !s.Valid() {
+			return p, fmt.Errorf("%w: unknown state %q", ErrInvalid, s)
+		}
+	}
+	if p.AfterID < 0 {
+		return p, fmt.Errorf("%w: after-ID %d is negative", ErrInvalid, p.AfterID)
+	}
+	if p.Limit < 0 {
+		return p, fmt.Errorf("%w: list limit %d is negative", ErrInvalid, p.Limit)
+	}
+	if p.Limit == 0 {
+		p.Limit = DefaultListLimit
+	}
+	return p, nil
+}
+
+// ValidatePurge checks PurgeParams and returns them with defaults filled.
+func ValidatePurge(p PurgeParams) (PurgeParams, error) {
+	if err := ValidateQueueName(p.Queue); err != nil {
+		return p, err
+	}
+	if p.OlderThan < 0 {
+		return p, fmt.Errorf("%w: purge age %v is negative", ErrInvalid, p.OlderThan)
+	}
+	if p.Limit < 0 {
+		return p, fmt.Errorf("%w: purge limit %d is negative", ErrInvalid, p.Limit)
+	}
+	if p.Limit == 0 {
+		p.Limit = DefaultPurgeLimit
+	}
+	return p, nil
+}
+
+// CheckLease applies the fencing rule of the package doc to a task that
+// exists, in state with current lease token current, for a call naming
+// token. It returns nil when the call may act on the running task, and
+// ErrLeaseLost or ErrTaskConflict otherwise. Adapters that decide in Go
+// (rather than in a query or a script) call it so the order of the checks
+// is written once.
+func CheckLease(state State, current, token int64) error {
+	switch {
+	case token != current:
+		return ErrLeaseLost
+	case state.Final():
+		return ErrTaskConflict
+	case state != StateRunning:
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// CheckPing is CheckLease for Ping, where a final task is not a conflict but
+// a lease that no longer holds.
+func CheckPing(state State, current, token int64) error {
+	if token != current || state != StateRunning {
+		return ErrLeaseLost
+	}
+	return nil
+}
