@@ -169,8 +169,10 @@ type Admin interface {
 
 	// Retry moves failed or cancelled tasks back to pending, available at
 	// once, with their attempt count reset to zero and their last error
-	// kept. It returns one error per ID: nil, ErrTaskNotFound, or
-	// ErrTaskConflict for a task that is pending, running or completed.
+	// kept. It returns one error per ID: nil, ErrTaskNotFound,
+	// ErrTaskConflict for a task that is pending, running or completed, or
+	// ErrDuplicate when the task's unique key is now held by another
+	// pending or running task (the task then stays as it was).
 	Retry(ctx context.Context, ids []int64) ([]error, error)
 
 	// Cancel moves pending or running tasks to cancelled. A running task's
