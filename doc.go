@@ -1,0 +1,65 @@
+// Package gosk runs background tasks of your own Go types over a storage
+// backend you already have, or none at all.
+//
+// A [Queue] is the typed handle on one named queue of a [driver.Driver]:
+// it encodes values of type T with a [Codec] (JSON by default), creates
+// tasks one at a time, in batches or inside the caller's own transaction,
+// and reads them back as [Task] values with their state, attempt count,
+// last error and timestamps. Package worker runs handlers over a Queue;
+// the drivers under drivers/ store the tasks.
+//
+//	drv := memory.New(nil)
+//	q, err := gosk.NewQueue[Email](drv, "emails", nil)
+//	id, err := q.Create(ctx, Email{To: "ada@example.com"}, &gosk.CreateOptions{Delay: time.Minute})
+//	w, err := worker.New(q, func(ctx context.Context, t *gosk.Task[Email]) error {
+//		return send(ctx, t.Payload)
+//	}, &worker.Config{Concurrency: 16})
+//	err = w.Run(ctx)
+//
+// # The lifecycle
+//
+// A task is created pending, claimed by a worker (running, under a lease
+// the worker keeps alive with pings) and finalised as completed, cancelled
+// or failed, or released back to pending for a retry. A task whose worker
+// disappears becomes claimable again once its lease runs out, so a task
+// runs at least once and possibly more than once: handlers should be
+// idempotent. Package driver describes the contract in full.
+//
+// # Options
+//
+// [CreateOptions] sets a task's priority (used by the [Priority] rule), its
+// delay or absolute run-at time, its maximum number of attempts and an
+// optional unique key. A nil *CreateOptions means defaults. Options are
+// checked before anything is stored; a bad one is refused with an error
+// wrapping [ErrInvalid] that names the field.
+//
+// # Errors
+//
+// Every sentinel error a user needs is reachable from this package, so one
+// import serves for errors.Is: the driver's sentinels ([ErrTaskNotFound],
+// [ErrDuplicate], [ErrLeaseLost], ...) are re-exported here, and
+// [ErrCancelTask], [Snooze] and [ErrUnsupported] are defined here.
+// A handler returns [ErrCancelTask] (wrapped or not) to cancel its task,
+// and the error of [Snooze] to run it again later without using up an
+// attempt.
+//
+// # Capabilities
+//
+// The admin helpers of a Queue ([Queue.List], [Queue.Count], [Queue.Retry],
+// [Queue.Cancel], [Queue.Purge]) need a driver that implements
+// [driver.Admin]; with any other driver they return [ErrUnsupported].
+// Transactional create ([Queue.CreateTx]) takes a [driver.Creator] that
+// the adapter binds to the caller's transaction.
+//
+// # Time
+//
+// Durations (a delay, a lease) are measured on the store's clock.
+// [CreateOptions.RunAt] is an absolute time and is turned into a delay with
+// the process clock ([QueueOptions.Clock]) when the task is created; on a
+// shared store whose clock differs from this process's, the task runs at
+// RunAt as this process sees it, give or take the skew.
+//
+// # Concurrency
+//
+// A Queue is safe for concurrent use by many goroutines.
+package gosk

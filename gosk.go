@@ -1,0 +1,339 @@
+package gosk
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// PriorityRule is the order in which workers claim tasks: [Fifo], [Lifo]
+// or [Priority]. The zero value is not a valid rule.
+type PriorityRule = driver.PriorityRule
+
+// The priority rules.
+const (
+	// Fifo claims the oldest run-at first, then in creation order.
+	Fifo = driver.Fifo
+	// Lifo claims the newest available task first.
+	Lifo = driver.Lifo
+	// Priority claims the highest CreateOptions.Priority first, Fifo among
+	// equals.
+	Priority = driver.Priority
+)
+
+// State is where a task stands in its lifecycle.
+type State = driver.State
+
+// The five states of a task.
+const (
+	// StatePending: waiting to be claimed, available once its run-at has
+	// come.
+	StatePending = driver.StatePending
+	// StateRunning: held by a worker under a lease.
+	StateRunning = driver.StateRunning
+	// StateCompleted: final; its handler succeeded.
+	StateCompleted = driver.StateCompleted
+	// StateCancelled: final; cancelled by its handler or from outside.
+	StateCancelled = driver.StateCancelled
+	// StateFailed: final; it gave up after its last attempt.
+	StateFailed = driver.StateFailed
+)
+
+// CreateResult is the result of creating one task of a batch: the new
+// task's ID and a nil Err, or the existing task's ID and an Err wrapping
+// [ErrDuplicate].
+type CreateResult = driver.CreateResult
+
+// DefaultMaxAttempts is the number of attempts a task gets when neither
+// its CreateOptions nor its queue's QueueOptions set one.
+const DefaultMaxAttempts = 25
+
+// QueueOptions configures a Queue. The zero value and nil mean defaults.
+type QueueOptions struct {
+	// Codec encodes and decodes payloads. Default: JSONCodec.
+	Codec Codec
+	// MaxAttempts is the number of attempts a task of this queue gets when
+	// its CreateOptions do not say. Default: DefaultMaxAttempts (25).
+	MaxAttempts int
+	// Clock is the process clock used to turn CreateOptions.RunAt into a
+	// delay. Default: time.Now.
+	Clock func() time.Time
+}
+
+// CreateOptions configures one task. The zero value and nil mean
+// defaults.
+type CreateOptions struct {
+	// Priority orders tasks under the Priority rule, higher first, within
+	// [driver.MinPriority, driver.MaxPriority]. Default 0.
+	Priority int
+	// Delay keeps the task from running until Delay after it is created,
+	// on the store's clock. Default 0: available at once. Negative is
+	// invalid, and so is setting both Delay and RunAt.
+	Delay time.Duration
+	// RunAt keeps the task from running until this time. It is turned into
+	// a delay with the queue's clock when the task is created (see Time in
+	// the package doc); a time in the past means at once.
+	RunAt time.Time
+	// MaxAttempts is how many claims the task may use up before it fails.
+	// Default: the queue's QueueOptions.MaxAttempts.
+	MaxAttempts int
+	// UniqueKey, if set, makes the task unique in its queue while a task
+	// with the same key is pending or running: creating another returns
+	// the existing task's ID and ErrDuplicate.
+	UniqueKey string
+}
+
+// Item is one task of a batch for [Queue.CreateItems]: a payload and its
+// options (nil for defaults).
+type Item[T any] struct {
+	// Payload is the task's value.
+	Payload T
+	// Options configures the task; nil means defaults.
+	Options *CreateOptions
+}
+
+// Task is a task read back from the store, with its payload decoded.
+type Task[T any] struct {
+	// ID identifies the task in its store.
+	ID int64
+	// Queue is the task's queue.
+	Queue string
+	// Payload is the task's value.
+	Payload T
+	// State is the task's state when it was read.
+	State State
+	// Attempt counts the claims the task has used up, this run included
+	// when the task is running.
+	Attempt int
+	// MaxAttempts is how many claims the task may use up before it fails.
+	MaxAttempts int
+	// Priority as created.
+	Priority int
+	// UniqueKey as created, or empty.
+	UniqueKey string
+	// LastError is the text of the last error recorded, or empty.
+	LastError string
+	// CreatedAt is when the task was created, on the store's clock.
+	CreatedAt time.Time
+	// RunAt is when the task is or was available from.
+	RunAt time.Time
+	// LeaseExpiresAt is when the current lease runs out; zero unless the
+	// task is running.
+	LeaseExpiresAt time.Time
+	// FinalizedAt is when the task reached its final state; zero unless it
+	// is final.
+	FinalizedAt time.Time
+}
+
+// Queue is the typed handle on one named queue of a driver. Create one
+// with [NewQueue]; it is safe for concurrent use.
+type Queue[T any] struct {
+	drv         driver.Driver
+	name        string
+	codec       Codec
+	maxAttempts int
+	clock       func() time.Time
+}
+
+// NewQueue returns the queue called name in d, holding tasks of type T.
+// The name must satisfy [driver.ValidateQueueName]; opts may be nil.
+func NewQueue[T any](d driver.Driver, name string, opts *QueueOptions) (*Queue[T], error) {
+	if d == nil {
+		return nil, fmt.Errorf("%w: driver is nil", ErrInvalid)
+	}
+	if err := driver.ValidateQueueName(name); err != nil {
+		return nil, err
+	}
+	var o QueueOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Codec == nil {
+		o.Codec = JSONCodec{}
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
+		return nil, fmt.Errorf("%w: QueueOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return &Queue[T]{drv: d, name: name, codec: o.Codec, maxAttempts: o.MaxAttempts, clock: o.Clock}, nil
+}
+
+// Name returns the queue's name.
+func (q *Queue[T]) Name() string { return q.name }
+
+// Driver returns the driver the queue stores its tasks in.
+func (q *Queue[T]) Driver() driver.Driver { return q.drv }
+
+// Create stores one task with payload v and returns its ID. If opts has a
+// unique key that a pending or running task of the queue holds, nothing is
+// stored and Create returns that task's ID with an error wrapping
+// [ErrDuplicate].
+func (q *Queue[T]) Create(ctx context.Context, v T, opts *CreateOptions) (int64, error) {
+	return q.CreateTx(ctx, q.drv, v, opts)
+}
+
+// CreateTx is Create through c, typically a Creator that an adapter binds
+// to the caller's transaction: the task appears when, and only if, that
+// transaction commits.
+func (q *Queue[T]) CreateTx(ctx context.Context, c driver.Creator, v T, opts *CreateOptions) (int64, error) {
+	res, err := q.CreateItemsTx(ctx, c, []Item[T]{{Payload: v, Options: opts}})
+	if err != nil {
+		return 0, err
+	}
+	return res[0].ID, res[0].Err
+}
+
+// CreateMany stores one task per value of vs, all with the same options
+// (nil for defaults), in one driver call, and returns one result per value
+// in order. A result's Err wraps ErrDuplicate when its unique key was
+// taken; the call's error means nothing was stored.
+func (q *Queue[T]) CreateMany(ctx context.Context, vs []T, opts *CreateOptions) ([]CreateResult, error) {
+	items := make([]Item[T], len(vs))
+	for i, v := range vs {
+		items[i] = Item[T]{Payload: v, Options: opts}
+	}
+	return q.CreateItemsTx(ctx, q.drv, items)
+}
+
+// CreateItems is CreateMany with options per task.
+func (q *Queue[T]) CreateItems(ctx context.Context, items []Item[T]) ([]CreateResult, error) {
+	return q.CreateItemsTx(ctx, q.drv, items)
+}
+
+// CreateManyTx is CreateMany through c (see CreateTx).
+func (q *Queue[T]) CreateManyTx(ctx context.Context, c driver.Creator, vs []T, opts *CreateOptions) ([]CreateResult, error) {
+	items := make([]Item[T], len(vs))
+	for i, v := range vs {
+		items[i] = Item[T]{Payload: v, Options: opts}
+	}
+	return q.CreateItemsTx(ctx, c, items)
+}
+
+// CreateItemsTx is CreateItems through c (see CreateTx). An empty batch
+// stores nothing and makes no driver call.
+func (q *Queue[T]) CreateItemsTx(ctx context.Context, c driver.Creator, items []Item[T]) ([]CreateResult, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: creator is nil", ErrInvalid)
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	now := q.clock()
+	tasks := make([]driver.NewTask, len(items))
+	for i, it := range items {
+		t, err := q.newTask(it.Payload, it.Options, now)
+		if err != nil {
+			if len(items) > 1 {
+				return nil, fmt.Errorf("item %d: %w", i, err)
+			}
+			return nil, err
+		}
+		tasks[i] = t
+	}
+	res, err := c.Create(ctx, tasks)
+	if err != nil {
+		return nil, fmt.Errorf("gosk: create in queue %q: %w", q.name, err)
+	}
+	if len(res) != len(tasks) {
+		return nil, fmt.Errorf("gosk: create in queue %q: driver returned %d results for %d tasks", q.name, len(res), len(tasks))
+	}
+	for i := range res {
+		if res[i].Err != nil {
+			res[i].Err = fmt.Errorf("gosk: queue %q, unique key %q held by task %d: %w", q.name, tasks[i].UniqueKey, res[i].ID, res[i].Err)
+		}
+	}
+	return res, nil
+}
+
+// newTask encodes v and checks opts, naming the offending field.
+func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewTask, error) {
+	var o CreateOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Priority < driver.MinPriority || o.Priority > driver.MaxPriority {
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Priority %d is outside [%d, %d]", ErrInvalid, o.Priority, driver.MinPriority, driver.MaxPriority)
+	}
+	if o.Delay < 0 {
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Delay %v is negative", ErrInvalid, o.Delay)
+	}
+	delay := o.Delay
+	if !o.RunAt.IsZero() {
+		if o.Delay != 0 {
+			return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Delay and CreateOptions.RunAt are both set; set one", ErrInvalid)
+		}
+		delay = max(o.RunAt.Sub(now), 0)
+	}
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = q.maxAttempts
+	}
+	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
+	}
+	if len(o.UniqueKey) > driver.MaxUniqueKeyLen {
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey is %d bytes, longer than %d", ErrInvalid, len(o.UniqueKey), driver.MaxUniqueKeyLen)
+	}
+	if !utf8.ValidString(o.UniqueKey) {
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey is not valid UTF-8", ErrInvalid)
+	}
+	payload, err := q.codec.Marshal(v)
+	if err != nil {
+		return driver.NewTask{}, fmt.Errorf("gosk: encode payload for queue %q: %w", q.name, err)
+	}
+	return driver.NewTask{
+		Queue:       q.name,
+		Payload:     payload,
+		Priority:    o.Priority,
+		Delay:       delay,
+		MaxAttempts: o.MaxAttempts,
+		UniqueKey:   o.UniqueKey,
+	}, nil
+}
+
+// Get reads the task with the given ID. It returns an error wrapping
+// [ErrTaskNotFound] if there is none, or if the task belongs to another
+// queue.
+func (q *Queue[T]) Get(ctx context.Context, id int64) (*Task[T], error) {
+	rec, err := q.drv.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("gosk: get task %d: %w", id, err)
+	}
+	if rec.Queue != q.name {
+		return nil, fmt.Errorf("gosk: get task %d: it belongs to queue %q, not %q: %w", id, rec.Queue, q.name, ErrTaskNotFound)
+	}
+	return q.Decode(rec)
+}
+
+// Decode turns a driver's record of a task of this queue into a Task,
+// decoding its payload with the queue's codec. An empty payload decodes to
+// T's zero value. Package worker uses it on claimed tasks.
+func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
+	t := &Task[T]{
+		ID:             rec.ID,
+		Queue:          rec.Queue,
+		State:          rec.State,
+		Attempt:        rec.Attempt,
+		MaxAttempts:    rec.MaxAttempts,
+		Priority:       rec.Priority,
+		UniqueKey:      rec.UniqueKey,
+		LastError:      rec.LastError,
+		CreatedAt:      rec.CreatedAt,
+		RunAt:          rec.RunAt,
+		LeaseExpiresAt: rec.LeaseExpiresAt,
+		FinalizedAt:    rec.FinalizedAt,
+	}
+	if len(rec.Payload) > 0 {
+		if err := q.codec.Unmarshal(rec.Payload, &t.Payload); err != nil {
+			return t, fmt.Errorf("gosk: decode payload of task %d: %w", rec.ID, err)
+		}
+	}
+	return t, nil
+}
