@@ -1,0 +1,42 @@
+# gosk's tasks. `make help` lists them; each target's comment after `##` is
+# its one-line description.
+
+GO            ?= go
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+PKGS          ?= ./...
+BENCH         ?= .
+BENCHTIME     ?= 1s
+TEST_TIMEOUT  ?= 12m
+
+.DEFAULT_GOAL := help
+
+.PHONY: help run test lint bench cover fmt vet services
+
+help: ## List the targets with a line on each
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## Run the quickstart: a few hundred tasks through a pool of workers
+	$(GO) run ./examples/quickstart
+
+test: ## Run every test with the race detector (server tests need GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL)
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+lint: ## Run golangci-lint (a pinned version, built by `go run`: nothing to install)
+	$(GOLANGCI_LINT) run $(PKGS)
+
+vet: ## Run go vet
+	$(GO) vet $(PKGS)
+
+fmt: ## Format the code with gofmt
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## Run the benchmarks (BENCH=regexp BENCHTIME=1s PKGS=./drivers/...)
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(PKGS)
+
+cover: ## Run the tests with coverage and write cover.html
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -coverpkg=./... -coverprofile=cover.out $(PKGS)
+	$(GO) tool cover -func=cover.out | tail -1
+	$(GO) tool cover -html=cover.out -o cover.html
+
+services: ## Start local PostgreSQL and Redis for the server tests if they are down (installs them when missing)
+	bash .ci/services
