@@ -1,0 +1,235 @@
+package worker
+
+import (
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/gosk/gosk"
+)
+
+// Defaults of Config.
+const (
+	// DefaultConcurrency is Config.Concurrency's default.
+	DefaultConcurrency = 10
+	// DefaultLease is Config.Lease's default.
+	DefaultLease = 30 * time.Second
+	// DefaultPollInterval is Config.PollInterval's default.
+	DefaultPollInterval = time.Second
+	// DefaultFinishWindow is Config.FinishWindow's default.
+	DefaultFinishWindow = 2 * time.Millisecond
+	// DefaultFinishBatch is Config.FinishBatch's default.
+	DefaultFinishBatch = 100
+	// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
+	DefaultShutdownTimeout = 10 * time.Second
+	// DefaultRetention is Config.Retention's default.
+	DefaultRetention = 24 * time.Hour
+	// DefaultRetentionInterval is Config.RetentionInterval's default.
+	DefaultRetentionInterval = time.Minute
+	// DefaultRetentionBatch is Config.RetentionBatch's default.
+	DefaultRetentionBatch = 1000
+)
+
+// NoRetention, as Config.Retention, keeps final tasks for ever: the worker
+// purges nothing.
+const NoRetention time.Duration = -1
+
+// Config configures a Worker. Every field's zero value means its default;
+// nil means all defaults. New refuses invalid settings with an error that
+// wraps gosk.ErrInvalid and names the field.
+type Config struct {
+	// Concurrency is how many handlers run at once. Default 10.
+	Concurrency int
+
+	// Rule is the order in which tasks are claimed. Default gosk.Fifo.
+	Rule gosk.PriorityRule
+
+	// Lease is how long a claimed task is held without a ping; a task
+	// whose worker stops pinging is claimable again once it runs out.
+	// Default 30s.
+	Lease time.Duration
+
+	// PingInterval is how often the worker extends the leases of all its
+	// running tasks, in one driver call. It must be shorter than Lease.
+	// Default Lease/3.
+	PingInterval time.Duration
+
+	// PollInterval is how long an idle worker waits before it looks for
+	// tasks again, give or take 20% of jitter so that workers started
+	// together spread out. A driver with driver.Notifier wakes the worker
+	// sooner. Default 1s.
+	PollInterval time.Duration
+
+	// FinishWindow is how long handler outcomes are gathered before they
+	// are stored in one driver call, unless FinishBatch outcomes are
+	// ready first or no other handler is still running. It must be
+	// shorter than PingInterval. Default 2ms.
+	FinishWindow time.Duration
+
+	// FinishBatch is the most outcomes stored in one driver call.
+	// Default 100.
+	FinishBatch int
+
+	// ShutdownTimeout is how long running handlers may go on once Run's
+	// context is done. After it, their contexts are cancelled, and the
+	// tasks of those that then return an error are released without using
+	// up an attempt. Default 10s.
+	ShutdownTimeout time.Duration
+
+	// Backoff gives the delay before a task that failed its attempt-th
+	// attempt (1 for the first) is tried again. Default DefaultBackoff.
+	Backoff func(attempt int) time.Duration
+
+	// Retention is how long final tasks are kept before the worker
+	// purges them, when the driver has driver.Admin. Any worker of the
+	// queue purges; no leader is needed. NoRetention keeps them for
+	// ever. Default 24h.
+	Retention time.Duration
+
+	// RetentionInterval is how often the worker purges, give or take 20%.
+	// Default 1m.
+	RetentionInterval time.Duration
+
+	// RetentionBatch is the most tasks deleted by one purge call; a purge
+	// round makes at most 10 calls. Default 1000.
+	RetentionBatch int
+
+	// Logger receives the worker's logs. Default: none, the worker is
+	// silent.
+	Logger *slog.Logger
+
+	// Middleware wraps every handler call, the first element outermost:
+	// the place for tracing spans, metrics and context values.
+	Middleware []Middleware
+
+	// OnEvent, if set, is told of every task run once its outcome is
+	// stored, or known lost. It is called from one goroutine per running
+	// worker, so it must return quickly.
+	OnEvent func(Event)
+}
+
+// fill returns c with defaults filled, or an error naming the first
+// invalid field.
+func (c Config) fill() (Config, error) {
+	bad := func(format string, args ...any) (Config, error) {
+		return c, fmt.Errorf("%w: worker: "+format, append([]any{gosk.ErrInvalid}, args...)...)
+	}
+	if c.Concurrency < 0 {
+		return bad("Config.Concurrency %d is negative", c.Concurrency)
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.Rule == 0 {
+		c.Rule = gosk.Fifo
+	}
+	if !c.Rule.Valid() {
+		return c, fmt.Errorf("%w: worker: Config.Rule is %v, not one of Fifo, Lifo, Priority", gosk.ErrUnsupportedPriorityRule, c.Rule)
+	}
+	if c.Lease < 0 {
+		return bad("Config.Lease %v is negative", c.Lease)
+	}
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
+	}
+	if c.PingInterval < 0 {
+		return bad("Config.PingInterval %v is negative", c.PingInterval)
+	}
+	if c.PingInterval == 0 {
+		c.PingInterval = c.Lease / 3
+	}
+	if c.PingInterval >= c.Lease {
+		return bad("Config.PingInterval %v is not shorter than Config.Lease %v, so leases would run out between pings", c.PingInterval, c.Lease)
+	}
+	if c.PollInterval < 0 {
+		return bad("Config.PollInterval %v is negative", c.PollInterval)
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.FinishWindow < 0 {
+		return bad("Config.FinishWindow %v is negative", c.FinishWindow)
+	}
+	if c.FinishWindow == 0 {
+		c.FinishWindow = min(DefaultFinishWindow, c.PingInterval/2)
+	}
+	if c.FinishWindow >= c.PingInterval {
+		return bad("Config.FinishWindow %v is not shorter than Config.PingInterval %v", c.FinishWindow, c.PingInterval)
+	}
+	if c.FinishBatch < 0 {
+		return bad("Config.FinishBatch %d is negative", c.FinishBatch)
+	}
+	if c.FinishBatch == 0 {
+		c.FinishBatch = DefaultFinishBatch
+	}
+	if c.ShutdownTimeout < 0 {
+		return bad("Config.ShutdownTimeout %v is negative", c.ShutdownTimeout)
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if c.Backoff == nil {
+		c.Backoff = DefaultBackoff
+	}
+	if c.Retention < 0 && c.Retention != NoRetention {
+		return bad("Config.Retention %v is negative; use NoRetention to keep final tasks for ever", c.Retention)
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.RetentionInterval < 0 {
+		return bad("Config.RetentionInterval %v is negative", c.RetentionInterval)
+	}
+	if c.RetentionInterval == 0 {
+		c.RetentionInterval = DefaultRetentionInterval
+	}
+	if c.RetentionBatch < 0 {
+		return bad("Config.RetentionBatch %d is negative", c.RetentionBatch)
+	}
+	if c.RetentionBatch == 0 {
+		c.RetentionBatch = DefaultRetentionBatch
+	}
+	for i, m := range c.Middleware {
+		if m == nil {
+			return bad("Config.Middleware[%d] is nil", i)
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// Back-off bounds of DefaultBackoff.
+const (
+	// BackoffBase is DefaultBackoff's delay after a first attempt, before
+	// jitter.
+	BackoffBase = time.Second
+	// BackoffMax caps DefaultBackoff's delay, before jitter.
+	BackoffMax = time.Hour
+)
+
+// DefaultBackoff is the default Config.Backoff: exponential, BackoffBase
+// after the first attempt and doubling with each attempt up to
+// BackoffMax, with full jitter in its upper half (a delay d becomes a
+// random delay in [d/2, d]) so that tasks that failed together do not
+// come back together.
+func DefaultBackoff(attempt int) time.Duration {
+	d := BackoffMax
+	if attempt < 1 {
+		attempt = 1
+	}
+	if attempt <= 30 {
+		d = min(BackoffBase<<(attempt-1), BackoffMax)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// jitter returns d give or take 20%.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return d
+	}
+	return d - d/5 + rand.N(2*d/5+1)
+}

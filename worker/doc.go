@@ -1,0 +1,100 @@
+// Package worker runs handlers over the tasks of a gosk.Queue.
+//
+// A Worker claims tasks, runs a Handler on each with up to
+// Config.Concurrency at once, keeps their leases alive with pings and
+// stores each outcome. Build one with New, then call Run, which works
+// until its context is done, or Work, which handles what is available now
+// and returns.
+//
+//	w, err := worker.New(q, func(ctx context.Context, t *gosk.Task[Email]) error {
+//		if t.Payload.To == "" {
+//			return gosk.ErrCancelTask // nothing to retry
+//		}
+//		return send(ctx, t.Payload)
+//	}, &worker.Config{Concurrency: 16, Logger: slog.Default()})
+//	if err != nil { ... }
+//	err = w.Run(ctx) // until ctx is done, then a graceful shutdown
+//
+// # Claiming
+//
+// The worker claims as many tasks as it has free slots, in one driver
+// call and in Config.Rule order. When a claim comes back short the queue
+// is drained and the worker waits: for a wake-up from the driver when it
+// implements driver.Notifier, and in any case for Config.PollInterval,
+// jittered by 20%. Wake-ups are hints; polling alone is correct.
+//
+// # Handler results
+//
+//   - nil completes the task;
+//   - gosk.ErrCancelTask, wrapped or not, cancels it; the error text is
+//     stored;
+//   - the error of gosk.Snooze releases it to run again after the given
+//     delay and gives the attempt back;
+//   - any other error, or a panic (recovered, its stack logged, stored as
+//     a *PanicError's text), releases it for a retry after Config.Backoff
+//     of its attempt number, or fails it if that was its last attempt
+//     (attempt >= MaxAttempts). The error text is stored.
+//
+// A task whose payload does not decode counts as a handler error, without
+// calling the handler, so a fixed deploy can still run it.
+//
+// A task counts as done only once its outcome is stored. Outcomes are
+// gathered for Config.FinishWindow (or Config.FinishBatch of them, or
+// until no other handler is running) and stored in one driver call; a
+// failed call is retried with back-off while the tasks' leases are kept
+// alive. The task's slot is freed when its outcome is stored.
+//
+// # Leases and pings
+//
+// Every Config.PingInterval the worker extends the leases of all the
+// tasks it holds in one driver call. A lease it no longer holds (it ran
+// out and another worker took the task, or the task was cancelled from
+// outside with gosk.Queue.Cancel) cancels that handler's context with a
+// cause wrapping gosk.ErrLeaseLost, and the outcome is not stored: the
+// task belongs to someone else now. Delivery is therefore at least once;
+// handlers should be idempotent.
+//
+// # Shutdown
+//
+// When Run's context is done the worker stops claiming, lets running
+// handlers go on for up to Config.ShutdownTimeout, then cancels their
+// contexts (with a cause; see context.Cause). A handler that then returns
+// nil completes its task; one that returns an error has its task released
+// at once without using up an attempt, so that another worker takes it.
+// Run waits for every handler to return, stores every outcome, stops its
+// goroutines and returns nil: a worker that returns nil has left no task
+// leased. If the store fails throughout, Run gives up after Config.Lease
+// and returns an error; those tasks are claimed again when their leases
+// run out.
+//
+// # Retention
+//
+// With a driver that implements driver.Admin, every running worker purges
+// the queue's final tasks older than Config.Retention each
+// Config.RetentionInterval, in batches of Config.RetentionBatch. Workers
+// need no leader: purges by several are harmless. Config.Retention set to
+// NoRetention turns it off.
+//
+// # Observing
+//
+// Config.Logger receives the worker's logs through log/slog (none by
+// default). Config.Middleware wraps every handler call, for tracing spans
+// and metrics; Config.OnEvent hears how each run ended once it is stored.
+//
+// # Errors
+//
+// New refuses invalid settings, naming the field, with an error wrapping
+// gosk.ErrInvalid (gosk.ErrUnsupportedPriorityRule for Config.Rule). Run
+// returns early, after a normal shutdown, if the driver is closed
+// (gosk.ErrClosed) or refuses the claim's settings; other store errors are
+// logged and retried with back-off.
+//
+// # Caveats
+//
+// Run waits for handlers to return even after cancelling their contexts:
+// a handler that ignores its context holds up the shutdown. Handlers
+// that outlive their lease (a blocked process, a long GC pause, a lost
+// network) may run at the same time as the worker that reclaimed their
+// task; fencing makes sure only the holder of the current lease stores an
+// outcome.
+package worker

@@ -1,0 +1,613 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+)
+
+// maxMessageLen bounds the error text stored with a task.
+const maxMessageLen = 4096
+
+// retentionRounds bounds the purge calls of one retention round.
+const retentionRounds = 10
+
+// errShutdown is the cause of a handler context cancelled by shutdown.
+var errShutdown = errors.New("worker: shutting down")
+
+// errNotRun is the result of a task claimed while the worker was already
+// stopping; it is released without running.
+var errNotRun = errors.New("worker: stopped before the task started")
+
+// run is one claimed task, held from its claim until its outcome is stored
+// or its lease is known lost.
+type run[T any] struct {
+	lease     driver.Lease
+	rec       driver.TaskRecord
+	task      *gosk.Task[T]
+	decodeErr error
+	cancel    context.CancelCauseFunc
+	info      TaskInfo
+
+	// Guarded by engine.mu.
+	returned bool // the handler has returned
+	lost     bool // a ping found the lease lost
+	shutdown bool // the shutdown timeout cancelled the handler
+}
+
+// result is a handler's return, on its way to the finisher.
+type result[T any] struct {
+	r   *run[T]
+	err error
+	dur time.Duration
+}
+
+// pending is an outcome waiting to be stored.
+type pending[T any] struct {
+	result[T]
+	out  driver.Outcome
+	kind EventKind
+}
+
+// engine is one Run or Work of a worker. Its goroutines are: the caller's
+// (the claim loop, then the shutdown), one per running handler, the
+// finisher, the pinger and, for Run with a driver.Admin, the purger. Every
+// one of them has returned when run returns.
+type engine[T any] struct {
+	w   *Worker[T]
+	cfg Config
+	log *slog.Logger
+	drv driver.Driver
+	// base carries the values of Run's context but not its cancellation:
+	// handlers and the store calls of a shutdown must outlive it.
+	base context.Context
+
+	mu       sync.Mutex
+	held     map[int64]*run[T]
+	handling int // handlers that have not returned
+
+	freed    chan struct{}
+	results  chan result[T]
+	handlers sync.WaitGroup
+	notStord int // outcomes given up on; written by the finisher only
+}
+
+func newEngine[T any](w *Worker[T], ctx context.Context) *engine[T] {
+	return &engine[T]{
+		w:       w,
+		cfg:     w.cfg,
+		log:     w.cfg.Logger.With(slog.String("queue", w.q.Name())),
+		drv:     w.q.Driver(),
+		base:    context.WithoutCancel(ctx),
+		held:    make(map[int64]*run[T]),
+		freed:   make(chan struct{}, 1),
+		results: make(chan result[T], w.cfg.Concurrency),
+	}
+}
+
+// run claims until ctx is done (or, once, until the first claim's tasks
+// are stored), then shuts down.
+func (e *engine[T]) run(ctx context.Context, once bool) error {
+	var bg sync.WaitGroup
+	pingCtx, stopPing := context.WithCancel(e.base)
+	defer stopPing()
+	giveUpCtx, giveUp := context.WithCancel(e.base)
+	defer giveUp()
+	finished := make(chan struct{})
+
+	bg.Go(func() { e.ping(pingCtx) })
+	go func() {
+		defer close(finished)
+		e.finish(giveUpCtx)
+	}()
+	if !once && e.w.admin != nil && e.cfg.Retention != NoRetention {
+		bg.Go(func() { e.purge(pingCtx) })
+	}
+	var wake <-chan struct{}
+	if !once && e.w.notifier != nil {
+		sub, err := e.w.notifier.Subscribe(ctx, e.w.q.Name())
+		if err != nil {
+			e.log.Warn("gosk: subscribe failed; polling only", slog.Any("error", err))
+		} else {
+			defer sub.Stop()
+			wake = sub.Wake
+		}
+	}
+
+	e.log.Debug("gosk: worker started", slog.Int("concurrency", e.cfg.Concurrency), slog.String("rule", e.cfg.Rule.String()))
+	err := e.claimLoop(ctx, once, wake)
+
+	// Shutdown: no more claims. Let handlers finish until the timeout,
+	// then cancel them; store every outcome; then stop pinging.
+	handlersDone := make(chan struct{})
+	go func() {
+		e.handlers.Wait()
+		close(handlersDone)
+	}()
+	timeout := time.NewTimer(e.cfg.ShutdownTimeout)
+	select {
+	case <-handlersDone:
+	case <-timeout.C:
+		e.cancelRunning()
+		<-handlersDone
+	}
+	timeout.Stop()
+	close(e.results)
+	giveUpTimer := time.AfterFunc(e.cfg.Lease, giveUp)
+	<-finished
+	giveUpTimer.Stop()
+	stopPing()
+	bg.Wait()
+
+	if err == nil && e.notStord > 0 {
+		err = fmt.Errorf("worker: shut down with %d task outcomes not stored; their leases will run out and the tasks will run again", e.notStord)
+	}
+	e.log.Debug("gosk: worker stopped", slog.Any("error", err))
+	return err
+}
+
+// claimLoop claims tasks for free slots until ctx is done, a fatal error
+// occurs or, once, the first claim's tasks are all stored.
+func (e *engine[T]) claimLoop(ctx context.Context, once bool, wake <-chan struct{}) error {
+	poll := time.NewTimer(jitter(e.cfg.PollInterval))
+	defer poll.Stop()
+	want := true // whether to claim as soon as a slot is free
+	failures := 0
+	claimed := false
+	for ctx.Err() == nil {
+		if once && claimed {
+			if e.heldCount() == 0 {
+				return nil
+			}
+		} else if free := e.cfg.Concurrency - e.heldCount(); want && free > 0 {
+			n, err := e.claim(ctx, free)
+			if err != nil {
+				if errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule) {
+					e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
+					return err
+				}
+				if once {
+					return err
+				}
+				failures++
+				e.log.Warn("gosk: claim failed; will retry", slog.Any("error", err), slog.Int("failures", failures))
+				if !sleep(ctx, storeBackoff(failures)) {
+					return nil
+				}
+				continue
+			}
+			failures = 0
+			if once {
+				if n == 0 {
+					return gosk.ErrNoTask
+				}
+				claimed = true
+				continue
+			}
+			want = n == free
+			poll.Reset(jitter(e.cfg.PollInterval))
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-e.freed:
+		case <-wake:
+			want = true
+		case <-poll.C:
+			want = true
+			poll.Reset(jitter(e.cfg.PollInterval))
+		}
+	}
+	return nil
+}
+
+// claim claims up to limit tasks and starts a handler for each; tasks that
+// arrive after ctx is done are released at once without running.
+func (e *engine[T]) claim(ctx context.Context, limit int) (int, error) {
+	cctx, cancel := context.WithTimeout(e.base, e.cfg.Lease)
+	tasks, err := e.drv.Claim(cctx, driver.ClaimParams{
+		Queue: e.w.q.Name(),
+		Limit: limit,
+		Rule:  e.cfg.Rule,
+		Lease: e.cfg.Lease,
+	})
+	cancel()
+	if err != nil {
+		return 0, err
+	}
+	stopping := ctx.Err() != nil
+	for _, ct := range tasks {
+		e.start(ct, stopping)
+	}
+	return len(tasks), nil
+}
+
+// start holds a claimed task and runs its handler, or, if the worker is
+// stopping, hands it straight to the finisher for release.
+func (e *engine[T]) start(ct driver.ClaimedTask, stopping bool) {
+	task, derr := e.w.q.Decode(ct.Task)
+	hctx, cancel := context.WithCancelCause(e.base)
+	r := &run[T]{
+		lease:     ct.Lease,
+		rec:       ct.Task,
+		task:      task,
+		decodeErr: derr,
+		cancel:    cancel,
+		info: TaskInfo{
+			ID:          ct.Task.ID,
+			Queue:       ct.Task.Queue,
+			Attempt:     ct.Task.Attempt,
+			MaxAttempts: ct.Task.MaxAttempts,
+			Priority:    ct.Task.Priority,
+		},
+	}
+	e.mu.Lock()
+	e.held[r.lease.TaskID] = r
+	if stopping {
+		r.returned = true
+		r.shutdown = true
+	} else {
+		e.handling++
+	}
+	e.mu.Unlock()
+	if stopping {
+		cancel(errShutdown)
+		e.results <- result[T]{r: r, err: errNotRun}
+		return
+	}
+	e.handlers.Add(1)
+	go e.handle(hctx, r)
+}
+
+// handle runs one handler and passes its result to the finisher.
+func (e *engine[T]) handle(ctx context.Context, r *run[T]) {
+	defer e.handlers.Done()
+	start := time.Now()
+	err := e.call(ctx, r)
+	dur := time.Since(start)
+	r.cancel(nil)
+	e.mu.Lock()
+	r.returned = true
+	e.handling--
+	e.mu.Unlock()
+	e.results <- result[T]{r: r, err: err, dur: dur}
+}
+
+// call runs the middleware chain around the handler, turning panics into
+// errors.
+func (e *engine[T]) call(ctx context.Context, r *run[T]) (err error) {
+	defer e.recoverInto(&err, r)
+	if r.decodeErr != nil {
+		return r.decodeErr
+	}
+	next := func(ctx context.Context) (err error) {
+		defer e.recoverInto(&err, r)
+		return e.w.h(ctx, r.task)
+	}
+	for i := len(e.cfg.Middleware) - 1; i >= 0; i-- {
+		m, inner := e.cfg.Middleware[i], next
+		next = func(ctx context.Context) error { return m(ctx, r.info, inner) }
+	}
+	return next(ctx)
+}
+
+func (e *engine[T]) recoverInto(err *error, r *run[T]) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	stack := debug.Stack()
+	e.log.Error("gosk: handler panicked", slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
+		slog.Any("panic", v), slog.String("stack", string(stack)))
+	*err = &PanicError{Value: v, Stack: stack}
+}
+
+// cancelRunning cancels the contexts of handlers that are still running,
+// at the end of the shutdown timeout.
+func (e *engine[T]) cancelRunning() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, r := range e.held {
+		if !r.returned && !r.lost {
+			r.shutdown = true
+			r.cancel(errShutdown)
+			n++
+		}
+	}
+	e.log.Warn("gosk: shutdown timeout; cancelling running handlers", slog.Int("handlers", n))
+}
+
+// finish gathers handler results into batches and stores them until the
+// results channel is closed and drained.
+func (e *engine[T]) finish(giveUp context.Context) {
+	var batch []pending[T]
+	var window *time.Timer
+	open := true
+	for open {
+		res, ok := <-e.results
+		if !ok {
+			break
+		}
+		batch = e.add(batch, res)
+		if window == nil {
+			window = time.NewTimer(e.cfg.FinishWindow)
+		} else {
+			window.Reset(e.cfg.FinishWindow)
+		}
+	gather:
+		for len(batch) < e.cfg.FinishBatch {
+			select {
+			case res, ok := <-e.results:
+				if !ok {
+					open = false
+					break gather
+				}
+				batch = e.add(batch, res)
+				continue
+			default:
+			}
+			if e.handlingCount() == 0 {
+				break
+			}
+			select {
+			case res, ok := <-e.results:
+				if !ok {
+					open = false
+					break gather
+				}
+				batch = e.add(batch, res)
+			case <-window.C:
+				break gather
+			}
+		}
+		if len(batch) > 0 {
+			e.store(giveUp, batch)
+		}
+		batch = batch[:0]
+	}
+	if window != nil {
+		window.Stop()
+	}
+}
+
+// add decides a result's outcome and appends it to batch, or drops a run
+// whose lease was lost.
+func (e *engine[T]) add(batch []pending[T], res result[T]) []pending[T] {
+	r := res.r
+	e.mu.Lock()
+	lost, shutdown := r.lost, r.shutdown
+	e.mu.Unlock()
+	if lost {
+		e.log.Warn("gosk: lease lost; outcome not stored", slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt), slog.Any("handler_error", res.err))
+		e.done(r, Event{Kind: EventLeaseLost, Task: r.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
+		return batch
+	}
+	p := pending[T]{result: res, out: driver.Outcome{Lease: r.lease}}
+	var snooze *gosk.SnoozeError
+	err := res.err
+	switch {
+	case err == nil:
+		p.out.Kind, p.kind = driver.Complete, EventCompleted
+	case errors.Is(err, gosk.ErrCancelTask):
+		p.out.Kind, p.kind, p.out.Message = driver.Cancel, EventCancelled, message(err)
+	case errors.As(err, &snooze):
+		p.out.Kind, p.kind, p.out.Delay, p.out.KeepAttempt = driver.Release, EventSnoozed, snooze.Delay, true
+	case shutdown:
+		p.out.Kind, p.kind, p.out.KeepAttempt = driver.Release, EventReleased, true
+	case r.info.Attempt >= r.info.MaxAttempts:
+		p.out.Kind, p.kind, p.out.Message = driver.Fail, EventFailed, message(err)
+	default:
+		p.out.Kind, p.kind, p.out.Message = driver.Release, EventRetried, message(err)
+		p.out.Delay = max(e.cfg.Backoff(r.info.Attempt), 0)
+	}
+	return append(batch, p)
+}
+
+// store finishes a batch in one driver call, retrying failures of the
+// whole call with back-off until giveUp is done.
+func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
+	outs := make([]driver.Outcome, len(batch))
+	for i, p := range batch {
+		outs[i] = p.out
+	}
+	var errs []error
+	for failures := 0; ; {
+		ctx, cancel := context.WithTimeout(e.base, e.cfg.Lease)
+		var err error
+		errs, err = e.drv.Finish(ctx, outs)
+		cancel()
+		if err == nil && len(errs) != len(outs) {
+			err = fmt.Errorf("driver returned %d results for %d outcomes", len(errs), len(outs))
+		}
+		if err == nil {
+			if failures > 0 {
+				// An earlier call may have been stored after all.
+				for i := range errs {
+					if errors.Is(errs[i], driver.ErrTaskConflict) {
+						errs[i] = nil
+					}
+				}
+			}
+			break
+		}
+		failures++
+		fatal := errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid)
+		if fatal || !sleep(giveUp, storeBackoff(failures)) {
+			e.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
+			for _, p := range batch {
+				e.notStord++
+				e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: err, Duration: p.dur})
+			}
+			return
+		}
+		e.log.Warn("gosk: could not store outcomes; will retry", slog.Any("error", err), slog.Int("tasks", len(batch)), slog.Int("failures", failures))
+	}
+	for i, p := range batch {
+		r := p.r
+		if errs[i] != nil {
+			e.log.Warn("gosk: lease lost before the outcome was stored", slog.Int64("task_id", r.info.ID), slog.Any("error", errs[i]))
+			e.done(r, Event{Kind: EventLeaseLost, Task: r.info, Err: errs[i], Duration: p.dur})
+			continue
+		}
+		ev := Event{Kind: p.kind, Task: r.info, Err: p.err, Duration: p.dur, Delay: p.out.Delay}
+		lvl := slog.LevelDebug
+		if p.kind == EventRetried || p.kind == EventFailed {
+			lvl = slog.LevelWarn
+		}
+		e.log.Log(e.base, lvl, "gosk: task "+p.kind.String(), slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
+			slog.Duration("duration", p.dur), slog.Any("error", p.err))
+		e.done(r, ev)
+	}
+}
+
+// done forgets a run, frees its slot and reports its event.
+func (e *engine[T]) done(r *run[T], ev Event) {
+	e.mu.Lock()
+	delete(e.held, r.lease.TaskID)
+	e.mu.Unlock()
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
+	if e.cfg.OnEvent != nil {
+		e.cfg.OnEvent(ev)
+	}
+}
+
+// ping extends the leases of every held task each PingInterval, in one
+// call, and cancels the handlers whose lease is lost, until ctx is done.
+func (e *engine[T]) ping(ctx context.Context) {
+	t := time.NewTicker(e.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		leases := make([]driver.Lease, 0, len(e.held))
+		for _, r := range e.held {
+			if !r.lost {
+				leases = append(leases, r.lease)
+			}
+		}
+		e.mu.Unlock()
+		if len(leases) == 0 {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, e.cfg.PingInterval)
+		errs, err := e.drv.Ping(pctx, leases, e.cfg.Lease)
+		cancel()
+		if err == nil && len(errs) != len(leases) {
+			err = fmt.Errorf("driver returned %d results for %d leases", len(errs), len(leases))
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("gosk: ping failed; will retry at the next interval", slog.Any("error", err), slog.Int("tasks", len(leases)))
+			}
+			continue
+		}
+		for i, perr := range errs {
+			if perr != nil {
+				e.lose(leases[i], perr)
+			}
+		}
+	}
+}
+
+// lose marks a run's lease lost and cancels its handler.
+func (e *engine[T]) lose(l driver.Lease, cause error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	r := e.held[l.TaskID]
+	if r == nil || r.lease != l || r.lost {
+		return
+	}
+	r.lost = true
+	r.cancel(fmt.Errorf("worker: task %d: %w", l.TaskID, cause))
+	e.log.Warn("gosk: lease lost; cancelling the handler", slog.Int64("task_id", l.TaskID), slog.Any("error", cause))
+}
+
+// purge deletes final tasks older than Config.Retention every
+// RetentionInterval, in bounded batches, until ctx is done.
+func (e *engine[T]) purge(ctx context.Context) {
+	t := time.NewTimer(jitter(e.cfg.RetentionInterval))
+	defer t.Stop()
+	for {
+		total := 0
+		for range retentionRounds {
+			n, err := e.w.admin.Purge(ctx, driver.PurgeParams{Queue: e.w.q.Name(), OlderThan: e.cfg.Retention, Limit: e.cfg.RetentionBatch})
+			total += n
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("gosk: purge failed", slog.Any("error", err))
+				}
+				break
+			}
+			if n < e.cfg.RetentionBatch {
+				break
+			}
+		}
+		if total > 0 {
+			e.log.Debug("gosk: purged final tasks", slog.Int("tasks", total))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			t.Reset(jitter(e.cfg.RetentionInterval))
+		}
+	}
+}
+
+func (e *engine[T]) heldCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.held)
+}
+
+func (e *engine[T]) handlingCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.handling
+}
+
+// message is the error text stored with a task: valid UTF-8, bounded.
+func message(err error) string {
+	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
+	if len(s) > maxMessageLen {
+		s = strings.ToValidUTF8(s[:maxMessageLen], "")
+	}
+	return s
+}
+
+// storeBackoff is the wait before retrying a failed store call.
+func storeBackoff(failures int) time.Duration {
+	d := 5 * time.Second
+	if failures < 10 {
+		d = min(10*time.Millisecond<<failures, d)
+	}
+	return jitter(d)
+}
+
+// sleep waits for d or until ctx is done, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,190 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+)
+
+// Handler runs one task. Its result decides the task's fate: nil completes
+// it, gosk.ErrCancelTask cancels it, the error of gosk.Snooze runs it again
+// later, and any other error (or a panic) retries it after a back-off, or
+// fails it on its last attempt. ctx is cancelled, with a cause, when the
+// worker loses the task's lease or its shutdown timeout runs out; a
+// handler should then return promptly.
+type Handler[T any] func(ctx context.Context, t *gosk.Task[T]) error
+
+// Middleware wraps a handler call, for tracing, metrics or context
+// values. It must call next once, with ctx or a context derived from it,
+// and should return next's error unless it means to change the outcome.
+// Unlike Handler it is not generic, so one Middleware serves workers of
+// every payload type.
+type Middleware func(ctx context.Context, info TaskInfo, next func(ctx context.Context) error) error
+
+// TaskInfo describes a task run to middleware and event hooks.
+type TaskInfo struct {
+	// ID is the task's ID.
+	ID int64
+	// Queue is the task's queue.
+	Queue string
+	// Attempt is this run's attempt number, 1 for the first.
+	Attempt int
+	// MaxAttempts is how many attempts the task may use up.
+	MaxAttempts int
+	// Priority is the task's priority.
+	Priority int
+}
+
+// EventKind says how a task run ended.
+type EventKind int
+
+// The kinds of Event.
+const (
+	// EventCompleted: the handler returned nil and the task is completed.
+	EventCompleted EventKind = iota + 1
+	// EventCancelled: the handler returned gosk.ErrCancelTask and the task
+	// is cancelled.
+	EventCancelled
+	// EventFailed: the handler failed its last attempt and the task is
+	// failed.
+	EventFailed
+	// EventRetried: the handler failed and the task waits for a retry.
+	EventRetried
+	// EventSnoozed: the handler snoozed and the task waits, its attempt
+	// given back.
+	EventSnoozed
+	// EventReleased: the worker shut down before the handler finished; the
+	// task is pending again, its attempt given back.
+	EventReleased
+	// EventLeaseLost: the worker lost the task's lease (it ran out, or the
+	// task was cancelled from outside); the outcome was not stored.
+	EventLeaseLost
+	// EventNotStored: the worker gave up storing the outcome (the store
+	// failed until shutdown); the lease will run out and the task will be
+	// claimed again.
+	EventNotStored
+)
+
+// String returns the kind's name.
+func (k EventKind) String() string {
+	switch k {
+	case EventCompleted:
+		return "completed"
+	case EventCancelled:
+		return "cancelled"
+	case EventFailed:
+		return "failed"
+	case EventRetried:
+		return "retried"
+	case EventSnoozed:
+		return "snoozed"
+	case EventReleased:
+		return "released"
+	case EventLeaseLost:
+		return "lease lost"
+	case EventNotStored:
+		return "not stored"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event tells Config.OnEvent how a task run ended.
+type Event struct {
+	// Kind says how it ended.
+	Kind EventKind
+	// Task is the task that ran.
+	Task TaskInfo
+	// Err is the handler's error (nil when it returned nil), or for
+	// EventLeaseLost and EventNotStored the reason.
+	Err error
+	// Duration is how long the handler ran.
+	Duration time.Duration
+	// Delay is, for EventRetried and EventSnoozed, how long the task
+	// waits before it can run again.
+	Delay time.Duration
+}
+
+// PanicError is the error a worker records for a handler that panicked.
+// The stack is logged; the stored error text holds the value only.
+type PanicError struct {
+	// Value is what the handler panicked with.
+	Value any
+	// Stack is the panicking goroutine's stack.
+	Stack []byte
+}
+
+// Error describes the panic.
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Worker runs a Handler over the tasks of one Queue. Create one with New.
+type Worker[T any] struct {
+	q        *gosk.Queue[T]
+	h        Handler[T]
+	cfg      Config
+	notifier driver.Notifier
+	admin    driver.Admin
+	active   atomic.Bool
+}
+
+// New returns a worker that runs h over q's tasks, configured by cfg (nil
+// for defaults). It refuses a nil queue or handler and invalid settings,
+// with an error wrapping gosk.ErrInvalid (gosk.ErrUnsupportedPriorityRule
+// for a bad Config.Rule) that names the field and says why. New starts
+// nothing; Run and Work do the work.
+func New[T any](q *gosk.Queue[T], h Handler[T], cfg *Config) (*Worker[T], error) {
+	if q == nil {
+		return nil, fmt.Errorf("%w: worker: queue is nil", gosk.ErrInvalid)
+	}
+	if h == nil {
+		return nil, fmt.Errorf("%w: worker: handler is nil", gosk.ErrInvalid)
+	}
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	c, err := c.fill()
+	if err != nil {
+		return nil, err
+	}
+	w := &Worker[T]{q: q, h: h, cfg: c}
+	w.notifier, _ = q.Driver().(driver.Notifier)
+	w.admin, _ = q.Driver().(driver.Admin)
+	return w, nil
+}
+
+// Config returns the worker's settings with every default filled in.
+func (w *Worker[T]) Config() Config { return w.cfg }
+
+// errBusy is returned by Run and Work on a worker that is already working.
+var errBusy = errors.New("worker: already running: Run and Work may not overlap on one Worker")
+
+// Run claims and handles tasks until ctx is done, then shuts down
+// gracefully (see Shutdown in the package doc) and returns nil. It
+// returns early with an error when the driver is closed or refuses the
+// claim's settings, after the same shutdown. Run and Work may not be
+// called again while one of them is running.
+func (w *Worker[T]) Run(ctx context.Context) error {
+	if !w.active.CompareAndSwap(false, true) {
+		return errBusy
+	}
+	defer w.active.Store(false)
+	return newEngine(w, ctx).run(ctx, false)
+}
+
+// Work claims the tasks available now, up to Config.Concurrency, in one
+// call, handles them and stores their outcomes, and returns nil; if none
+// was available it returns gosk.ErrNoTask. It is the one-shot form of Run
+// for programs driven by a scheduler of their own. If ctx is done before
+// the tasks are handled, Work shuts down as Run does.
+func (w *Worker[T]) Work(ctx context.Context) error {
+	if !w.active.CompareAndSwap(false, true) {
+		return errBusy
+	}
+	defer w.active.Store(false)
+	return newEngine(w, ctx).run(ctx, true)
+}
