@@ -1,0 +1,273 @@
+package bbolt
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// List implements driver.Admin. It walks the per-state ID buckets of the
+// queue from p.AfterID, merging them in ID order, and reads only the
+// records it returns.
+func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if p, err = driver.ValidateList(p); err != nil {
+		return nil, err
+	}
+	states := p.States
+	if len(states) == 0 {
+		states = driver.States
+	}
+	var out []driver.TaskRecord
+	err = d.view(ctx, func(s *store) error {
+		q, err := s.queue(p.Queue, false)
+		if err != nil || q == nil {
+			return err
+		}
+		// One cursor per distinct state, each at its first ID > AfterID.
+		type head struct {
+			c  *bolt.Cursor
+			id int64
+		}
+		var heads []*head
+		seen := make(map[driver.State]bool)
+		start := idKey(p.AfterID + 1)
+		for _, st := range states {
+			if seen[st] {
+				continue
+			}
+			seen[st] = true
+			c := q.states[st].Cursor()
+			if k, _ := c.Seek(start); k != nil {
+				heads = append(heads, &head{c: c, id: int64(binary.BigEndian.Uint64(k))})
+			}
+		}
+		for len(out) < p.Limit && len(heads) > 0 {
+			low := 0
+			for i, h := range heads {
+				if h.id < heads[low].id {
+					low = i
+				}
+			}
+			h := heads[low]
+			t, err := s.mustLoad(h.id)
+			if err != nil {
+				return err
+			}
+			out = append(out, s.withPayload(t).record())
+			if k, _ := h.c.Next(); k != nil {
+				h.id = int64(binary.BigEndian.Uint64(k))
+			} else {
+				heads = append(heads[:low], heads[low+1:]...)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Count implements driver.Admin from the queue's state counters, without
+// reading any task.
+func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := driver.ValidateQueueName(queue); err != nil {
+		return nil, err
+	}
+	counts := make(map[driver.State]int64, len(driver.States))
+	err = d.view(ctx, func(s *store) error {
+		q, err := s.queue(queue, false)
+		for _, st := range driver.States {
+			counts[st] = 0
+			if q != nil {
+				counts[st] = readCount(q, st)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// Retry implements driver.Admin. A retried task with a unique key takes
+// the key back; if another pending or running task has taken it
+// meanwhile, the retry changes nothing and its result is ErrDuplicate.
+func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	res := make([]error, len(ids))
+	if len(ids) == 0 {
+		return res, nil
+	}
+	var wake map[string]struct{}
+	err = d.update(ctx, func(s *store) error {
+		wake = make(map[string]struct{})
+		now := d.now()
+		for i, id := range ids {
+			t, err := s.load(id)
+			if err != nil {
+				return err
+			}
+			res[i] = nil
+			switch {
+			case t == nil:
+				res[i] = fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+				continue
+			case t.state != driver.StateFailed && t.state != driver.StateCancelled:
+				res[i] = fmt.Errorf("%w: task %d is %s; only failed and cancelled tasks are retried", driver.ErrTaskConflict, id, t.state)
+				continue
+			}
+			q, err := s.queue(t.queue, false)
+			if err != nil {
+				return err
+			}
+			if t.uniqueKey != "" {
+				if holder := uniqueHolder(q, t.uniqueKey); holder != 0 {
+					res[i] = fmt.Errorf("%w: task %d: its unique key is held by task %d", driver.ErrDuplicate, id, holder)
+					continue
+				}
+			}
+			old := *t
+			t.state = driver.StatePending
+			t.attempt = 0
+			t.runAt = now
+			t.finalizedAt = 0
+			if err := s.move(q, &old, t); err != nil {
+				return err
+			}
+			wake[t.queue] = struct{}{}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.notify.wake(wake)
+	return res, nil
+}
+
+// Cancel implements driver.Admin. Cancelling a running task moves its
+// lease token on, so its worker's next ping or finish gets ErrLeaseLost.
+func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	res := make([]error, len(ids))
+	if len(ids) == 0 {
+		return res, nil
+	}
+	err = d.update(ctx, func(s *store) error {
+		now := d.now()
+		for i, id := range ids {
+			t, err := s.load(id)
+			if err != nil {
+				return err
+			}
+			res[i] = nil
+			switch {
+			case t == nil:
+				res[i] = fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+				continue
+			case t.state.Final():
+				res[i] = fmt.Errorf("%w: task %d is already %s", driver.ErrTaskConflict, id, t.state)
+				continue
+			}
+			q, err := s.queue(t.queue, false)
+			if err != nil {
+				return err
+			}
+			old := *t
+			if t.state == driver.StateRunning {
+				t.token++
+			}
+			t.state = driver.StateCancelled
+			t.leaseExp = 0
+			t.finalizedAt = now
+			if err := s.move(q, &old, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Purge implements driver.Admin, walking the queue's index of final tasks
+// from the oldest. bbolt keeps the freed pages for reuse: the file does not
+// shrink (see the package doc's Caveats).
+func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer leave()
+	if p, err = driver.ValidatePurge(p); err != nil {
+		return 0, err
+	}
+	var n int
+	err = d.update(ctx, func(s *store) error {
+		n = 0
+		q, err := s.queue(p.Queue, false)
+		if err != nil || q == nil {
+			return err
+		}
+		cutoff := d.now() - int64(p.OlderThan)
+		var ids []int64
+		c := q.final.Cursor()
+		for k, _ := c.First(); k != nil && len(ids) < p.Limit; k, _ = c.Next() {
+			at, id := splitTimeID(k)
+			if at > cutoff {
+				break
+			}
+			ids = append(ids, id)
+		}
+		for _, id := range ids {
+			t, err := s.mustLoad(id)
+			if err != nil {
+				return err
+			}
+			if err := unindex(q, t, nil); err != nil {
+				return err
+			}
+			if err := s.remove(id); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}

@@ -1,0 +1,272 @@
+package bbolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// Compile-time checks that Driver has every capability of the port.
+var (
+	_ driver.Driver   = (*Driver)(nil)
+	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Admin    = (*Driver)(nil)
+	_ driver.Creator  = (*txCreator)(nil)
+)
+
+// Defaults of Options.
+const (
+	// DefaultBucket is the top-level bucket used when Options.Bucket is
+	// empty.
+	DefaultBucket = "gosk"
+	// DefaultLockTimeout is how long Open waits for the file lock when
+	// Options.LockTimeout is zero.
+	DefaultLockTimeout = time.Second
+	// DefaultFileMode is the permission Open creates a new file with when
+	// Options.FileMode is zero.
+	DefaultFileMode os.FileMode = 0o600
+	// MaxBucketNameLen is the longest Options.Bucket, in bytes.
+	MaxBucketNameLen = 100
+)
+
+// Options configure a Driver. A nil *Options means every default.
+type Options struct {
+	// Bucket is the name of the top-level bucket that holds the driver's
+	// data, so that the file can hold the application's own buckets
+	// beside it: 1 to MaxBucketNameLen bytes of ASCII letters, digits and
+	// _ - . : /. Default DefaultBucket ("gosk").
+	Bucket string
+
+	// Clock returns the current time; run-at, lease expiry and timestamps
+	// are read from it. Default time.Now.
+	Clock func() time.Time
+
+	// Commit says how calls become write transactions. Default
+	// CommitGrouped.
+	Commit CommitMode
+
+	// LockTimeout is how long Open waits for the file's lock, held by
+	// another process (or another Open of the same file) that has it open,
+	// before it fails with an error saying so. Open only. Default
+	// DefaultLockTimeout (1s); negative is invalid.
+	LockTimeout time.Duration
+
+	// FileMode is the permission of a file that Open creates. Open only.
+	// Default DefaultFileMode (0600).
+	FileMode os.FileMode
+}
+
+// Driver is a gosk driver storing tasks in a bbolt file. Build one with
+// Open or New. Its methods are safe for concurrent use.
+type Driver struct {
+	db     *bolt.DB
+	owned  bool // Open made db, so Close closes it
+	bucket []byte
+	clock  func() time.Time
+	commit *committer
+	notify notifier
+
+	mu     sync.RWMutex // held for reading by calls, for writing by Close
+	closed atomic.Bool
+}
+
+// Open opens (creating if needed) the bbolt file at path and returns a
+// driver on it. The driver owns the file: Close closes it. If another
+// process has the file open, Open waits up to Options.LockTimeout and then
+// fails with an error that says so.
+func Open(path string, opts *Options) (*Driver, error) {
+	o, err := fill(opts)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, fmt.Errorf("%w: gosk/bbolt: path is empty", driver.ErrInvalid)
+	}
+	db, err := bolt.Open(path, o.FileMode, &bolt.Options{Timeout: o.LockTimeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("gosk/bbolt: open %s: the file is locked by another process or driver that has it open (waited %v, Options.LockTimeout): %w", path, o.LockTimeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("gosk/bbolt: open %s: %w", path, err)
+	}
+	d, err := newDriver(db, o, true)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// New returns a driver on a bbolt database the caller has already opened,
+// using its own top-level bucket (Options.Bucket) beside the caller's
+// data. Close leaves db open. db must be writable.
+func New(db *bolt.DB, opts *Options) (*Driver, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: gosk/bbolt: db is nil", driver.ErrInvalid)
+	}
+	o, err := fill(opts)
+	if err != nil {
+		return nil, err
+	}
+	return newDriver(db, o, false)
+}
+
+func newDriver(db *bolt.DB, o Options, owned bool) (*Driver, error) {
+	if db.IsReadOnly() {
+		return nil, fmt.Errorf("%w: gosk/bbolt: the database is open read-only; the driver needs to write", driver.ErrInvalid)
+	}
+	d := &Driver{
+		db:     db,
+		owned:  owned,
+		bucket: []byte(o.Bucket),
+		clock:  o.Clock,
+		commit: &committer{db: db, mode: o.Commit},
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, d.bucket) }); err != nil {
+		return nil, translate(err)
+	}
+	return d, nil
+}
+
+// fill validates opts and returns them with defaults filled.
+func fill(opts *Options) (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Bucket == "" {
+		o.Bucket = DefaultBucket
+	}
+	if err := validateBucket(o.Bucket); err != nil {
+		return o, err
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if !o.Commit.valid() {
+		return o, fmt.Errorf("%w: gosk/bbolt: Options.Commit: unknown mode %v", driver.ErrInvalid, o.Commit)
+	}
+	if o.LockTimeout < 0 {
+		return o, fmt.Errorf("%w: gosk/bbolt: Options.LockTimeout %v is negative", driver.ErrInvalid, o.LockTimeout)
+	}
+	if o.LockTimeout == 0 {
+		o.LockTimeout = DefaultLockTimeout
+	}
+	if o.FileMode == 0 {
+		o.FileMode = DefaultFileMode
+	}
+	return o, nil
+}
+
+func validateBucket(name string) error {
+	if len(name) > MaxBucketNameLen {
+		return fmt.Errorf("%w: gosk/bbolt: Options.Bucket is %d bytes, longer than %d", driver.ErrInvalid, len(name), MaxBucketNameLen)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.' || c == ':' || c == '/'
+		if !ok {
+			return fmt.Errorf("%w: gosk/bbolt: Options.Bucket %q has character %q; allowed are letters, digits and _ - . : /", driver.ErrInvalid, name, c)
+		}
+	}
+	return nil
+}
+
+// DB returns the bbolt database the driver works on, for transactions
+// that create tasks together with the application's own writes (see
+// TxCreator).
+func (d *Driver) DB() *bolt.DB { return d.db }
+
+// Close stops every subscription and, if the driver opened the file,
+// closes it. It waits for calls in progress. Later calls return
+// driver.ErrClosed. Close is safe to call more than once.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed.Swap(true) {
+		return nil
+	}
+	d.notify.close()
+	if d.owned {
+		return translate(d.db.Close())
+	}
+	return nil
+}
+
+// enter starts a call: it fails with ErrClosed after Close, and otherwise
+// holds Close off until the returned function is called.
+func (d *Driver) enter() (func(), error) {
+	d.mu.RLock()
+	if d.closed.Load() {
+		d.mu.RUnlock()
+		return nil, driver.ErrClosed
+	}
+	return d.mu.RUnlock, nil
+}
+
+// now reads the clock in Unix nanoseconds.
+func (d *Driver) now() int64 { return d.clock().UnixNano() }
+
+// view runs fn in a read transaction on the driver's buckets.
+func (d *Driver) view(ctx context.Context, fn func(*store) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return translate(d.db.View(func(tx *bolt.Tx) error {
+		s, err := openStore(tx, d.bucket)
+		if err != nil {
+			return err
+		}
+		return fn(s)
+	}))
+}
+
+// update runs fn in a write transaction on the driver's buckets, in the
+// driver's commit mode; fn may run more than once (see write).
+func (d *Driver) update(ctx context.Context, fn func(*store) error) error {
+	return translate(d.commit.do(ctx, func(tx *bolt.Tx) error {
+		s, err := openStore(tx, d.bucket)
+		if err != nil {
+			return err
+		}
+		return fn(s)
+	}))
+}
+
+// translate is the adapter's one error translation, applied to every error
+// it returns: bbolt's closed-database errors become driver.ErrClosed, the
+// port's sentinels and context errors pass as they are, and anything else
+// is wrapped so that its cause stays reachable.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
+		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
+	case isPortError(err), errors.Is(err, ErrForeignLayout), errors.Is(err, ErrNewerSchema):
+		return err
+	}
+	return fmt.Errorf("gosk/bbolt: %w", err)
+}
+
+func isPortError(err error) bool {
+	for _, s := range []error{driver.ErrClosed, driver.ErrInvalid, driver.ErrTaskNotFound,
+		driver.ErrTaskConflict, driver.ErrLeaseLost, driver.ErrDuplicate, driver.ErrUnsupportedPriorityRule} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,162 @@
+package bbolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// CommitMode says how the driver turns its calls into bbolt write
+// transactions. Every mode keeps each call atomic: a call's changes are
+// committed together or not at all.
+type CommitMode int
+
+const (
+	// CommitGrouped, the default, lets concurrent calls share one write
+	// transaction, and so one fsync: a call that finds another call's
+	// transaction in progress waits for it and then commits together with
+	// every call that queued up meanwhile. A lone call commits at once, with
+	// no added delay.
+	CommitGrouped CommitMode = iota
+	// CommitEach gives every call its own write transaction (bbolt's
+	// DB.Update): one fsync per call.
+	CommitEach
+	// CommitBoltBatch uses bbolt's DB.Batch, which gathers calls for up to
+	// the DB's MaxBatchDelay (10ms by default) or MaxBatchSize calls. It
+	// adds that delay to calls that find no company.
+	CommitBoltBatch
+)
+
+// String returns the mode's name.
+func (m CommitMode) String() string {
+	switch m {
+	case CommitGrouped:
+		return "grouped"
+	case CommitEach:
+		return "each"
+	case CommitBoltBatch:
+		return "bolt-batch"
+	}
+	return fmt.Sprintf("CommitMode(%d)", int(m))
+}
+
+func (m CommitMode) valid() bool { return m >= CommitGrouped && m <= CommitBoltBatch }
+
+// A write is one call's work inside a write transaction. It may run more
+// than once (when a transaction it shared is rolled back because of
+// another call), so it must start from scratch each time and keep its
+// results only through what the last run leaves behind.
+type write func(*bolt.Tx) error
+
+// committer runs writes in the driver's CommitMode.
+type committer struct {
+	db   *bolt.DB
+	mode CommitMode
+
+	mu      sync.Mutex
+	queue   []*request
+	leading bool // a caller is running a transaction for the queue
+}
+
+// request is a write waiting for its turn in a grouped commit.
+type request struct {
+	ctx  context.Context
+	fn   write
+	done chan error // receives the result, or errLead
+}
+
+// errLead tells a waiting request that its caller now leads: it must run
+// the next transaction for everyone queued.
+var errLead = errors.New("gosk/bbolt: lead the next commit")
+
+// do runs fn in a write transaction and returns once that transaction has
+// committed or failed.
+func (c *committer) do(ctx context.Context, fn write) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch c.mode {
+	case CommitEach:
+		return c.db.Update(fn)
+	case CommitBoltBatch:
+		return c.db.Batch(fn)
+	}
+	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c.mu.Lock()
+	c.queue = append(c.queue, r)
+	if c.leading {
+		c.mu.Unlock()
+		if err := <-r.done; err != errLead {
+			return err
+		}
+		c.mu.Lock()
+	}
+	c.leading = true
+	batch := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+
+	c.run(batch)
+
+	// Hand the lead to the oldest waiter, if any, so that this caller
+	// returns after one transaction instead of serving others for ever.
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.queue[0].done <- errLead
+	} else {
+		c.leading = false
+	}
+	c.mu.Unlock()
+	return <-r.done
+}
+
+// run commits the requests of batch in one transaction and delivers each
+// its result. A request whose write fails is taken out and gets its error;
+// the others run again in a fresh transaction, since the failed one's
+// changes were part of the one rolled back.
+func (c *committer) run(batch []*request) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		live = append(live, r)
+	}
+	for len(live) > 0 {
+		failed := -1
+		var failErr error
+		err := c.db.Update(func(tx *bolt.Tx) error {
+			for i, r := range live {
+				if err := safeCall(r.fn, tx); err != nil {
+					failed, failErr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed >= 0 {
+			live[failed].done <- failErr
+			live = append(live[:failed], live[failed+1:]...)
+			continue
+		}
+		for _, r := range live {
+			r.done <- err
+		}
+		return
+	}
+}
+
+// safeCall runs fn, turning a panic into an error so that one broken write
+// cannot leave the callers queued behind it waiting for ever.
+func safeCall(fn write, tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("gosk/bbolt: panic in write: %v", p)
+		}
+	}()
+	return fn(tx)
+}

@@ -1,0 +1,118 @@
+// Package bbolt is a gosk driver that stores tasks in a bbolt file
+// (go.etcd.io/bbolt): one file, pure Go, no server, for single binaries and
+// desktop apps that need durable background work.
+//
+// The package's name is the store's. A program that imports both takes an
+// alias for one of them:
+//
+//	import (
+//		bolt "go.etcd.io/bbolt"
+//		goskbbolt "github.com/gosk/gosk/drivers/bbolt"
+//	)
+//
+//	drv, err := goskbbolt.Open("app.db", nil)          // the driver opens the file
+//	drv, err := goskbbolt.New(db, &goskbbolt.Options{}) // or shares the app's *bolt.DB
+//
+// # Layout
+//
+// Everything lives under one top-level bucket, "gosk" unless
+// [Options.Bucket] says otherwise, so the driver can share a file with the
+// application's own buckets:
+//
+//	gosk/
+//	  meta/     layout = "gosk/bbolt", version = SchemaVersion
+//	  tasks/    ID -> task record (ID: 8 bytes big-endian; IDs come from the
+//	            bucket's sequence, so they only grow and are never reused)
+//	  payloads/ ID -> payload (written once; a change of state rewrites the
+//	            small record only)
+//	  queues/
+//	    <queue>/
+//	      fifo/    run-at | ID                  pending tasks
+//	      prio/    ^priority | run-at | ID      pending tasks
+//	      leases/  lease expiry | ID            running tasks
+//	      final/   finalised-at | ID            completed, cancelled, failed
+//	      unique/  unique key -> ID             pending and running tasks
+//	      state:<state>/  ID                    every task, by state
+//	      counts/  state -> number of tasks
+//
+// Index keys are big-endian (times as Unix nanoseconds with the sign bit
+// flipped; the priority stored as MaxPriority minus it), so byte order is
+// the order a claim wants and a claim reads only the entries it takes. A
+// Fifo claim walks fifo/ from the first key and stops at the first run-at
+// in the future; a Lifo claim seeks fifo/ to now and walks back; a
+// Priority claim walks prio/ and, at a run-at in the future, seeks past
+// the rest of that priority level, so it costs one seek per priority level
+// plus the tasks it takes. Expired leases are the first keys of leases/.
+// Purge walks final/ from the oldest; List merges the state buckets from a
+// cursor; Count reads counts/. Every change of state updates the task's
+// record and its index entries in the same transaction.
+//
+// The record is a compact binary encoding (a format byte, varints and
+// length-prefixed strings). The version in meta/ is checked by Open and
+// New: a store written by a newer version of this package fails with
+// [ErrNewerSchema], a bucket that is not a gosk store with
+// [ErrForeignLayout]; an older one is migrated in one write transaction.
+//
+// # Clock
+//
+// bbolt has no clock; the driver reads [Options.Clock] (time.Now by
+// default) for run-at, lease expiry and timestamps, stored with nanosecond
+// precision. Only one process has the file open at a time, so all workers
+// of a store share that clock. Tests can inject their own.
+//
+// # Durability
+//
+// A call returns after its write transaction has committed, and bbolt
+// commits with an fsync (unless the caller's *bolt.DB has NoSync set): a
+// task that Create has returned survives a crash or a power cut, and so
+// does every claim, ping and outcome. Each call is atomic: a batch of
+// creates, claims, pings or outcomes is applied whole or not at all.
+//
+// # Concurrency
+//
+// bbolt allows one write transaction at a time per file, and one process
+// per file: [Open] waits at most [Options.LockTimeout] for a file another
+// process has open and then fails saying so. Reads (Get, List, Count, and
+// a claim's look for work) run in read transactions beside the writer.
+//
+// Writes share commits, and so fsyncs, according to [Options.Commit]. The
+// default, [CommitGrouped], makes concurrent calls queue behind the
+// transaction in progress and then commit together, with no timer: a lone
+// call commits at once, and under load (many workers, many creators) one
+// fsync serves every call that arrived during the previous one.
+// [CommitBoltBatch] uses bbolt's DB.Batch instead, which waits up to the
+// DB's MaxBatchDelay for company; [CommitEach] gives each call its own
+// transaction. Package worker already batches claims, pings and outcomes
+// into few calls; grouping shares commits between those calls, between
+// workers, and between producers. A claim that finds nothing available
+// uses a read transaction only, so idle workers cost no writes.
+//
+// # Capabilities
+//
+// Every optional capability of the port:
+//
+//   - notify: in-process; a subscription is woken after a commit that made
+//     a task of its queue available at once (created or released with no
+//     delay, or retried);
+//   - admin: the whole of driver.Admin;
+//   - transactional create: [Driver.TxCreator] binds a driver.Creator to
+//     the caller's own writable *bolt.Tx, so tasks are stored together with
+//     the application's writes, or not at all.
+//
+// # Caveats
+//
+//   - bbolt never shrinks its file: pages freed by Purge are reused for new
+//     tasks, but the file keeps its largest size. Use bbolt's Compact (or
+//     the bbolt command's compact) offline to reclaim the space.
+//   - A Driver's write methods must not be called while the same goroutine
+//     holds a write transaction of the same DB (bbolt's writer lock is not
+//     reentrant): use [Driver.TxCreator] inside the transaction.
+//   - Claims hand out tasks whose lease ran out before pending tasks, in
+//     the order their leases ran out, whatever the priority rule.
+//   - Notify reaches only this process's subscribers; since bbolt lets one
+//     process have the file open, that is every worker of the store.
+//   - A payload is copied into the file once and read at each claim; bbolt
+//     keeps values of more than a page on overflow pages, so very large
+//     payloads grow the file quickly. Keep payloads small and store large
+//     data elsewhere.
+package bbolt

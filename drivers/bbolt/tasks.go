@@ -1,0 +1,416 @@
+package bbolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// Create implements driver.Driver: the whole batch is stored in one write
+// transaction.
+func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	res := make([]driver.CreateResult, len(tasks))
+	if len(tasks) == 0 {
+		return res, nil
+	}
+	var wake map[string]struct{}
+	err = d.update(ctx, func(s *store) error {
+		wake = make(map[string]struct{})
+		return create(s, d.now(), tasks, res, wake)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.notify.wake(wake)
+	return res, nil
+}
+
+// create stores tasks in s, filling res and noting in wake the queues that
+// got a task available at once. It overwrites every item of res, so it can
+// run again after a rollback.
+func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}) error {
+	for i, nt := range tasks {
+		q, err := s.queue(nt.Queue, true)
+		if err != nil {
+			return err
+		}
+		if nt.UniqueKey != "" {
+			if id := uniqueHolder(q, nt.UniqueKey); id != 0 {
+				res[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
+				continue
+			}
+		}
+		seq, err := s.tasks.NextSequence()
+		if err != nil {
+			return err
+		}
+		if seq > math.MaxInt64 {
+			return fmt.Errorf("gosk/bbolt: task IDs exhausted")
+		}
+		t := &task{
+			id:          int64(seq),
+			queue:       nt.Queue,
+			payload:     nt.Payload,
+			priority:    nt.Priority,
+			uniqueKey:   nt.UniqueKey,
+			state:       driver.StatePending,
+			maxAttempts: nt.MaxAttempts,
+			createdAt:   now,
+			runAt:       after(now, nt.Delay),
+		}
+		if err := s.savePayload(t); err != nil {
+			return err
+		}
+		if err := s.move(q, nil, t); err != nil {
+			return err
+		}
+		res[i] = driver.CreateResult{ID: t.id}
+		if nt.Delay == 0 {
+			wake[nt.Queue] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// after returns now plus d in Unix nanoseconds, saturating instead of
+// overflowing.
+func after(now int64, d time.Duration) int64 {
+	if int64(d) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(d)
+}
+
+// Claim implements driver.Driver. Tasks whose lease ran out come first, in
+// the order their leases ran out; then available pending tasks in p.Rule
+// order. Claims that find nothing to do use a read transaction only, so
+// idle workers polling the store cost no write and no fsync.
+func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if p, err = driver.ValidateClaim(p); err != nil {
+		return nil, err
+	}
+	var work bool
+	err = d.view(ctx, func(s *store) error {
+		q, err := s.queue(p.Queue, false)
+		work = q != nil && claimable(q, d.now())
+		return err
+	})
+	if err != nil || !work {
+		return nil, err
+	}
+	var out []driver.ClaimedTask
+	err = d.update(ctx, func(s *store) error {
+		out = out[:0]
+		q, err := s.queue(p.Queue, false)
+		if err != nil || q == nil {
+			return err
+		}
+		out, err = claim(s, q, d.now(), p, out)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// claimable reports whether q has an expired lease or an available pending
+// task.
+func claimable(q *queueBuckets, now int64) bool {
+	if k, _ := q.leases.Cursor().First(); k != nil && readTime(k) <= now {
+		return true
+	}
+	k, _ := q.fifo.Cursor().First()
+	return k != nil && readTime(k) <= now
+}
+
+func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []driver.ClaimedTask) ([]driver.ClaimedTask, error) {
+	lease := after(now, p.Lease)
+	// Expired leases, in rounds: one that ran out on its task's last attempt
+	// fails instead of counting against the limit. Keys are gathered
+	// before the index is changed, as a bbolt cursor must not see its
+	// bucket change under it.
+	for len(out) < p.Limit {
+		ids := expired(q, now, p.Limit-len(out))
+		if len(ids) == 0 {
+			break
+		}
+		for _, id := range ids {
+			t, err := s.mustLoad(id)
+			if err != nil {
+				return out, err
+			}
+			old := *t
+			t.token++
+			if t.attempt >= t.maxAttempts {
+				t.state = driver.StateFailed
+				t.lastError = driver.LeaseExpiredMessage
+				t.leaseExp = 0
+				t.finalizedAt = now
+			} else {
+				t.attempt++
+				t.leaseExp = lease
+			}
+			if err := s.move(q, &old, t); err != nil {
+				return out, err
+			}
+			if t.state == driver.StateRunning {
+				out = append(out, claimed(s, t))
+			}
+		}
+	}
+	if len(out) == p.Limit {
+		return out, nil
+	}
+	for _, id := range available(q, now, p.Rule, p.Limit-len(out)) {
+		t, err := s.mustLoad(id)
+		if err != nil {
+			return out, err
+		}
+		old := *t
+		t.state = driver.StateRunning
+		t.attempt++
+		t.token++
+		t.leaseExp = lease
+		if err := s.move(q, &old, t); err != nil {
+			return out, err
+		}
+		out = append(out, claimed(s, t))
+	}
+	return out, nil
+}
+
+func claimed(s *store, t *task) driver.ClaimedTask {
+	return driver.ClaimedTask{Task: s.withPayload(t).record(), Lease: driver.Lease{TaskID: t.id, Token: t.token}}
+}
+
+// expired returns up to n IDs of running tasks whose lease ran out by now,
+// earliest first.
+func expired(q *queueBuckets, now int64, n int) []int64 {
+	var ids []int64
+	c := q.leases.Cursor()
+	for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
+		exp, id := splitTimeID(k)
+		if exp > now {
+			break
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// available returns up to n IDs of pending tasks available by now, in rule
+// order. It reads only the entries it returns, plus one seek per priority
+// level under the Priority rule.
+func available(q *queueBuckets, now int64, rule driver.PriorityRule, n int) []int64 {
+	var ids []int64
+	switch rule {
+	case driver.Fifo:
+		c := q.fifo.Cursor()
+		for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
+			runAt, id := splitTimeID(k)
+			if runAt > now {
+				break
+			}
+			ids = append(ids, id)
+		}
+	case driver.Lifo:
+		// Start at the last entry whose run-at is not after now.
+		bound := append(appendTime(nil, now), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
+		c := q.fifo.Cursor()
+		k, _ := c.Seek(bound)
+		if k == nil {
+			k, _ = c.Last()
+		} else if bytes.Compare(k, bound) > 0 {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && len(ids) < n; k, _ = c.Prev() {
+			_, id := splitTimeID(k)
+			ids = append(ids, id)
+		}
+	case driver.Priority:
+		c := q.prio.Cursor()
+		k, _ := c.First()
+		for k != nil && len(ids) < n {
+			group := binary.BigEndian.Uint16(k[:2])
+			if readTime(k[2:10]) <= now {
+				ids = append(ids, int64(binary.BigEndian.Uint64(k[10:18])))
+				k, _ = c.Next()
+				continue
+			}
+			if group == math.MaxUint16 {
+				break
+			}
+			k, _ = c.Seek(binary.BigEndian.AppendUint16(nil, group+1))
+		}
+	}
+	return ids
+}
+
+// mustLoad reads a task that an index names; a missing record means the
+// store is inconsistent.
+func (s *store) mustLoad(id int64) (*task, error) {
+	t, err := s.load(id)
+	if err == nil && t == nil {
+		err = fmt.Errorf("%w: task %d is indexed but has no record", errCorrupt, id)
+	}
+	return t, err
+}
+
+// Ping implements driver.Driver.
+func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := driver.ValidatePing(leases, extend); err != nil {
+		return nil, err
+	}
+	res := make([]error, len(leases))
+	if len(leases) == 0 {
+		return res, nil
+	}
+	err = d.update(ctx, func(s *store) error {
+		now := d.now()
+		for i, l := range leases {
+			t, err := s.load(l.TaskID)
+			if err != nil {
+				return err
+			}
+			if t == nil {
+				res[i] = driver.ErrTaskNotFound
+				continue
+			}
+			if res[i] = driver.CheckPing(t.state, t.token, l.Token); res[i] != nil {
+				continue
+			}
+			q, err := s.queue(t.queue, false)
+			if err != nil {
+				return err
+			}
+			old := *t
+			t.leaseExp = after(now, extend)
+			if err := s.move(q, &old, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// Finish implements driver.Driver.
+func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if err := driver.ValidateOutcomes(outcomes); err != nil {
+		return nil, err
+	}
+	res := make([]error, len(outcomes))
+	if len(outcomes) == 0 {
+		return res, nil
+	}
+	var wake map[string]struct{}
+	err = d.update(ctx, func(s *store) error {
+		wake = make(map[string]struct{})
+		now := d.now()
+		for i, o := range outcomes {
+			t, err := s.load(o.Lease.TaskID)
+			if err != nil {
+				return err
+			}
+			if t == nil {
+				res[i] = driver.ErrTaskNotFound
+				continue
+			}
+			if res[i] = driver.CheckLease(t.state, t.token, o.Lease.Token); res[i] != nil {
+				continue
+			}
+			q, err := s.queue(t.queue, false)
+			if err != nil {
+				return err
+			}
+			old := *t
+			if o.Message != "" {
+				t.lastError = o.Message
+			}
+			t.leaseExp = 0
+			switch o.Kind {
+			case driver.Complete:
+				t.state, t.finalizedAt = driver.StateCompleted, now
+			case driver.Cancel:
+				t.state, t.finalizedAt = driver.StateCancelled, now
+			case driver.Fail:
+				t.state, t.finalizedAt = driver.StateFailed, now
+			case driver.Release:
+				t.state = driver.StatePending
+				t.runAt = after(now, o.Delay)
+				if o.KeepAttempt && t.attempt > 0 {
+					t.attempt--
+				}
+				if o.Delay == 0 {
+					wake[t.queue] = struct{}{}
+				}
+			}
+			if err := s.move(q, &old, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.notify.wake(wake)
+	return res, nil
+}
+
+// Get implements driver.Driver.
+func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return driver.TaskRecord{}, err
+	}
+	defer leave()
+	if err := driver.ValidateID(id); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	var rec driver.TaskRecord
+	err = d.view(ctx, func(s *store) error {
+		t, err := s.load(id)
+		if err != nil {
+			return err
+		}
+		if t == nil {
+			return fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+		}
+		rec = s.withPayload(t).record()
+		return nil
+	})
+	return rec, err
+}
