@@ -1,0 +1,176 @@
+// Command quickstart creates a few hundred tasks and processes them with a
+// pool of workers, printing progress and a summary.
+//
+// Some tasks fail once and succeed on their retry, some are invalid and
+// cancel themselves, and some never succeed and fail after their last
+// attempt, so every ending of the lifecycle shows up in the summary.
+//
+//	go run ./examples/quickstart                 # 300 tasks, 4 workers of 8 handlers
+//	go run ./examples/quickstart -tasks 2000 -workers 2 -concurrency 16
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/worker"
+)
+
+// Thumbnail is the quickstart's task: make a thumbnail of an image.
+type Thumbnail struct {
+	Image string `json:"image"`
+	Width int    `json:"width"`
+	// Behaviour lets the demo show each ending: "" succeeds, "flaky" fails
+	// its first attempt, "invalid" cancels itself, "broken" always fails.
+	Behaviour string `json:"behaviour,omitempty"`
+}
+
+var errFlaky = errors.New("image store timed out")
+
+func main() {
+	tasks := flag.Int("tasks", 300, "how many tasks to create")
+	workers := flag.Int("workers", 4, "how many workers share the queue")
+	concurrency := flag.Int("concurrency", 8, "handlers per worker")
+	flag.Parse()
+	if err := run(*tasks, *workers, *concurrency); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func run(tasks, workers, concurrency int) error {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+
+	q, err := gosk.NewQueue[Thumbnail](drv, "thumbnails", &gosk.QueueOptions{MaxAttempts: 3})
+	if err != nil {
+		return fmt.Errorf("new queue: %w", err)
+	}
+
+	items := make([]Thumbnail, tasks)
+	for i := range items {
+		items[i] = Thumbnail{Image: fmt.Sprintf("photo-%04d.jpg", i), Width: 128}
+		switch {
+		case i%50 == 49:
+			items[i].Behaviour = "broken"
+		case i%25 == 24:
+			items[i].Behaviour = "invalid"
+		case i%10 == 9:
+			items[i].Behaviour = "flaky"
+		}
+	}
+	start := time.Now()
+	if _, err := q.CreateMany(ctx, items, nil); err != nil {
+		return fmt.Errorf("create tasks: %w", err)
+	}
+	fmt.Printf("created %d tasks in %v\n", tasks, time.Since(start).Round(time.Millisecond))
+
+	var retried atomic.Int64
+	cfg := &worker.Config{
+		Concurrency: concurrency,
+		Rule:        gosk.Fifo,
+		Lease:       10 * time.Second,
+		// Retries wait out their back-off; a short poll picks them up soon
+		// after. New tasks wake the workers at once (driver.Notifier).
+		PollInterval: 50 * time.Millisecond,
+		// Short back-off so the demo's retries happen while you watch.
+		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * 20 * time.Millisecond },
+		OnEvent: func(e worker.Event) {
+			if e.Kind == worker.EventRetried {
+				retried.Add(1)
+			}
+		},
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		w, err := worker.New(q, makeThumbnail, cfg)
+		if err != nil {
+			return fmt.Errorf("new worker: %w", err)
+		}
+		wg.Go(func() { errs <- w.Run(runCtx) })
+	}
+
+	counts, err := waitUntilFinal(ctx, q, tasks)
+	stop()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+	}
+	elapsed := time.Since(start)
+
+	fmt.Println()
+	fmt.Printf("completed  %4d\n", counts[gosk.StateCompleted])
+	fmt.Printf("retried    %4d  (runs that failed and were tried again)\n", retried.Load())
+	fmt.Printf("cancelled  %4d\n", counts[gosk.StateCancelled])
+	fmt.Printf("failed     %4d  (gave up after %d attempts)\n", counts[gosk.StateFailed], 3)
+	fmt.Printf("time taken %v (%.0f tasks/s)\n", elapsed.Round(time.Millisecond), float64(tasks)/elapsed.Seconds())
+	return err
+}
+
+// makeThumbnail is the handler: it pretends to work for a few milliseconds.
+func makeThumbnail(ctx context.Context, t *gosk.Task[Thumbnail]) error {
+	select {
+	case <-time.After(time.Duration(1+rand.IntN(4)) * time.Millisecond):
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	switch t.Payload.Behaviour {
+	case "flaky":
+		if t.Attempt == 1 {
+			return errFlaky
+		}
+	case "invalid":
+		return fmt.Errorf("%s has no pixels: %w", t.Payload.Image, gosk.ErrCancelTask)
+	case "broken":
+		return fmt.Errorf("%s: decoder crashed", t.Payload.Image)
+	}
+	return nil
+}
+
+// waitUntilFinal prints progress until every task is final, and returns the
+// final counts.
+func waitUntilFinal(ctx context.Context, q *gosk.Queue[Thumbnail], total int) (map[gosk.State]int64, error) {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var last string
+	deadline := time.After(2 * time.Minute)
+	for {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return nil, errors.New("tasks did not finish within 2 minutes")
+		}
+		counts, err := q.Count(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("count: %w", err)
+		}
+		final := counts[gosk.StateCompleted] + counts[gosk.StateCancelled] + counts[gosk.StateFailed]
+		line := fmt.Sprintf("pending %4d  running %3d  completed %4d  cancelled %3d  failed %3d",
+			counts[gosk.StatePending], counts[gosk.StateRunning], counts[gosk.StateCompleted],
+			counts[gosk.StateCancelled], counts[gosk.StateFailed])
+		if line != last {
+			fmt.Fprintln(os.Stdout, line)
+			last = line
+		}
+		if final == int64(total) {
+			return counts, nil
+		}
+	}
+}
