@@ -1,0 +1,103 @@
+package gosk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/drivers/memory"
+)
+
+type Email struct {
+	To      string
+	Subject string
+}
+
+// Create a queue over a driver, add tasks to it and read one back.
+func ExampleQueue_Create() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+
+	q, err := gosk.NewQueue[Email](drv, "emails", nil)
+	if err != nil {
+		panic(err)
+	}
+	id, err := q.Create(ctx, Email{To: "ada@example.com", Subject: "Welcome"}, &gosk.CreateOptions{
+		Delay:       time.Minute,
+		MaxAttempts: 5,
+		UniqueKey:   "welcome:ada",
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	// The same unique key while the first task waits: nothing is created.
+	again, err := q.Create(ctx, Email{To: "ada@example.com"}, &gosk.CreateOptions{UniqueKey: "welcome:ada"})
+	fmt.Println(errors.Is(err, gosk.ErrDuplicate), again == id)
+
+	task, err := q.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(task.Payload.To, task.State, task.Attempt, task.MaxAttempts)
+	// Output:
+	// true true
+	// ada@example.com pending 0 5
+}
+
+// Create many tasks in one driver call.
+func ExampleQueue_CreateMany() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+
+	q, err := gosk.NewQueue[int](drv, "numbers", nil)
+	if err != nil {
+		panic(err)
+	}
+	res, err := q.CreateMany(ctx, []int{1, 2, 3}, &gosk.CreateOptions{Priority: 10})
+	if err != nil {
+		panic(err)
+	}
+	counts, err := q.Count(ctx)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(res), counts[gosk.StatePending])
+	// Output: 3 3
+}
+
+// Create a task inside a transaction of the store: it appears when the
+// transaction commits. The memory driver's Begin stands in for a database
+// transaction.
+func ExampleQueue_CreateTx() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+	q, err := gosk.NewQueue[Email](drv, "emails", nil)
+	if err != nil {
+		panic(err)
+	}
+
+	tx := drv.Begin()
+	id, err := q.CreateTx(ctx, tx, Email{To: "grace@example.com"}, nil)
+	if err != nil {
+		panic(err)
+	}
+	_, err = q.Get(ctx, id)
+	fmt.Println("before commit:", errors.Is(err, gosk.ErrTaskNotFound))
+	if err := tx.Commit(); err != nil {
+		panic(err)
+	}
+	task, err := q.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("after commit:", task.Payload.To)
+	// Output:
+	// before commit: true
+	// after commit: grace@example.com
+}

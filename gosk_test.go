@@ -1,0 +1,453 @@
+package gosk_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/memory"
+)
+
+type email struct {
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+}
+
+// clock is a settable clock shared by a memory driver and a queue.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newQueue(t *testing.T, opts *gosk.QueueOptions) (*gosk.Queue[email], *memory.Driver) {
+	t.Helper()
+	d := memory.New(nil)
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[email](d, "emails", opts)
+	require.NoError(t, err)
+	return q, d
+}
+
+func TestSentinelsAreTheDriversOwn(t *testing.T) {
+	t.Parallel()
+	pairs := map[error]error{
+		gosk.ErrNoTask:                  driver.ErrNoTask,
+		gosk.ErrTaskNotFound:            driver.ErrTaskNotFound,
+		gosk.ErrTaskConflict:            driver.ErrTaskConflict,
+		gosk.ErrLeaseLost:               driver.ErrLeaseLost,
+		gosk.ErrDuplicate:               driver.ErrDuplicate,
+		gosk.ErrUnsupportedPriorityRule: driver.ErrUnsupportedPriorityRule,
+		gosk.ErrInvalid:                 driver.ErrInvalid,
+		gosk.ErrClosed:                  driver.ErrClosed,
+	}
+	for ours, theirs := range pairs {
+		assert.Same(t, theirs, ours)
+	}
+	assert.Equal(t, driver.Fifo, gosk.Fifo)
+	assert.Equal(t, driver.Lifo, gosk.Lifo)
+	assert.Equal(t, driver.Priority, gosk.Priority)
+}
+
+func TestNewQueueRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	d := memory.New(nil)
+	t.Cleanup(func() { _ = d.Close() })
+	cases := map[string]struct {
+		d    driver.Driver
+		name string
+		opts *gosk.QueueOptions
+		want string
+	}{
+		"nil driver":           {nil, "q", nil, "driver is nil"},
+		"empty name":           {d, "", nil, "queue name is empty"},
+		"bad character":        {d, "a b", nil, "has character"},
+		"negative attempts":    {d, "q", &gosk.QueueOptions{MaxAttempts: -1}, "QueueOptions.MaxAttempts"},
+		"too many attempts":    {d, "q", &gosk.QueueOptions{MaxAttempts: driver.MaxAttemptsLimit + 1}, "QueueOptions.MaxAttempts"},
+		"name over the length": {d, strings.Repeat("q", driver.MaxQueueNameLen+1), nil, "longer than"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			q, err := gosk.NewQueue[email](c.d, c.name, c.opts)
+			require.ErrorIs(t, err, gosk.ErrInvalid)
+			assert.ErrorContains(t, err, c.want)
+			assert.Nil(t, q)
+		})
+	}
+}
+
+func TestCreateGetRoundTrip(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	d := memory.New(&memory.Options{Clock: clk.Now})
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[email](d, "emails", &gosk.QueueOptions{MaxAttempts: 7, Clock: clk.Now})
+	require.NoError(t, err)
+	assert.Equal(t, "emails", q.Name())
+	assert.Same(t, d, q.Driver())
+	ctx := context.Background()
+
+	id, err := q.Create(ctx, email{To: "ada@example.com", Subject: "hi"}, &gosk.CreateOptions{Priority: 3, UniqueKey: "k1"})
+	require.NoError(t, err)
+	task, err := q.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, id, task.ID)
+	assert.Equal(t, "emails", task.Queue)
+	assert.Equal(t, email{To: "ada@example.com", Subject: "hi"}, task.Payload)
+	assert.Equal(t, gosk.StatePending, task.State)
+	assert.Equal(t, 0, task.Attempt)
+	assert.Equal(t, 7, task.MaxAttempts, "the queue's default applies")
+	assert.Equal(t, 3, task.Priority)
+	assert.Equal(t, "k1", task.UniqueKey)
+	assert.Empty(t, task.LastError)
+	assert.True(t, task.CreatedAt.Equal(clk.Now()))
+	assert.True(t, task.RunAt.Equal(clk.Now()))
+	assert.True(t, task.FinalizedAt.IsZero())
+	assert.True(t, task.LeaseExpiresAt.IsZero())
+
+	id2, err := q.Create(ctx, email{To: "b"}, &gosk.CreateOptions{MaxAttempts: 2, Delay: time.Minute})
+	require.NoError(t, err)
+	task2, err := q.Get(ctx, id2)
+	require.NoError(t, err)
+	assert.Equal(t, 2, task2.MaxAttempts)
+	assert.True(t, task2.RunAt.Equal(clk.Now().Add(time.Minute)), "run-at %v", task2.RunAt)
+}
+
+func TestDefaultMaxAttempts(t *testing.T) {
+	t.Parallel()
+	q, _ := newQueue(t, nil)
+	id, err := q.Create(context.Background(), email{}, nil)
+	require.NoError(t, err)
+	task, err := q.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, gosk.DefaultMaxAttempts, task.MaxAttempts)
+}
+
+func TestRunAtUsesTheQueueClock(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	d := memory.New(&memory.Options{Clock: clk.Now})
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[email](d, "emails", &gosk.QueueOptions{Clock: clk.Now})
+	require.NoError(t, err)
+	ctx := context.Background()
+
+	at := clk.Now().Add(90 * time.Minute)
+	id, err := q.Create(ctx, email{}, &gosk.CreateOptions{RunAt: at})
+	require.NoError(t, err)
+	task, err := q.Get(ctx, id)
+	require.NoError(t, err)
+	assert.True(t, task.RunAt.Equal(at), "run-at %v, want %v", task.RunAt, at)
+
+	past, err := q.Create(ctx, email{}, &gosk.CreateOptions{RunAt: clk.Now().Add(-time.Hour)})
+	require.NoError(t, err)
+	task, err = q.Get(ctx, past)
+	require.NoError(t, err)
+	assert.True(t, task.RunAt.Equal(clk.Now()), "a run-at in the past means at once")
+
+	claimed, err := d.Claim(ctx, driver.ClaimParams{Queue: "emails", Rule: gosk.Fifo, Lease: time.Minute, Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1, "only the past task is available")
+	assert.Equal(t, past, claimed[0].Task.ID)
+}
+
+func TestCreateOptionsRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	cases := map[string]struct {
+		opts gosk.CreateOptions
+		want string
+	}{
+		"priority too high":  {gosk.CreateOptions{Priority: driver.MaxPriority + 1}, "CreateOptions.Priority"},
+		"priority too low":   {gosk.CreateOptions{Priority: driver.MinPriority - 1}, "CreateOptions.Priority"},
+		"negative delay":     {gosk.CreateOptions{Delay: -time.Second}, "CreateOptions.Delay"},
+		"delay and run-at":   {gosk.CreateOptions{Delay: time.Second, RunAt: time.Now()}, "both set"},
+		"negative attempts":  {gosk.CreateOptions{MaxAttempts: -1}, "CreateOptions.MaxAttempts"},
+		"unique key too big": {gosk.CreateOptions{UniqueKey: strings.Repeat("k", driver.MaxUniqueKeyLen+1)}, "CreateOptions.UniqueKey"},
+		"unique key not utf": {gosk.CreateOptions{UniqueKey: "\xff"}, "CreateOptions.UniqueKey"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := q.Create(context.Background(), email{}, &c.opts)
+			require.ErrorIs(t, err, gosk.ErrInvalid)
+			assert.ErrorContains(t, err, c.want)
+		})
+	}
+	n, err := q.Count(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n[gosk.StatePending], "nothing stored")
+	_ = d
+}
+
+func TestUniqueKeyReturnsTheExistingTask(t *testing.T) {
+	t.Parallel()
+	q, _ := newQueue(t, nil)
+	ctx := context.Background()
+	first, err := q.Create(ctx, email{To: "a"}, &gosk.CreateOptions{UniqueKey: "welcome:ada"})
+	require.NoError(t, err)
+	again, err := q.Create(ctx, email{To: "b"}, &gosk.CreateOptions{UniqueKey: "welcome:ada"})
+	require.ErrorIs(t, err, gosk.ErrDuplicate)
+	assert.Equal(t, first, again)
+	assert.ErrorContains(t, err, "welcome:ada")
+	n, err := q.Count(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n[gosk.StatePending])
+}
+
+func TestCreateManyIsOneBatch(t *testing.T) {
+	t.Parallel()
+	q, _ := newQueue(t, nil)
+	ctx := context.Background()
+	res, err := q.CreateMany(ctx, []email{{To: "a"}, {To: "b"}, {To: "c"}}, &gosk.CreateOptions{Priority: 2})
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	for i, r := range res {
+		require.NoError(t, r.Err)
+		task, err := q.Get(ctx, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, string(rune('a'+i)), task.Payload.To)
+		assert.Equal(t, 2, task.Priority)
+	}
+
+	items := []gosk.Item[email]{
+		{Payload: email{To: "x"}, Options: &gosk.CreateOptions{UniqueKey: "u"}},
+		{Payload: email{To: "y"}, Options: &gosk.CreateOptions{UniqueKey: "u"}},
+		{Payload: email{To: "z"}},
+	}
+	res, err = q.CreateItems(ctx, items)
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	require.NoError(t, res[0].Err)
+	require.ErrorIs(t, res[1].Err, gosk.ErrDuplicate, "same key earlier in the batch")
+	assert.Equal(t, res[0].ID, res[1].ID)
+	require.NoError(t, res[2].Err)
+
+	res, err = q.CreateMany(ctx, nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, res)
+
+	_, err = q.CreateItems(ctx, []gosk.Item[email]{{}, {Options: &gosk.CreateOptions{Delay: -1}}})
+	require.ErrorIs(t, err, gosk.ErrInvalid)
+	assert.ErrorContains(t, err, "item 1")
+}
+
+func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	ctx := context.Background()
+
+	tx := d.Begin()
+	id, err := q.CreateTx(ctx, tx, email{To: "kept"}, nil)
+	require.NoError(t, err)
+	_, err = q.Get(ctx, id)
+	require.ErrorIs(t, err, gosk.ErrTaskNotFound, "not visible before commit")
+	require.NoError(t, tx.Commit())
+	task, err := q.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "kept", task.Payload.To)
+
+	tx = d.Begin()
+	res, err := q.CreateManyTx(ctx, tx, []email{{To: "dropped"}, {To: "dropped too"}}, nil)
+	require.NoError(t, err)
+	require.NoError(t, tx.Rollback())
+	for _, r := range res {
+		_, err = q.Get(ctx, r.ID)
+		require.ErrorIs(t, err, gosk.ErrTaskNotFound)
+	}
+
+	_, err = q.CreateTx(ctx, nil, email{}, nil)
+	require.ErrorIs(t, err, gosk.ErrInvalid)
+}
+
+func TestGetUnknownOrForeignTask(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	ctx := context.Background()
+	_, err := q.Get(ctx, 12345)
+	require.ErrorIs(t, err, gosk.ErrTaskNotFound)
+
+	other, err := gosk.NewQueue[email](d, "other", nil)
+	require.NoError(t, err)
+	id, err := other.Create(ctx, email{}, nil)
+	require.NoError(t, err)
+	_, err = q.Get(ctx, id)
+	require.ErrorIs(t, err, gosk.ErrTaskNotFound)
+	assert.ErrorContains(t, err, `"other"`)
+}
+
+type upperCodec struct{}
+
+func (upperCodec) Marshal(v any) ([]byte, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, fmt.Errorf("upperCodec: %T is not a string", v)
+	}
+	return []byte(strings.ToUpper(s)), nil
+}
+
+func (upperCodec) Unmarshal(data []byte, v any) error {
+	p, ok := v.(*string)
+	if !ok {
+		return fmt.Errorf("upperCodec: %T is not a *string", v)
+	}
+	if strings.HasPrefix(string(data), "!") {
+		return errors.New("upperCodec: bang")
+	}
+	*p = string(data)
+	return nil
+}
+
+func TestCodecIsUsedBothWays(t *testing.T) {
+	t.Parallel()
+	d := memory.New(nil)
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[string](d, "words", &gosk.QueueOptions{Codec: upperCodec{}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	id, err := q.Create(ctx, "hello", nil)
+	require.NoError(t, err)
+	rec, err := d.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("HELLO"), rec.Payload, "the driver sees the codec's bytes")
+	task, err := q.Get(ctx, id)
+	require.NoError(t, err)
+	assert.Equal(t, "HELLO", task.Payload)
+
+	bad, err := q.Create(ctx, "!oops", nil)
+	require.NoError(t, err)
+	_, err = q.Get(ctx, bad)
+	assert.ErrorContains(t, err, "decode payload")
+}
+
+func TestEmptyPayloadDecodesToZero(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	res, err := d.Create(context.Background(), []driver.NewTask{{Queue: "emails", MaxAttempts: 1}})
+	require.NoError(t, err)
+	task, err := q.Get(context.Background(), res[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, email{}, task.Payload)
+}
+
+func TestEncodeFailureStoresNothing(t *testing.T) {
+	t.Parallel()
+	d := memory.New(nil)
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[chan int](d, "chans", nil)
+	require.NoError(t, err)
+	_, err = q.Create(context.Background(), make(chan int), nil)
+	assert.ErrorContains(t, err, "encode payload")
+}
+
+func TestAdminHelpers(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	d := memory.New(&memory.Options{Clock: clk.Now})
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[email](d, "emails", nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	res, err := q.CreateMany(ctx, []email{{To: "1"}, {To: "2"}, {To: "3"}}, nil)
+	require.NoError(t, err)
+	ids := []int64{res[0].ID, res[1].ID, res[2].ID}
+
+	require.NoError(t, q.Cancel(ctx, ids[0], ids[1]))
+	err = q.Cancel(ctx, ids[0], 999999)
+	require.ErrorIs(t, err, gosk.ErrTaskConflict)
+	require.ErrorIs(t, err, gosk.ErrTaskNotFound)
+	assert.ErrorContains(t, err, fmt.Sprintf("task %d", ids[0]))
+
+	n, err := q.Count(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, n[gosk.StateCancelled])
+	assert.EqualValues(t, 1, n[gosk.StatePending])
+
+	tasks, err := q.List(ctx, &gosk.ListOptions{States: []gosk.State{gosk.StateCancelled}})
+	require.NoError(t, err)
+	require.Len(t, tasks, 2)
+	assert.Equal(t, "1", tasks[0].Payload.To)
+	tasks, err = q.List(ctx, &gosk.ListOptions{AfterID: ids[0], Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+	assert.Equal(t, ids[1], tasks[0].ID)
+
+	require.NoError(t, q.Retry(ctx, ids[1]))
+	require.ErrorIs(t, q.Retry(ctx, ids[2]), gosk.ErrTaskConflict, "a pending task cannot be retried")
+	task, err := q.Get(ctx, ids[1])
+	require.NoError(t, err)
+	assert.Equal(t, gosk.StatePending, task.State)
+
+	clk.Add(2 * time.Hour)
+	purged, err := q.Purge(ctx, time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, 1, purged)
+	_, err = q.Get(ctx, ids[0])
+	require.ErrorIs(t, err, gosk.ErrTaskNotFound)
+
+	require.NoError(t, q.Retry(ctx), "no IDs, nothing to do")
+}
+
+// bare hides every optional capability of the driver it wraps.
+type bare struct{ driver.Driver }
+
+func TestAdminHelpersNeedTheCapability(t *testing.T) {
+	t.Parallel()
+	d := memory.New(nil)
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[email](bare{d}, "emails", nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = q.Count(ctx)
+	require.ErrorIs(t, err, gosk.ErrUnsupported)
+	_, err = q.List(ctx, nil)
+	require.ErrorIs(t, err, gosk.ErrUnsupported)
+	require.ErrorIs(t, q.Retry(ctx, 1), gosk.ErrUnsupported)
+	require.ErrorIs(t, q.Cancel(ctx, 1), gosk.ErrUnsupported)
+	_, err = q.Purge(ctx, 0)
+	require.ErrorIs(t, err, gosk.ErrUnsupported)
+}
+
+func TestClosedDriver(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	require.NoError(t, d.Close())
+	_, err := q.Create(context.Background(), email{}, nil)
+	require.ErrorIs(t, err, gosk.ErrClosed)
+	_, err = q.Get(context.Background(), 1)
+	require.ErrorIs(t, err, gosk.ErrClosed)
+}
+
+func TestSnooze(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("busy: %w", gosk.Snooze(time.Minute))
+	var s *gosk.SnoozeError
+	require.ErrorAs(t, err, &s)
+	assert.Equal(t, time.Minute, s.Delay)
+	require.ErrorAs(t, gosk.Snooze(-time.Second), &s)
+	assert.Zero(t, s.Delay, "negative counts as zero")
+	assert.NotErrorIs(t, err, gosk.ErrCancelTask)
+}
