@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// List lists tasks in ID order; see driver.Admin.
+func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
+	p, err := driver.ValidateList(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.read(ctx); err != nil {
+		return nil, err
+	}
+	var states any // NULL: every state
+	if len(p.States) > 0 {
+		b, _ := json.Marshal(p.States)
+		states = string(b)
+	}
+	rows, err := d.db.QueryContext(ctx, d.q.list, p.Queue, p.AfterID, states, p.Limit)
+	if err != nil {
+		return nil, d.translate(ctx, err)
+	}
+	defer rows.Close()
+	out := []driver.TaskRecord{}
+	for rows.Next() {
+		var rec driver.TaskRecord
+		if err := scanTask(rows, &rec); err != nil {
+			return nil, d.translate(ctx, err)
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(ctx, err)
+	}
+	return out, nil
+}
+
+// Count counts a queue's tasks by state; see driver.Admin.
+func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
+	if err := driver.ValidateQueueName(queue); err != nil {
+		return nil, err
+	}
+	if err := d.read(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := d.db.QueryContext(ctx, d.q.count, queue)
+	if err != nil {
+		return nil, d.translate(ctx, err)
+	}
+	defer rows.Close()
+	out := make(map[driver.State]int64, len(driver.States))
+	for _, s := range driver.States {
+		out[s] = 0
+	}
+	for rows.Next() {
+		var s driver.State
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, d.translate(ctx, err)
+		}
+		out[s] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(ctx, err)
+	}
+	return out, nil
+}
+
+// Retry moves failed or cancelled tasks back to pending, in one write
+// transaction; see driver.Admin. A task whose unique key has since been
+// taken by a pending or running task stays as it is and gets
+// driver.ErrDuplicate.
+func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
+	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(ids))
+	woken := make(map[string]bool)
+	err := d.write(ctx, func(c conn, now int64) error {
+		fs, err := d.fences(ctx, c, ids)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			f, ok := fs[id]
+			switch {
+			case !ok:
+				errs[i] = driver.ErrTaskNotFound
+				continue
+			case f.state != driver.StateFailed && f.state != driver.StateCancelled:
+				errs[i] = fmt.Errorf("task %d is %s: %w", id, f.state, driver.ErrTaskConflict)
+				continue
+			}
+			// A failed statement is undone alone; the transaction goes on.
+			if _, err := c.ExecContext(ctx, d.q.retry, id, now); err != nil {
+				if isCode(err, sqlite3.SQLITE_CONSTRAINT) {
+					errs[i] = fmt.Errorf("task %d: its unique key is taken: %w", id, driver.ErrDuplicate)
+					continue
+				}
+				return err
+			}
+			woken[f.queue] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.hub.wake(woken)
+	return errs, nil
+}
+
+// Cancel cancels pending or running tasks, in one write transaction; see
+// driver.Admin. A running task's lease token goes up, so its worker gets
+// driver.ErrLeaseLost at its next ping or finish.
+func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
+	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(ids))
+	err := d.write(ctx, func(c conn, now int64) error {
+		fs, err := d.fences(ctx, c, ids)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			f, ok := fs[id]
+			switch {
+			case !ok:
+				errs[i] = driver.ErrTaskNotFound
+				continue
+			case f.state.Final():
+				errs[i] = fmt.Errorf("task %d is %s: %w", id, f.state, driver.ErrTaskConflict)
+				continue
+			}
+			if _, err := c.ExecContext(ctx, d.q.cancel, id, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// Purge deletes up to p.Limit old final tasks of a queue, oldest first;
+// see driver.Admin.
+func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
+	p, err := driver.ValidatePurge(p)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	err = d.write(ctx, func(c conn, now int64) error {
+		res, err := c.ExecContext(ctx, d.q.purge, p.Queue, now-int64(p.OlderThan), p.Limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
+}

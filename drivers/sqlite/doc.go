@@ -1,0 +1,93 @@
+// Package sqlite is a gosk driver on an SQLite database: durable background
+// tasks for an application that ships as one binary and one file, with no
+// server and no cgo. It uses modernc.org/sqlite, a pure-Go SQLite, so
+// CGO_ENABLED=0 builds work.
+//
+// Its package name is the store's; a program that also imports
+// modernc.org/sqlite takes an alias for one of them:
+//
+//	import gosksqlite "github.com/gosk/gosk/drivers/sqlite"
+//
+//	drv, err := gosksqlite.Open(ctx, "/var/lib/app/tasks.db", nil)
+//
+// Open opens (and creates) a file, or ":memory:"; New takes a *sql.DB that
+// the application already has. Both migrate the schema before they return.
+//
+// # Layout
+//
+// One table, <prefix>tasks (prefix "gosk_" by default, see
+// [Options.TablePrefix]), holds every task, one row each, with its state,
+// attempt count, lease token and times. A second table, <prefix>meta,
+// records that the file holds gosk's layout and at which schema version.
+// Partial indexes serve each access path: pending tasks by (run-at, ID) for
+// the Fifo and Lifo rules and by (priority, run-at, ID) for Priority, running
+// tasks by lease expiry, final tasks by finalisation time for purges, and
+// unique keys of pending and running tasks only, so that a key is free
+// again once its task is final. IDs come from AUTOINCREMENT and are never
+// reused. The SQL lives in the queries/ and migrations/ folders of this
+// package, embedded in the binary.
+//
+// Migrations are numbered and run in one IMMEDIATE transaction by Open and
+// New, so two processes opening a new file at once migrate it once. A file
+// that holds the driver's table names without its meta table, or that is
+// not an SQLite database, gives [ErrNotGosk]; one migrated by a newer gosk
+// gives [ErrSchemaTooNew]. Neither changes the file.
+//
+// # Clock
+//
+// Run-at, lease expiry and all timestamps are read from [Options.Clock]
+// (time.Now by default) and stored as Unix nanoseconds. Processes that
+// share a file share a machine, so they share a clock.
+//
+// # Durability
+//
+// Open puts the file in WAL mode and, by default, syncs the log at every
+// commit ([SyncFull]): a call that returned has its effect on disk, and a
+// crash or a killed process in the middle of a call leaves the file as it
+// was before that call, never half-written. [SyncNormal] skips the sync at
+// each commit: still safe against a process crash, but a power cut may lose
+// the last commits. Each batch of creates, claims, pings, outcomes,
+// retries, cancels or purges is one transaction.
+//
+// # Concurrency
+//
+// Readers (Get, List, Count) run in parallel on the pool's connections.
+// Writers are serialised: inside one process, every write call waits for
+// its turn on a channel (honouring its context), then runs as one BEGIN
+// IMMEDIATE transaction on one connection, so many worker goroutines never
+// meet SQLITE_BUSY. Between processes, or with transactions of the
+// application's own on the same file, SQLite's busy timeout
+// ([Options.BusyTimeout], 10s by default) makes a writer wait for the
+// lock; only a lock held longer than that surfaces, as an error that says
+// so.
+//
+// An in-memory database (":memory:") is limited to one connection, since
+// each connection would otherwise see a database of its own; everything
+// then runs one call at a time.
+//
+// # Capabilities
+//
+//   - notify: in-process ([Driver.Subscribe]); a subscription wakes when
+//     this driver creates, releases or retries a task with no delay. Tasks
+//     written by another process, or through another *sql.DB on the same
+//     file, wake nobody: workers find them by polling.
+//   - admin: the whole of driver.Admin (List, Count, Retry, Cancel, Purge).
+//   - transactional create: [Driver.WithTx] binds a driver.Creator to the
+//     application's own *sql.Tx; its tasks appear if and only if that
+//     transaction commits.
+//
+// # Caveats
+//
+//   - One writer at a time is SQLite's design: throughput is bounded by
+//     one core and, with SyncFull, by the disk's sync latency. The worker
+//     batches claims, pings and outcomes to make few, larger transactions.
+//   - A handle passed to New must have a busy timeout and, for a file, WAL
+//     mode; New checks one connection of the pool. Open the handle with
+//     "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate".
+//   - The application's transaction passed to WithTx holds the file's write
+//     lock until it ends; keep it short, and do not call the driver's own
+//     methods from inside it on an in-memory database (one connection: they
+//     would wait for the transaction that waits for them).
+//   - WAL mode needs a local file system that supports shared memory;
+//     network file systems do not.
+package sqlite

@@ -1,0 +1,2 @@
+-- ?1: key.
+SELECT value FROM "{{prefix}}meta" WHERE key = ?1;

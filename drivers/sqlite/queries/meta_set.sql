@@ -1,0 +1,3 @@
+-- ?1: key, ?2: value.
+INSERT INTO "{{prefix}}meta" (key, value) VALUES (?1, ?2)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value;

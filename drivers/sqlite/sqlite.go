@@ -1,0 +1,380 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	sqldriver "database/sql/driver"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// Errors of opening a database, tested with errors.Is.
+var (
+	// ErrNotGosk means the database holds tables under the driver's names
+	// that gosk did not make, or is not an SQLite database at all. Nothing
+	// was changed.
+	ErrNotGosk = errors.New("gosk/sqlite: not a gosk database")
+
+	// ErrSchemaTooNew means the database was migrated by a newer gosk than
+	// this one. Nothing was changed; upgrade the program.
+	ErrSchemaTooNew = errors.New("gosk/sqlite: database schema is newer than this gosk")
+)
+
+// Sync is how hard SQLite pushes each commit to disk; see Options.Sync.
+type Sync string
+
+// The sync levels. See SQLite's PRAGMA synchronous.
+const (
+	// SyncFull syncs the write-ahead log at every commit: a commit that
+	// returned survives a power cut.
+	SyncFull Sync = "FULL"
+	// SyncNormal syncs only at checkpoints: a commit survives a crash of
+	// the process, but the last commits may be lost in a power cut. The
+	// file is never corrupted either way.
+	SyncNormal Sync = "NORMAL"
+)
+
+// Defaults of Options.
+const (
+	// DefaultTablePrefix is the default Options.TablePrefix.
+	DefaultTablePrefix = "gosk_"
+	// DefaultBusyTimeout is the default Options.BusyTimeout.
+	DefaultBusyTimeout = 10 * time.Second
+)
+
+// Options configures a Driver. A nil *Options, or any zero field, means
+// the default stated on the field.
+type Options struct {
+	// TablePrefix starts the name of every table and index the driver
+	// makes, so that several gosk stores, or gosk and an application, can
+	// share one file. It must be 1 to 32 ASCII letters, digits or
+	// underscores, not starting with a digit. Default: "gosk_".
+	TablePrefix string
+
+	// Clock returns the current time, for run-at, lease expiry and
+	// timestamps. Default: time.Now.
+	Clock func() time.Time
+
+	// BusyTimeout is how long a write waits for another process (or a
+	// transaction of the caller's) to release the file's write lock before
+	// it fails. Open only: with New, set busy_timeout on the caller's
+	// handle. Default: 10s.
+	BusyTimeout time.Duration
+
+	// Sync is how hard each commit is pushed to disk. Open only.
+	// Default: SyncFull.
+	Sync Sync
+}
+
+// Driver is a gosk driver on an SQLite database. Create one with Open or
+// New; it is safe for concurrent use.
+type Driver struct {
+	db     *sql.DB
+	ownDB  bool // Close closes db
+	memory bool // an in-memory database: one connection
+	clock  func() time.Time
+	q      *queries
+
+	// writer serialises this process's write transactions: a token is
+	// taken before BEGIN IMMEDIATE and given back after COMMIT, so the
+	// goroutines of one process queue here, honouring their contexts,
+	// instead of inside SQLite's busy handler.
+	writer chan struct{}
+	closed atomic.Bool
+	hub    hub
+}
+
+var (
+	_ driver.Driver   = (*Driver)(nil)
+	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Admin    = (*Driver)(nil)
+	_ driver.Creator  = (*TxCreator)(nil)
+)
+
+var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,31}$`)
+
+// options returns opts with defaults filled, or an error naming the field.
+func (opts *Options) withDefaults() (Options, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.TablePrefix == "" {
+		o.TablePrefix = DefaultTablePrefix
+	}
+	if !prefixPattern.MatchString(o.TablePrefix) {
+		return o, fmt.Errorf("gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", o.TablePrefix)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.BusyTimeout < 0 {
+		return o, fmt.Errorf("gosk/sqlite: Options.BusyTimeout %v is negative", o.BusyTimeout)
+	}
+	if o.BusyTimeout == 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	switch o.Sync {
+	case "":
+		o.Sync = SyncFull
+	case SyncFull, SyncNormal:
+	default:
+		return o, fmt.Errorf("gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", o.Sync)
+	}
+	return o, nil
+}
+
+// Open opens (creating it if needed) the SQLite database at dsn and
+// migrates it. dsn is a file path, ":memory:", or a DSN that
+// modernc.org/sqlite understands ("file:/path/tasks.db?mode=rwc", or a path
+// followed by ?_pragma=... parameters). Open adds WAL journaling, the busy
+// timeout, the sync level and immediate transactions unless the DSN sets
+// them itself. Close closes the database.
+func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if dsn == "" {
+		return nil, errors.New("gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"")
+	}
+	memory := isMemoryDSN(dsn)
+	db, err := sql.Open("sqlite", withParams(dsn, o, memory))
+	if err != nil {
+		return nil, fmt.Errorf("gosk/sqlite: open %s: %w", dsn, err)
+	}
+	if memory {
+		// Every connection to ":memory:" is a database of its own.
+		db.SetMaxOpenConns(1)
+	}
+	d, err := newDriver(ctx, db, o, memory)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	d.ownDB = true
+	return d, nil
+}
+
+// New returns a driver on a database handle the caller opened with
+// modernc.org/sqlite (driver name "sqlite"), and migrates it. The handle
+// must have a busy timeout set (for example ?_pragma=busy_timeout(10000)),
+// and a database in a file must be in WAL mode (?_pragma=journal_mode(WAL));
+// New checks both on one connection and refuses the handle otherwise. An
+// in-memory database must be limited to one connection
+// (db.SetMaxOpenConns(1)). Writes by the caller's own code may take the
+// write lock between the driver's transactions; the driver waits for it up
+// to the busy timeout. Close leaves the handle open.
+func New(ctx context.Context, db *sql.DB, opts *Options) (*Driver, error) {
+	if db == nil {
+		return nil, errors.New("gosk/sqlite: New: the *sql.DB is nil")
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	var file, journal string
+	var busy int64
+	if err := db.QueryRowContext(ctx, "SELECT file FROM pragma_database_list WHERE name = 'main'").Scan(&file); err != nil {
+		return nil, openError(err)
+	}
+	memory := file == ""
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal); err != nil {
+		return nil, openError(err)
+	}
+	if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+		return nil, openError(err)
+	}
+	switch {
+	case memory && db.Stats().MaxOpenConnections != 1:
+		return nil, errors.New("gosk/sqlite: New: an in-memory database needs db.SetMaxOpenConns(1): each connection would see a database of its own")
+	case !memory && !strings.EqualFold(journal, "wal"):
+		return nil, fmt.Errorf("gosk/sqlite: New: journal_mode is %q, want WAL: open the handle with ?_pragma=journal_mode(WAL)", journal)
+	case !memory && busy <= 0:
+		return nil, errors.New("gosk/sqlite: New: busy_timeout is 0: open the handle with ?_pragma=busy_timeout(10000) so that writers wait for each other")
+	}
+	return newDriver(ctx, db, o, memory)
+}
+
+func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver, error) {
+	q, err := loadQueries(o.TablePrefix)
+	if err != nil {
+		return nil, err
+	}
+	d := &Driver{
+		db:     db,
+		memory: memory,
+		clock:  o.Clock,
+		q:      q,
+		writer: make(chan struct{}, 1),
+	}
+	d.hub.init()
+	if err := d.migrate(ctx, o.TablePrefix); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// DB returns the database handle, for the caller's own transactions (see
+// WithTx) and queries.
+func (d *Driver) DB() *sql.DB { return d.db }
+
+// Close stops every subscription and, if Open made the handle, closes it.
+// Later calls return driver.ErrClosed. It is safe to call more than once.
+func (d *Driver) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	d.hub.close()
+	if d.ownDB {
+		// sql.DB.Close waits for the calls in flight to give their
+		// connections back.
+		return d.db.Close()
+	}
+	return nil
+}
+
+func isMemoryDSN(dsn string) bool {
+	name, query, _ := strings.Cut(dsn, "?")
+	return name == ":memory:" || name == "file::memory:" || strings.Contains(query, "mode=memory")
+}
+
+// withParams adds the driver's connection settings to dsn, leaving any that
+// the DSN sets itself.
+func withParams(dsn string, o Options, memory bool) string {
+	_, query, _ := strings.Cut(dsn, "?")
+	lower := strings.ToLower(query)
+	var add []string
+	has := func(s string) bool { return strings.Contains(lower, s) }
+	if !has("busy_timeout") && !has("_timeout") {
+		add = append(add, "_pragma=busy_timeout("+strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10)+")")
+	}
+	if !memory && !has("journal_mode") && !has("_journal") {
+		add = append(add, "_pragma=journal_mode(WAL)")
+	}
+	if !has("synchronous") && !has("_sync") {
+		add = append(add, "_pragma=synchronous("+string(o.Sync)+")")
+	}
+	if !has("_txlock") {
+		add = append(add, "_txlock=immediate")
+	}
+	if len(add) == 0 {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + strings.Join(add, "&")
+}
+
+// conn is what the statements of one batch run on: the driver's own
+// connection inside BEGIN IMMEDIATE, or the caller's *sql.Tx.
+type conn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// write runs fn in one write transaction, serialised with the other writes
+// of this driver, and commits if fn returns nil. now is read once the write
+// lock is held, so the times of successive writes never go backwards by
+// more than the clock does.
+func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) (err error) {
+	if d.closed.Load() {
+		return driver.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case d.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.writer }()
+	c, err := d.db.Conn(ctx)
+	if err != nil {
+		return d.translate(ctx, err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return d.translate(ctx, err)
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Roll back even if ctx is done, so the connection goes back to
+		// the pool clean; if that fails too, drop the connection.
+		if _, rbErr := c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+			_ = c.Raw(func(any) error { return sqldriver.ErrBadConn })
+		}
+	}()
+	if err := fn(c, d.clock().UnixNano()); err != nil {
+		return d.translate(ctx, err)
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		return d.translate(ctx, err)
+	}
+	return nil
+}
+
+// read checks the driver is open for a read-only call.
+func (d *Driver) read(ctx context.Context) error {
+	if d.closed.Load() {
+		return driver.ErrClosed
+	}
+	return ctx.Err()
+}
+
+// translate is the adapter's one error translation, applied at every
+// return of an error from the store: context errors come back as they are,
+// a closed handle becomes driver.ErrClosed, sql.ErrNoRows becomes
+// driver.ErrTaskNotFound, and anything else is wrapped with the package's
+// name. Port sentinels pass through.
+func (d *Driver) translate(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// SQLite reports an interrupted statement as its own error.
+		return ctxErr
+	}
+	for _, s := range []error{driver.ErrClosed, driver.ErrTaskNotFound, driver.ErrInvalid,
+		driver.ErrLeaseLost, driver.ErrTaskConflict, driver.ErrDuplicate, driver.ErrUnsupportedPriorityRule} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	if d.closed.Load() || errors.Is(err, sql.ErrConnDone) || err.Error() == "sql: database is closed" {
+		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
+	}
+	if isCode(err, sqlite3.SQLITE_BUSY) {
+		return fmt.Errorf("gosk/sqlite: the database stayed locked by another process or transaction longer than the busy timeout: %w", err)
+	}
+	return fmt.Errorf("gosk/sqlite: %w", err)
+}
+
+// isCode reports whether err is an SQLite error with the primary result
+// code code.
+func isCode(err error, code int) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == code
+}

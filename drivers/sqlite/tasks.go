@@ -1,0 +1,334 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// Create stores tasks in one transaction; see driver.Driver.
+func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	var results []driver.CreateResult
+	var woken map[string]bool
+	err := d.write(ctx, func(c conn, now int64) (err error) {
+		results, woken, err = d.insert(ctx, c, tasks, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.hub.wake(woken)
+	return results, nil
+}
+
+// insert stores tasks on c and returns their results and the queues to
+// wake.
+func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now int64) ([]driver.CreateResult, map[string]bool, error) {
+	results := make([]driver.CreateResult, len(tasks))
+	woken := make(map[string]bool)
+	for i, t := range tasks {
+		var key any // NULL: no unique key
+		if t.UniqueKey != "" {
+			key = t.UniqueKey
+			var id int64
+			err := c.QueryRowContext(ctx, d.q.findUnique, t.Queue, t.UniqueKey).Scan(&id)
+			if err == nil {
+				results[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
+				continue
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return nil, nil, err
+			}
+		}
+		payload := t.Payload
+		if payload == nil {
+			payload = []byte{}
+		}
+		var id int64
+		err := c.QueryRowContext(ctx, d.q.insert, t.Queue, payload, t.Priority, key,
+			t.MaxAttempts, now, now+int64(t.Delay)).Scan(&id)
+		if err != nil {
+			return nil, nil, err
+		}
+		results[i] = driver.CreateResult{ID: id}
+		if t.Delay == 0 {
+			woken[t.Queue] = true
+		}
+	}
+	return results, woken, nil
+}
+
+// Claim leases available tasks in one write transaction; see
+// driver.Driver. It first fails the queue's tasks whose lease ran out on
+// their last attempt, then picks tasks in the rule's order (pending tasks
+// whose run-at has come and running tasks whose lease ran out, merged by
+// the rule's keys), then leases them.
+func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	p, err := driver.ValidateClaim(p)
+	if err != nil {
+		return nil, err
+	}
+	var available string
+	switch p.Rule {
+	case driver.Fifo:
+		available = d.q.availableFifo
+	case driver.Lifo:
+		available = d.q.availableLifo
+	case driver.Priority:
+		available = d.q.availablePriority
+	}
+	var claimed []driver.ClaimedTask
+	err = d.write(ctx, func(c conn, now int64) error {
+		if _, err := c.ExecContext(ctx, d.q.failLapsed, p.Queue, now, driver.LeaseExpiredMessage); err != nil {
+			return err
+		}
+		ids, err := queryIDs(ctx, c, available, p.Queue, now, p.Limit)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		rows, err := c.QueryContext(ctx, d.q.lease, jsonIDs(ids), now+int64(p.Lease))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		byID := make(map[int64]driver.ClaimedTask, len(ids))
+		for rows.Next() {
+			var ct driver.ClaimedTask
+			if err := scanTask(rows, &ct.Task, &ct.Lease.Token); err != nil {
+				return err
+			}
+			ct.Lease.TaskID = ct.Task.ID
+			byID[ct.Task.ID] = ct
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		claimed = make([]driver.ClaimedTask, 0, len(ids))
+		for _, id := range ids {
+			ct, ok := byID[id]
+			if !ok {
+				return fmt.Errorf("claim: task %d vanished inside the transaction", id)
+			}
+			claimed = append(claimed, ct)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if claimed == nil {
+		claimed = []driver.ClaimedTask{}
+	}
+	return claimed, nil
+}
+
+// fence is what fencing needs to know of a task.
+type fence struct {
+	state driver.State
+	token int64
+	queue string
+}
+
+// fences reads the fencing state of the tasks named, in one query.
+func (d *Driver) fences(ctx context.Context, c conn, ids []int64) (map[int64]fence, error) {
+	rows, err := c.QueryContext(ctx, d.q.fences, jsonIDs(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[int64]fence, len(ids))
+	for rows.Next() {
+		var id int64
+		var f fence
+		if err := rows.Scan(&id, &f.state, &f.token, &f.queue); err != nil {
+			return nil, err
+		}
+		out[id] = f
+	}
+	return out, rows.Err()
+}
+
+// Ping extends the leases that still hold, in one write transaction; see
+// driver.Driver.
+func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
+	if err := driver.ValidatePing(leases, extend); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(leases))
+	err := d.write(ctx, func(c conn, now int64) error {
+		ids := make([]int64, len(leases))
+		for i, l := range leases {
+			ids[i] = l.TaskID
+		}
+		fs, err := d.fences(ctx, c, ids)
+		if err != nil {
+			return err
+		}
+		held := ids[:0:0]
+		for i, l := range leases {
+			f, ok := fs[l.TaskID]
+			if !ok {
+				errs[i] = driver.ErrTaskNotFound
+				continue
+			}
+			if errs[i] = driver.CheckPing(f.state, f.token, l.Token); errs[i] == nil {
+				held = append(held, l.TaskID)
+			}
+		}
+		if len(held) == 0 {
+			return nil
+		}
+		_, err = c.ExecContext(ctx, d.q.extend, jsonIDs(held), now+int64(extend))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// Finish applies outcomes, each fenced by its lease, in one write
+// transaction; see driver.Driver.
+func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	if err := driver.ValidateOutcomes(outcomes); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(outcomes))
+	woken := make(map[string]bool)
+	err := d.write(ctx, func(c conn, now int64) error {
+		ids := make([]int64, len(outcomes))
+		for i, o := range outcomes {
+			ids[i] = o.Lease.TaskID
+		}
+		fs, err := d.fences(ctx, c, ids)
+		if err != nil {
+			return err
+		}
+		for i, o := range outcomes {
+			f, ok := fs[o.Lease.TaskID]
+			if !ok {
+				errs[i] = driver.ErrTaskNotFound
+				continue
+			}
+			if errs[i] = driver.CheckLease(f.state, f.token, o.Lease.Token); errs[i] != nil {
+				continue
+			}
+			if o.Kind == driver.Release {
+				keep := 0
+				if o.KeepAttempt {
+					keep = 1
+				}
+				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, now+int64(o.Delay), o.Message, keep)
+				if o.Delay == 0 {
+					woken[f.queue] = true
+				}
+			} else {
+				_, err = c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.hub.wake(woken)
+	return errs, nil
+}
+
+func finalState(k driver.OutcomeKind) driver.State {
+	switch k {
+	case driver.Complete:
+		return driver.StateCompleted
+	case driver.Cancel:
+		return driver.StateCancelled
+	}
+	return driver.StateFailed
+}
+
+// Get returns a task's record; see driver.Driver.
+func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
+	if err := driver.ValidateID(id); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	if err := d.read(ctx); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	var rec driver.TaskRecord
+	if err := scanTask(d.db.QueryRowContext(ctx, d.q.get, id), &rec); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return driver.TaskRecord{}, fmt.Errorf("task %d: %w", id, driver.ErrTaskNotFound)
+		}
+		return driver.TaskRecord{}, d.translate(ctx, err)
+	}
+	return rec, nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// scanTask reads the task columns of get.sql (and lease.sql, whose extra
+// columns go to extra) into rec.
+func scanTask(s scanner, rec *driver.TaskRecord, extra ...any) error {
+	var (
+		key                       sql.NullString
+		created, runAt            int64
+		leaseExpires, finalizedAt sql.NullInt64
+	)
+	dest := append([]any{&rec.ID, &rec.Queue, &rec.Payload, &rec.Priority, &key, &rec.State,
+		&rec.Attempt, &rec.MaxAttempts, &rec.LastError, &created, &runAt, &leaseExpires, &finalizedAt}, extra...)
+	if err := s.Scan(dest...); err != nil {
+		return err
+	}
+	if rec.Payload == nil {
+		rec.Payload = []byte{}
+	}
+	rec.UniqueKey = key.String
+	rec.CreatedAt = fromNanos(created)
+	rec.RunAt = fromNanos(runAt)
+	rec.LeaseExpiresAt = fromNanos(leaseExpires.Int64)
+	rec.FinalizedAt = fromNanos(finalizedAt.Int64)
+	return nil
+}
+
+func fromNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// queryIDs runs a query returning one column of IDs.
+func queryIDs(ctx context.Context, c conn, query string, args ...any) ([]int64, error) {
+	rows, err := c.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// jsonIDs encodes IDs as a JSON array, the one parameter that json_each
+// in the queries expands, so that a batch of any size is one statement.
+func jsonIDs(ids []int64) string {
+	b, _ := json.Marshal(ids)
+	return string(b)
+}

@@ -1,0 +1,59 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// WithTx returns a Creator whose tasks are written inside the caller's
+// transaction tx, which must belong to this driver's database: they appear
+// when, and only if, tx commits. Subscribers are woken at once (a hint: a
+// worker that looks before the commit finds nothing, and polls again).
+//
+// Begin tx on DB() (or a handle opened the same way), so that it is an
+// immediate transaction; a deferred one that reads before it writes can
+// fail with SQLITE_BUSY when another connection writes first. While tx is
+// open it holds the file's write lock, and the driver's writes wait for it.
+func (d *Driver) WithTx(tx *sql.Tx) *TxCreator {
+	return &TxCreator{d: d, tx: tx}
+}
+
+// TxCreator creates tasks inside one of the caller's transactions; see
+// Driver.WithTx. It is as safe for concurrent use as its *sql.Tx.
+type TxCreator struct {
+	d  *Driver
+	tx *sql.Tx
+}
+
+// Create stores tasks inside the transaction; see driver.Creator.
+func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	d := t.d
+	if err := d.read(ctx); err != nil {
+		return nil, err
+	}
+	if t.tx == nil {
+		return nil, fmt.Errorf("%w: WithTx was given a nil *sql.Tx", driver.ErrInvalid)
+	}
+	// A savepoint keeps the batch all-or-nothing without ending the
+	// caller's transaction.
+	if _, err := t.tx.ExecContext(ctx, "SAVEPOINT gosk_create"); err != nil {
+		return nil, d.translate(ctx, err)
+	}
+	results, woken, err := d.insert(ctx, t.tx, tasks, d.clock().UnixNano())
+	if err != nil {
+		_, _ = t.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO gosk_create")
+		_, _ = t.tx.ExecContext(context.WithoutCancel(ctx), "RELEASE gosk_create")
+		return nil, d.translate(ctx, err)
+	}
+	if _, err := t.tx.ExecContext(ctx, "RELEASE gosk_create"); err != nil {
+		return nil, d.translate(ctx, err)
+	}
+	d.hub.wake(woken)
+	return results, nil
+}
