@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -255,8 +256,8 @@ func translate(err error) error {
 		return err
 	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	case isPortError(err), errors.Is(err, ErrForeignLayout), errors.Is(err, ErrNewerSchema):
-		return err
+	case isPortError(err), strings.HasPrefix(err.Error(), "gosk/bbolt:"):
+		return err // ours, already saying where it comes from
 	}
 	return fmt.Errorf("gosk/bbolt: %w", err)
 }

@@ -12,10 +12,10 @@ import (
 // Names of the buckets and keys inside the driver's top-level bucket. The
 // package doc describes the layout.
 var (
-	bucketMeta   = []byte("meta")
+	bucketMeta     = []byte("meta")
 	bucketTasks    = []byte("tasks")
 	bucketPayloads = []byte("payloads")
-	bucketQueues = []byte("queues")
+	bucketQueues   = []byte("queues")
 
 	keyLayout  = []byte("layout")
 	keyVersion = []byte("version")
@@ -80,8 +80,7 @@ type store struct {
 	tasks    *bolt.Bucket
 	payloads *bolt.Bucket
 	queues   *bolt.Bucket
-	qs     map[string]*queueBuckets
-	buf    []byte
+	qs       map[string]*queueBuckets
 }
 
 // openStore finds the driver's buckets in tx. The migration has made them,
@@ -176,10 +175,10 @@ func (s *store) remove(id int64) error {
 	return s.payloads.Delete(idKey(id))
 }
 
-// save writes the task's record.
+// save writes the task's record. bbolt keeps the value slice until the
+// transaction ends, so each save encodes into a fresh one.
 func (s *store) save(t *task) error {
-	s.buf = t.encode(s.buf[:0])
-	return s.tasks.Put(idKey(t.id), s.buf)
+	return s.tasks.Put(idKey(t.id), t.encode(make([]byte, 0, 64+len(t.queue)+len(t.uniqueKey)+len(t.lastError))))
 }
 
 // move stores a transition of a task from old (nil for a new task) to t:
