@@ -1,0 +1,199 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// List returns tasks of a queue in ID order; see driver.Admin.
+func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	p, err := driver.ValidateList(p)
+	if err != nil {
+		return nil, err
+	}
+	states := make([]string, len(p.States))
+	for i, s := range p.States {
+		states[i] = string(s)
+	}
+	rows, err := d.pool.Query(ctx, d.q.list, p.Queue, states, p.AfterID, p.Limit)
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	defer rows.Close()
+	list := []driver.TaskRecord{}
+	for rows.Next() {
+		var r driver.TaskRecord
+		if err := scanRecord(rows.Scan, &r); err != nil {
+			return nil, d.translate(err)
+		}
+		list = append(list, r)
+	}
+	return list, d.translate(rows.Err())
+}
+
+// Count returns how many tasks of queue are in each state; see
+// driver.Admin.
+func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	if err := driver.ValidateQueueName(queue); err != nil {
+		return nil, err
+	}
+	counts := make(map[driver.State]int64, len(driver.States))
+	for _, s := range driver.States {
+		counts[s] = 0
+	}
+	rows, err := d.pool.Query(ctx, d.q.count, queue)
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, d.translate(err)
+		}
+		counts[driver.State(s)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(err)
+	}
+	return counts, nil
+}
+
+// errKeyTaken is the Retry result for a task whose unique key another
+// pending or running task holds now.
+var errKeyTaken = fmt.Errorf("%w: its unique key is held by another pending or running task (%w)", driver.ErrTaskConflict, driver.ErrDuplicate)
+
+// Retry moves failed or cancelled tasks back to pending in one statement;
+// see driver.Admin. A task whose unique key another pending or running
+// task holds is left as it is, with an error that matches both
+// driver.ErrTaskConflict and driver.ErrDuplicate.
+func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	errs, err := d.retry(ctx, ids)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && len(ids) > 1 {
+		// Two tasks of the batch share a unique key: retry them one by
+		// one, so that the first takes the key and the next is refused.
+		errs = make([]error, len(ids))
+		for i, id := range ids {
+			one, err := d.retry(ctx, []int64{id})
+			if err != nil {
+				return nil, d.translate(err)
+			}
+			errs[i] = one[0]
+		}
+		return errs, nil
+	}
+	return errs, d.translate(err)
+}
+
+func (d *Driver) retry(ctx context.Context, ids []int64) ([]error, error) {
+	errs := make([]error, 0, len(ids))
+	if len(ids) == 0 {
+		return errs, nil
+	}
+	rows, err := d.pool.Query(ctx, d.q.retry, ids, d.channel)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var applied bool
+		var state *string
+		if err := rows.Scan(&applied, &state); err != nil {
+			return nil, err
+		}
+		switch {
+		case applied:
+			errs = append(errs, nil)
+		case state == nil:
+			errs = append(errs, driver.ErrTaskNotFound)
+		case *state == string(driver.StateFailed) || *state == string(driver.StateCancelled):
+			errs = append(errs, errKeyTaken)
+		default:
+			errs = append(errs, driver.ErrTaskConflict)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(errs) != len(ids) {
+		return nil, fmt.Errorf("retry returned %d rows for %d tasks", len(errs), len(ids))
+	}
+	return errs, nil
+}
+
+// Cancel moves pending or running tasks to cancelled in one statement and
+// takes running tasks' leases away; see driver.Admin.
+func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	errs := make([]error, 0, len(ids))
+	if len(ids) == 0 {
+		return errs, nil
+	}
+	rows, err := d.pool.Query(ctx, d.q.cancel, ids)
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var applied, exists bool
+		if err := rows.Scan(&applied, &exists); err != nil {
+			return nil, d.translate(err)
+		}
+		switch {
+		case applied:
+			errs = append(errs, nil)
+		case !exists:
+			errs = append(errs, driver.ErrTaskNotFound)
+		default:
+			errs = append(errs, driver.ErrTaskConflict)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(err)
+	}
+	if len(errs) != len(ids) {
+		return nil, d.translate(fmt.Errorf("cancel returned %d rows for %d tasks", len(errs), len(ids)))
+	}
+	return errs, nil
+}
+
+// Purge deletes up to p.Limit old final tasks in one statement; see
+// driver.Admin.
+func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
+	if d.closed.Load() {
+		return 0, errClosed
+	}
+	p, err := driver.ValidatePurge(p)
+	if err != nil {
+		return 0, err
+	}
+	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, micros(p.OlderThan), p.Limit)
+	if err != nil {
+		return 0, d.translate(err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -1,0 +1,61 @@
+-- Claims up to $2 available tasks of queue $1 in one statement, leasing each
+-- for $3 microseconds. {{order}} is the priority rule's ORDER BY list, chosen
+-- from a fixed set by the driver.
+--
+-- Running tasks whose lease ran out are locked first: those on their last
+-- attempt are failed with the text $4, the others join the pending tasks
+-- that are due as candidates. The pending scan walks a partial index over
+-- pending tasks only, in rule order, and locks with SKIP LOCKED so that
+-- concurrent claimers take different tasks instead of queueing.
+WITH expired AS (
+    SELECT id, attempt >= max_attempts AS exhausted
+    FROM {{schema}}.gosk_tasks
+    WHERE queue = $1 AND state = 'running' AND lease_expires_at <= now()
+    ORDER BY id
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+),
+lapsed AS (
+    UPDATE {{schema}}.gosk_tasks t
+    SET state = 'failed',
+        lease_token = t.lease_token + 1,
+        last_error = $4,
+        lease_expires_at = NULL,
+        finalized_at = now()
+    FROM expired e
+    WHERE t.id = e.id AND e.exhausted
+    RETURNING t.id
+),
+due AS (
+    SELECT id, priority, run_at
+    FROM {{schema}}.gosk_tasks
+    WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+    ORDER BY {{order}}
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+),
+candidates AS (
+    SELECT t.id, t.priority, t.run_at
+    FROM {{schema}}.gosk_tasks t
+    JOIN expired e ON e.id = t.id
+    WHERE NOT e.exhausted
+    UNION ALL
+    SELECT id, priority, run_at FROM due
+),
+picked AS (
+    SELECT id FROM candidates ORDER BY {{order}} LIMIT $2
+),
+claimed AS (
+    UPDATE {{schema}}.gosk_tasks t
+    SET state = 'running',
+        attempt = t.attempt + 1,
+        lease_token = t.lease_token + 1,
+        lease_expires_at = now() + $3 * interval '1 microsecond'
+    FROM picked p
+    WHERE t.id = p.id
+    RETURNING t.*
+)
+SELECT id, queue, payload, priority, coalesce(unique_key, ''), state, attempt, max_attempts,
+       last_error, created_at, run_at, lease_expires_at, finalized_at, lease_token
+FROM claimed
+ORDER BY {{order}};

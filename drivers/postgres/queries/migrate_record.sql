@@ -1,0 +1,2 @@
+-- Records that migration $1 ran.
+INSERT INTO {{schema}}.gosk_schema_version (version) VALUES ($1);

@@ -1,0 +1,37 @@
+-- Moves failed or cancelled tasks back to pending, available at once, with
+-- their attempt count reset and their last error kept. A task whose unique
+-- key is now held by another pending or running task is left alone. For each
+-- input the result says whether it applied, and if not the task's state and
+-- whether its key is taken (NULL state: no such task).
+--
+-- $1 task IDs, $2 the notify channel.
+WITH input AS (
+    SELECT * FROM unnest($1::bigint[]) WITH ORDINALITY AS i (id, ord)
+),
+retried AS (
+    UPDATE {{schema}}.gosk_tasks t
+    SET state = 'pending',
+        attempt = 0,
+        run_at = now(),
+        lease_expires_at = NULL,
+        finalized_at = NULL
+    FROM input i
+    WHERE t.id = i.id
+      AND t.state IN ('failed', 'cancelled')
+      AND NOT EXISTS (
+          SELECT 1 FROM {{schema}}.gosk_tasks o
+          WHERE o.queue = t.queue AND o.unique_key = t.unique_key
+            AND o.state IN ('pending', 'running') AND o.id <> t.id
+      )
+    RETURNING t.id, t.queue
+),
+woken AS (
+    SELECT count(*) AS n
+    FROM (SELECT pg_notify($2, q.queue) FROM (SELECT DISTINCT queue FROM retried) q) n
+)
+SELECT r.id IS NOT NULL, t.state
+FROM input i
+LEFT JOIN retried r ON r.id = i.id
+LEFT JOIN {{schema}}.gosk_tasks t ON t.id = i.id
+CROSS JOIN woken
+ORDER BY i.ord;

@@ -1,0 +1,407 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// runner runs one query and calls each for every row it returns. It lets
+// Create run on the pool, on a pgx.Tx and on a *sql.Tx alike.
+type runner func(ctx context.Context, sql string, args []any, each func(scan func(dest ...any) error) error) error
+
+// pgxQuerier is what the pool, a connection and a pgx.Tx share.
+type pgxQuerier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func pgxRunner(q pgxQuerier) runner {
+	return func(ctx context.Context, sql string, args []any, each func(scan func(dest ...any) error) error) error {
+		rows, err := q.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows.Scan); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+}
+
+// Create stores tasks in one statement; see driver.Driver.
+func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	res, err := d.create(ctx, pgxRunner(d.pool), tasks)
+	return res, d.translate(err)
+}
+
+type uniqueKey struct{ queue, key string }
+
+// create inserts tasks through run. Tasks that repeat a unique key of an
+// earlier task in the batch are not sent; they get the earlier task's
+// answer. Conflicts with stored tasks are resolved by reading the holders'
+// IDs after the insert, which changes nothing, so the one INSERT is the
+// whole write.
+func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	results := make([]driver.CreateResult, len(tasks))
+	if len(tasks) == 0 {
+		return results, nil
+	}
+	first := make(map[uniqueKey]int)
+	repeatOf := make(map[int]int)
+	send := make([]int, 0, len(tasks))
+	for i, t := range tasks {
+		if t.UniqueKey != "" {
+			k := uniqueKey{t.Queue, t.UniqueKey}
+			if j, ok := first[k]; ok {
+				repeatOf[i] = j
+				continue
+			}
+			first[k] = i
+		}
+		send = append(send, i)
+	}
+
+	var (
+		queues     = make([]string, len(send))
+		payloads   = make([][]byte, len(send))
+		priorities = make([]int16, len(send))
+		delays     = make([]int64, len(send))
+		attempts   = make([]int32, len(send))
+		keys       = make([]string, len(send))
+	)
+	for j, i := range send {
+		t := tasks[i]
+		queues[j], priorities[j], delays[j], attempts[j], keys[j] =
+			t.Queue, int16(t.Priority), micros(t.Delay), int32(t.MaxAttempts), t.UniqueKey
+		payloads[j] = t.Payload
+		if payloads[j] == nil {
+			payloads[j] = []byte{}
+		}
+	}
+	var blocked []int // indexes into tasks of rows the unique index turned away
+	j := 0
+	err := run(ctx, d.q.create, []any{queues, payloads, priorities, delays, attempts, keys, d.seq, d.channel},
+		func(scan func(...any) error) error {
+			var id int64
+			var inserted bool
+			if err := scan(&id, &inserted); err != nil {
+				return err
+			}
+			if j >= len(send) {
+				return errors.New("create returned more rows than tasks")
+			}
+			i := send[j]
+			j++
+			if inserted {
+				results[i].ID = id
+			} else {
+				blocked = append(blocked, i)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	if j != len(send) {
+		return nil, fmt.Errorf("create returned %d rows for %d tasks", j, len(send))
+	}
+	if len(blocked) > 0 {
+		if err := d.resolveHolders(ctx, run, tasks, blocked, results); err != nil {
+			return nil, err
+		}
+	}
+	for i, j := range repeatOf {
+		results[i] = driver.CreateResult{ID: results[j].ID, Err: driver.ErrDuplicate}
+	}
+	return results, nil
+}
+
+// resolveHolders fills the results of tasks whose unique key was held, with
+// the holder's ID and ErrDuplicate.
+func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.NewTask, blocked []int, results []driver.CreateResult) error {
+	holders := make(map[uniqueKey]int64, len(blocked))
+	lookup := func(sql string, want []int) error {
+		queues, keys := make([]string, len(want)), make([]string, len(want))
+		for n, i := range want {
+			queues[n], keys[n] = tasks[i].Queue, tasks[i].UniqueKey
+		}
+		return run(ctx, sql, []any{queues, keys}, func(scan func(...any) error) error {
+			var k uniqueKey
+			var id int64
+			if err := scan(&k.queue, &k.key, &id); err != nil {
+				return err
+			}
+			holders[k] = id
+			return nil
+		})
+	}
+	if err := lookup(d.q.createExisting, blocked); err != nil {
+		return err
+	}
+	var gone []int
+	for _, i := range blocked {
+		if _, ok := holders[uniqueKey{tasks[i].Queue, tasks[i].UniqueKey}]; !ok {
+			gone = append(gone, i)
+		}
+	}
+	if len(gone) > 0 {
+		// The holder was finalised between the insert and the read.
+		if err := lookup(d.q.createHolder, gone); err != nil {
+			return err
+		}
+	}
+	for _, i := range blocked {
+		id, ok := holders[uniqueKey{tasks[i].Queue, tasks[i].UniqueKey}]
+		if !ok {
+			return fmt.Errorf("task %d: the task holding unique key %q was finalised and purged during the create; create it again", i, tasks[i].UniqueKey)
+		}
+		results[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
+	}
+	return nil
+}
+
+// Claim leases up to p.Limit tasks in one statement; see driver.Driver.
+func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	p, err := driver.ValidateClaim(p)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, micros(p.Lease), driver.LeaseExpiredMessage)
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	defer rows.Close()
+	var claimed []driver.ClaimedTask
+	for rows.Next() {
+		var c driver.ClaimedTask
+		if err := scanRecord(rows.Scan, &c.Task, &c.Lease.Token); err != nil {
+			return nil, d.translate(err)
+		}
+		c.Lease.TaskID = c.Task.ID
+		claimed = append(claimed, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(err)
+	}
+	return claimed, nil
+}
+
+// Ping extends leases in one statement; see driver.Driver.
+func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	if err := driver.ValidatePing(leases, extend); err != nil {
+		return nil, err
+	}
+	if len(leases) == 0 {
+		return []error{}, nil
+	}
+	ids, tokens := make([]int64, len(leases)), make([]int64, len(leases))
+	for i, l := range leases {
+		ids[i], tokens[i] = l.TaskID, l.Token
+	}
+	errs := make([]error, 0, len(leases))
+	rows, err := d.pool.Query(ctx, d.q.ping, ids, tokens, micros(extend))
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var extended, exists bool
+		if err := rows.Scan(&extended, &exists); err != nil {
+			return nil, d.translate(err)
+		}
+		switch {
+		case extended:
+			errs = append(errs, nil)
+		case !exists:
+			errs = append(errs, driver.ErrTaskNotFound)
+		default:
+			errs = append(errs, driver.ErrLeaseLost)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, d.translate(err)
+	}
+	if len(errs) != len(leases) {
+		return nil, d.translate(fmt.Errorf("ping returned %d rows for %d leases", len(errs), len(leases)))
+	}
+	return errs, nil
+}
+
+// targetState is the state each outcome kind moves a task to.
+var targetState = map[driver.OutcomeKind]driver.State{
+	driver.Complete: driver.StateCompleted,
+	driver.Cancel:   driver.StateCancelled,
+	driver.Fail:     driver.StateFailed,
+	driver.Release:  driver.StatePending,
+}
+
+// Finish applies outcomes in one statement; see driver.Driver.
+func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	if d.closed.Load() {
+		return nil, errClosed
+	}
+	if err := driver.ValidateOutcomes(outcomes); err != nil {
+		return nil, err
+	}
+	errs, err := d.finish(ctx, outcomes)
+	return errs, d.translate(err)
+}
+
+func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	n := len(outcomes)
+	if n == 0 {
+		return []error{}, nil
+	}
+	var (
+		ids      = make([]int64, n)
+		tokens   = make([]int64, n)
+		states   = make([]string, n)
+		messages = make([]string, n)
+		delays   = make([]int64, n)
+		keep     = make([]bool, n)
+	)
+	for i, o := range outcomes {
+		ids[i], tokens[i], states[i] = o.Lease.TaskID, o.Lease.Token, string(targetState[o.Kind])
+		messages[i], delays[i], keep[i] = o.Message, micros(o.Delay), o.KeepAttempt
+	}
+	errs := make([]error, 0, n)
+	var unsure []int // outcomes that did not apply although the snapshot said they would
+	rows, err := d.pool.Query(ctx, d.q.finish, ids, tokens, states, messages, delays, keep, d.channel)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var applied bool
+		var state *string
+		var token *int64
+		if err := rows.Scan(&applied, &state, &token); err != nil {
+			return nil, err
+		}
+		switch {
+		case applied:
+			errs = append(errs, nil)
+		case state == nil:
+			errs = append(errs, driver.ErrTaskNotFound)
+		default:
+			err := driver.CheckLease(driver.State(*state), *token, tokens[len(errs)])
+			if err == nil {
+				unsure = append(unsure, len(errs))
+				err = driver.ErrLeaseLost
+			}
+			errs = append(errs, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(errs) != n {
+		return nil, fmt.Errorf("finish returned %d rows for %d outcomes", len(errs), n)
+	}
+	if len(unsure) > 0 {
+		// A concurrent change won these rows after the statement's
+		// snapshot was taken: read them again to decide by the fencing
+		// order (another finish of the same lease makes it a conflict).
+		want := make([]int64, len(unsure))
+		for k, i := range unsure {
+			want[k] = ids[i]
+		}
+		type current struct {
+			state driver.State
+			token int64
+		}
+		now := make(map[int64]current, len(unsure))
+		rows, err := d.pool.Query(ctx, d.q.leaseState, want)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var c current
+			if err := rows.Scan(&id, &c.state, &c.token); err != nil {
+				return nil, err
+			}
+			now[id] = c
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		for _, i := range unsure {
+			c, ok := now[ids[i]]
+			if !ok {
+				errs[i] = driver.ErrTaskNotFound
+				continue
+			}
+			if err := driver.CheckLease(c.state, c.token, tokens[i]); err != nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs, nil
+}
+
+// Get returns one task's record; see driver.Driver.
+func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
+	if d.closed.Load() {
+		return driver.TaskRecord{}, errClosed
+	}
+	if err := driver.ValidateID(id); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	var rec driver.TaskRecord
+	err := scanRecord(d.pool.QueryRow(ctx, d.q.get, id).Scan, &rec)
+	if err != nil {
+		return driver.TaskRecord{}, d.translate(err)
+	}
+	return rec, nil
+}
+
+// scanRecord reads the columns every task query returns, in the order of
+// get.sql, and then extra.
+func scanRecord(scan func(...any) error, r *driver.TaskRecord, extra ...any) error {
+	var (
+		state    string
+		priority int16
+		attempt  int32
+		max      int32
+		leaseExp *time.Time
+		final    *time.Time
+	)
+	dest := append([]any{&r.ID, &r.Queue, &r.Payload, &priority, &r.UniqueKey, &state, &attempt, &max,
+		&r.LastError, &r.CreatedAt, &r.RunAt, &leaseExp, &final}, extra...)
+	if err := scan(dest...); err != nil {
+		return err
+	}
+	r.State, r.Priority, r.Attempt, r.MaxAttempts = driver.State(state), int(priority), int(attempt), int(max)
+	if r.Payload == nil {
+		r.Payload = []byte{}
+	}
+	if leaseExp != nil {
+		r.LeaseExpiresAt = *leaseExp
+	}
+	if final != nil {
+		r.FinalizedAt = *final
+	}
+	return nil
+}
