@@ -1,0 +1,127 @@
+package drivertest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// RunBenchmarks measures the driver that h makes with the same code for
+// every driver: creating tasks in batches of 100, a claim-and-complete
+// cycle with batches of 1 and 16, and pinging 16 leases at once. Each
+// benchmark reports tasks/s (or leases/s for pings) besides ns/op, where
+// one op is one task (or one lease pinged).
+func RunBenchmarks(b *testing.B, h Harness) {
+	if h.New == nil {
+		b.Fatal("drivertest: Harness.New is nil; it must return a fresh, empty driver")
+	}
+	run := runID()
+	b.Run("CreateBatch100", func(b *testing.B) {
+		d, ctx, q := benchDriver(b, h, run)
+		batch := make([]driver.NewTask, 100)
+		for i := range batch {
+			batch[i] = driver.NewTask{Queue: q, Payload: []byte(`{"n":` + strconv.Itoa(i) + `}`), MaxAttempts: 3}
+		}
+		b.ResetTimer()
+		start := time.Now()
+		for done := 0; done < b.N; done += len(batch) {
+			if _, err := d.Create(ctx, batch[:min(len(batch), b.N-done)]); err != nil {
+				b.Fatalf("Create: %v", err)
+			}
+		}
+		reportRate(b, start, "tasks/s")
+	})
+	for _, size := range []int{1, 16} {
+		b.Run(fmt.Sprintf("ClaimComplete/Batch%d", size), func(b *testing.B) {
+			d, ctx, q := benchDriver(b, h, run)
+			fill(ctx, b, d, q, b.N)
+			outcomes := make([]driver.Outcome, 0, size)
+			b.ResetTimer()
+			start := time.Now()
+			for done := 0; done < b.N; {
+				got, err := d.Claim(ctx, driver.ClaimParams{Queue: q, Limit: size, Rule: driver.Fifo, Lease: longLease})
+				if err != nil {
+					b.Fatalf("Claim: %v", err)
+				}
+				if len(got) == 0 {
+					b.Fatalf("Claim found nothing after %d of %d tasks", done, b.N)
+				}
+				outcomes = outcomes[:0]
+				for _, c := range got {
+					outcomes = append(outcomes, driver.Outcome{Lease: c.Lease, Kind: driver.Complete})
+				}
+				errs, err := d.Finish(ctx, outcomes)
+				if err != nil {
+					b.Fatalf("Finish: %v", err)
+				}
+				for _, e := range errs {
+					if e != nil {
+						b.Fatalf("Finish: %v", e)
+					}
+				}
+				done += len(got)
+			}
+			reportRate(b, start, "tasks/s")
+		})
+	}
+	b.Run("Ping16", func(b *testing.B) {
+		d, ctx, q := benchDriver(b, h, run)
+		fill(ctx, b, d, q, 16)
+		got, err := d.Claim(ctx, driver.ClaimParams{Queue: q, Limit: 16, Rule: driver.Fifo, Lease: longLease})
+		if err != nil || len(got) != 16 {
+			b.Fatalf("Claim: %d tasks, %v", len(got), err)
+		}
+		leases := make([]driver.Lease, len(got))
+		for i, c := range got {
+			leases[i] = c.Lease
+		}
+		b.ResetTimer()
+		start := time.Now()
+		for done := 0; done < b.N; done += len(leases) {
+			if _, err := d.Ping(ctx, leases, longLease); err != nil {
+				b.Fatalf("Ping: %v", err)
+			}
+		}
+		reportRate(b, start, "leases/s")
+	})
+}
+
+// benchDriver returns a fresh driver, closed when b ends, a context and a
+// queue name.
+func benchDriver(b *testing.B, h Harness, run string) (driver.Driver, context.Context, string) {
+	b.Helper()
+	d := h.New(b)
+	if d == nil {
+		b.Fatal("Harness.New returned a nil driver")
+	}
+	b.Cleanup(func() { _ = d.Close() })
+	return d, b.Context(), "bench-" + run
+}
+
+// fill creates n tasks in q, in batches of 1000, with the timer stopped.
+func fill(ctx context.Context, b *testing.B, d driver.Driver, q string, n int) {
+	b.Helper()
+	b.StopTimer()
+	defer b.StartTimer()
+	batch := make([]driver.NewTask, 0, 1000)
+	for done := 0; done < n; done += len(batch) {
+		batch = batch[:0]
+		for i := 0; i < min(cap(batch), n-done); i++ {
+			batch = append(batch, driver.NewTask{Queue: q, Payload: []byte("{}"), MaxAttempts: 3})
+		}
+		if _, err := d.Create(ctx, batch); err != nil {
+			b.Fatalf("Create: %v", err)
+		}
+	}
+}
+
+// reportRate reports b.N items over the time since start as unit.
+func reportRate(b *testing.B, start time.Time, unit string) {
+	if s := time.Since(start).Seconds(); s > 0 {
+		b.ReportMetric(float64(b.N)/s, unit)
+	}
+}

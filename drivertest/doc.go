@@ -1,0 +1,115 @@
+// Package drivertest is the conformance suite for gosk drivers: a driver
+// that passes [Run] keeps the contract of package driver, and package gosk
+// and package worker can rely on it.
+//
+// Every shipped driver runs it against its real store, and so should a
+// driver you write for another store. One test function is enough:
+//
+//	func TestConformance(t *testing.T) {
+//		drivertest.Run(t, drivertest.Harness{
+//			New: func(t testing.TB) driver.Driver {
+//				d, err := mystore.Open(freshNamespace(t))
+//				require.NoError(t, err)
+//				t.Cleanup(func() { dropNamespace(t) })
+//				return d
+//			},
+//			Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
+//				tx := d.(*mystore.Driver).Begin()
+//				return tx, tx.Commit, tx.Rollback
+//			},
+//		})
+//	}
+//
+// and [RunBenchmarks] measures it with the same code that measures every
+// other driver:
+//
+//	func BenchmarkDriver(b *testing.B) { drivertest.RunBenchmarks(b, harness) }
+//
+// # The harness
+//
+// [Harness.New] returns a fresh, empty driver for each subtest, isolated
+// from every other driver it returns: its own schema, key prefix, file or
+// process. Subtests of one group run in parallel, so drivers returned by
+// New must not see each other's tasks. New registers the removal of its
+// namespace with t.Cleanup; the suite calls Close on the driver itself
+// (before that cleanup runs) and expects Close to leave nothing running.
+// Each subtest also uses queue names of its own, so a harness that cannot
+// isolate fully (one Redis database, say) still gets correct results.
+//
+// [Harness.Tx] hands out a [driver.Creator] bound to a new transaction of
+// the driver's store, with the functions that commit and roll it back.
+//
+// # Capabilities and exemptions
+//
+// The full contract is the default. The optional capabilities are
+// [driver.Notifier] and [driver.Admin], found by type assertion on the
+// driver, and transactional create, present when Harness.Tx is set. A
+// driver that lacks one must say so in [Harness.Exempt], with the reason:
+//
+//	Exempt: map[drivertest.Capability]string{
+//		drivertest.CapNotify: "the store has no change feed; workers poll",
+//	}
+//
+// The subtests of an exempted capability are skipped with that reason. A
+// capability that is neither present nor exempted fails its subtests with
+// a message saying so: nothing is skipped silently.
+//
+// # What the subtests prove
+//
+// Each subtest is named after the rule it proves, and its failure message
+// says which rule broke. The groups are:
+//
+//   - Create: Get returns every field Create stored; batch results line up
+//     with the input; IDs are distinct and never reused.
+//   - Claim: a claim leases its tasks and counts an attempt, honours its
+//     limit (zero means one), finds nothing in an empty queue without an
+//     error, and many concurrent claimers never share a live lease.
+//   - Order: Fifo, Lifo and Priority, one claim at a time and in batches.
+//   - Queues: a claim takes only its own queue's tasks.
+//   - RunAt: a delayed task is not claimable before its run-at, is once it
+//     comes, and Fifo orders by run-at rather than by creation.
+//   - Lease: an expired lease makes its task claimable again; a ping
+//     extends a lease; a lapsed lease holds until someone reclaims the
+//     task; a lapse on the last attempt fails the task ("lease expired").
+//   - Fencing: a stale lease (after a reclaim, an outside cancel, a
+//     finalise or a release) and a forged token change nothing; a late ping
+//     never revives a final task; a finalise racing a reclaim of its lapsed
+//     lease has exactly one winner.
+//   - Finish: each outcome reaches its state and stores its message;
+//     finalising is once only (ErrTaskConflict); batch results line up.
+//   - Attempts: an error or a lapse uses the attempt, a release with
+//     KeepAttempt gives it back.
+//   - Release: without a delay the task is claimable at once; with one,
+//     not before the delay has passed.
+//   - UnknownID: every call reports ErrTaskNotFound, per item in batches.
+//   - Unique: a duplicate gets the existing ID and ErrDuplicate, also within
+//     one batch and under concurrent creates; the key is held while pending
+//     or running, freed once final, and scoped to its queue.
+//   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip.
+//   - Context: a cancelled context returns its error and applies nothing.
+//   - Closed: every call after Close returns ErrClosed.
+//   - Input: empty or malformed queue names, negative limits and
+//     durations, unknown rules and outcome kinds, a task named twice in
+//     one batch; an invalid batch stores nothing.
+//   - Notify, Admin, Tx: each optional capability, when present.
+//   - Model: random sequences of create, claim, ping, finish, cancel,
+//     retry, get, count and list from several simulated workers, checked
+//     step by step against a reference model of the contract (with
+//     pgregory.net/rapid, which shrinks a failure to a short sequence).
+//
+// # Time
+//
+// Tests of lease expiry and run-at use leases and delays of 150 to 200
+// milliseconds and then wait on conditions (a claim that succeeds, a probe
+// task in a side queue whose lease ran out), polling for up to ten seconds;
+// nothing sleeps for a fixed time. They read time only through the store,
+// so they hold for stores that keep their own clock. The model test uses
+// leases long enough never to run out.
+//
+// # Caveats
+//
+// The suite creates a few thousand small tasks and one 1 MiB payload per
+// run. The model test runs rapid's default number of cases (100); the
+// -rapid.checks flag changes that, and a failing case is written to
+// testdata/rapid unless -rapid.nofailfile is set.
+package drivertest

@@ -1,0 +1,377 @@
+package drivertest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// lapsed claims one task of a side queue with the same lease length after
+// the caller's claim, then waits until that task can be claimed again.
+// When it returns, every lease of that length taken before the call has run
+// out on the store's clock, and nothing else was claimed to find out.
+func (f *fixture) lapsed(lease time.Duration) {
+	f.t.Helper()
+	side := f.queue()
+	f.create(task(side, "lease probe"))
+	f.claimOne(side, lease)
+	f.awaitClaim(side, longLease, "a lease that is not pinged runs out")
+}
+
+var leaseRules = []rule{
+	{name: "ExpiryMakesTaskClaimableAgain", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		first := f.claimOne(q, shortLease)
+		again := f.awaitClaim(q, longLease, "a task whose lease ran out is claimable again")
+		require.Equal(t, id, again.Task.ID)
+		assert.Equal(t, 2, again.Task.Attempt, "the lapsed claim used up its attempt")
+		assert.NotEqual(t, first.Lease.Token, again.Lease.Token, "a new claim gets a new lease token")
+	}},
+	{name: "PingExtendsLease", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		f.createN(q, 2)
+		got := f.claim(q, driver.Fifo, 2, shortLease)
+		require.Len(t, got, 2)
+		kept, dropped := got[0], got[1]
+		before := f.get(kept.Task.ID).LeaseExpiresAt
+		require.NoError(t, f.ping(kept.Lease, longLease), "Ping of a live lease")
+		after := f.get(kept.Task.ID).LeaseExpiresAt
+		assert.True(t, after.After(before), "Ping moves the lease expiry later (%v -> %v)", before, after)
+		// The unpinged twin shows when the original lease would have run
+		// out; the pinged task must not be handed out with it.
+		again := f.awaitClaim(q, longLease, "the unpinged task's lease runs out")
+		require.Equal(t, dropped.Task.ID, again.Task.ID, "only the task that was not pinged is claimable again")
+		f.claimNone(q, "a pinged lease still holds after the original lease length")
+		require.NoError(t, f.ping(kept.Lease, longLease), "the pinged lease still holds")
+	}},
+	{name: "LapsedLeaseHoldsUntilReclaimed", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "slow"))[0]
+		c := f.claimOne(q, shortLease)
+		f.lapsed(shortLease)
+		require.NoError(t, f.finish(outcome(c.Lease, driver.Complete)), "a slow worker whose lease ran out but was not reclaimed may still complete")
+		assert.Equal(t, driver.StateCompleted, f.get(id).State)
+	}},
+	{name: "LastAttemptLapseFailsTask", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		one := task(q, "once")
+		one.MaxAttempts = 1
+		id := f.create(one)[0]
+		c := f.claimOne(q, shortLease)
+		f.lapsed(shortLease)
+		f.claimNone(q, "a task whose lease ran out on its last attempt is not handed out again")
+		r := f.get(id)
+		assert.Equal(t, driver.StateFailed, r.State, "the claim moves it to failed")
+		assert.Equal(t, driver.LeaseExpiredMessage, r.LastError, "its last error says the lease expired")
+		assert.Equal(t, 1, r.Attempt, "it used its one attempt")
+		assert.False(t, r.FinalizedAt.IsZero(), "a failed task has a finalisation time")
+		assert.ErrorIs(t, f.finish(outcome(c.Lease, driver.Complete)), driver.ErrLeaseLost, "the lapsed worker's lease was taken when the task failed")
+		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a ping cannot revive the failed task")
+		assert.Equal(t, driver.StateFailed, f.get(id).State)
+	}},
+}
+
+var fencingRules = []rule{
+	{name: "StaleLeaseAfterReclaim", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		stale := f.claimOne(q, shortLease)
+		live := f.awaitClaim(q, longLease, "the lapsed task is reclaimed")
+		require.Equal(t, id, live.Task.ID)
+		assert.ErrorIs(t, f.ping(stale.Lease, longLease), driver.ErrLeaseLost, "a stale lease cannot ping")
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
+			assert.ErrorIs(t, f.finish(outcome(stale.Lease, k)), driver.ErrLeaseLost, "a stale lease cannot %v", k)
+		}
+		r := f.get(id)
+		assert.Equal(t, driver.StateRunning, r.State, "the stale calls changed nothing")
+		assert.Equal(t, 2, r.Attempt, "the stale calls changed nothing")
+		require.NoError(t, f.finish(outcome(live.Lease, driver.Complete)), "the live lease still holds")
+	}},
+	{name: "StaleLeaseAfterOutsideCancel", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		errs, err := a.Cancel(f.ctx, []int64{id})
+		require.NoError(t, err)
+		require.NoError(t, errs[0], "Cancel of a running task")
+		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "the worker learns of the cancel at its next ping")
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
+			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrLeaseLost, "an outside cancel takes the lease: %v", k)
+		}
+		assert.Equal(t, driver.StateCancelled, f.get(id).State)
+	}},
+	{name: "StaleLeaseAfterFinalise", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(outcome(c.Lease, driver.Complete)))
+		done := f.get(id)
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
+			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrTaskConflict, "finalise is once only: %v after complete", k)
+		}
+		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a late ping after finalise")
+		assert.Equal(t, done, f.get(id), "calls on a finalised task change nothing")
+	}},
+	{name: "StaleLeaseAfterRelease", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(outcome(c.Lease, driver.Release)))
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
+			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrLeaseLost, "a released lease cannot %v", k)
+		}
+		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a released lease cannot ping")
+		r := f.get(id)
+		assert.Equal(t, driver.StatePending, r.State, "the stale calls changed nothing")
+		assert.True(t, r.LeaseExpiresAt.IsZero(), "a pending task has no lease")
+	}},
+	{name: "WrongTokenChangesNothing", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		before := f.get(id)
+		forged := driver.Lease{TaskID: id, Token: c.Lease.Token + 1}
+		assert.ErrorIs(t, f.ping(forged, 2*longLease), driver.ErrLeaseLost, "a token that no claim gave cannot ping")
+		assert.ErrorIs(t, f.finish(outcome(forged, driver.Complete)), driver.ErrLeaseLost, "a token that no claim gave cannot complete")
+		assert.Equal(t, before, f.get(id), "a wrong token changes nothing")
+	}},
+	{name: "LatePingDoesNotReviveFinalTask", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail} {
+			id := f.create(task(q, k.String()))[0]
+			c := f.claimOne(q, longLease)
+			require.NoError(t, f.finish(outcome(c.Lease, k)))
+			before := f.get(id)
+			assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a late ping after %v", k)
+			assert.Equal(t, before, f.get(id), "a late ping after %v changes nothing", k)
+		}
+		f.claimNone(q, "final tasks are never handed out again")
+	}},
+	{name: "FinishRacingReclaimHasOneWinner", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		const n = 40
+		f.createN(q, n)
+		stale := f.claim(q, driver.Fifo, n, shortLease)
+		require.Len(t, stale, n)
+		f.lapsed(shortLease)
+
+		var (
+			wg         sync.WaitGroup
+			start      = make(chan struct{})
+			finishErrs = make([]error, n)
+			claimed    = map[int64]driver.Lease{}
+			callErr    [2]error
+		)
+		wg.Add(2)
+		go func() { // the slow worker completes its lapsed leases one by one
+			defer wg.Done()
+			<-start
+			for i, c := range stale {
+				errs, err := f.d.Finish(f.ctx, []driver.Outcome{outcome(c.Lease, driver.Complete)})
+				if err != nil {
+					callErr[0] = err
+					return
+				}
+				finishErrs[i] = errs[0]
+			}
+		}()
+		go func() { // another worker claims what has lapsed
+			defer wg.Done()
+			<-start
+			for {
+				got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: driver.Fifo, Lease: longLease})
+				if err != nil {
+					callErr[1] = err
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				for _, c := range got {
+					claimed[c.Task.ID] = c.Lease
+				}
+			}
+		}()
+		close(start)
+		wg.Wait()
+		require.NoError(t, callErr[0], "Finish")
+		require.NoError(t, callErr[1], "Claim")
+
+		for i, c := range stale {
+			id := c.Task.ID
+			_, reclaimed := claimed[id]
+			r := f.get(id)
+			switch err := finishErrs[i]; {
+			case err == nil:
+				assert.False(t, reclaimed, "task %d: the lapsed lease completed it and a claim handed it out too", id)
+				assert.Equal(t, driver.StateCompleted, r.State, "task %d: completed by its lapsed lease", id)
+			case assert.ErrorIs(t, err, driver.ErrLeaseLost, "task %d: a lapsed lease that lost the race", id):
+				assert.True(t, reclaimed, "task %d: the lapsed lease was refused but no claim took the task", id)
+				assert.Equal(t, driver.StateRunning, r.State, "task %d: held by the new claim", id)
+				assert.Equal(t, 2, r.Attempt, "task %d: claimed twice", id)
+			}
+		}
+		for id, l := range claimed {
+			require.NoError(t, f.ping(l, longLease), fmt.Sprintf("task %d: the winning claim holds its lease", id))
+		}
+	}},
+}
+
+var finishRules = []rule{
+	{name: "OutcomesReachTheirStates", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		want := map[driver.OutcomeKind]driver.State{
+			driver.Complete: driver.StateCompleted,
+			driver.Cancel:   driver.StateCancelled,
+			driver.Fail:     driver.StateFailed,
+		}
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail} {
+			id := f.create(task(q, k.String()))[0]
+			c := f.claimOne(q, longLease)
+			o := outcome(c.Lease, k)
+			o.Message = "because " + k.String()
+			require.NoError(t, f.finish(o), "Finish (%v) of a running task under its lease", k)
+			r := f.get(id)
+			assert.Equal(t, want[k], r.State, "%v moves the task to %v", k, want[k])
+			assert.Equal(t, o.Message, r.LastError, "the outcome's message is stored as the last error")
+			assert.False(t, r.FinalizedAt.IsZero(), "a final task has a finalisation time")
+			assert.True(t, r.LeaseExpiresAt.IsZero(), "a final task has no lease")
+			assert.Equal(t, 1, r.Attempt, "finishing does not change the attempt count")
+		}
+	}},
+	{name: "FinaliseOnceOnly", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		kinds := []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail}
+		for _, first := range kinds {
+			id := f.create(task(q, first.String()))[0]
+			c := f.claimOne(q, longLease)
+			require.NoError(t, f.finish(outcome(c.Lease, first)))
+			before := f.get(id)
+			for _, second := range append(kinds, driver.Release) {
+				assert.ErrorIs(t, f.finish(outcome(c.Lease, second)), driver.ErrTaskConflict, "%v after %v", second, first)
+			}
+			assert.Equal(t, before, f.get(id), "a second finalise changes nothing")
+		}
+	}},
+	{name: "BatchResultsLineUpWithInput", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		f.createN(q, 3)
+		c := f.claim(q, driver.Fifo, 3, longLease)
+		require.Len(t, c, 3)
+		require.NoError(t, f.finish(outcome(c[1].Lease, driver.Complete)))
+		errs, err := f.d.Finish(f.ctx, []driver.Outcome{
+			outcome(c[0].Lease, driver.Complete),
+			outcome(c[1].Lease, driver.Complete),
+			{Lease: c[2].Lease, Kind: driver.Release, Message: "later"},
+		})
+		require.NoError(t, err)
+		require.Len(t, errs, 3)
+		assert.NoError(t, errs[0], "item 0 applies")
+		assert.ErrorIs(t, errs[1], driver.ErrTaskConflict, "item 1 was already final")
+		assert.NoError(t, errs[2], "item 2 applies")
+		assert.Equal(t, driver.StateCompleted, f.get(c[0].Task.ID).State)
+		assert.Equal(t, driver.StatePending, f.get(c[2].Task.ID).State)
+	}},
+	{name: "PingBatchResultsLineUpWithInput", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		f.createN(q, 3)
+		c := f.claim(q, driver.Fifo, 3, longLease)
+		require.Len(t, c, 3)
+		require.NoError(t, f.finish(outcome(c[1].Lease, driver.Complete)))
+		errs, err := f.d.Ping(f.ctx, []driver.Lease{c[0].Lease, c[1].Lease, c[2].Lease, {TaskID: unknownID, Token: 1}}, longLease)
+		require.NoError(t, err)
+		require.Len(t, errs, 4)
+		assert.NoError(t, errs[0])
+		assert.ErrorIs(t, errs[1], driver.ErrLeaseLost, "a ping of a completed task")
+		assert.NoError(t, errs[2])
+		assert.ErrorIs(t, errs[3], driver.ErrTaskNotFound)
+	}},
+}
+
+var attemptRules = []rule{
+	{name: "ErrorReleaseUsesAttempt", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Message: "boom"}))
+		r := f.get(id)
+		assert.Equal(t, 1, r.Attempt, "a release after an error keeps the attempt used")
+		assert.Equal(t, "boom", r.LastError, "the release's message is stored")
+		assert.Equal(t, 2, f.claimOne(q, longLease).Task.Attempt, "the next claim is the second attempt")
+	}},
+	{name: "ShutdownReleaseGivesAttemptBack", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, KeepAttempt: true}))
+		assert.Equal(t, 0, f.get(id).Attempt, "a release with KeepAttempt gives the attempt back")
+		assert.Equal(t, 1, f.claimOne(q, longLease).Task.Attempt, "the next claim is the first attempt again")
+	}},
+	{name: "LapseUsesAttempt", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		f.claimOne(q, shortLease)
+		again := f.awaitClaim(q, longLease, "the lapsed task is reclaimed")
+		assert.Equal(t, 2, again.Task.Attempt, "a lease that ran out used its attempt")
+		assert.Equal(t, 2, f.get(id).Attempt)
+	}},
+}
+
+var releaseRules = []rule{
+	{name: "WithoutDelayClaimableAtOnce", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Message: "retry me"}))
+		r := f.get(id)
+		assert.Equal(t, driver.StatePending, r.State, "a released task is pending")
+		assert.True(t, r.LeaseExpiresAt.IsZero(), "a released task has no lease")
+		assert.Equal(t, "retry me", r.LastError, "the release's message is stored")
+		again := f.claimOne(q, longLease)
+		assert.Equal(t, id, again.Task.ID, "a release without delay is available at once")
+		assert.NotEqual(t, c.Lease.Token, again.Lease.Token, "the new claim has a new token")
+	}},
+	{name: "WithDelayNotBeforeThen", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		f.createN(q, 2)
+		c := f.claim(q, driver.Fifo, 2, longLease)
+		require.Len(t, c, 2)
+		far, soon := c[0].Task.ID, c[1].Task.ID
+		require.NoError(t, f.finish(driver.Outcome{Lease: c[0].Lease, Kind: driver.Release, Delay: farDelay}))
+		r := f.get(far)
+		assert.Equal(t, driver.StatePending, r.State)
+		assert.True(t, r.RunAt.After(r.CreatedAt.Add(farDelay-time.Second)), "a release with a delay sets run-at to now plus the delay (run-at %v)", r.RunAt)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c[1].Lease, Kind: driver.Release, Delay: 200 * time.Millisecond}))
+		got := f.awaitClaim(q, longLease, "a task released with a short delay is available once the delay has passed")
+		assert.Equal(t, soon, got.Task.ID, "only the task whose delay passed is available")
+		f.claimNone(q, "a task released with a long delay is not available before it")
+	}},
+}
