@@ -1,0 +1,143 @@
+// Package redis is the gosk driver on Redis, through
+// github.com/redis/go-redis/v9. It works on a single server, behind
+// Sentinel and on Redis Cluster, and implements driver.Driver,
+// driver.Notifier, driver.Admin and transactional create (Driver.Tx).
+//
+// The package is named redis like go-redis; import it under another name
+// when a file uses both:
+//
+//	import (
+//		goredis "github.com/redis/go-redis/v9"
+//		goskredis "github.com/gosk/gosk/drivers/redis"
+//	)
+//
+//	client := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+//	drv, err := goskredis.New(ctx, client, &goskredis.Options{Prefix: "myapp:"})
+//
+// or, for a single server, goskredis.NewFromURL(ctx, "redis://127.0.0.1:6379/0", nil).
+//
+// # How the layout works
+//
+// Every key starts with Options.Prefix (default "gosk:"). Each queue lives
+// in one hash slot: the slot is CRC16(prefix, queue) mod 16384, and all of
+// the queue's keys carry a hash tag {t}, where t is a short string that
+// Redis hashes to that slot. A task ID carries its slot too: ID = seq·16384
+// + slot, where seq comes from a counter of the slot. So a call that names
+// only task IDs (Get, Ping, Finish, Retry, Cancel) finds each task's slot
+// from its ID, and one script on that slot's node reads and changes the
+// task and its queue's indexes atomically. With B = prefix + "{t}":
+//
+//	B + "seq"                    string  ID counter of the slot
+//	B + "t:" + ID                hash    the task: q queue, p payload, pr priority,
+//	                                     uk unique key, s state, a attempt, ma max
+//	                                     attempts, e last error, c created, r run-at,
+//	                                     l lease expiry, f finalised (µs on the
+//	                                     server's clock), tok lease token
+//	B + "q:" + Q + ":pending"    zset    pending tasks by run-at (Fifo, Lifo)
+//	B + "q:" + Q + ":delayed"    zset    pending tasks not yet due, by run-at
+//	B + "q:" + Q + ":prio"       zset    due pending tasks by -priority, member
+//	                                     "<run-at>:<ID>" (Priority)
+//	B + "q:" + Q + ":running"    zset    running tasks by lease expiry
+//	B + "q:" + Q + ":completed"  zset    final tasks by finalisation time; also
+//	B + "q:" + Q + ":cancelled"          ":cancelled" and ":failed"
+//	B + "q:" + Q + ":all"        zset    every task by ID (Admin.List)
+//	B + "q:" + Q + ":unique"     hash    unique key -> ID of the live task holding it
+//	B + "q:" + Q + ":wake"       channel pub/sub channel of the queue (Notifier)
+//	prefix + "meta"              hash    layout owner and version
+//
+// IDs in keys and members are zero-padded to 16 digits, so that members of
+// equal score sort by ID. A claim reads only what it hands out, plus
+// expired leases from the front of the running set: Fifo reads the pending
+// set from its start up to now, Lifo from now backwards; Priority first
+// moves tasks that have come due from the delayed set into the priority
+// set (each task once), then reads the priority set from its start.
+// Expired leases are handed out before pending tasks; one that ran out on
+// its task's last attempt is failed with "lease expired".
+//
+// Every step that must be atomic (create, claim, ping, finish, retry,
+// cancel, purge, count) is one Lua script in lua/, run by SHA (EVALSHA)
+// with a fallback to EVAL when the server has lost its script cache. A
+// batch of pings, outcomes or IDs spanning several slots is one pipeline of
+// one script call per slot.
+//
+// # Clock
+//
+// The server's clock (TIME, read inside each script) decides run-at, lease
+// expiry and every timestamp, so workers on machines with skewed clocks
+// agree. On a cluster each node uses its own clock for the queues it
+// holds; keep the nodes' clocks in sync (NTP) as for any cluster.
+//
+// # Durability
+//
+// Redis keeps data in memory. A task is only as durable as the server's
+// persistence makes it: with the default RDB snapshots a crash loses the
+// tasks created, claimed and finished since the last snapshot (completed
+// tasks may run again, new ones may vanish). For tasks to survive a
+// restart, run with the append-only file: appendonly yes with appendfsync
+// everysec (lose at most about a second of changes) or appendfsync always
+// (lose nothing that was acknowledged, at a cost in throughput). Redis
+// replication is asynchronous: after a failover (Sentinel, Cluster) the new
+// master may lack the last writes of the old one. Set maxmemory-policy to
+// noeviction: an evicting policy would silently drop tasks.
+//
+// # Retention
+//
+// Final tasks are kept for inspection. Scripts that finalise tasks of a
+// queue also delete up to 16 of its final tasks per final state that are
+// older than Options.Retention (default 7 days), so memory stays bounded
+// without a background goroutine; Admin.Purge deletes them sooner.
+//
+// # Migrations
+//
+// New runs the numbered scripts of lua/migrations in order. Each is atomic
+// and applies only when the prefix is at the version just before its own,
+// so several processes may start at once. A prefix whose meta key was not
+// written by gosk, or that a newer gosk migrated, makes New fail with an
+// error that says so.
+//
+// # Concurrency
+//
+// Every method is safe for concurrent use by many goroutines and many
+// processes: each atomic step is a single script, and Redis runs scripts
+// one at a time. Two claims never hand out one task while its lease holds.
+//
+// # Capabilities
+//
+//   - driver.Notifier: Subscribe listens on the queue's pub/sub channel,
+//     which the scripts publish to when a task becomes available at once;
+//     a waiting worker wakes within a round trip of the create. One
+//     connection and one goroutine per subscription, ended by Stop, the
+//     context or Close.
+//   - driver.Admin: List, Count, Retry, Cancel and Purge.
+//   - Transactional create: Driver.Tx binds a Creator to the caller's
+//     MULTI/EXEC pipeline (TxPipeline); the tasks appear only if EXEC runs.
+//
+// # Scale-out on Redis Cluster
+//
+// A queue is one slot, so one master serves all of a queue's traffic:
+// many queues spread over the masters, but one hot queue does not. This
+// is what keeps every port call atomic without cross-slot transactions.
+// To spread a heavy load, split it over several queues.
+//
+// # Caveats
+//
+//   - A Create batch whose tasks fall in several slots (several queues) is
+//     atomic per slot, not as a whole; on a single server the pipeline is
+//     still applied per slot. Batches of one queue are atomic.
+//   - In Driver.Tx, IDs are reserved and unique keys checked when Create is
+//     called, since Redis gives results only at EXEC. If another task takes
+//     a unique key before EXEC, that item is not stored and its ID names
+//     no task.
+//   - Task IDs are at most 2^53-1 (Lua numbers are doubles), which allows
+//     about 5·10^11 tasks per slot.
+//   - Priority claims move at most 10000 due tasks per call from the delayed
+//     set to the priority set; a larger burst of tasks coming due at once
+//     is ordered by priority over several claims.
+//   - Admin.List reads in steps of 1000 IDs, each atomic, so a long listing
+//     is not one snapshot.
+//   - Scripts name the keys of their slot from the base key they are given
+//     (KEYS[1]) rather than declaring each one; all of them share that
+//     key's slot, which is what Redis Cluster checks.
+//   - The driver never calls FLUSHDB or KEYS; removing a prefix's keys is
+//     left to the operator (SCAN and UNLINK).
+package redis

@@ -1,0 +1,33 @@
+-- cancel.lua: cancel pending or running tasks from outside. A running
+-- task's lease token goes up, so its holder's next ping or finish gets
+-- LEASE_LOST.
+-- ARGV: retention (µs), then task IDs. Reply: per ID, OK, NOT_FOUND or
+-- CONFLICT.
+local retention = tonumber(ARGV[1])
+local now = now_us()
+local out = {}
+local touched = {}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  local tk = task_key(id)
+  local q, s, pr, r = unpack(redis.call('HMGET', tk, 'q', 's', 'pr', 'r'))
+  if not q then
+    out[#out + 1] = NOT_FOUND
+  elseif s == 'pending' then
+    remove_pending(q, id, tonumber(pr), tonumber(r))
+    finalize(q, id, 'cancelled', now, '')
+    touched[q] = true
+    out[#out + 1] = OK
+  elseif s == 'running' then
+    redis.call('HINCRBY', tk, 'tok', 1)
+    finalize(q, id, 'cancelled', now, '')
+    touched[q] = true
+    out[#out + 1] = OK
+  else
+    out[#out + 1] = CONFLICT
+  end
+end
+for q in pairs(touched) do
+  sweep(q, now, retention)
+end
+return out

@@ -1,0 +1,72 @@
+-- claim.lua: lease up to n available tasks of one queue.
+-- ARGV: queue, n, rule ('fifo', 'lifo', 'priority'), lease (µs),
+-- retention (µs), lease-expired message.
+-- Reply: the claimed tasks' records (see common.lua), expired leases first,
+-- then in rule order.
+local q, n, rule = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local lease, retention, expired_msg = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local now = now_us()
+local running = qkey(q, 'running')
+local out = {}
+
+local function take(id)
+  local tk = task_key(id)
+  local pr, r = unpack(redis.call('HMGET', tk, 'pr', 'r'))
+  remove_pending(q, id, tonumber(pr), tonumber(r))
+  redis.call('HINCRBY', tk, 'tok', 1)
+  redis.call('HINCRBY', tk, 'a', 1)
+  local until_ = now + lease
+  redis.call('HSET', tk, 's', 'running', 'l', fmt(until_))
+  redis.call('ZADD', running, until_, id)
+  out[#out + 1] = record(id)
+end
+
+-- Expired leases: hand them out again, or fail those on their last attempt.
+-- The scan is bounded: n to hand out, plus up to 1000 to fail.
+local scanned = 0
+while #out < n and scanned < n + 1000 do
+  local ids = redis.call('ZRANGEBYSCORE', running, '-inf', now, 'LIMIT', 0, n - #out)
+  if #ids == 0 then
+    break
+  end
+  for _, id in ipairs(ids) do
+    scanned = scanned + 1
+    local tk = task_key(id)
+    local a, ma = unpack(redis.call('HMGET', tk, 'a', 'ma'))
+    if tonumber(a) >= tonumber(ma) then
+      redis.call('HINCRBY', tk, 'tok', 1)
+      finalize(q, id, 'failed', now, expired_msg)
+    else
+      take(id)
+    end
+  end
+end
+
+if #out < n then
+  local k = n - #out
+  local ids
+  if rule == 'fifo' then
+    ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, k)
+  elseif rule == 'lifo' then
+    ids = redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, k)
+  else
+    -- Promote tasks whose run-at has come into the priority set.
+    local delayed = qkey(q, 'delayed')
+    local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 10000)
+    for _, id in ipairs(due) do
+      local pr, r = unpack(redis.call('HMGET', task_key(id), 'pr', 'r'))
+      redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
+      redis.call('ZREM', delayed, id)
+    end
+    ids = {}
+    for _, m in ipairs(redis.call('ZRANGE', qkey(q, 'prio'), 0, k - 1)) do
+      ids[#ids + 1] = string.sub(m, 19)
+    end
+  end
+  for _, id in ipairs(ids) do
+    take(id)
+  end
+end
+
+sweep(q, now, retention)
+return out

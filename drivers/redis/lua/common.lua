@@ -1,0 +1,99 @@
+-- common.lua: helpers shared by every script of the driver; the driver
+-- prepends this file to each script before loading it.
+--
+-- KEYS[1] of every script is the base key "<prefix>{<tag>}": all keys the
+-- script touches start with it, so they share one hash slot (Redis Cluster
+-- runs the script on the node owning that slot). Numbers that go into keys,
+-- members or replies are formatted with %d: Lua's tostring would print
+-- microsecond timestamps in exponent form.
+
+local BASE = KEYS[1]
+local FIELDS = {'q', 'p', 'pr', 'uk', 's', 'a', 'ma', 'e', 'c', 'r', 'l', 'f', 'tok'}
+local FINAL = {'completed', 'cancelled', 'failed'}
+
+-- Codes of per-item results.
+local OK, NOT_FOUND, LEASE_LOST, CONFLICT, DUPLICATE = 0, 1, 2, 3, 4
+
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local function fmt(n) return string.format('%d', n) end
+local function id16(n) return string.format('%016d', n) end
+
+local function task_key(id) return BASE .. 't:' .. id end
+local function qkey(q, name) return BASE .. 'q:' .. q .. ':' .. name end
+
+-- prio_member orders tasks of equal priority by run-at, then ID.
+local function prio_member(r, id) return string.format('%017d', r) .. ':' .. id end
+
+-- record returns the reply form of a task: its ID then FIELDS in order.
+local function record(id)
+  local v = redis.call('HMGET', task_key(id), unpack(FIELDS))
+  table.insert(v, 1, id)
+  return v
+end
+
+-- add_pending indexes a pending task: by run-at for Fifo and Lifo, and by
+-- priority once due (before that it waits in the delayed set).
+local function add_pending(q, id, pr, r, now)
+  redis.call('ZADD', qkey(q, 'pending'), r, id)
+  if r <= now then
+    redis.call('ZADD', qkey(q, 'prio'), -pr, prio_member(r, id))
+  else
+    redis.call('ZADD', qkey(q, 'delayed'), r, id)
+  end
+end
+
+local function remove_pending(q, id, pr, r)
+  redis.call('ZREM', qkey(q, 'pending'), id)
+  redis.call('ZREM', qkey(q, 'delayed'), id)
+  redis.call('ZREM', qkey(q, 'prio'), prio_member(r, id))
+end
+
+-- finalize moves a pending or running task (already taken out of the
+-- pending sets by the caller) to a final state.
+local function finalize(q, id, state, now, msg)
+  local tk = task_key(id)
+  if msg ~= '' then
+    redis.call('HSET', tk, 'e', msg)
+  end
+  redis.call('HSET', tk, 's', state, 'f', fmt(now), 'l', '0')
+  redis.call('ZREM', qkey(q, 'running'), id)
+  redis.call('ZADD', qkey(q, state), now, id)
+  local uk = redis.call('HGET', tk, 'uk')
+  if uk and uk ~= '' then
+    local u = qkey(q, 'unique')
+    if redis.call('HGET', u, uk) == id then
+      redis.call('HDEL', u, uk)
+    end
+  end
+end
+
+-- delete removes a final task and its index entries.
+local function delete(q, id, state)
+  redis.call('DEL', task_key(id))
+  redis.call('ZREM', qkey(q, state), id)
+  redis.call('ZREM', qkey(q, 'all'), id)
+end
+
+-- sweep deletes a bounded number of q's final tasks older than the
+-- retention (microseconds; zero or less keeps them), so that memory stays
+-- bounded without a background job.
+local function sweep(q, now, retention)
+  if retention <= 0 then
+    return
+  end
+  local cutoff = now - retention
+  for _, st in ipairs(FINAL) do
+    local ids = redis.call('ZRANGEBYSCORE', qkey(q, st), '-inf', cutoff, 'LIMIT', 0, 16)
+    for _, id in ipairs(ids) do
+      delete(q, id, st)
+    end
+  end
+end
+
+local function wake(q)
+  redis.call('PUBLISH', qkey(q, 'wake'), '1')
+end

@@ -1,0 +1,52 @@
+-- finish.lua: apply outcomes, each fenced by its lease.
+-- ARGV: retention (µs), then six per outcome: task ID, lease token, kind
+-- ('complete', 'cancel', 'fail', 'release'), message, release delay (µs),
+-- keep attempt ('1' or '0').
+-- Reply: per outcome, OK, NOT_FOUND, LEASE_LOST or CONFLICT, decided in the
+-- order of the driver package's fencing rule.
+local retention = tonumber(ARGV[1])
+local now = now_us()
+local out = {}
+local touched, woken = {}, {}
+local final_state = {complete = 'completed', cancel = 'cancelled', fail = 'failed'}
+for i = 2, #ARGV, 6 do
+  local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
+  local delay, keep = tonumber(ARGV[i + 4]), ARGV[i + 5]
+  local tk = task_key(id)
+  local q, s, tok = unpack(redis.call('HMGET', tk, 'q', 's', 'tok'))
+  if not q then
+    out[#out + 1] = NOT_FOUND
+  elseif tonumber(tok) ~= token then
+    out[#out + 1] = LEASE_LOST
+  elseif s == 'completed' or s == 'cancelled' or s == 'failed' then
+    out[#out + 1] = CONFLICT
+  elseif s ~= 'running' then
+    out[#out + 1] = LEASE_LOST
+  elseif kind == 'release' then
+    local r = now + delay
+    if msg ~= '' then
+      redis.call('HSET', tk, 'e', msg)
+    end
+    if keep == '1' then
+      redis.call('HINCRBY', tk, 'a', -1)
+    end
+    redis.call('HSET', tk, 's', 'pending', 'r', fmt(r), 'l', '0')
+    redis.call('ZREM', qkey(q, 'running'), id)
+    add_pending(q, id, tonumber(redis.call('HGET', tk, 'pr')), r, now)
+    if delay == 0 then
+      woken[q] = true
+    end
+    out[#out + 1] = OK
+  else
+    finalize(q, id, final_state[kind], now, msg)
+    touched[q] = true
+    out[#out + 1] = OK
+  end
+end
+for q in pairs(touched) do
+  sweep(q, now, retention)
+end
+for q in pairs(woken) do
+  wake(q)
+end
+return out

@@ -1,0 +1,484 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// Compile-time checks that the driver offers the port and every capability.
+var (
+	_ driver.Driver   = (*Driver)(nil)
+	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Admin    = (*Driver)(nil)
+	_ driver.Creator  = (*TxCreator)(nil)
+)
+
+// Defaults of Options.
+const (
+	// DefaultPrefix is the key prefix used when Options.Prefix is empty.
+	DefaultPrefix = "gosk:"
+	// DefaultRetention is how long final tasks are kept when
+	// Options.Retention is zero.
+	DefaultRetention = 7 * 24 * time.Hour
+	// MaxPrefixLen is the longest key prefix, in bytes.
+	MaxPrefixLen = 64
+)
+
+// Options configures a Driver. A nil *Options means every default.
+type Options struct {
+	// Prefix starts every key the driver writes, so that several
+	// applications (or test runs) share one server. 1 to 64 bytes of ASCII
+	// letters, digits and _ - . : /. Default: "gosk:".
+	Prefix string
+
+	// Retention is how long a final task is kept for inspection after it
+	// is finalised. Scripts that finalise tasks of a queue also delete a
+	// bounded number of that queue's final tasks older than this, so memory
+	// stays bounded with no background job. Zero means DefaultRetention (7
+	// days); a negative value keeps final tasks until Admin.Purge deletes
+	// them.
+	Retention time.Duration
+}
+
+// Driver is a gosk driver on Redis (single node, Sentinel or Cluster). Its
+// methods are safe for concurrent use by many goroutines and processes.
+type Driver struct {
+	client     goredis.UniversalClient
+	ownsClient bool
+	keys       keys
+	retention  time.Duration
+	s          *scripts
+
+	closed  atomic.Bool
+	closing chan struct{}
+	subsMu  sync.Mutex
+	subs    sync.WaitGroup
+}
+
+// New returns a driver on client, after bringing the key layout under the
+// prefix to the version this code knows (see # Migrations in the package
+// doc). The driver leaves client open when it is closed.
+func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*Driver, error) {
+	if client == nil {
+		return nil, fmt.Errorf("%w: redis client is nil", driver.ErrInvalid)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Prefix == "" {
+		o.Prefix = DefaultPrefix
+	}
+	if err := validatePrefix(o.Prefix); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.Retention == 0:
+		o.Retention = DefaultRetention
+	case o.Retention < 0:
+		o.Retention = 0
+	}
+	d := &Driver{
+		client:    client,
+		keys:      keys{prefix: o.Prefix},
+		retention: o.Retention,
+		s:         loadScripts(),
+		closing:   make(chan struct{}),
+	}
+	if err := d.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// NewFromURL connects to the Redis server at url (redis://, rediss:// or
+// unix://, as go-redis's ParseURL reads them) and returns a driver on that
+// connection, which Close closes.
+func NewFromURL(ctx context.Context, url string, opts *Options) (*Driver, error) {
+	ro, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("%w: redis URL: %w", driver.ErrInvalid, err)
+	}
+	client := goredis.NewClient(ro)
+	d, err := New(ctx, client, opts)
+	if err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	d.ownsClient = true
+	return d, nil
+}
+
+func validatePrefix(p string) error {
+	if len(p) > MaxPrefixLen {
+		return fmt.Errorf("%w: Options.Prefix is %d bytes, longer than %d", driver.ErrInvalid, len(p), MaxPrefixLen)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '-' || c == '.' || c == ':' || c == '/'
+		if !ok {
+			return fmt.Errorf("%w: Options.Prefix %q has character %q; allowed are letters, digits and _ - . : / (braces would break the cluster hash tags)", driver.ErrInvalid, p, c)
+		}
+	}
+	return nil
+}
+
+// migrate runs the numbered migrations in lua/migrations in order. Each is
+// atomic and applies only if the prefix is at the version just before its
+// own, so processes migrating at once are safe.
+func (d *Driver) migrate(ctx context.Context) error {
+	ms := migrations()
+	for i, m := range ms {
+		if err := m.Run(ctx, d.client, []string{d.keys.meta()}, i+1, len(ms)).Err(); err != nil {
+			return translate(err)
+		}
+	}
+	return nil
+}
+
+// Close stops the driver's subscriptions and, for a driver made by
+// NewFromURL, closes its connection. Later calls return driver.ErrClosed.
+func (d *Driver) Close() error {
+	d.subsMu.Lock()
+	if d.closed.Swap(true) {
+		d.subsMu.Unlock()
+		return nil
+	}
+	close(d.closing)
+	d.subsMu.Unlock()
+	d.subs.Wait()
+	if d.ownsClient {
+		return translate(d.client.Close())
+	}
+	return nil
+}
+
+func (d *Driver) checkOpen() error {
+	if d.closed.Load() {
+		return driver.ErrClosed
+	}
+	return nil
+}
+
+// call is one script call of a batch.
+type call struct {
+	script *goredis.Script
+	keys   []string
+	args   []any
+}
+
+// run runs calls and returns their replies in order. One call runs by SHA
+// with EVAL as a fallback; several go in one pipeline (on a cluster, one
+// per node), and any that met an empty script cache are sent again with
+// EVAL, which is safe because a NOSCRIPT call did nothing.
+func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	out := make([]any, len(calls))
+	if len(calls) == 1 {
+		c := calls[0]
+		v, err := c.script.Run(ctx, d.client, c.keys, c.args...).Result()
+		if err != nil {
+			return nil, translate(err)
+		}
+		out[0] = v
+		return out, nil
+	}
+	cmds := make([]*goredis.Cmd, len(calls))
+	pipe := d.client.Pipeline()
+	for i, c := range calls {
+		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
+	}
+	_, _ = pipe.Exec(ctx)
+	var again []int
+	for i, cmd := range cmds {
+		if err := cmd.Err(); goredis.HasErrorPrefix(err, "NOSCRIPT") {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		pipe := d.client.Pipeline()
+		for _, i := range again {
+			c := calls[i]
+			cmds[i] = c.script.Eval(ctx, pipe, c.keys, c.args...)
+		}
+		_, _ = pipe.Exec(ctx)
+	}
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		if err != nil {
+			return nil, translate(err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// group splits n items by the slot that holds them, keeping the items'
+// order within each slot; slots come in order of first appearance.
+func group(n int, slot func(i int) int) (slots []int, items map[int][]int) {
+	items = make(map[int][]int)
+	for i := range n {
+		s := slot(i)
+		if _, ok := items[s]; !ok {
+			slots = append(slots, s)
+		}
+		items[s] = append(items[s], i)
+	}
+	return slots, items
+}
+
+func micros(d time.Duration) int64 { return d.Microseconds() }
+
+// Create stores tasks. Tasks of one queue (one hash slot) are stored by one
+// script call, atomically; a batch spanning queues in several slots is sent
+// in one pipeline, atomic per slot (see # Caveats in the package doc).
+func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	if len(tasks) == 0 {
+		return []driver.CreateResult{}, nil
+	}
+	slots, items := group(len(tasks), func(i int) int { return d.keys.queueSlot(tasks[i].Queue) })
+	calls := make([]call, len(slots))
+	for j, s := range slots {
+		calls[j] = d.createCall(s, 0, tasks, items[s])
+	}
+	replies, err := d.run(ctx, calls)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]driver.CreateResult, len(tasks))
+	for j, s := range slots {
+		if err := parseCreate(replies[j], items[s], out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// createCall builds the create script call for the tasks at idx, all in
+// slot; seq is the first sequence number to use, or 0 to allocate in the
+// script.
+func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []int) call {
+	args := make([]any, 0, 3+6*len(idx))
+	args = append(args, slot, seq, len(idx))
+	for _, i := range idx {
+		t := tasks[i]
+		args = append(args, t.Queue, t.Payload, t.Priority, micros(t.Delay), t.MaxAttempts, t.UniqueKey)
+	}
+	return call{script: d.s.create, keys: []string{d.keys.base(slot)}, args: args}
+}
+
+func parseCreate(reply any, idx []int, out []driver.CreateResult) error {
+	v, ok := reply.([]any)
+	if !ok || len(v) != 2*len(idx) {
+		return fmt.Errorf("gosk/redis: create script replied %T of %d items for %d tasks", reply, len(v), len(idx))
+	}
+	for k, i := range idx {
+		id, err := parseID(v[2*k])
+		if err != nil {
+			return err
+		}
+		code, _ := v[2*k+1].(int64)
+		out[i] = driver.CreateResult{ID: id, Err: itemError(code)}
+	}
+	return nil
+}
+
+func parseID(v any) (int64, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, fmt.Errorf("gosk/redis: script replied %T for a task ID", v)
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("gosk/redis: bad task ID %q from script: %w", s, err)
+	}
+	return id, nil
+}
+
+// Claim leases up to p.Limit available tasks of p.Queue in one script call.
+// Expired leases come first; see the package doc for how each rule is
+// served by a sorted set.
+func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	p, err := driver.ValidateClaim(p)
+	if err != nil {
+		return nil, err
+	}
+	lease := max(micros(p.Lease), 1)
+	slot := d.keys.queueSlot(p.Queue)
+	replies, err := d.run(ctx, []call{{
+		script: d.s.claim,
+		keys:   []string{d.keys.base(slot)},
+		args:   []any{p.Queue, p.Limit, p.Rule.String(), lease, micros(d.retention), driver.LeaseExpiredMessage},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	recs, ok := replies[0].([]any)
+	if !ok {
+		return nil, fmt.Errorf("gosk/redis: claim script replied %T", replies[0])
+	}
+	out := make([]driver.ClaimedTask, 0, len(recs))
+	for _, r := range recs {
+		rec, token, err := parseRecord(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, driver.ClaimedTask{Task: rec, Lease: driver.Lease{TaskID: rec.ID, Token: token}})
+	}
+	return out, nil
+}
+
+// Ping extends leases, one script call per slot, all in one pipeline.
+func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := driver.ValidatePing(leases, extend); err != nil {
+		return nil, err
+	}
+	ext := max(micros(extend), 1)
+	return d.perItem(ctx, len(leases), func(i int) int64 { return leases[i].TaskID },
+		func(slot int, idx []int) call {
+			args := make([]any, 0, 1+2*len(idx))
+			args = append(args, ext)
+			for _, i := range idx {
+				args = append(args, idString(leases[i].TaskID), leases[i].Token)
+			}
+			return call{script: d.s.ping, keys: []string{d.keys.base(slot)}, args: args}
+		})
+}
+
+// Finish applies outcomes, one script call per slot, all in one pipeline.
+func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := driver.ValidateOutcomes(outcomes); err != nil {
+		return nil, err
+	}
+	return d.perItem(ctx, len(outcomes), func(i int) int64 { return outcomes[i].Lease.TaskID },
+		func(slot int, idx []int) call {
+			args := make([]any, 0, 1+6*len(idx))
+			args = append(args, micros(d.retention))
+			for _, i := range idx {
+				o := outcomes[i]
+				keep := 0
+				if o.KeepAttempt {
+					keep = 1
+				}
+				args = append(args, idString(o.Lease.TaskID), o.Lease.Token, o.Kind.String(), o.Message, micros(o.Delay), keep)
+			}
+			return call{script: d.s.finish, keys: []string{d.keys.base(slot)}, args: args}
+		})
+}
+
+// perItem runs one script call per slot over n items named by task ID and
+// lines the per-item codes up with the input.
+func (d *Driver) perItem(ctx context.Context, n int, id func(i int) int64, build func(slot int, idx []int) call) ([]error, error) {
+	if n == 0 {
+		return []error{}, nil
+	}
+	slots, items := group(n, func(i int) int { return idSlot(id(i)) })
+	calls := make([]call, len(slots))
+	for j, s := range slots {
+		calls[j] = build(s, items[s])
+	}
+	replies, err := d.run(ctx, calls)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]error, n)
+	for j, s := range slots {
+		codes, ok := replies[j].([]any)
+		if !ok || len(codes) != len(items[s]) {
+			return nil, fmt.Errorf("gosk/redis: script replied %T for %d items", replies[j], len(items[s]))
+		}
+		for k, i := range items[s] {
+			code, _ := codes[k].(int64)
+			out[i] = itemError(code)
+		}
+	}
+	return out, nil
+}
+
+// recordFields are the task hash fields in the order scripts and Get read
+// them (FIELDS in lua/common.lua).
+var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok"}
+
+// Get reads a task's hash with one HMGET.
+func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
+	if err := d.checkOpen(); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	if err := driver.ValidateID(id); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	vals, err := d.client.HMGet(ctx, d.keys.task(id), recordFields...).Result()
+	if err != nil {
+		return driver.TaskRecord{}, translate(err)
+	}
+	if vals[0] == nil {
+		return driver.TaskRecord{}, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+	}
+	rec, _, err := parseRecord(append([]any{idString(id)}, vals...))
+	return rec, err
+}
+
+// parseRecord reads a record reply: the ID, then recordFields in order.
+func parseRecord(reply any) (driver.TaskRecord, int64, error) {
+	v, ok := reply.([]any)
+	if !ok || len(v) != 1+len(recordFields) {
+		return driver.TaskRecord{}, 0, fmt.Errorf("gosk/redis: bad task record reply %T", reply)
+	}
+	id, err := parseID(v[0])
+	if err != nil {
+		return driver.TaskRecord{}, 0, err
+	}
+	str := func(i int) string { s, _ := v[1+i].(string); return s }
+	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	at := func(i int) time.Time {
+		if n := num(i); n != 0 {
+			return time.UnixMicro(n)
+		}
+		return time.Time{}
+	}
+	if str(0) == "" {
+		return driver.TaskRecord{}, 0, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+	}
+	rec := driver.TaskRecord{
+		ID:             id,
+		Queue:          str(0),
+		Payload:        []byte(str(1)),
+		Priority:       int(num(2)),
+		UniqueKey:      str(3),
+		State:          driver.State(str(4)),
+		Attempt:        int(num(5)),
+		MaxAttempts:    int(num(6)),
+		LastError:      str(7),
+		CreatedAt:      at(8),
+		RunAt:          at(9),
+		LeaseExpiresAt: at(10),
+		FinalizedAt:    at(11),
+	}
+	return rec, num(12), nil
+}

@@ -1,0 +1,194 @@
+package redis_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk/driver"
+	goskredis "github.com/gosk/gosk/drivers/redis"
+)
+
+// These tests cover what is particular to this driver; the contract itself
+// is drivertest's (TestDriver, TestDriverCluster).
+
+func TestOptionsAreValidated(t *testing.T) {
+	t.Parallel()
+	client := singleClient(t)
+	for _, p := range []string{"bad{tag}", "sp ace", strings.Repeat("x", goskredis.MaxPrefixLen+1)} {
+		_, err := goskredis.New(t.Context(), client, &goskredis.Options{Prefix: p})
+		require.ErrorIs(t, err, driver.ErrInvalid, "prefix %q", p)
+		require.ErrorContains(t, err, "Options.Prefix")
+	}
+	_, err := goskredis.New(t.Context(), nil, nil)
+	require.ErrorIs(t, err, driver.ErrInvalid)
+	_, err = goskredis.NewFromURL(t.Context(), "http://nope", nil)
+	require.ErrorIs(t, err, driver.ErrInvalid)
+}
+
+func TestMigrationRefusesForeignAndNewerLayouts(t *testing.T) {
+	t.Parallel()
+	client := singleClient(t)
+	ctx := t.Context()
+
+	foreign := testPrefix()
+	t.Cleanup(func() { _ = deletePrefix(client, foreign) })
+	require.NoError(t, client.Set(ctx, foreign+"meta", "someone else's", 0).Err())
+	_, err := goskredis.New(ctx, client, &goskredis.Options{Prefix: foreign})
+	require.ErrorContains(t, err, "used by something else")
+
+	newer := testPrefix()
+	t.Cleanup(func() { _ = deletePrefix(client, newer) })
+	require.NoError(t, client.HSet(ctx, newer+"meta", "layout", "gosk-redis", "version", 99).Err())
+	_, err = goskredis.New(ctx, client, &goskredis.Options{Prefix: newer})
+	require.ErrorContains(t, err, "newer gosk")
+
+	// Several processes migrating one prefix at once all succeed.
+	shared := testPrefix()
+	t.Cleanup(func() { _ = deletePrefix(client, shared) })
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			d, err := goskredis.New(ctx, client, &goskredis.Options{Prefix: shared})
+			if err == nil {
+				err = d.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	require.NoError(t, errors.Join(errs...))
+	require.Equal(t, "1", client.HGet(ctx, shared+"meta", "version").Val())
+}
+
+func TestFencingAndLeaseTokens(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, singleClient(t), nil)
+	defer d.Close()
+	ctx := t.Context()
+	res, err := d.Create(ctx, []driver.NewTask{{Queue: "q", Payload: []byte("x"), MaxAttempts: 2}})
+	require.NoError(t, err)
+	id := res[0].ID
+
+	first, err := d.Claim(ctx, driver.ClaimParams{Queue: "q", Rule: driver.Fifo, Lease: 50 * time.Millisecond})
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	require.Equal(t, int64(1), first[0].Lease.Token)
+
+	// The lease runs out and another claim takes the task: the first
+	// holder is fenced off.
+	var second []driver.ClaimedTask
+	require.Eventually(t, func() bool {
+		second, err = d.Claim(ctx, driver.ClaimParams{Queue: "q", Rule: driver.Fifo, Lease: time.Minute})
+		return err == nil && len(second) == 1
+	}, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, int64(2), second[0].Lease.Token)
+	require.Equal(t, 2, second[0].Task.Attempt)
+
+	errs, err := d.Finish(ctx, []driver.Outcome{{Lease: first[0].Lease, Kind: driver.Complete}})
+	require.NoError(t, err)
+	require.ErrorIs(t, errs[0], driver.ErrLeaseLost)
+	errs, err = d.Ping(ctx, []driver.Lease{first[0].Lease, {TaskID: id + 1<<14, Token: 1}}, time.Minute)
+	require.NoError(t, err)
+	require.ErrorIs(t, errs[0], driver.ErrLeaseLost)
+	require.ErrorIs(t, errs[1], driver.ErrTaskNotFound)
+
+	// An outside cancel takes the lease away too.
+	cerrs, err := d.Cancel(ctx, []int64{id})
+	require.NoError(t, err)
+	require.NoError(t, cerrs[0])
+	errs, err = d.Finish(ctx, []driver.Outcome{{Lease: second[0].Lease, Kind: driver.Complete}})
+	require.NoError(t, err)
+	require.ErrorIs(t, errs[0], driver.ErrLeaseLost)
+	rec, err := d.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, driver.StateCancelled, rec.State)
+	require.True(t, rec.LeaseExpiresAt.IsZero())
+	require.False(t, rec.FinalizedAt.IsZero())
+}
+
+func TestPriorityRuleUsesDelayedTasksOnceDue(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, singleClient(t), nil)
+	defer d.Close()
+	ctx := t.Context()
+	res, err := d.Create(ctx, []driver.NewTask{
+		{Queue: "q", Payload: []byte("low"), Priority: 1, MaxAttempts: 1},
+		{Queue: "q", Payload: []byte("high-later"), Priority: 9, MaxAttempts: 1, Delay: 30 * time.Millisecond},
+		{Queue: "q", Payload: []byte("mid"), Priority: 5, MaxAttempts: 1},
+	})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		rec, err := d.Get(ctx, res[1].ID)
+		return err == nil && time.Until(rec.RunAt) < -time.Millisecond
+	}, 5*time.Second, 5*time.Millisecond)
+	got, err := d.Claim(ctx, driver.ClaimParams{Queue: "q", Limit: 3, Rule: driver.Priority, Lease: time.Minute})
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	require.Equal(t, []string{"high-later", "mid", "low"}, []string{
+		string(got[0].Task.Payload), string(got[1].Task.Payload), string(got[2].Task.Payload)})
+}
+
+func TestRetentionDeletesOldFinalTasks(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, singleClient(t), &goskredis.Options{Retention: time.Millisecond})
+	defer d.Close()
+	ctx := t.Context()
+	res, err := d.Create(ctx, []driver.NewTask{{Queue: "q", MaxAttempts: 1}, {Queue: "q", MaxAttempts: 1}})
+	require.NoError(t, err)
+	errs, err := d.Cancel(ctx, []int64{res[0].ID})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+	// Finalising the second task, later, sweeps the first.
+	require.Eventually(t, func() bool {
+		rec, err := d.Get(ctx, res[0].ID)
+		return err == nil && time.Since(rec.FinalizedAt) > 5*time.Millisecond
+	}, 5*time.Second, 5*time.Millisecond)
+	errs, err = d.Cancel(ctx, []int64{res[1].ID})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+	_, err = d.Get(ctx, res[0].ID)
+	require.ErrorIs(t, err, driver.ErrTaskNotFound)
+	n, err := d.Count(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n[driver.StateCancelled])
+}
+
+func TestScriptCacheLossFallsBackToEval(t *testing.T) {
+	// Not parallel: SCRIPT FLUSH empties the server's whole script cache,
+	// which the other tests survive (that is the point) but need not see.
+	client := singleClient(t)
+	d := newDriver(t, client, nil)
+	defer d.Close()
+	ctx := t.Context()
+	require.NoError(t, client.ScriptFlush(ctx).Err())
+	res, err := d.Create(ctx, []driver.NewTask{{Queue: "a", MaxAttempts: 1}, {Queue: "b", MaxAttempts: 1}})
+	require.NoError(t, err)
+	require.NoError(t, client.ScriptFlush(ctx).Err())
+	errs, err := d.Cancel(ctx, []int64{res[0].ID, res[1].ID}) // two slots: the pipeline path
+	require.NoError(t, err)
+	require.NoError(t, errors.Join(errs...))
+}
+
+func TestClosedDriver(t *testing.T) {
+	t.Parallel()
+	url, prefix := singleURL(t), testPrefix()
+	t.Cleanup(func() { _ = deletePrefix(singleClient(t), prefix) })
+	d, err := goskredis.NewFromURL(t.Context(), url, &goskredis.Options{Prefix: prefix})
+	require.NoError(t, err)
+	sub, err := d.Subscribe(t.Context(), "q")
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	sub.Stop() // after Close: returns at once
+	require.NoError(t, d.Close())
+	_, err = d.Create(context.Background(), []driver.NewTask{{Queue: "q", MaxAttempts: 1}})
+	require.ErrorIs(t, err, driver.ErrClosed)
+	_, err = d.Get(context.Background(), 1)
+	require.ErrorIs(t, err, driver.ErrClosed)
+}

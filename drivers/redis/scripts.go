@@ -1,0 +1,57 @@
+package redis
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"sort"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+//go:embed lua/*.lua lua/migrations/*.lua
+var luaFiles embed.FS
+
+// scripts holds the driver's Lua scripts, each with common.lua prepended.
+// Every atomic step of the driver is one of them, run by SHA (EVALSHA)
+// with a fallback to EVAL when the server has lost its script cache.
+type scripts struct {
+	create, claim, ping, finish *goredis.Script
+	retry, cancel, purge        *goredis.Script
+	list, count                 *goredis.Script
+}
+
+func mustRead(name string) string {
+	b, err := luaFiles.ReadFile(name)
+	if err != nil {
+		panic(fmt.Sprintf("gosk/redis: embedded script %s: %v", name, err)) // cannot happen: embedded at build time
+	}
+	return string(b)
+}
+
+func loadScripts() *scripts {
+	common := mustRead("lua/common.lua")
+	s := func(name string) *goredis.Script {
+		return goredis.NewScript(common + "\n" + mustRead("lua/"+name+".lua"))
+	}
+	return &scripts{
+		create: s("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
+		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
+		list: s("list"), count: s("count"),
+	}
+}
+
+// migrations returns the numbered migration scripts in order; the number in
+// a file's name is the layout version it brings the prefix to.
+func migrations() []*goredis.Script {
+	names, err := fs.Glob(luaFiles, "lua/migrations/*.lua")
+	if err != nil {
+		panic(err) // cannot happen: the pattern is valid
+	}
+	sort.Strings(names)
+	out := make([]*goredis.Script, len(names))
+	for i, n := range names {
+		out[i] = goredis.NewScript(mustRead(n))
+	}
+	return out
+}

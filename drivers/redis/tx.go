@@ -1,0 +1,129 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// TxCreator creates tasks inside the caller's Redis transaction: a
+// MULTI/EXEC pipeline (goredis.Pipeliner from TxPipeline or TxPipelined).
+// The tasks appear when, and only if, the caller's EXEC runs.
+type TxCreator struct {
+	d  *Driver
+	tx goredis.Pipeliner
+}
+
+// Tx returns a Creator bound to tx, a transaction pipeline of the
+// driver's client:
+//
+//	_, err := client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+//		tx.Set(ctx, "order:42", "paid", 0)
+//		_, err := q.CreateTx(ctx, drv.Tx(tx), Email{To: "a@example.com"}, nil)
+//		return err
+//	})
+//
+// Redis runs a transaction's commands only at EXEC, so the IDs are
+// reserved beforehand (one INCRBY per slot, outside the transaction; a
+// discarded transaction leaves a gap in the IDs) and unique keys are checked
+// when Create is called. If another task takes a unique key between that
+// check and EXEC, the transaction stores nothing for that item and its
+// returned ID names no task (see # Caveats in the package doc).
+func (d *Driver) Tx(tx goredis.Pipeliner) *TxCreator {
+	return &TxCreator{d: d, tx: tx}
+}
+
+// Create queues the creation of tasks in the transaction.
+func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	d := c.d
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	if c.tx == nil {
+		return nil, fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
+	}
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	out := make([]driver.CreateResult, len(tasks))
+	if len(tasks) == 0 {
+		return out, nil
+	}
+
+	// Check unique keys now, against the store and earlier tasks of the
+	// batch, in one pipeline.
+	type ukey struct{ queue, key string }
+	pipe := d.client.Pipeline()
+	holders := make(map[int]*goredis.StringCmd)
+	for i, t := range tasks {
+		if t.UniqueKey != "" {
+			holders[i] = pipe.HGet(ctx, d.keys.base(d.keys.queueSlot(t.Queue))+"q:"+t.Queue+":unique", t.UniqueKey)
+		}
+	}
+	if len(holders) > 0 {
+		_, _ = pipe.Exec(ctx)
+	}
+	inBatch := make(map[ukey]int)
+	var keep []int
+	for i, t := range tasks {
+		if cmd, ok := holders[i]; ok {
+			if s, err := cmd.Result(); err == nil {
+				id, err := parseID(s)
+				if err != nil {
+					return nil, err
+				}
+				out[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
+				continue
+			} else if err != goredis.Nil {
+				return nil, translate(err)
+			}
+			k := ukey{t.Queue, t.UniqueKey}
+			if j, dup := inBatch[k]; dup {
+				out[i] = driver.CreateResult{Err: driver.ErrDuplicate, ID: int64(-1 - j)} // resolved below
+				continue
+			}
+			inBatch[k] = i
+		}
+		keep = append(keep, i)
+	}
+
+	// Reserve IDs, one INCRBY per slot in one pipeline.
+	slots, items := group(len(keep), func(k int) int { return d.keys.queueSlot(tasks[keep[k]].Queue) })
+	pipe = d.client.Pipeline()
+	seqs := make([]*goredis.IntCmd, len(slots))
+	for j, s := range slots {
+		seqs[j] = pipe.IncrBy(ctx, d.keys.base(s)+"seq", int64(len(items[s])))
+	}
+	if len(slots) > 0 {
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, translate(err)
+		}
+	}
+	for j, s := range slots {
+		idx := make([]int, len(items[s]))
+		for n, k := range items[s] {
+			idx[n] = keep[k]
+		}
+		first := seqs[j].Val() - int64(len(idx)) + 1
+		for n, i := range idx {
+			id := (first+int64(n))<<slotBits | int64(s)
+			if id > maxID {
+				return nil, fmt.Errorf("gosk/redis: task IDs of slot %d are exhausted", s)
+			}
+			out[i] = driver.CreateResult{ID: id}
+		}
+		cl := d.createCall(s, first, tasks, idx)
+		// EVAL, not EVALSHA: inside MULTI a missing script would fail at
+		// EXEC with no way to fall back.
+		cl.script.Eval(ctx, c.tx, cl.keys, cl.args...)
+	}
+	for i := range out {
+		if out[i].ID < 0 {
+			out[i].ID = out[-1-out[i].ID].ID
+		}
+	}
+	return out, nil
+}
