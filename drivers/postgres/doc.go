@@ -1,2 +1,121 @@
-// Package postgres is the gosk driver for PostgreSQL, built on pgx v5.
+// Package postgres is the gosk driver for PostgreSQL, built on pgx v5: the
+// store to share when workers on many machines take tasks from one
+// database.
+//
+// Open connects by connection string and owns its pool; New takes a
+// *pgxpool.Pool the application already has and leaves it open on Close.
+// Both migrate the schema before they return:
+//
+//	drv, err := postgres.Open(ctx, "postgres://app@db:5432/app", &postgres.Options{MaxConns: 20})
+//	...
+//	q, err := gosk.NewQueue[Email](drv, "emails", nil)
+//
+// Errors never quote the connection string, so a password in it is not
+// printed; connection errors name the user and database only.
+//
+// # Layout
+//
+// Everything lives in one schema, "gosk" unless [Options.Schema] says
+// otherwise; the name is always quoted as an identifier, never spliced in
+// raw. The table gosk_tasks holds one row per task: queue, state (as text),
+// payload (bytea), priority, unique key, attempt count, max attempts, lease
+// token, last error, and the times created, run-at, lease expiry and
+// finalised. IDs come from the table's identity sequence and are never
+// reused. The table gosk_schema_version records the migrations that ran.
+//
+// Indexes serve each access path and keep finished tasks out of the hot
+// ones: pending tasks by (queue, run-at, ID) for Fifo (forward) and Lifo
+// (backward) and by (queue, priority, run-at, ID) for Priority, both
+// partial over pending tasks only; all tasks by (queue, state, ID) for
+// counts, lists and the claim's scan of running tasks for lapsed leases;
+// final tasks by (queue, finalised-at) for purges; and a partial unique
+// index over (queue, unique key) of pending and running tasks, which is
+// how a unique key is held only while its task has not ended. The lease
+// expiry is in no index, so a ping can be a heap-only update.
+//
+// Migrations are numbered files (migrations/NNN_name.sql, embedded) that
+// Open and New apply in one transaction holding an advisory lock keyed by
+// the schema name, so processes that start together migrate exactly once.
+// A schema at a newer version than the code gives [ErrSchemaTooNew]; a
+// schema that holds a gosk_tasks table without the version table gives
+// [ErrForeignSchema]. Neither changes anything. The queries live in
+// queries/*.sql, embedded as well.
+//
+// Every batch is one statement: Create inserts the whole batch from
+// arrays (unnest), Claim locks, fails and leases in one statement, Ping,
+// Finish, Retry and Cancel update the whole batch from arrays, and Purge
+// deletes a bounded batch.
+//
+// # Clock
+//
+// The database's clock decides: run-at, lease expiry and every timestamp
+// are computed from now() inside the statements, so workers on machines
+// with skewed clocks agree. Durations travel as microseconds, rounded up.
+// now() is the start of the transaction, so tasks created inside a long
+// transaction of the application (see Transactions) carry its start time.
+//
+// # Durability
+//
+// Each call is one statement in its own transaction (unless it runs in the
+// application's), committed with the server's settings: with the default
+// synchronous_commit=on, a call that returned is on disk. A connection lost
+// in the middle of a call leaves the call applied or not, never half.
+//
+// # Concurrency
+//
+// Claims lock candidate rows with FOR UPDATE SKIP LOCKED, so concurrent
+// claimers on any number of hosts take different tasks without waiting for
+// each other. Every change to a running task is fenced in its statement by
+// the lease token (WHERE lease_token = $token AND state = 'running'); a
+// statement that loses a race for a row re-reads it before it reports, so
+// the fencing order of package driver holds under concurrency. Unique keys
+// are enforced by the unique index: concurrent creates with one key store
+// one task, and the others get its ID and driver.ErrDuplicate.
+//
+// # Transactions
+//
+// [Driver.Tx] binds a Creator to the application's pgx.Tx: tasks appear,
+// and workers are notified, when and only if it commits. [Driver.SQLTx]
+// does the same for a *sql.Tx of database/sql opened with pgx's stdlib
+// driver ("pgx"); other database/sql drivers (lib/pq) cannot pass the
+// arrays the batch travels in.
+//
+// # Notify
+//
+// Create, Finish (a release without delay) and Retry call pg_notify on the
+// schema's channel, "gosk_" and a hash of the schema name, with the queue
+// as payload; notifications are sent on commit. The first Subscribe opens
+// one dedicated connection (outside the pool, with the pool's connection
+// settings) that LISTENs, dispatches to the subscribers of each queue, and
+// reconnects by itself with back-off ([Options.ReconnectMin],
+// [Options.ReconnectMax]) when it is lost, waking every subscriber after a
+// reconnect because notifications may have been missed. Close stops it.
+// Notifications are hints: workers poll as well, so nothing is lost if
+// they are.
+//
+// # Capabilities
+//
+// Driver implements driver.Driver, driver.Notifier and driver.Admin (List,
+// Count, Retry, Cancel, Purge), and transactional create through Tx and
+// SQLTx. Package drivertest passes against a real server.
+//
+// # Errors
+//
+// One function translates what pgx returns: no rows becomes
+// driver.ErrTaskNotFound, a closed pool driver.ErrClosed, each wrapping the
+// cause; context errors are returned as they are; anything else (a lost
+// connection, a server error) is wrapped with the prefix "gosk/postgres:".
+// After Close every call returns driver.ErrClosed.
+//
+// # Caveats
+//
+//   - Retry refuses a task whose unique key another pending or running task
+//     holds now; its error matches both driver.ErrTaskConflict and
+//     driver.ErrDuplicate.
+//   - Behind PgBouncer in transaction mode, LISTEN does not work (workers
+//     fall back to polling) and pgx's prepared-statement cache must be
+//     turned off in the connection string (default_query_exec_mode).
+//   - Tasks whose lease lapsed are reclaimed by the claims of their queue;
+//     a queue that nobody claims from keeps them running.
+//   - Purge deletes rows; reclaiming their space is left to autovacuum.
 package postgres
