@@ -24,6 +24,9 @@ func (d *Driver) migrate(ctx context.Context, prefix string) error {
 	if err != nil {
 		return err
 	}
+	if d.current(ctx, len(steps)) {
+		return nil
+	}
 	err = d.write(ctx, func(c conn, _ int64) error {
 		var metaTables, taskTables int
 		if err := c.QueryRowContext(ctx, d.q.tableExists, prefix+"meta").Scan(&metaTables); err != nil {
@@ -74,6 +77,18 @@ func (d *Driver) migrate(ctx context.Context, prefix string) error {
 		return nil
 	})
 	return openError(err)
+}
+
+// current reports whether the database is already gosk's at version
+// want, reading without taking the write lock, so that opening a file that
+// other processes are busy writing does not wait for them.
+func (d *Driver) current(ctx context.Context, want int) bool {
+	layout, err := d.metaValue(ctx, d.db, "layout")
+	if err != nil || layout != layoutMark {
+		return false
+	}
+	version, err := d.metaValue(ctx, d.db, "schema_version")
+	return err == nil && version == strconv.Itoa(want)
 }
 
 // metaValue reads a meta key; a missing key or a meta table of another

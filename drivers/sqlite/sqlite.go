@@ -308,8 +308,18 @@ func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) (e
 		return d.translate(ctx, err)
 	}
 	defer c.Close()
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return d.translate(ctx, err)
+	// The busy timeout makes BEGIN wait for another process's write lock,
+	// but SQLite's lock is not fair: a process that writes without pause
+	// can starve another's busy handler. BEGIN has done nothing yet, so it
+	// is tried again for as long as ctx allows.
+	for {
+		_, err := c.ExecContext(ctx, "BEGIN IMMEDIATE")
+		if err == nil {
+			break
+		}
+		if !isCode(err, sqlite3.SQLITE_BUSY) || ctx.Err() != nil {
+			return d.translate(ctx, err)
+		}
 	}
 	defer func() {
 		if err == nil {
