@@ -14,6 +14,9 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk/driver"
 )
 
 // cluster is the package's Redis Cluster of three masters, started once
@@ -159,4 +162,66 @@ func waitUntil(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// TestClusterSpreadsQueuesOverMasters checks the layout on a real cluster:
+// queues land on different masters, each task's key is in the slot its ID
+// names, and one batch of pings and outcomes spanning masters is served.
+func TestClusterSpreadsQueuesOverMasters(t *testing.T) {
+	t.Parallel()
+	client := clusterClient(t)
+	d := newDriver(t, client, nil)
+	defer d.Close()
+	ctx := t.Context()
+
+	var tasks []driver.NewTask
+	for i := range 30 {
+		tasks = append(tasks, driver.NewTask{Queue: "q" + strconv.Itoa(i), MaxAttempts: 1})
+	}
+	res, err := d.Create(ctx, tasks)
+	require.NoError(t, err)
+
+	masters := map[string]bool{}
+	var leases []driver.Lease
+	for i, r := range res {
+		require.NoError(t, r.Err)
+		slot := r.ID & (16384 - 1)
+		masters[slotOwner(t, client, int(slot))] = true
+		got, err := d.Claim(ctx, driver.ClaimParams{Queue: tasks[i].Queue, Rule: driver.Fifo, Lease: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, r.ID, got[0].Task.ID)
+		leases = append(leases, got[0].Lease)
+	}
+	require.Len(t, masters, 3, "30 queues should spread over all three masters")
+
+	errs, err := d.Ping(ctx, leases, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, errors.Join(errs...))
+	outcomes := make([]driver.Outcome, len(leases))
+	for i, l := range leases {
+		outcomes[i] = driver.Outcome{Lease: l, Kind: driver.Complete}
+	}
+	errs, err = d.Finish(ctx, outcomes)
+	require.NoError(t, err)
+	require.NoError(t, errors.Join(errs...))
+	for _, r := range res {
+		rec, err := d.Get(ctx, r.ID)
+		require.NoError(t, err)
+		require.Equal(t, driver.StateCompleted, rec.State)
+	}
+}
+
+// slotOwner returns the address of the master serving slot.
+func slotOwner(t testing.TB, client *goredis.ClusterClient, slot int) string {
+	t.Helper()
+	slots, err := client.ClusterSlots(t.Context()).Result()
+	require.NoError(t, err)
+	for _, s := range slots {
+		if slot >= s.Start && slot <= s.End {
+			return s.Nodes[0].Addr
+		}
+	}
+	t.Fatalf("no master serves slot %d", slot)
+	return ""
 }

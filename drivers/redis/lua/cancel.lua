@@ -1,6 +1,7 @@
--- cancel.lua: cancel pending or running tasks from outside. A running
--- task's lease token goes up, so its holder's next ping or finish gets
--- LEASE_LOST.
+-- cancel.lua: cancel pending or running tasks from outside. The task's
+-- lease token goes up, so the holder of its last lease (running, or one
+-- that released it) gets LEASE_LOST, not CONFLICT: that lease did not
+-- finalise the task.
 -- ARGV: retention (µs), then task IDs. Reply: per ID, OK, NOT_FOUND or
 -- CONFLICT.
 local retention = tonumber(ARGV[1])
@@ -15,6 +16,7 @@ for i = 2, #ARGV do
     out[#out + 1] = NOT_FOUND
   elseif s == 'pending' then
     remove_pending(q, id, tonumber(pr), tonumber(r))
+    redis.call('HINCRBY', tk, 'tok', 1)
     finalize(q, id, 'cancelled', now, '')
     touched[q] = true
     out[#out + 1] = OK
