@@ -1,0 +1,263 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/postgres"
+)
+
+// Many processes starting at once migrate the schema exactly once, and all
+// of them come up.
+func TestConcurrentMigration(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: schema, MaxConns: 2})
+			errs[i] = err
+			if err == nil {
+				_ = d.Close()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	conn := connect(t, url)
+	var rows, version int
+	require.NoError(t, conn.QueryRow(context.Background(),
+		"SELECT count(*), max(version) FROM "+pgx.Identifier{schema, "gosk_schema_version"}.Sanitize()).Scan(&rows, &version))
+	require.Equal(t, postgres.LatestVersion(), rows, "each migration recorded once")
+	require.Equal(t, postgres.LatestVersion(), version)
+}
+
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	conn := connect(t, url)
+	_, err = conn.Exec(context.Background(), "INSERT INTO "+pgx.Identifier{schema, "gosk_schema_version"}.Sanitize()+" (version) VALUES (999)")
+	require.NoError(t, err)
+
+	_, err = postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
+	require.ErrorIs(t, err, postgres.ErrSchemaTooNew)
+	require.Contains(t, err.Error(), "999")
+}
+
+func TestForeignSchema(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	conn := connect(t, url)
+	_, err := conn.Exec(context.Background(), "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()+"; CREATE TABLE "+
+		pgx.Identifier{schema, "gosk_tasks"}.Sanitize()+" (x int)")
+	require.NoError(t, err)
+
+	_, err = postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
+	require.ErrorIs(t, err, postgres.ErrForeignSchema)
+}
+
+// A schema name that needs quoting (case, spaces, quotes) works and is
+// never taken as SQL.
+func TestQuotedSchemaName(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url) + `_Odd "name"; DROP TABLE x --`
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err == nil {
+			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			_ = conn.Close(context.Background())
+		}
+	})
+	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
+	require.NoError(t, err)
+	defer d.Close() //nolint:errcheck
+	res, err := d.Create(context.Background(), []driver.NewTask{task("q")})
+	require.NoError(t, err)
+	rec, err := d.Get(context.Background(), res[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "q", rec.Queue)
+}
+
+func TestOptionsRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, o := range map[string]*postgres.Options{
+		"Options.Schema":       {Schema: strings.Repeat("s", 64)},
+		"Options.MaxConns":     {MaxConns: -1},
+		"Options.ReconnectMin": {ReconnectMin: -time.Second},
+		"Options.ReconnectMax": {ReconnectMin: time.Minute, ReconnectMax: time.Second},
+	} {
+		_, err := postgres.Open(ctx, "postgres://nobody@127.0.0.1:1/none", o)
+		require.ErrorIs(t, err, driver.ErrInvalid, name)
+		require.Contains(t, err.Error(), name)
+	}
+	_, err := postgres.New(ctx, nil, nil)
+	require.ErrorIs(t, err, driver.ErrInvalid)
+}
+
+// Neither a bad connection string nor a failed connection prints the
+// password.
+func TestPasswordNotPrinted(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, url := range []string{
+		"postgres://user:s3cretpw@127.0.0.1:badport/db",
+		"postgres://user:s3cretpw@127.0.0.1:1/db?sslmode=disable&connect_timeout=2",
+		"host=127.0.0.1 port=1 user=u password=s3cretpw dbname=x sslmode=disable connect_timeout=2",
+	} {
+		_, err := postgres.Open(ctx, url, nil)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "s3cretpw", url)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	ctx := context.Background()
+	sub, err := d.Subscribe(ctx, "q")
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	require.NoError(t, d.Close(), "Close twice")
+	sub.Stop()
+	_, err = d.Create(ctx, []driver.NewTask{task("q")})
+	require.ErrorIs(t, err, driver.ErrClosed)
+	_, err = d.Claim(ctx, driver.ClaimParams{Queue: "q", Rule: driver.Fifo, Lease: time.Second})
+	require.ErrorIs(t, err, driver.ErrClosed)
+	_, err = d.Subscribe(ctx, "q")
+	require.ErrorIs(t, err, driver.ErrClosed)
+	_, err = d.Count(ctx, "q")
+	require.ErrorIs(t, err, driver.ErrClosed)
+}
+
+// Creates in a *sql.Tx of pgx's stdlib driver appear on commit only, and
+// wake subscribers then.
+func TestSQLTx(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	ctx := context.Background()
+	db := stdlib.OpenDB(*mustParse(t, serverURL(t)))
+	defer db.Close() //nolint:errcheck
+	sub, err := d.Subscribe(ctx, "tx")
+	require.NoError(t, err)
+	defer sub.Stop()
+
+	create := func(commit bool) int64 {
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{})
+		require.NoError(t, err)
+		n := task("tx")
+		n.UniqueKey = "k"
+		res, err := d.SQLTx(tx).Create(ctx, []driver.NewTask{n, n})
+		require.NoError(t, err)
+		require.ErrorIs(t, res[1].Err, driver.ErrDuplicate)
+		if commit {
+			require.NoError(t, tx.Commit())
+		} else {
+			require.NoError(t, tx.Rollback())
+		}
+		return res[0].ID
+	}
+	rolledBack := create(false)
+	_, err = d.Get(ctx, rolledBack)
+	require.ErrorIs(t, err, driver.ErrTaskNotFound)
+	id := create(true)
+	rec, err := d.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, driver.StatePending, rec.State)
+	select {
+	case <-sub.Wake:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no wake-up after commit")
+	}
+}
+
+func mustParse(t *testing.T, url string) *pgx.ConnConfig {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(url)
+	require.NoError(t, err)
+	return cfg
+}
+
+// The claim of each rule reads a partial index of pending tasks and never
+// scans finished ones, with the generic plan that prepared statements end
+// up using.
+func TestClaimPlanSkipsFinishedTasks(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	url := serverURL(t)
+	conn := connect(t, url)
+	ctx := context.Background()
+	table := pgx.Identifier{d.Schema(), "gosk_tasks"}.Sanitize()
+	_, err := conn.Exec(ctx, "INSERT INTO "+table+` (queue, max_attempts, state, attempt, finalized_at)
+		SELECT 'q', 3, 'completed', 1, now() FROM generate_series(1, 20000)`)
+	require.NoError(t, err)
+	in := make([]driver.NewTask, 200)
+	for i := range in {
+		in[i] = task("q")
+	}
+	_, err = d.Create(ctx, in)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "ANALYZE "+table)
+	require.NoError(t, err)
+
+	raw, err := os.ReadFile("queries/claim.sql")
+	require.NoError(t, err)
+	for order, index := range map[string]string{
+		"run_at, id":                "gosk_tasks_pending_fifo",
+		"run_at DESC, id DESC":      "gosk_tasks_pending_fifo",
+		"priority DESC, run_at, id": "gosk_tasks_pending_priority",
+	} {
+		q := strings.NewReplacer("{{schema}}", pgx.Identifier{d.Schema()}.Sanitize(), "{{order}}", order).Replace(string(raw))
+		tx, err := conn.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan")
+		require.NoError(t, err)
+		_, err = tx.Prepare(ctx, "claim", q)
+		require.NoError(t, err)
+		rows, err := tx.Query(ctx, "EXPLAIN EXECUTE claim('q', 16, 30000000, 'lease expired')")
+		require.NoError(t, err)
+		var plan strings.Builder
+		for rows.Next() {
+			var line string
+			require.NoError(t, rows.Scan(&line))
+			plan.WriteString(line + "\n")
+		}
+		require.NoError(t, rows.Err())
+		_, err = tx.Exec(ctx, "DEALLOCATE claim")
+		require.NoError(t, err)
+		require.NoError(t, tx.Rollback(ctx))
+		require.Contains(t, plan.String(), index, "order %s:\n%s", order, plan.String())
+		require.NotContains(t, plan.String(), "Seq Scan", "order %s:\n%s", order, plan.String())
+		require.NotContains(t, plan.String(), "Bitmap", "order %s:\n%s", order, plan.String())
+	}
+}
