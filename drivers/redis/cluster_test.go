@@ -215,11 +215,17 @@ func TestClusterSpreadsQueuesOverMasters(t *testing.T) {
 // slotOwner returns the address of the master serving slot.
 func slotOwner(t testing.TB, client *goredis.ClusterClient, slot int) string {
 	t.Helper()
-	slots, err := client.ClusterSlots(t.Context()).Result()
+	shards, err := client.ClusterShards(t.Context()).Result()
 	require.NoError(t, err)
-	for _, s := range slots {
-		if slot >= s.Start && slot <= s.End {
-			return s.Nodes[0].Addr
+	for _, s := range shards {
+		for _, r := range s.Slots {
+			if slot >= int(r.Start) && slot <= int(r.End) {
+				for _, n := range s.Nodes {
+					if n.Role == "master" {
+						return n.Endpoint + ":" + strconv.FormatInt(n.Port, 10)
+					}
+				}
+			}
 		}
 	}
 	t.Fatalf("no master serves slot %d", slot)

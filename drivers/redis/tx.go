@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -77,7 +78,7 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 				}
 				out[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
 				continue
-			} else if err != goredis.Nil {
+			} else if !errors.Is(err, goredis.Nil) {
 				return nil, translate(err)
 			}
 			k := ukey{t.Queue, t.UniqueKey}

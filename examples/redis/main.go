@@ -92,7 +92,7 @@ func run(url string, tasks int) error {
 	again, err := q.Create(ctx, welcome, &gosk.CreateOptions{UniqueKey: "welcome:new@example.com"})
 	fmt.Printf("unique key: first create -> task %d; second -> task %d, %v\n", first, again, err)
 	if !errors.Is(err, gosk.ErrDuplicate) {
-		return fmt.Errorf("want a duplicate, got %v", err)
+		return fmt.Errorf("want a duplicate, got: %w", err)
 	}
 
 	// A create inside the application's own transaction: the order's state
