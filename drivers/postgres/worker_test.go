@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/postgres"
 	"github.com/gosk/gosk/worker"
 )
@@ -187,4 +188,39 @@ func BenchmarkWorker16(b *testing.B) {
 	cancel()
 	require.NoError(b, <-done)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
+}
+
+// The listener reconnects by itself after its connection is killed, wakes
+// its subscribers (notifications may have been missed), and delivers
+// notifications again.
+func TestListenerReconnects(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	d, err := postgres.Open(context.Background(), withAppName(url, schema), &postgres.Options{Schema: schema, ReconnectMin: 10 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	ctx := context.Background()
+	sub, err := d.Subscribe(ctx, "n")
+	require.NoError(t, err)
+	defer sub.Stop()
+	awaitWake := func(what string) {
+		t.Helper()
+		select {
+		case <-sub.Wake:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake-up: %s", what)
+		}
+	}
+
+	killer := connect(t, url)
+	var killed int
+	require.NoError(t, killer.QueryRow(ctx,
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", schema).Scan(&killed))
+	require.Equal(t, 1, killed, "one listener connection")
+	awaitWake("after the reconnect")
+
+	_, err = d.Create(ctx, []driver.NewTask{task("n")})
+	require.NoError(t, err)
+	awaitWake("for a task created after the reconnect")
 }
