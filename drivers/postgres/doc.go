@@ -61,6 +61,11 @@
 // synchronous_commit=on, a call that returned is on disk. A connection lost
 // in the middle of a call leaves the call applied or not, never half.
 //
+// Do not set synchronous_commit=off for gosk's connections: a claim lost in
+// a server crash would roll its task's lease token back, and the next claim
+// would hand the same token out again, so a worker holding the lost claim
+// could act on a task that another worker now holds.
+//
 // # Concurrency
 //
 // Claims lock candidate rows with FOR UPDATE SKIP LOCKED, so concurrent

@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -27,7 +27,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s, ready, err := d.lis.add(queue)
+	s, ready, err := d.lis.add(ctx, queue)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +84,10 @@ func newListener(config *pgx.ConnConfig, channel string, o Options) *listener {
 }
 
 // add registers a subscriber of queue and starts the goroutine if it is the
-// first. ready is closed once the listener has made its first attempt.
-func (l *listener) add(queue string) (*subscriber, <-chan struct{}, error) {
+// first. ready is closed once the listener has made its first attempt. The
+// goroutine keeps ctx's values but not its cancellation: it serves every
+// later subscriber too, and close stops it.
+func (l *listener) add(ctx context.Context, queue string) (*subscriber, <-chan struct{}, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -109,7 +111,7 @@ func (l *listener) add(queue string) (*subscriber, <-chan struct{}, error) {
 	l.subs[queue][s] = struct{}{}
 	if !l.started {
 		l.started = true
-		go l.run()
+		go l.run(context.WithoutCancel(ctx))
 	}
 	return s, l.ready, nil
 }
@@ -150,9 +152,9 @@ func (l *listener) wakeQueue(queue string, all bool) {
 
 // run connects, listens and dispatches until close, reconnecting with
 // exponential back-off when the connection fails.
-func (l *listener) run() {
+func (l *listener) run(base context.Context) {
 	defer close(l.done)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(base)
 	defer cancel()
 	go func() { // ends with run: cancel or stop, whichever comes first
 		select {
@@ -172,7 +174,7 @@ func (l *listener) run() {
 			return
 		}
 		markReady()
-		if err == errListening {
+		if errors.Is(err, errListening) {
 			wait = l.min // the session had listened: start the back-off over
 		} else {
 			l.logger.Warn("gosk/postgres: notify listener cannot connect; retrying",
@@ -191,7 +193,7 @@ func (l *listener) run() {
 
 // errListening marks a session that failed after it had started to listen,
 // so the back-off starts over.
-var errListening = fmt.Errorf("listening connection lost")
+var errListening = errors.New("listening connection lost")
 
 // session opens the connection, listens and dispatches notifications until
 // the connection fails or ctx is done.
@@ -201,7 +203,7 @@ func (l *listener) session(ctx context.Context, reconnect bool, ready func()) er
 		return err
 	}
 	defer func() {
-		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		conn.Close(closeCtx) //nolint:errcheck // the connection is being dropped
 	}()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -77,14 +76,6 @@ func newDriver(t testing.TB) *postgres.Driver {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	return d
-}
-
-func newPool(t testing.TB) *pgxpool.Pool {
-	t.Helper()
-	pool, err := pgxpool.New(context.Background(), serverURL(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	return pool
 }
 
 func task(queue string) driver.NewTask {
