@@ -11,18 +11,16 @@ local touched = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
   local tk = task_key(id)
-  local q, s, pr, r = unpack(redis.call('HMGET', tk, 'q', 's', 'pr', 'r'))
+  local q, s, pr, r, uk, tok = unpack(redis.call('HMGET', tk, 'q', 's', 'pr', 'r', 'uk', 'tok'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif s == 'pending' then
     remove_pending(q, id, tonumber(pr), tonumber(r))
-    redis.call('HINCRBY', tk, 'tok', 1)
-    finalize(q, id, 'cancelled', now, '')
+    finalize(q, id, 'cancelled', now, '', uk, tonumber(tok) + 1)
     touched[q] = true
     out[#out + 1] = OK
   elseif s == 'running' then
-    redis.call('HINCRBY', tk, 'tok', 1)
-    finalize(q, id, 'cancelled', now, '')
+    finalize(q, id, 'cancelled', now, '', uk, tonumber(tok) + 1)
     touched[q] = true
     out[#out + 1] = OK
   else

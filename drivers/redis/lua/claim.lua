@@ -9,16 +9,18 @@ local now = now_us()
 local running = qkey(q, 'running')
 local out = {}
 
-local function take(id)
-  local tk = task_key(id)
-  local pr, r = unpack(redis.call('HMGET', tk, 'pr', 'r'))
-  remove_pending(q, id, tonumber(pr), tonumber(r))
-  redis.call('HINCRBY', tk, 'tok', 1)
-  redis.call('HINCRBY', tk, 'a', 1)
+-- take leases the task id, whose FIELDS are v; from_pending says it is in
+-- the pending sets (not an expired lease in the running set).
+local function take(id, v, from_pending)
+  if from_pending then
+    remove_pending(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
+  end
   local until_ = now + lease
-  redis.call('HSET', tk, 's', 'running', 'l', fmt(until_))
+  v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', fmt(tonumber(v[F_A]) + 1), fmt(until_), fmt(tonumber(v[F_TOK]) + 1)
+  redis.call('HSET', task_key(id), 's', v[F_S], 'a', v[F_A], 'l', v[F_L], 'tok', v[F_TOK])
   redis.call('ZADD', running, until_, id)
-  out[#out + 1] = record(id)
+  table.insert(v, 1, id)
+  out[#out + 1] = v
 end
 
 -- Expired leases: hand them out again, or fail those on their last attempt.
@@ -31,13 +33,11 @@ while #out < n and scanned < n + 1000 do
   end
   for _, id in ipairs(ids) do
     scanned = scanned + 1
-    local tk = task_key(id)
-    local a, ma = unpack(redis.call('HMGET', tk, 'a', 'ma'))
-    if tonumber(a) >= tonumber(ma) then
-      redis.call('HINCRBY', tk, 'tok', 1)
-      finalize(q, id, 'failed', now, expired_msg)
+    local v = read(id)
+    if tonumber(v[F_A]) >= tonumber(v[F_MA]) then
+      finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
     else
-      take(id)
+      take(id, v, false)
     end
   end
 end
@@ -64,7 +64,7 @@ if #out < n then
     end
   end
   for _, id in ipairs(ids) do
-    take(id)
+    take(id, read(id), true)
   end
 end
 

@@ -7,6 +7,12 @@
 -- members or replies are formatted with %d: Lua's tostring would print
 -- microsecond timestamps in exponent form.
 
+-- Servers before Redis 5 replicate scripts verbatim and refuse writes
+-- after TIME unless told to replicate effects; later ones always do.
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
+
 local BASE = KEYS[1]
 local FIELDS = {'q', 'p', 'pr', 'uk', 's', 'a', 'ma', 'e', 'c', 'r', 'l', 'f', 'tok'}
 local FINAL = {'completed', 'cancelled', 'failed'}
@@ -28,9 +34,17 @@ local function qkey(q, name) return BASE .. 'q:' .. q .. ':' .. name end
 -- prio_member orders tasks of equal priority by run-at, then ID.
 local function prio_member(r, id) return string.format('%017d', r) .. ':' .. id end
 
+-- Positions of FIELDS in a read of them.
+local F_Q, F_P, F_PR, F_UK, F_S, F_A, F_MA, F_E, F_C, F_R, F_L, F_F, F_TOK = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+
+-- read returns FIELDS of a task, in order (false where missing).
+local function read(id)
+  return redis.call('HMGET', task_key(id), unpack(FIELDS))
+end
+
 -- record returns the reply form of a task: its ID then FIELDS in order.
 local function record(id)
-  local v = redis.call('HMGET', task_key(id), unpack(FIELDS))
+  local v = read(id)
   table.insert(v, 1, id)
   return v
 end
@@ -53,16 +67,22 @@ local function remove_pending(q, id, pr, r)
 end
 
 -- finalize moves a pending or running task (already taken out of the
--- pending sets by the caller) to a final state.
-local function finalize(q, id, state, now, msg)
-  local tk = task_key(id)
+-- pending sets by the caller) to a final state, in one HSET. msg, if not
+-- empty, becomes the last error; uk is the task's unique key, released if
+-- the task holds it; tok, if not nil, is the task's new lease token.
+local function finalize(q, id, state, now, msg, uk, tok)
+  local fields = {'s', state, 'f', fmt(now), 'l', '0'}
   if msg ~= '' then
-    redis.call('HSET', tk, 'e', msg)
+    fields[#fields + 1] = 'e'
+    fields[#fields + 1] = msg
   end
-  redis.call('HSET', tk, 's', state, 'f', fmt(now), 'l', '0')
+  if tok then
+    fields[#fields + 1] = 'tok'
+    fields[#fields + 1] = fmt(tok)
+  end
+  redis.call('HSET', task_key(id), unpack(fields))
   redis.call('ZREM', qkey(q, 'running'), id)
   redis.call('ZADD', qkey(q, state), now, id)
-  local uk = redis.call('HGET', tk, 'uk')
   if uk and uk ~= '' then
     local u = qkey(q, 'unique')
     if redis.call('HGET', u, uk) == id then

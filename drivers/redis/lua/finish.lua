@@ -13,7 +13,7 @@ for i = 2, #ARGV, 6 do
   local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local delay, keep = tonumber(ARGV[i + 4]), ARGV[i + 5]
   local tk = task_key(id)
-  local q, s, tok = unpack(redis.call('HMGET', tk, 'q', 's', 'tok'))
+  local q, s, tok, uk, pr, a = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'uk', 'pr', 'a'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token then
@@ -24,21 +24,24 @@ for i = 2, #ARGV, 6 do
     out[#out + 1] = LEASE_LOST
   elseif kind == 'release' then
     local r = now + delay
+    local fields = {'s', 'pending', 'r', fmt(r), 'l', '0'}
     if msg ~= '' then
-      redis.call('HSET', tk, 'e', msg)
+      fields[#fields + 1] = 'e'
+      fields[#fields + 1] = msg
     end
     if keep == '1' then
-      redis.call('HINCRBY', tk, 'a', -1)
+      fields[#fields + 1] = 'a'
+      fields[#fields + 1] = fmt(tonumber(a) - 1)
     end
-    redis.call('HSET', tk, 's', 'pending', 'r', fmt(r), 'l', '0')
+    redis.call('HSET', tk, unpack(fields))
     redis.call('ZREM', qkey(q, 'running'), id)
-    add_pending(q, id, tonumber(redis.call('HGET', tk, 'pr')), r, now)
+    add_pending(q, id, tonumber(pr), r, now)
     if delay == 0 then
       woken[q] = true
     end
     out[#out + 1] = OK
   else
-    finalize(q, id, final_state[kind], now, msg)
+    finalize(q, id, final_state[kind], now, msg, uk, nil)
     touched[q] = true
     out[#out + 1] = OK
   end
