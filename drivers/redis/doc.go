@@ -16,6 +16,9 @@
 //
 // or, for a single server, goskredis.NewFromURL(ctx, "redis://127.0.0.1:6379/0", nil).
 //
+// It needs Redis 5 or newer (tested with 7.0), or a server that speaks its
+// protocol and runs its Lua scripts.
+//
 // # How the layout works
 //
 // Every key starts with Options.Prefix (default "gosk:"). Each queue lives
@@ -138,6 +141,11 @@
 //   - Scripts name the keys of their slot from the base key they are given
 //     (KEYS[1]) rather than declaring each one; all of them share that
 //     key's slot, which is what Redis Cluster checks.
+//   - While a cluster moves a queue's slot to another node (resharding),
+//     its scripts fail with TRYAGAIN or are redirected; go-redis retries
+//     them, and a call that still fails changed nothing.
+//   - A subscription's connection that drops is reconnected by go-redis;
+//     wake-ups sent meanwhile are lost, and workers' polling covers them.
 //   - The driver never calls FLUSHDB or KEYS; removing a prefix's keys is
 //     left to the operator (SCAN and UNLINK).
 package redis

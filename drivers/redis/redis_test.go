@@ -3,11 +3,13 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
@@ -161,17 +163,35 @@ func TestRetentionDeletesOldFinalTasks(t *testing.T) {
 }
 
 func TestScriptCacheLossFallsBackToEval(t *testing.T) {
-	// Not parallel: SCRIPT FLUSH empties the server's whole script cache,
-	// which the other tests survive (that is the point) but need not see.
-	client := singleClient(t)
+	// On the package's own cluster, not the shared server: SCRIPT FLUSH
+	// empties a server's whole script cache, which other programs on a
+	// shared server need not see. Not parallel for the same reason.
+	client := clusterClient(t)
 	d := newDriver(t, client, nil)
 	defer d.Close()
 	ctx := t.Context()
-	require.NoError(t, client.ScriptFlush(ctx).Err())
-	res, err := d.Create(ctx, []driver.NewTask{{Queue: "a", MaxAttempts: 1}, {Queue: "b", MaxAttempts: 1}})
+	flush := func() {
+		require.NoError(t, client.ForEachMaster(ctx, func(ctx context.Context, c *goredis.Client) error {
+			return c.ScriptFlush(ctx).Err()
+		}))
+	}
+	flush()
+	res, err := d.Create(ctx, []driver.NewTask{{Queue: "a", MaxAttempts: 1}}) // one call: Script.Run
 	require.NoError(t, err)
-	require.NoError(t, client.ScriptFlush(ctx).Err())
-	errs, err := d.Cancel(ctx, []int64{res[0].ID, res[1].ID}) // two slots: the pipeline path
+	var tasks []driver.NewTask
+	for i := range 20 {
+		tasks = append(tasks, driver.NewTask{Queue: "q" + strconv.Itoa(i), MaxAttempts: 1})
+	}
+	flush()
+	more, err := d.Create(ctx, tasks) // many slots: the pipeline path
+	require.NoError(t, err)
+	ids := []int64{res[0].ID}
+	for _, r := range more {
+		require.NoError(t, r.Err)
+		ids = append(ids, r.ID)
+	}
+	flush()
+	errs, err := d.Cancel(ctx, ids)
 	require.NoError(t, err)
 	require.NoError(t, errors.Join(errs...))
 }
