@@ -26,12 +26,12 @@
 // Indexes serve each access path and keep finished tasks out of the hot
 // ones: pending tasks by (queue, run-at, ID) for Fifo (forward) and Lifo
 // (backward) and by (queue, priority, run-at, ID) for Priority, both
-// partial over pending tasks only; all tasks by (queue, state, ID) for
-// counts, lists and the claim's scan of running tasks for lapsed leases;
-// final tasks by (queue, finalised-at) for purges; and a partial unique
-// index over (queue, unique key) of pending and running tasks, which is
-// how a unique key is held only while its task has not ended. The lease
-// expiry is in no index, so a ping can be a heap-only update.
+// partial over pending tasks only; running tasks by (queue, lease expiry),
+// so that a claim finds lapsed leases without reading live ones; all tasks
+// by (queue, state, ID) for counts and lists; final tasks by (queue,
+// finalised-at) for purges; and a partial unique index over (queue, unique
+// key) of pending and running tasks, which is how a unique key is held only
+// while its task has not ended.
 //
 // Migrations are numbered files (migrations/NNN_name.sql, embedded) that
 // Open and New apply in one transaction holding an advisory lock keyed by

@@ -208,9 +208,9 @@ func mustParse(t *testing.T, url string) *pgx.ConnConfig {
 	return cfg
 }
 
-// The claim of each rule reads a partial index of pending tasks and never
-// scans finished ones, with the generic plan that prepared statements end
-// up using.
+// The claim of each rule reads a partial index of pending tasks and one of
+// running tasks by lease expiry, and never scans finished tasks or live
+// leases, with the generic plan that prepared statements end up using.
 func TestClaimPlanSkipsFinishedTasks(t *testing.T) {
 	t.Parallel()
 	d := newDriver(t)
@@ -220,6 +220,9 @@ func TestClaimPlanSkipsFinishedTasks(t *testing.T) {
 	table := pgx.Identifier{d.Schema(), "gosk_tasks"}.Sanitize()
 	_, err := conn.Exec(ctx, "INSERT INTO "+table+` (queue, max_attempts, state, attempt, finalized_at)
 		SELECT 'q', 3, 'completed', 1, now() FROM generate_series(1, 20000)`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "INSERT INTO "+table+` (queue, max_attempts, state, attempt, lease_token, lease_expires_at)
+		SELECT 'q', 3, 'running', 1, 1, now() + interval '1 hour' FROM generate_series(1, 5000)`)
 	require.NoError(t, err)
 	in := make([]driver.NewTask, 200)
 	for i := range in {
@@ -257,6 +260,7 @@ func TestClaimPlanSkipsFinishedTasks(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, tx.Rollback(ctx))
 		require.Contains(t, plan.String(), index, "order %s:\n%s", order, plan.String())
+		require.Contains(t, plan.String(), "gosk_tasks_running_lease", "order %s:\n%s", order, plan.String())
 		require.NotContains(t, plan.String(), "Seq Scan", "order %s:\n%s", order, plan.String())
 		require.NotContains(t, plan.String(), "Bitmap", "order %s:\n%s", order, plan.String())
 	}

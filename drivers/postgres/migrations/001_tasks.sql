@@ -38,9 +38,13 @@ CREATE UNIQUE INDEX gosk_tasks_unique_key
     ON {{schema}}.gosk_tasks (queue, unique_key)
     WHERE unique_key IS NOT NULL AND state IN ('pending', 'running');
 
--- Count by state, List by state and ID, and the expired-lease scan of Claim
--- (running tasks of a queue). lease_expires_at is in no index, so a Ping can
--- be a HOT update.
+-- Claim's scan for lapsed leases: running tasks by lease expiry, so that a
+-- claim reads only the leases that ran out, however many tasks run.
+CREATE INDEX gosk_tasks_running_lease
+    ON {{schema}}.gosk_tasks (queue, lease_expires_at)
+    WHERE state = 'running';
+
+-- Count by state, List by state and ID.
 CREATE INDEX gosk_tasks_queue_state
     ON {{schema}}.gosk_tasks (queue, state, id);
 

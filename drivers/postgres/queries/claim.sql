@@ -11,7 +11,7 @@ WITH expired AS (
     SELECT id, attempt >= max_attempts AS exhausted
     FROM {{schema}}.gosk_tasks
     WHERE queue = $1 AND state = 'running' AND lease_expires_at <= now()
-    ORDER BY id
+    ORDER BY lease_expires_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 ),
