@@ -64,9 +64,9 @@ type listener struct {
 	subs    map[string]map[*subscriber]struct{}
 	started bool
 	closed  bool
-	ready   chan struct{} // closed after the first connection attempt
-	stop    chan struct{} // closed by close
-	done    chan struct{} // closed when the goroutine returns
+	ready   chan struct{}      // closed after the first connection attempt
+	cancel  context.CancelFunc // stops the goroutine; set when it starts
+	done    chan struct{}      // closed when the goroutine returns
 }
 
 func newListener(config *pgx.ConnConfig, channel string, o Options) *listener {
@@ -78,7 +78,6 @@ func newListener(config *pgx.ConnConfig, channel string, o Options) *listener {
 		max:     o.ReconnectMax,
 		subs:    make(map[string]map[*subscriber]struct{}),
 		ready:   make(chan struct{}),
-		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 }
@@ -111,7 +110,9 @@ func (l *listener) add(ctx context.Context, queue string) (*subscriber, <-chan s
 	l.subs[queue][s] = struct{}{}
 	if !l.started {
 		l.started = true
-		go l.run(context.WithoutCancel(ctx))
+		runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		l.cancel = cancel
+		go l.run(runCtx)
 	}
 	return s, l.ready, nil
 }
@@ -120,9 +121,9 @@ func (l *listener) add(ctx context.Context, queue string) (*subscriber, <-chan s
 func (l *listener) close() {
 	l.mu.Lock()
 	started := l.started
-	if !l.closed {
-		l.closed = true
-		close(l.stop)
+	l.closed = true
+	if started {
+		l.cancel()
 	}
 	l.subs = make(map[string]map[*subscriber]struct{})
 	l.mu.Unlock()
@@ -152,17 +153,8 @@ func (l *listener) wakeQueue(queue string, all bool) {
 
 // run connects, listens and dispatches until close, reconnecting with
 // exponential back-off when the connection fails.
-func (l *listener) run(base context.Context) {
+func (l *listener) run(ctx context.Context) {
 	defer close(l.done)
-	ctx, cancel := context.WithCancel(base)
-	defer cancel()
-	go func() { // ends with run: cancel or stop, whichever comes first
-		select {
-		case <-l.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	var readyOnce sync.Once
 	markReady := func() { readyOnce.Do(func() { close(l.ready) }) }
 	defer markReady()
