@@ -224,3 +224,42 @@ func TestListenerReconnects(t *testing.T) {
 	require.NoError(t, err)
 	awaitWake("for a task created after the reconnect")
 }
+
+// BenchmarkPickupLatency measures the time from Create returning to the
+// handler starting, one task at a time, with an idle worker whose poll
+// interval (1s) is far longer: the wake-up comes through LISTEN/NOTIFY.
+// ns/op is the latency.
+func BenchmarkPickupLatency(b *testing.B) {
+	url := serverURL(b)
+	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: testSchema(b, url), MaxConns: 4})
+	require.NoError(b, err)
+	defer d.Close() //nolint:errcheck
+	q, err := gosk.NewQueue[int](d, "latency", nil)
+	require.NoError(b, err)
+	started := make(chan struct{})
+	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error {
+		started <- struct{}{}
+		return nil
+	}, &worker.Config{Concurrency: 1, PollInterval: time.Second, Retention: worker.NoRetention})
+	require.NoError(b, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	// One round first, so that the listener is up and the worker idle.
+	_, err = q.Create(ctx, 0, nil)
+	require.NoError(b, err)
+	<-started
+	var total time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		_, err := q.Create(ctx, i, nil)
+		require.NoError(b, err)
+		t0 := time.Now()
+		<-started
+		total += time.Since(t0)
+	}
+	b.StopTimer()
+	cancel()
+	require.NoError(b, <-done)
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/pickup")
+}
