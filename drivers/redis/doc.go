@@ -124,9 +124,11 @@
 //
 // # Caveats
 //
-//   - A Create batch whose tasks fall in several slots (several queues) is
-//     atomic per slot, not as a whole; on a single server the pipeline is
-//     still applied per slot. Batches of one queue are atomic.
+//   - A Create batch of one queue is one script call, atomic everywhere. A
+//     batch spanning queues in several slots is one MULTI/EXEC: atomic on
+//     a single server (as far as Redis transactions go: they do not roll
+//     back); on a cluster, where no transaction spans slots, it is one
+//     pipeline, atomic per slot.
 //   - In Driver.Tx, IDs are reserved and unique keys checked when Create is
 //     called, since Redis gives results only at EXEC. If another task takes
 //     a unique key before EXEC, that item is not stored and its ID names

@@ -224,6 +224,34 @@ func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
 	return out, nil
 }
 
+// runTx runs calls in one MULTI/EXEC transaction and returns their replies in order. It sends the scripts' source
+// (EVAL): inside MULTI a missing script would fail at EXEC with no way to
+// fall back.
+func (d *Driver) runTx(ctx context.Context, calls []call) ([]any, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	cmds := make([]*goredis.Cmd, len(calls))
+	_, err := d.client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+		for i, c := range calls {
+			cmds[i] = c.script.Eval(ctx, tx, c.keys, c.args...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, translate(err)
+	}
+	out := make([]any, len(calls))
+	for i, cmd := range cmds {
+		v, err := cmd.Result()
+		if err != nil {
+			return nil, translate(err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // group splits n items by the slot that holds them, keeping the items'
 // order within each slot; slots come in order of first appearance.
 func group(n int, slot func(i int) int) (slots []int, items map[int][]int) {
@@ -241,8 +269,10 @@ func group(n int, slot func(i int) int) (slots []int, items map[int][]int) {
 func micros(d time.Duration) int64 { return d.Microseconds() }
 
 // Create stores tasks. Tasks of one queue (one hash slot) are stored by one
-// script call, atomically; a batch spanning queues in several slots is sent
-// in one pipeline, atomic per slot (see # Caveats in the package doc).
+// script call, atomically. A batch spanning several slots is one
+// MULTI/EXEC transaction on a single server; on a cluster, where a
+// transaction cannot span slots, it is one pipeline, atomic per slot (see
+// # Caveats in the package doc).
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := d.checkOpen(); err != nil {
 		return nil, err
@@ -258,7 +288,13 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	for j, s := range slots {
 		calls[j] = d.createCall(s, 0, tasks, items[s])
 	}
-	replies, err := d.run(ctx, calls)
+	var replies []any
+	var err error
+	if _, cluster := d.client.(*goredis.ClusterClient); len(calls) == 1 || cluster {
+		replies, err = d.run(ctx, calls)
+	} else {
+		replies, err = d.runTx(ctx, calls)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -212,3 +212,38 @@ func TestClosedDriver(t *testing.T) {
 	_, err = d.Get(context.Background(), 1)
 	require.ErrorIs(t, err, driver.ErrClosed)
 }
+
+// TestCreateAcrossQueues sends one batch over several queues (several
+// slots: one MULTI/EXEC on a single server, a pipeline on a cluster) and
+// checks that results line up with the input, duplicates included.
+func TestCreateAcrossQueues(t *testing.T) {
+	t.Parallel()
+	for name, client := range map[string]func(testing.TB) goredis.UniversalClient{
+		"Single":  func(t testing.TB) goredis.UniversalClient { return singleClient(t) },
+		"Cluster": func(t testing.TB) goredis.UniversalClient { return clusterClient(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d := newDriver(t, client(t), nil)
+			defer d.Close()
+			ctx := t.Context()
+			res, err := d.Create(ctx, []driver.NewTask{
+				{Queue: "a", Payload: []byte("a1"), MaxAttempts: 1, UniqueKey: "k"},
+				{Queue: "b", Payload: []byte("b1"), MaxAttempts: 1, UniqueKey: "k"},
+				{Queue: "a", Payload: []byte("a2"), MaxAttempts: 1, UniqueKey: "k"},
+				{Queue: "c", Payload: []byte("c1"), MaxAttempts: 1},
+			})
+			require.NoError(t, err)
+			require.NoError(t, res[0].Err)
+			require.NoError(t, res[1].Err, "unique keys are per queue")
+			require.ErrorIs(t, res[2].Err, driver.ErrDuplicate)
+			require.Equal(t, res[0].ID, res[2].ID)
+			require.NoError(t, res[3].Err)
+			for i, want := range []string{"a1", "b1", "a1", "c1"} {
+				rec, err := d.Get(ctx, res[i].ID)
+				require.NoError(t, err)
+				require.Equal(t, want, string(rec.Payload))
+			}
+		})
+	}
+}
