@@ -247,3 +247,39 @@ func TestCreateAcrossQueues(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimSkipsTasksWhoseHashIsGone: a task hash deleted behind the
+// driver's back (by hand, or evicted under a wrong maxmemory-policy) must
+// not wedge its queue; the claim drops its index entries and goes on.
+func TestClaimSkipsTasksWhoseHashIsGone(t *testing.T) {
+	t.Parallel()
+	client := singleClient(t)
+	prefix := testPrefix()
+	d := newDriver(t, client, &goskredis.Options{Prefix: prefix})
+	defer d.Close()
+	ctx := t.Context()
+	for _, rule := range []driver.PriorityRule{driver.Fifo, driver.Lifo, driver.Priority} {
+		q := "q-" + rule.String()
+		res, err := d.Create(ctx, []driver.NewTask{{Queue: q, MaxAttempts: 1}, {Queue: q, MaxAttempts: 1}})
+		require.NoError(t, err)
+		var keys []string
+		iter := client.Scan(ctx, 0, prefix+"*t:*"+strconv.FormatInt(res[0].ID, 10), 1000).Iterator()
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		require.NoError(t, iter.Err())
+		require.Len(t, keys, 1)
+		require.NoError(t, client.Del(ctx, keys[0]).Err())
+		got, err := d.Claim(ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: rule, Lease: time.Minute})
+		require.NoError(t, err, rule)
+		if len(got) == 0 { // the gone task came first and used the claim's turn
+			got, err = d.Claim(ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: rule, Lease: time.Minute})
+			require.NoError(t, err, rule)
+		}
+		require.Len(t, got, 1, rule)
+		require.Equal(t, res[1].ID, got[0].Task.ID, rule)
+		n, err := d.Count(ctx, q)
+		require.NoError(t, err)
+		require.Equal(t, int64(0), n[driver.StatePending], "%v: the gone task's entries are dropped", rule)
+	}
+}

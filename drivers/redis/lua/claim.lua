@@ -34,7 +34,12 @@ while #out < n and scanned < n + 1000 do
   for _, id in ipairs(ids) do
     scanned = scanned + 1
     local v = read(id)
-    if tonumber(v[F_A]) >= tonumber(v[F_MA]) then
+    if not v[F_Q] then
+      -- The task's hash is gone (deleted by hand, or evicted): drop the
+      -- index entries that still name it.
+      redis.call('ZREM', running, id)
+      redis.call('ZREM', qkey(q, 'all'), id)
+    elseif tonumber(v[F_A]) >= tonumber(v[F_MA]) then
       finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
     else
       take(id, v, false)
@@ -44,7 +49,7 @@ end
 
 if #out < n then
   local k = n - #out
-  local ids
+  local ids, members
   if rule == 'fifo' then
     ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, k)
   elseif rule == 'lifo' then
@@ -55,16 +60,31 @@ if #out < n then
     local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 10000)
     for _, id in ipairs(due) do
       local pr, r = unpack(redis.call('HMGET', task_key(id), 'pr', 'r'))
-      redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
+      if pr then
+        redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
+      end
       redis.call('ZREM', delayed, id)
     end
     ids = {}
-    for _, m in ipairs(redis.call('ZRANGE', qkey(q, 'prio'), 0, k - 1)) do
-      ids[#ids + 1] = string.sub(m, 19)
+    members = redis.call('ZRANGE', qkey(q, 'prio'), 0, k - 1)
+    for i, m in ipairs(members) do
+      ids[i] = string.sub(m, 19)
     end
   end
-  for _, id in ipairs(ids) do
-    take(id, read(id), true)
+  for i, id in ipairs(ids) do
+    local v = read(id)
+    if v[F_Q] then
+      take(id, v, true)
+    else
+      -- The task's hash is gone (deleted by hand, or evicted): drop the
+      -- index entries that still name it.
+      redis.call('ZREM', qkey(q, 'pending'), id)
+      redis.call('ZREM', qkey(q, 'delayed'), id)
+      redis.call('ZREM', qkey(q, 'all'), id)
+      if members then
+        redis.call('ZREM', qkey(q, 'prio'), members[i])
+      end
+    end
   end
 end
 
