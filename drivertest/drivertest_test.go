@@ -1,7 +1,12 @@
 package drivertest_test
 
 import (
+	"os"
+	"os/exec"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"go.uber.org/goleak"
 
@@ -31,4 +36,28 @@ func TestMemory(t *testing.T) {
 
 func BenchmarkMemory(b *testing.B) {
 	drivertest.RunBenchmarks(b, memoryHarness())
+}
+
+// TestPlainDriver runs the suite as the package example shows: a driver
+// with no optional capability, each exempted with its reason.
+func TestPlainDriver(t *testing.T) {
+	drivertest.Run(t, plainHarness())
+}
+
+// TestMissingCapabilityFails shows that a capability that is neither
+// present nor exempted fails its subtests instead of passing silently.
+func TestMissingCapabilityFails(t *testing.T) {
+	if os.Getenv(brokenEnv) != "" {
+		t.Skip("this is a child process")
+	}
+	cmd := exec.CommandContext(t.Context(), os.Args[0],
+		"-test.run=^TestBrokenDriverChild$/^(Notify|Admin|Tx)$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), brokenEnv+"="+unexempted)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "a missing capability without exemption must fail; output:\n%s", out)
+	for _, want := range []string{"Notify/WakesOnCreate", "Admin/CountHasEveryState", "Tx/VisibleOnlyAfterCommit"} {
+		assert.Contains(t, string(out), "--- FAIL: TestBrokenDriverChild/"+want, "an unexempted missing capability fails %s", want)
+	}
+	assert.Contains(t, string(out), "implement it, or exempt it with Harness.Exempt[drivertest.CapNotify]", "the failure tells the author what to do")
 }

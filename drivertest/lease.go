@@ -197,7 +197,7 @@ var fencingRules = []rule{
 		go func() { // another worker claims what has lapsed
 			defer wg.Done()
 			<-start
-			for {
+			for range n { // a claim of two per round is done in n/2 rounds
 				got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: driver.Fifo, Lease: longLease})
 				if err != nil {
 					callErr[1] = err

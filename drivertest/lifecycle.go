@@ -110,6 +110,12 @@ var claimRules = []rule{
 				defer wg.Done()
 				<-start
 				for {
+					mu.Lock()
+					stop := len(owner) >= tasks || len(dup) > 0
+					mu.Unlock()
+					if stop {
+						return
+					}
 					got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: 1 + w%4, Rule: driver.Fifo, Lease: longLease})
 					if err != nil {
 						mu.Lock()

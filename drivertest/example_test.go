@@ -1,0 +1,60 @@
+package drivertest_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/drivertest"
+)
+
+// plainDriver stands for a driver of your own. Here it wraps the memory
+// driver but exposes only the required driver.Driver methods, so it has
+// none of the optional capabilities and must exempt them.
+type plainDriver struct {
+	driver.Driver
+}
+
+// plainHarness is what a driver's conformance test hands to drivertest.
+func plainHarness() drivertest.Harness {
+	return drivertest.Harness{
+		// A fresh, empty, isolated driver per subtest. A driver on a
+		// server would create its own schema or key prefix here and
+		// drop it with t.Cleanup; the suite closes the driver.
+		New: func(t testing.TB) driver.Driver {
+			return plainDriver{memory.New(nil)}
+		},
+		// Each capability the driver lacks, with the reason. Without
+		// these entries the capability's subtests fail.
+		Exempt: map[drivertest.Capability]string{
+			drivertest.CapNotify: "plainDriver has no change feed; workers poll",
+			drivertest.CapAdmin:  "plainDriver is administered with the store's own tools",
+			drivertest.CapTx:     "plainDriver's store has no transactions",
+		},
+	}
+}
+
+// A driver's conformance test is one call of Run in a test function:
+//
+//	func TestConformance(t *testing.T) {
+//		drivertest.Run(t, plainHarness())
+//	}
+//
+// and its benchmarks one call of RunBenchmarks:
+//
+//	func BenchmarkDriver(b *testing.B) {
+//		drivertest.RunBenchmarks(b, plainHarness())
+//	}
+//
+// TestPlainDriver in this package's tests runs exactly that.
+func Example() {
+	h := plainHarness()
+	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx} {
+		fmt.Printf("%s: skipped, %s\n", c, h.Exempt[c])
+	}
+	// Output:
+	// notify: skipped, plainDriver has no change feed; workers poll
+	// admin: skipped, plainDriver is administered with the store's own tools
+	// tx: skipped, plainDriver's store has no transactions
+}
