@@ -283,3 +283,41 @@ func TestClaimSkipsTasksWhoseHashIsGone(t *testing.T) {
 		require.Equal(t, int64(0), n[driver.StatePending], "%v: the gone task's entries are dropped", rule)
 	}
 }
+
+// TestTxUniqueKeys: in a transaction, unique keys are checked when Create
+// is called, against the store and earlier tasks of the batch.
+func TestTxUniqueKeys(t *testing.T) {
+	t.Parallel()
+	client := singleClient(t)
+	d := newDriver(t, client, nil)
+	defer d.Close()
+	ctx := t.Context()
+	held, err := d.Create(ctx, []driver.NewTask{{Queue: "q", MaxAttempts: 1, UniqueKey: "held"}})
+	require.NoError(t, err)
+
+	var res []driver.CreateResult
+	_, err = client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+		res, err = d.Tx(tx).Create(ctx, []driver.NewTask{
+			{Queue: "q", Payload: []byte("1"), MaxAttempts: 1, UniqueKey: "new"},
+			{Queue: "q", Payload: []byte("2"), MaxAttempts: 1, UniqueKey: "held"},
+			{Queue: "q", Payload: []byte("3"), MaxAttempts: 1, UniqueKey: "new"},
+			{Queue: "other", Payload: []byte("4"), MaxAttempts: 1, UniqueKey: "new"},
+		})
+		return err
+	})
+	require.NoError(t, err)
+	require.NoError(t, res[0].Err)
+	require.ErrorIs(t, res[1].Err, driver.ErrDuplicate)
+	require.Equal(t, held[0].ID, res[1].ID)
+	require.ErrorIs(t, res[2].Err, driver.ErrDuplicate)
+	require.Equal(t, res[0].ID, res[2].ID)
+	require.NoError(t, res[3].Err)
+	for _, i := range []int{0, 3} {
+		rec, err := d.Get(ctx, res[i].ID)
+		require.NoError(t, err)
+		require.Equal(t, driver.StatePending, rec.State)
+	}
+	n, err := d.Count(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), n[driver.StatePending], "the held task and the new one")
+}

@@ -67,7 +67,8 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	if len(holders) > 0 {
 		_, _ = pipe.Exec(ctx)
 	}
-	inBatch := make(map[ukey]int)
+	inBatch := make(map[ukey]int) // first task of the batch with each key
+	dupOf := make(map[int]int)     // a later task with the same key -> that first task
 	var keep []int
 	for i, t := range tasks {
 		if cmd, ok := holders[i]; ok {
@@ -83,7 +84,7 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			}
 			k := ukey{t.Queue, t.UniqueKey}
 			if j, dup := inBatch[k]; dup {
-				out[i] = driver.CreateResult{Err: driver.ErrDuplicate, ID: int64(-1 - j)} // resolved below
+				dupOf[i] = j
 				continue
 			}
 			inBatch[k] = i
@@ -121,10 +122,8 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		// EXEC with no way to fall back.
 		cl.script.Eval(ctx, c.tx, cl.keys, cl.args...)
 	}
-	for i := range out {
-		if out[i].ID < 0 {
-			out[i].ID = out[-1-out[i].ID].ID
-		}
+	for i, j := range dupOf {
+		out[i] = driver.CreateResult{ID: out[j].ID, Err: driver.ErrDuplicate}
 	}
 	return out, nil
 }
