@@ -66,9 +66,6 @@ type engine[T any] struct {
 	cfg Config
 	log *slog.Logger
 	drv driver.Driver
-	// base carries the values of Run's context but not its cancellation:
-	// handlers and the store calls of a shutdown must outlive it.
-	base context.Context
 
 	mu       sync.Mutex
 	held     map[int64]*run[T]
@@ -80,13 +77,12 @@ type engine[T any] struct {
 	notStord int // outcomes given up on; written by the finisher only
 }
 
-func newEngine[T any](w *Worker[T], ctx context.Context) *engine[T] {
+func newEngine[T any](w *Worker[T]) *engine[T] {
 	return &engine[T]{
 		w:       w,
 		cfg:     w.cfg,
 		log:     w.cfg.Logger.With(slog.String("queue", w.q.Name())),
 		drv:     w.q.Driver(),
-		base:    context.WithoutCancel(ctx),
 		held:    make(map[int64]*run[T]),
 		freed:   make(chan struct{}, 1),
 		results: make(chan result[T], w.cfg.Concurrency),
@@ -96,10 +92,13 @@ func newEngine[T any](w *Worker[T], ctx context.Context) *engine[T] {
 // run claims until ctx is done (or, once, until the first claim's tasks
 // are stored), then shuts down.
 func (e *engine[T]) run(ctx context.Context, once bool) error {
+	// base carries the values of Run's context but not its cancellation:
+	// handlers and the store calls of a shutdown must outlive it.
+	base := context.WithoutCancel(ctx)
 	var bg sync.WaitGroup
-	pingCtx, stopPing := context.WithCancel(e.base)
+	pingCtx, stopPing := context.WithCancel(base)
 	defer stopPing()
-	giveUpCtx, giveUp := context.WithCancel(e.base)
+	giveUpCtx, giveUp := context.WithCancel(base)
 	defer giveUp()
 	finished := make(chan struct{})
 
@@ -123,7 +122,7 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 	}
 
 	e.log.Debug("gosk: worker started", slog.Int("concurrency", e.cfg.Concurrency), slog.String("rule", e.cfg.Rule.String()))
-	err := e.claimLoop(ctx, once, wake)
+	err := e.claimLoop(ctx, base, once, wake)
 
 	// Shutdown: no more claims. Let handlers finish until the timeout,
 	// then cancel them; store every outcome; then stop pinging.
@@ -156,7 +155,7 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 
 // claimLoop claims tasks for free slots until ctx is done, a fatal error
 // occurs or, once, the first claim's tasks are all stored.
-func (e *engine[T]) claimLoop(ctx context.Context, once bool, wake <-chan struct{}) error {
+func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan struct{}) error {
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
 	want := true // whether to claim as soon as a slot is free
@@ -168,7 +167,7 @@ func (e *engine[T]) claimLoop(ctx context.Context, once bool, wake <-chan struct
 				return nil
 			}
 		} else if free := e.cfg.Concurrency - e.heldCount(); want && free > 0 {
-			n, err := e.claim(ctx, free)
+			n, err := e.claim(ctx, base, free)
 			if err != nil {
 				if errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule) {
 					e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
@@ -211,8 +210,8 @@ func (e *engine[T]) claimLoop(ctx context.Context, once bool, wake <-chan struct
 
 // claim claims up to limit tasks and starts a handler for each; tasks that
 // arrive after ctx is done are released at once without running.
-func (e *engine[T]) claim(ctx context.Context, limit int) (int, error) {
-	cctx, cancel := context.WithTimeout(e.base, e.cfg.Lease)
+func (e *engine[T]) claim(ctx, base context.Context, limit int) (int, error) {
+	cctx, cancel := context.WithTimeout(base, e.cfg.Lease)
 	tasks, err := e.drv.Claim(cctx, driver.ClaimParams{
 		Queue: e.w.q.Name(),
 		Limit: limit,
@@ -225,16 +224,16 @@ func (e *engine[T]) claim(ctx context.Context, limit int) (int, error) {
 	}
 	stopping := ctx.Err() != nil
 	for _, ct := range tasks {
-		e.start(ct, stopping)
+		e.start(base, ct, stopping)
 	}
 	return len(tasks), nil
 }
 
 // start holds a claimed task and runs its handler, or, if the worker is
 // stopping, hands it straight to the finisher for release.
-func (e *engine[T]) start(ct driver.ClaimedTask, stopping bool) {
+func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping bool) {
 	task, derr := e.w.q.Decode(ct.Task)
-	hctx, cancel := context.WithCancelCause(e.base)
+	hctx, cancel := context.WithCancelCause(base)
 	r := &run[T]{
 		lease:     ct.Lease,
 		rec:       ct.Task,
@@ -421,7 +420,7 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 	}
 	var errs []error
 	for failures := 0; ; {
-		ctx, cancel := context.WithTimeout(e.base, e.cfg.Lease)
+		ctx, cancel := context.WithTimeout(giveUp, e.cfg.Lease)
 		var err error
 		errs, err = e.drv.Finish(ctx, outs)
 		cancel()
@@ -463,7 +462,7 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 		if p.kind == EventRetried || p.kind == EventFailed {
 			lvl = slog.LevelWarn
 		}
-		e.log.Log(e.base, lvl, "gosk: task "+p.kind.String(), slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
+		e.log.Log(giveUp, lvl, "gosk: task "+p.kind.String(), slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
 			slog.Duration("duration", p.dur), slog.Any("error", p.err))
 		e.done(r, ev)
 	}

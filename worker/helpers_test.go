@@ -262,6 +262,3 @@ func newLogger() (*slog.Logger, *syncBuffer) {
 	buf := &syncBuffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
-
-// noBackoff retries at once.
-func noBackoff(int) time.Duration { return 0 }

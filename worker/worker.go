@@ -173,7 +173,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		return errBusy
 	}
 	defer w.active.Store(false)
-	return newEngine(w, ctx).run(ctx, false)
+	return newEngine(w).run(ctx, false)
 }
 
 // Work claims the tasks available now, up to Config.Concurrency, in one
@@ -186,5 +186,5 @@ func (w *Worker[T]) Work(ctx context.Context) error {
 		return errBusy
 	}
 	defer w.active.Store(false)
-	return newEngine(w, ctx).run(ctx, true)
+	return newEngine(w).run(ctx, true)
 }

@@ -470,8 +470,8 @@ func TestShutdownLetsRunningHandlersFinish(t *testing.T) {
 	<-started
 	cancel()
 	select {
-	case <-done:
-		t.Fatal("Run returned while a handler was still running")
+	case err := <-done:
+		t.Fatalf("Run returned (%v) while a handler was still running", err)
 	default:
 	}
 	close(proceed)
@@ -573,7 +573,9 @@ func TestShutdownGivesUpOnADeadStore(t *testing.T) {
 	w, err := worker.New(f.q, ok, &worker.Config{Lease: 100 * time.Millisecond, OnEvent: ev.add})
 	require.NoError(t, err)
 	stop := start(t, w)
-	require.Eventually(t, func() bool { return len(f.spy.finishes()) == 0 && f.spy.claims() >= 1 && f.count(gosk.StateRunning) == 1 }, wait, tick)
+	require.Eventually(t, func() bool {
+		return len(f.spy.finishes()) == 0 && f.spy.claims() >= 1 && f.count(gosk.StateRunning) == 1
+	}, wait, tick)
 	err = stop()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not stored")
