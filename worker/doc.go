@@ -58,9 +58,10 @@
 //
 // When Run's context is done the worker stops claiming, lets running
 // handlers go on for up to Config.ShutdownTimeout, then cancels their
-// contexts (with a cause; see context.Cause). A handler that then returns
-// nil completes its task; one that returns an error has its task released
-// at once without using up an attempt, so that another worker takes it.
+// contexts with the cause ErrShutdown (see context.Cause). A handler that
+// then returns nil completes its task; one that returns an error has its
+// task released at once without using up an attempt, so that another
+// worker takes it.
 // Run waits for every handler to return, stores every outcome, stops its
 // goroutines and returns nil: a worker that returns nil has left no task
 // leased. If the store fails throughout, Run gives up after Config.Lease

@@ -20,9 +20,6 @@ const maxMessageLen = 4096
 // retentionRounds bounds the purge calls of one retention round.
 const retentionRounds = 10
 
-// errShutdown is the cause of a handler context cancelled by shutdown.
-var errShutdown = errors.New("worker: shutting down")
-
 // errNotRun is the result of a task claimed while the worker was already
 // stopping; it is released without running.
 var errNotRun = errors.New("worker: stopped before the task started")
@@ -258,7 +255,7 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 	}
 	e.mu.Unlock()
 	if stopping {
-		cancel(errShutdown)
+		cancel(ErrShutdown)
 		e.results <- result[T]{r: r, err: errNotRun}
 		return
 	}
@@ -318,7 +315,7 @@ func (e *engine[T]) cancelRunning() {
 	for _, r := range e.held {
 		if !r.returned && !r.lost {
 			r.shutdown = true
-			r.cancel(errShutdown)
+			r.cancel(ErrShutdown)
 			n++
 		}
 	}

@@ -160,6 +160,12 @@ func New[T any](q *gosk.Queue[T], h Handler[T], cfg *Config) (*Worker[T], error)
 // Config returns the worker's settings with every default filled in.
 func (w *Worker[T]) Config() Config { return w.cfg }
 
+// ErrShutdown is the cause (see context.Cause) of a handler's context
+// cancelled because the worker's shutdown timeout ran out. A handler that
+// then returns an error has its task released without using up an
+// attempt.
+var ErrShutdown = errors.New("worker: shutting down")
+
 // errBusy is returned by Run and Work on a worker that is already working.
 var errBusy = errors.New("worker: already running: Run and Work may not overlap on one Worker")
 

@@ -1,0 +1,96 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/worker"
+)
+
+// BenchmarkRun measures the worker's own overhead: b.N empty tasks, created
+// beforehand, handled by one worker on the memory driver.
+func BenchmarkRun(b *testing.B) {
+	for _, conc := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("concurrency=%d", conc), func(b *testing.B) {
+			d := memory.New(nil)
+			defer d.Close()
+			q, err := gosk.NewQueue[job](d, "bench", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			batch := make([]job, 0, 1000)
+			for i := 0; i < b.N; i++ {
+				batch = append(batch, job{N: i})
+				if len(batch) == cap(batch) || i == b.N-1 {
+					if _, err := q.CreateMany(ctx, batch, nil); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
+				}
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			var ended atomic.Int64
+			w, err := worker.New(q, func(context.Context, *gosk.Task[job]) error { return nil }, &worker.Config{
+				Concurrency: conc,
+				Retention:   worker.NoRetention,
+				OnEvent: func(worker.Event) {
+					if ended.Add(1) == int64(b.N) {
+						stop()
+					}
+				},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			start := time.Now()
+			if err := w.Run(runCtx); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+		})
+	}
+}
+
+// BenchmarkPickUpLatency measures the time from Create to the handler's
+// start on an idle worker woken by the memory driver's notifier.
+func BenchmarkPickUpLatency(b *testing.B) {
+	d := memory.New(nil)
+	defer d.Close()
+	q, err := gosk.NewQueue[int64](d, "latency", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	started := make(chan time.Duration)
+	w, err := worker.New(q, func(_ context.Context, t *gosk.Task[int64]) error {
+		started <- time.Since(time.Unix(0, t.Payload))
+		return nil
+	}, &worker.Config{PollInterval: time.Hour, Retention: worker.NoRetention})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var total time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := q.Create(context.Background(), time.Now().UnixNano(), nil); err != nil {
+			b.Fatal(err)
+		}
+		total += <-started
+	}
+	b.StopTimer()
+	stop()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(total.Microseconds())/float64(b.N), "µs/pickup")
+}
