@@ -68,7 +68,7 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		_, _ = pipe.Exec(ctx)
 	}
 	inBatch := make(map[ukey]int) // first task of the batch with each key
-	dupOf := make(map[int]int)     // a later task with the same key -> that first task
+	dupOf := make(map[int]int)    // a later task with the same key -> that first task
 	var keep []int
 	for i, t := range tasks {
 		if cmd, ok := holders[i]; ok {
