@@ -30,7 +30,9 @@
 // Every call that acts on a running task names it by a [Lease]: the task ID
 // and the token of the claim that took it. The token changes whenever the
 // lease is taken from its holder: by a new claim, by an outside cancel
-// ([Admin.Cancel]) and by a claim that fails a task whose last lease ran
+// ([Admin.Cancel], of a running task and of a pending one alike, so that a
+// lease that had released the task sees ErrLeaseLost rather than
+// ErrTaskConflict) and by a claim that fails a task whose last lease ran
 // out. A call whose lease no longer holds changes nothing. The result of
 // acting on a lease is decided in this order:
 //
@@ -92,8 +94,9 @@ import (
 
 // Driver is the port every storage adapter implements.
 type Driver interface {
-	// Create stores new tasks in one atomic step and returns one result per
-	// task, in order. A task whose queue and unique key belong to a pending
+	// Create stores new tasks in one atomic step (per queue, on a store that
+	// cannot span queues in one step, such as Redis Cluster) and returns
+	// one result per task, in order. A task whose queue and unique key belong to a pending
 	// or running task (stored before, or earlier in the same batch) is not
 	// stored: its result holds that task's ID and ErrDuplicate. Invalid
 	// input returns ErrInvalid and stores nothing.
@@ -128,7 +131,10 @@ type Driver interface {
 
 // Creator creates tasks. A Driver is a Creator; adapters with transactions
 // also hand out Creators bound to one of the caller's transactions, whose
-// tasks appear when, and only if, that transaction commits.
+// tasks appear when, and only if, that transaction commits. A store that
+// only answers at commit (Redis MULTI/EXEC) may decide unique keys when
+// Create is called; its adapter documents what a key taken between Create
+// and commit does.
 type Creator interface {
 	// Create behaves as Driver.Create.
 	Create(ctx context.Context, tasks []NewTask) ([]CreateResult, error)
