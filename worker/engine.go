@@ -202,6 +202,9 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 			poll.Reset(jitter(e.cfg.PollInterval))
 		}
 	}
+	if once {
+		return ctx.Err()
+	}
 	return nil
 }
 
@@ -526,7 +529,9 @@ func (e *engine[T]) lose(l driver.Lease, cause error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r := e.held[l.TaskID]
-	if r == nil || r.lease != l || r.lost {
+	if r == nil || r.lease != l || r.lost || r.returned {
+		// A run whose handler has returned is on its way to Finish, which
+		// reports a lost lease itself; a ping racing that Finish is no news.
 		return
 	}
 	r.lost = true

@@ -186,7 +186,8 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // call, handles them and stores their outcomes, and returns nil; if none
 // was available it returns gosk.ErrNoTask. It is the one-shot form of Run
 // for programs driven by a scheduler of their own. If ctx is done before
-// the tasks are handled, Work shuts down as Run does.
+// the tasks are handled, Work shuts down as Run does and returns ctx's
+// error.
 func (w *Worker[T]) Work(ctx context.Context) error {
 	if !w.active.CompareAndSwap(false, true) {
 		return errBusy

@@ -761,3 +761,70 @@ func TestLongErrorTextIsBoundedAndValid(t *testing.T) {
 	assert.True(t, strings.HasPrefix(msg, "éé"))
 	assert.NotContains(t, msg, "\xff")
 }
+
+func TestManyWorkersShareAQueueAndCompleteEachTaskOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	ids := f.create(300, &gosk.CreateOptions{MaxAttempts: 10})
+	var running sync.Map
+	var overlaps atomic.Int64
+	var mu sync.Mutex
+	completed := map[int64]int{}
+	onEvent := func(ev worker.Event) {
+		if ev.Kind == worker.EventCompleted {
+			mu.Lock()
+			completed[ev.Task.ID]++
+			mu.Unlock()
+		}
+	}
+	handler := func(_ context.Context, task *gosk.Task[job]) error {
+		if _, busy := running.LoadOrStore(task.ID, true); busy {
+			overlaps.Add(1)
+		}
+		defer running.Delete(task.ID)
+		if (task.ID+int64(task.Attempt))%4 == 0 {
+			return errors.New("flaky")
+		}
+		return nil
+	}
+	var stops []func() error
+	for range 4 {
+		w, err := worker.New(f.q, handler, &worker.Config{
+			Concurrency:  8,
+			Lease:        time.Second,
+			PingInterval: 20 * time.Millisecond,
+			PollInterval: 5 * time.Millisecond,
+			Backoff:      func(int) time.Duration { return 0 },
+			OnEvent:      onEvent,
+		})
+		require.NoError(t, err)
+		stops = append(stops, start(t, w))
+	}
+	require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == 300 }, wait, tick)
+	for _, stop := range stops {
+		require.NoError(t, stop())
+	}
+	assert.Zero(t, overlaps.Load(), "no task ran in two handlers at once")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range ids {
+		assert.Equal(t, 1, completed[id], "task %d completed once", id)
+	}
+}
+
+func TestWorkCutShortReleasesAndReturnsTheContextError(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := worker.New(f.q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		cancel()
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}, &worker.Config{ShutdownTimeout: time.Millisecond})
+	require.NoError(t, err)
+	require.ErrorIs(t, w.Work(ctx), context.Canceled)
+	task := f.get(id)
+	assert.Equal(t, gosk.StatePending, task.State)
+	assert.Equal(t, 0, task.Attempt)
+}
