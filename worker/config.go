@@ -71,6 +71,11 @@ type Config struct {
 	// Default 100.
 	FinishBatch int
 
+	// HandlerTimeout, if positive, bounds each handler run: its context is
+	// cancelled with the cause ErrHandlerTimeout when the time is up.
+	// Default 0: no bound but the handler's own.
+	HandlerTimeout time.Duration
+
 	// ShutdownTimeout is how long running handlers may go on once Run's
 	// context is done. After it, their contexts are cancelled, and the
 	// tasks of those that then return an error are released without using
@@ -162,6 +167,9 @@ func (c Config) fill() (Config, error) {
 	}
 	if c.FinishBatch == 0 {
 		c.FinishBatch = DefaultFinishBatch
+	}
+	if c.HandlerTimeout < 0 {
+		return bad("Config.HandlerTimeout %v is negative", c.HandlerTimeout)
 	}
 	if c.ShutdownTimeout < 0 {
 		return bad("Config.ShutdownTimeout %v is negative", c.ShutdownTimeout)

@@ -36,7 +36,9 @@
 //     (attempt >= MaxAttempts). The error text is stored.
 //
 // A task whose payload does not decode counts as a handler error, without
-// calling the handler, so a fixed deploy can still run it.
+// calling the handler, so a fixed deploy can still run it. With
+// Config.HandlerTimeout set, a run that takes longer has its context
+// cancelled with the cause ErrHandlerTimeout, and its error is retried.
 //
 // A task counts as done only once its outcome is stored. Outcomes are
 // gathered for Config.FinishWindow (or Config.FinishBatch of them, or

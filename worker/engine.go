@@ -269,6 +269,11 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 // handle runs one handler and passes its result to the finisher.
 func (e *engine[T]) handle(ctx context.Context, r *run[T]) {
 	defer e.handlers.Done()
+	if e.cfg.HandlerTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, e.cfg.HandlerTimeout, ErrHandlerTimeout)
+		defer cancel()
+	}
 	start := time.Now()
 	err := e.call(ctx, r)
 	dur := time.Since(start)

@@ -166,6 +166,12 @@ func (w *Worker[T]) Config() Config { return w.cfg }
 // attempt.
 var ErrShutdown = errors.New("worker: shutting down")
 
+// ErrHandlerTimeout is the cause (see context.Cause) of a handler's
+// context cancelled because the run took longer than
+// Config.HandlerTimeout. What the handler then returns decides the
+// outcome as usual; an error is retried.
+var ErrHandlerTimeout = errors.New("worker: handler timed out")
+
 // errBusy is returned by Run and Work on a worker that is already working.
 var errBusy = errors.New("worker: already running: Run and Work may not overlap on one Worker")
 

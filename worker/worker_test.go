@@ -38,6 +38,7 @@ func TestNewRefusesInvalidSettings(t *testing.T) {
 		"finish window over pings":     {worker.Config{Lease: time.Second, FinishWindow: time.Second / 2}, "Config.FinishWindow"},
 		"negative finish batch":        {worker.Config{FinishBatch: -1}, "Config.FinishBatch"},
 		"negative shutdown timeout":    {worker.Config{ShutdownTimeout: -1}, "Config.ShutdownTimeout"},
+		"negative handler timeout":     {worker.Config{HandlerTimeout: -1}, "Config.HandlerTimeout"},
 		"negative retention":           {worker.Config{Retention: -time.Hour}, "Config.Retention"},
 		"negative retention interval":  {worker.Config{RetentionInterval: -1}, "Config.RetentionInterval"},
 		"negative retention batch":     {worker.Config{RetentionBatch: -1}, "Config.RetentionBatch"},
@@ -827,4 +828,19 @@ func TestWorkCutShortReleasesAndReturnsTheContextError(t *testing.T) {
 	task := f.get(id)
 	assert.Equal(t, gosk.StatePending, task.State)
 	assert.Equal(t, 0, task.Attempt)
+}
+
+func TestHandlerTimeoutCancelsARunThatTakesTooLong(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, &gosk.CreateOptions{MaxAttempts: 1})[0]
+	w, err := worker.New(f.q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}, &worker.Config{HandlerTimeout: 10 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, w.Work(context.Background()))
+	task := f.get(id)
+	assert.Equal(t, gosk.StateFailed, task.State)
+	assert.Equal(t, worker.ErrHandlerTimeout.Error(), task.LastError)
 }
