@@ -57,9 +57,11 @@
 // IMMEDIATE transaction on one connection, so many worker goroutines never
 // meet SQLITE_BUSY. Between processes, or with transactions of the
 // application's own on the same file, SQLite's busy timeout
-// ([Options.BusyTimeout], 10s by default) makes a writer wait for the
-// lock; only a lock held longer than that surfaces, as an error that says
-// so.
+// ([Options.BusyTimeout], 10s by default) makes BEGIN wait for the lock;
+// since SQLite's lock is not fair, and a process writing without pause can
+// starve another's busy handler, a BEGIN that still finds the file busy is
+// tried again for as long as the call's context allows. A statement after
+// BEGIN never waits: the transaction already holds the lock.
 //
 // An in-memory database (":memory:") is limited to one connection, since
 // each connection would otherwise see a database of its own; everything
@@ -83,11 +85,14 @@
 //     batches claims, pings and outcomes to make few, larger transactions.
 //   - A handle passed to New must have a busy timeout and, for a file, WAL
 //     mode; New checks one connection of the pool. Open the handle with
-//     "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate".
+//     "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)".
 //   - The application's transaction passed to WithTx holds the file's write
-//     lock until it ends; keep it short, and do not call the driver's own
-//     methods from inside it on an in-memory database (one connection: they
-//     would wait for the transaction that waits for them).
+//     lock from its first write until it ends, and every write of the
+//     driver waits for it: keep it short, and never call the driver's write
+//     methods from the goroutine that holds it open (they would wait for
+//     it until their context is done). On an in-memory database, whose one
+//     connection the transaction holds, that goes for reads as well, and
+//     drivertest's transactional-create rules are exempted there.
 //   - WAL mode needs a local file system that supports shared memory;
 //     network file systems do not.
 package sqlite

@@ -138,8 +138,8 @@ func (opts *Options) withDefaults() (Options, error) {
 // migrates it. dsn is a file path, ":memory:", or a DSN that
 // modernc.org/sqlite understands ("file:/path/tasks.db?mode=rwc", or a path
 // followed by ?_pragma=... parameters). Open adds WAL journaling, the busy
-// timeout, the sync level and immediate transactions unless the DSN sets
-// them itself. Close closes the database.
+// timeout and the sync level unless the DSN sets them itself. Close closes
+// the database.
 func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -264,9 +264,6 @@ func withParams(dsn string, o Options, memory bool) string {
 	}
 	if !has("synchronous") && !has("_sync") {
 		add = append(add, "_pragma=synchronous("+string(o.Sync)+")")
-	}
-	if !has("_txlock") {
-		add = append(add, "_txlock=immediate")
 	}
 	if len(add) == 0 {
 		return dsn

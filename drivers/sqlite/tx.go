@@ -13,10 +13,13 @@ import (
 // when, and only if, tx commits. Subscribers are woken at once (a hint: a
 // worker that looks before the commit finds nothing, and polls again).
 //
-// Begin tx on DB() (or a handle opened the same way), so that it is an
-// immediate transaction; a deferred one that reads before it writes can
-// fail with SQLITE_BUSY when another connection writes first. While tx is
-// open it holds the file's write lock, and the driver's writes wait for it.
+// tx takes the file's write lock at its first write and holds it until it
+// ends, and the driver's writes (every worker's claims, pings and outcomes)
+// wait for it: keep it short, and do not call the driver's own write
+// methods from the goroutine that holds it open, which would wait for
+// itself until its context is done. Start tx with its writes: a
+// transaction that reads first and writes later fails with SQLITE_BUSY if
+// another connection wrote in between.
 func (d *Driver) WithTx(tx *sql.Tx) *TxCreator {
 	return &TxCreator{d: d, tx: tx}
 }
