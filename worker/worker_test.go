@@ -562,6 +562,7 @@ func TestStoreErrorsAreLoggedAndRetried(t *testing.T) {
 	require.NoError(t, stop())
 	assert.Contains(t, logs.String(), "could not store outcomes; will retry")
 	assert.Contains(t, logs.String(), errStore.Error())
+	assert.Contains(t, logs.String(), "ping failed; will retry")
 }
 
 func TestShutdownGivesUpOnADeadStore(t *testing.T) {
