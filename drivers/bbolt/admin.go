@@ -168,8 +168,8 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 	return res, nil
 }
 
-// Cancel implements driver.Admin. Cancelling a running task moves its
-// lease token on, so its worker's next ping or finish gets ErrLeaseLost.
+// Cancel implements driver.Admin. Cancelling moves the task's lease token
+// on, so its worker's next ping or finish gets ErrLeaseLost.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -204,9 +204,10 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 				return err
 			}
 			old := *t
-			if t.state == driver.StateRunning {
-				t.token++
-			}
+			// The token moves on for a pending task too, so that a former
+			// holder (one that released it) gets ErrLeaseLost, not the
+			// ErrTaskConflict that says its own lease finalised the task.
+			t.token++
 			t.state = driver.StateCancelled
 			t.leaseExp = 0
 			t.finalizedAt = now
