@@ -69,7 +69,10 @@ func loadQueries(prefix string) (*queries, error) {
 		if err != nil {
 			return nil, err
 		}
-		*dst = withPrefix(string(text), prefix)
+		// One statement with nothing after it: modernc.org/sqlite keeps a
+		// prepared statement only when the text has no tail, not even a
+		// newline after the semicolon.
+		*dst = strings.TrimSuffix(strings.TrimSpace(withPrefix(string(text), prefix)), ";")
 		delete(fields, name)
 	}
 	if len(fields) > 0 {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"regexp"
@@ -90,6 +89,11 @@ type Driver struct {
 	// goroutines of one process queue here, honouring their contexts,
 	// instead of inside SQLite's busy handler.
 	writer chan struct{}
+	// keep says whether the writer keeps its connection (and its prepared
+	// statements) between transactions; w is that connection, or nil
+	// until the first write. Both are guarded by the writer token.
+	keep   bool
+	w      *writeConn
 	closed atomic.Bool
 	hub    hub
 }
@@ -217,6 +221,9 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		clock:  o.Clock,
 		q:      q,
 		writer: make(chan struct{}, 1),
+		// An in-memory database has one connection, which readers and the
+		// caller's transactions need too; so may a caller's small pool.
+		keep: !memory && db.Stats().MaxOpenConnections != 1,
 	}
 	d.hub.init()
 	if err := d.migrate(ctx, o.TablePrefix); err != nil {
@@ -236,6 +243,14 @@ func (d *Driver) Close() error {
 		return nil
 	}
 	d.hub.close()
+	// Wait for the write in flight, if any, and give back the writer's
+	// connection. Writes that come later see the closed flag.
+	d.writer <- struct{}{}
+	if d.w != nil {
+		d.w.close()
+		d.w = nil
+	}
+	<-d.writer
 	if d.ownDB {
 		// sql.DB.Close waits for the calls in flight to give their
 		// connections back.
@@ -273,68 +288,6 @@ func withParams(dsn string, o Options, memory bool) string {
 		sep = "&"
 	}
 	return dsn + sep + strings.Join(add, "&")
-}
-
-// conn is what the statements of one batch run on: the driver's own
-// connection inside BEGIN IMMEDIATE, or the caller's *sql.Tx.
-type conn interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// write runs fn in one write transaction, serialised with the other writes
-// of this driver, and commits if fn returns nil. now is read once the write
-// lock is held, so the times of successive writes never go backwards by
-// more than the clock does.
-func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) (err error) {
-	if d.closed.Load() {
-		return driver.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case d.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-d.writer }()
-	c, err := d.db.Conn(ctx)
-	if err != nil {
-		return d.translate(ctx, err)
-	}
-	defer c.Close()
-	// The busy timeout makes BEGIN wait for another process's write lock,
-	// but SQLite's lock is not fair: a process that writes without pause
-	// can starve another's busy handler. BEGIN has done nothing yet, so it
-	// is tried again for as long as ctx allows.
-	for {
-		_, err := c.ExecContext(ctx, "BEGIN IMMEDIATE")
-		if err == nil {
-			break
-		}
-		if !isCode(err, sqlite3.SQLITE_BUSY) || ctx.Err() != nil {
-			return d.translate(ctx, err)
-		}
-	}
-	defer func() {
-		if err == nil {
-			return
-		}
-		// Roll back even if ctx is done, so the connection goes back to
-		// the pool clean; if that fails too, drop the connection.
-		if _, rbErr := c.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
-			_ = c.Raw(func(any) error { return sqldriver.ErrBadConn })
-		}
-	}()
-	if err := fn(c, d.clock().UnixNano()); err != nil {
-		return d.translate(ctx, err)
-	}
-	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
-		return d.translate(ctx, err)
-	}
-	return nil
 }
 
 // read checks the driver is open for a read-only call.
