@@ -68,6 +68,11 @@ func prioKey(priority int, runAt, id int64) []byte {
 
 func prioGroup(priority int) uint16 { return uint16(driver.MaxPriority - priority) }
 
+// appendFill is how full bbolt fills the pages it splits in buckets whose
+// new keys mostly come last (IDs, finalisation times): fuller than bbolt's
+// default of half, since few keys will be inserted between them later.
+const appendFill = 0.9
+
 // queueBuckets are the buckets of one queue.
 type queueBuckets struct {
 	fifo, prio, leases, final, unique, counts *bolt.Bucket
@@ -94,6 +99,8 @@ func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 	if s.tasks == nil || s.payloads == nil || s.queues == nil {
 		return nil, fmt.Errorf("gosk/bbolt: bucket %q lacks its tasks, payloads or queues bucket", name)
 	}
+	s.tasks.FillPercent = appendFill
+	s.payloads.FillPercent = appendFill
 	return s, nil
 }
 
@@ -138,6 +145,8 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 			return nil, err
 		}
 	}
+	q.final.FillPercent = appendFill
+	q.states[driver.StateCompleted].FillPercent = appendFill
 	if s.qs == nil {
 		s.qs = make(map[string]*queueBuckets)
 	}

@@ -21,6 +21,10 @@ import (
 // so it runs only when the variable is set:
 //
 //	GOSK_BBOLT_FILESIZE=100000 go test -run TestFileSize -v ./drivers/bbolt/
+//
+// GOSK_BBOLT_FILESIZE_BATCH sets how many tasks each create, claim and
+// finish call handles (default 1000; a worker of 16 handlers makes
+// batches of about 16).
 func TestFileSize(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("GOSK_BBOLT_FILESIZE"))
 	if n <= 0 {
@@ -32,7 +36,10 @@ func TestFileSize(t *testing.T) {
 	require.NoError(t, err)
 	ctx := context.Background()
 	payload := []byte(`{"image":"photo-000123.jpg","width":128,"user":"someone@example.com"}`)
-	const batch = 1000
+	batch := 1000
+	if b, _ := strconv.Atoi(os.Getenv("GOSK_BBOLT_FILESIZE_BATCH")); b > 0 {
+		batch = b
+	}
 	start := time.Now()
 	for done := 0; done < n; done += batch {
 		tasks := make([]driver.NewTask, min(batch, n-done))
@@ -59,6 +66,10 @@ func TestFileSize(t *testing.T) {
 	require.Equal(t, int64(n), counts[driver.StateCompleted])
 	t.Logf("%d tasks created, claimed and completed in batches of %d in %v", n, batch, time.Since(start).Round(time.Millisecond))
 	t.Logf("file size with %d completed tasks: %s", n, fileSize(t, path))
+	require.NoError(t, d.Close())
+	t.Logf("the same, compacted: %s", compact(t, path, filepath.Join(dir, "full-compacted.db")))
+	d, err = goskbbolt.Open(path, nil)
+	require.NoError(t, err)
 
 	purged := 0
 	for {
@@ -73,15 +84,20 @@ func TestFileSize(t *testing.T) {
 	t.Logf("file size after purging them: %s", fileSize(t, path))
 	require.NoError(t, d.Close())
 
+	t.Logf("file size after bolt.Compact: %s", compact(t, path, filepath.Join(dir, "compacted.db")))
+}
+
+// compact copies the bbolt file at path into a compacted file at to and
+// returns the new file's size.
+func compact(t *testing.T, path, to string) string {
 	src, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	defer src.Close()
-	compacted := filepath.Join(dir, "compacted.db")
-	dst, err := bolt.Open(compacted, 0o600, nil)
+	dst, err := bolt.Open(to, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, bolt.Compact(dst, src, 1<<20))
 	require.NoError(t, dst.Close())
-	t.Logf("file size after bolt.Compact: %s", fileSize(t, compacted))
+	return fileSize(t, to)
 }
 
 func fileSize(t *testing.T, path string) string {
