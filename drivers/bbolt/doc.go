@@ -68,6 +68,12 @@
 // does every claim, ping and outcome. Each call is atomic: a batch of
 // creates, claims, pings or outcomes is applied whole or not at all.
 //
+// [Open] sets bbolt's NoFreelistSync: the list of free pages is rebuilt
+// when the file is opened instead of being written at every commit, which
+// makes commits smaller at the cost of a slower open of a large file; it
+// does not weaken durability. A *bolt.DB passed to [New] is used with the
+// options its owner chose.
+//
 // # Concurrency
 //
 // bbolt allows one write transaction at a time per file, and one process
