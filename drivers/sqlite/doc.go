@@ -23,9 +23,10 @@
 // the Fifo and Lifo rules and by (priority, run-at, ID) for Priority, running
 // tasks by lease expiry, final tasks by finalisation time for purges, and
 // unique keys of pending and running tasks only, so that a key is free
-// again once its task is final. IDs come from AUTOINCREMENT and are never
-// reused. The SQL lives in the queries/ and migrations/ folders of this
-// package, embedded in the binary.
+// again once its task is final. IDs come from AUTOINCREMENT: a committed
+// task's ID is never given to another, even after a purge. The SQL lives
+// in the queries/ and migrations/ folders of this package, embedded in the
+// binary, and each query is prepared once on the writer's connection.
 //
 // Migrations are numbered and run in one IMMEDIATE transaction by Open and
 // New, so two processes opening a new file at once migrate it once. A file
@@ -54,8 +55,9 @@
 // Readers (Get, List, Count) run in parallel on the pool's connections.
 // Writers are serialised: inside one process, every write call waits for
 // its turn on a channel (honouring its context), then runs as one BEGIN
-// IMMEDIATE transaction on one connection, so many worker goroutines never
-// meet SQLITE_BUSY. Between processes, or with transactions of the
+// IMMEDIATE transaction on the writer's connection, which the driver keeps
+// (with its prepared statements) for its lifetime, so many worker
+// goroutines never meet SQLITE_BUSY. Between processes, or with transactions of the
 // application's own on the same file, SQLite's busy timeout
 // ([Options.BusyTimeout], 10s by default) makes BEGIN wait for the lock;
 // since SQLite's lock is not fair, and a process writing without pause can
@@ -93,6 +95,11 @@
 //     it until their context is done). On an in-memory database, whose one
 //     connection the transaction holds, that goes for reads as well, and
 //     drivertest's transactional-create rules are exempted there.
+//   - SQLite's AUTOINCREMENT is transactional: the ID that a create inside
+//     a rolled-back transaction of the caller's got (see WithTx) may be
+//     given to the next task created. Do not keep such IDs.
+//   - The driver keeps one connection of the pool for its writes (none
+//     when the pool is limited to one connection).
 //   - WAL mode needs a local file system that supports shared memory;
 //     network file systems do not.
 package sqlite

@@ -294,12 +294,12 @@ func checkTasks(t *testing.T, tasks []driver.TaskRecord) {
 		require.True(t, r.State.Valid(), "task %d: state %q", r.ID, r.State)
 		require.GreaterOrEqual(t, r.Attempt, 0, "task %d: attempts", r.ID)
 		require.False(t, r.CreatedAt.IsZero(), "task %d: created at", r.ID)
-		switch {
-		case r.State == driver.StateRunning:
+		switch r.State {
+		case driver.StateRunning:
 			require.False(t, r.LeaseExpiresAt.IsZero(), "running task %d has a lease", r.ID)
 			require.True(t, r.FinalizedAt.IsZero(), "running task %d is not finalised", r.ID)
 			require.GreaterOrEqual(t, r.Attempt, 1, "running task %d counted its claim", r.ID)
-		case r.State == driver.StatePending:
+		case driver.StatePending:
 			require.True(t, r.LeaseExpiresAt.IsZero() && r.FinalizedAt.IsZero(), "pending task %d", r.ID)
 		default:
 			require.True(t, r.LeaseExpiresAt.IsZero(), "final task %d holds no lease", r.ID)

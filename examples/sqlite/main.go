@@ -103,8 +103,11 @@ func run(orders int, path string) error {
 	for _, t := range tasks {
 		var email string
 		err := db.QueryRowContext(ctx, `SELECT email FROM orders WHERE id = ?`, t.Payload.OrderID).Scan(&email)
-		if err != nil || email != t.Payload.Email {
-			return fmt.Errorf("task %d names order %d, which was not stored: %v", t.ID, t.Payload.OrderID, err)
+		if err != nil {
+			return fmt.Errorf("task %d names order %d: %w", t.ID, t.Payload.OrderID, err)
+		}
+		if email != t.Payload.Email {
+			return fmt.Errorf("task %d names order %d of %s, but that order is %s's", t.ID, t.Payload.OrderID, t.Payload.Email, email)
 		}
 	}
 	var stored int
@@ -155,7 +158,9 @@ func run(orders int, path string) error {
 	case <-all:
 	case <-time.After(time.Minute):
 		stop()
-		<-ran
+		if err := <-ran; err != nil {
+			return err
+		}
 		return fmt.Errorf("only %d of %d receipts were sent within a minute", done.Load(), placed)
 	}
 	elapsed := time.Since(start)
