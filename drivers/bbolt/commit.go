@@ -89,7 +89,7 @@ func (c *committer) do(ctx context.Context, fn write) error {
 	c.queue = append(c.queue, r)
 	if c.leading {
 		c.mu.Unlock()
-		if err := <-r.done; err != errLead {
+		if err := <-r.done; !errors.Is(err, errLead) {
 			return err
 		}
 		c.mu.Lock()

@@ -127,7 +127,7 @@ func run(users int, path string) error {
 	select {
 	case <-allSent:
 	case err := <-done:
-		return fmt.Errorf("worker stopped early: %v", err)
+		return fmt.Errorf("worker stopped early: %w", err)
 	case <-time.After(2 * time.Minute):
 		return errors.New("the e-mails were not all sent within 2 minutes")
 	}
