@@ -109,7 +109,10 @@
 //
 //   - bbolt never shrinks its file: pages freed by Purge are reused for new
 //     tasks, but the file keeps its largest size. Use bbolt's Compact (or
-//     the bbolt command's compact) offline to reclaim the space.
+//     the bbolt command's compact) offline to reclaim the space. As a
+//     guide, 100,000 completed tasks with 70-byte payloads take about
+//     32 MiB, and the file stays at that size after they are purged
+//     (0.1 MiB once compacted); TestFileSize measures it.
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
 //     reentrant): use [Driver.TxCreator] inside the transaction.
