@@ -24,6 +24,9 @@ const retentionRounds = 10
 // stopping; it is released without running.
 var errNotRun = errors.New("worker: stopped before the task started")
 
+// errGoexit is the result of a handler that called runtime.Goexit.
+var errGoexit = errors.New("worker: handler called runtime.Goexit")
+
 // run is one claimed task, held from its claim until its outcome is stored
 // or its lease is known lost.
 type run[T any] struct {
@@ -64,8 +67,12 @@ type engine[T any] struct {
 	log *slog.Logger
 	drv driver.Driver
 
-	mu       sync.Mutex
-	held     map[int64]*run[T]
+	mu   sync.Mutex
+	held map[int64]*run[T] // the current run of each task
+	// orphans are runs whose task this worker claimed again after their
+	// lease ran out (pings failed for a whole lease): lost, but their
+	// handlers still hold a slot until they return.
+	orphans  map[*run[T]]struct{}
 	handling int // handlers that have not returned
 
 	freed    chan struct{}
@@ -81,6 +88,7 @@ func newEngine[T any](w *Worker[T]) *engine[T] {
 		log:     w.cfg.Logger.With(slog.String("queue", w.q.Name())),
 		drv:     w.q.Driver(),
 		held:    make(map[int64]*run[T]),
+		orphans: make(map[*run[T]]struct{}),
 		freed:   make(chan struct{}, 1),
 		results: make(chan result[T], w.cfg.Concurrency),
 	}
@@ -249,6 +257,14 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 		},
 	}
 	e.mu.Lock()
+	if old := e.held[r.lease.TaskID]; old != nil {
+		if !old.lost {
+			old.lost = true
+			old.cancel(fmt.Errorf("worker: task %d claimed again after its lease ran out: %w", r.lease.TaskID, driver.ErrLeaseLost))
+		}
+		e.orphans[old] = struct{}{}
+		e.log.Warn("gosk: lease ran out and the task was claimed again; cancelling the old run", slog.Int64("task_id", r.lease.TaskID))
+	}
 	e.held[r.lease.TaskID] = r
 	if stopping {
 		r.returned = true
@@ -275,14 +291,17 @@ func (e *engine[T]) handle(ctx context.Context, r *run[T]) {
 		defer cancel()
 	}
 	start := time.Now()
-	err := e.call(ctx, r)
-	dur := time.Since(start)
-	r.cancel(nil)
-	e.mu.Lock()
-	r.returned = true
-	e.handling--
-	e.mu.Unlock()
-	e.results <- result[T]{r: r, err: err, dur: dur}
+	err := errGoexit
+	defer func() {
+		dur := time.Since(start)
+		r.cancel(nil)
+		e.mu.Lock()
+		r.returned = true
+		e.handling--
+		e.mu.Unlock()
+		e.results <- result[T]{r: r, err: err, dur: dur}
+	}()
+	err = e.call(ctx, r)
 }
 
 // call runs the middleware chain around the handler, turning panics into
@@ -419,6 +438,23 @@ func (e *engine[T]) add(batch []pending[T], res result[T]) []pending[T] {
 // store finishes a batch in one driver call, retrying failures of the
 // whole call with back-off until giveUp is done.
 func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
+	// A run lost since its outcome was gathered is dropped, so that a
+	// batch never names a task twice (its old and its new run).
+	live := batch[:0]
+	for _, p := range batch {
+		e.mu.Lock()
+		lost := p.r.lost
+		e.mu.Unlock()
+		if lost {
+			e.done(p.r, Event{Kind: EventLeaseLost, Task: p.r.info, Err: driver.ErrLeaseLost, Duration: p.dur})
+			continue
+		}
+		live = append(live, p)
+	}
+	batch = live
+	if len(batch) == 0 {
+		return
+	}
 	outs := make([]driver.Outcome, len(batch))
 	for i, p := range batch {
 		outs[i] = p.out
@@ -476,7 +512,11 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 // done forgets a run, frees its slot and reports its event.
 func (e *engine[T]) done(r *run[T], ev Event) {
 	e.mu.Lock()
-	delete(e.held, r.lease.TaskID)
+	if e.held[r.lease.TaskID] == r {
+		delete(e.held, r.lease.TaskID)
+	} else {
+		delete(e.orphans, r)
+	}
 	e.mu.Unlock()
 	select {
 	case e.freed <- struct{}{}:
@@ -579,7 +619,7 @@ func (e *engine[T]) purge(ctx context.Context) {
 func (e *engine[T]) heldCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return len(e.held)
+	return len(e.held) + len(e.orphans)
 }
 
 func (e *engine[T]) handlingCount() int {

@@ -845,3 +845,45 @@ func TestHandlerTimeoutCancelsARunThatTakesTooLong(t *testing.T) {
 	assert.Equal(t, gosk.StateFailed, task.State)
 	assert.Equal(t, worker.ErrHandlerTimeout.Error(), task.LastError)
 }
+
+func TestOwnReclaimAfterALapseCancelsTheOldRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, true)
+	id := f.create(1, nil)[0]
+	var calls atomic.Int64
+	started := make(chan struct{})
+	cause := make(chan error, 1)
+	abort := make(chan struct{})
+	var ev events
+	w, err := worker.New(f.q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		if calls.Add(1) == 1 {
+			close(started)
+			select {
+			case <-ctx.Done():
+				cause <- context.Cause(ctx)
+			case <-abort: // the test failed: let Run return
+			}
+			return errors.New("stopped")
+		}
+		return nil
+	}, &worker.Config{Concurrency: 2, Lease: time.Minute, PingInterval: 5 * time.Millisecond, PollInterval: 5 * time.Millisecond, OnEvent: ev.add})
+	require.NoError(t, err)
+	stop := start(t, w)
+	t.Cleanup(func() { close(abort) }) // runs before start's cleanup
+	<-started
+	f.spy.mu.Lock()
+	f.spy.failPing = 1 << 30 // the store drops every ping from now on
+	f.spy.mu.Unlock()
+	f.clock.Add(2 * time.Minute)
+	select {
+	case err := <-cause:
+		require.ErrorIs(t, err, gosk.ErrLeaseLost)
+	case <-time.After(wait):
+		t.Fatal("the old run was not cancelled when this worker claimed its task again")
+	}
+	require.Eventually(t, func() bool { return f.get(id).State == gosk.StateCompleted }, wait, tick)
+	require.Eventually(t, func() bool { return len(ev.list()) == 2 }, wait, tick)
+	require.NoError(t, stop())
+	assert.Equal(t, map[worker.EventKind]int{worker.EventLeaseLost: 1, worker.EventCompleted: 1}, ev.kinds())
+	assert.Equal(t, 2, f.get(id).Attempt)
+}
