@@ -339,12 +339,21 @@ func (e *engine[T]) cancelRunning() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	n := 0
-	for _, r := range e.held {
-		if !r.returned && !r.lost {
-			r.shutdown = true
-			r.cancel(ErrShutdown)
-			n++
+	stop := func(r *run[T]) {
+		if r.returned {
+			return
 		}
+		if !r.lost {
+			r.shutdown = true
+		}
+		r.cancel(ErrShutdown) // a lost run's context already has its cause
+		n++
+	}
+	for _, r := range e.held {
+		stop(r)
+	}
+	for r := range e.orphans {
+		stop(r)
 	}
 	e.log.Warn("gosk: shutdown timeout; cancelling running handlers", slog.Int("handlers", n))
 }
