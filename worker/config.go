@@ -109,8 +109,10 @@ type Config struct {
 	Middleware []Middleware
 
 	// OnEvent, if set, is told of every task run once its outcome is
-	// stored, or known lost. It is called from one goroutine per running
-	// worker, so it must return quickly.
+	// stored, or known lost. A running worker calls it from one goroutine,
+	// never concurrently with itself, on the path that stores outcomes: it
+	// must return quickly and must not panic. Workers that share an
+	// OnEvent call it concurrently.
 	OnEvent func(Event)
 }
 
