@@ -39,7 +39,9 @@ const NoRetention time.Duration = -1
 // nil means all defaults. New refuses invalid settings with an error that
 // wraps gosk.ErrInvalid and names the field.
 type Config struct {
-	// Concurrency is how many handlers run at once. Default 10.
+	// Concurrency is how many handlers run at once. Default 10. The
+	// worker holds up to twice as many tasks: those running and those
+	// whose outcome waits to be stored.
 	Concurrency int
 
 	// Rule is the order in which tasks are claimed. Default gosk.Fifo.

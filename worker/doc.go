@@ -44,7 +44,10 @@
 // gathered for Config.FinishWindow (or Config.FinishBatch of them, or
 // until no other handler is running) and stored in one driver call; a
 // failed call is retried with back-off while the tasks' leases are kept
-// alive. The task's slot is freed when its outcome is stored.
+// alive. A handler's slot is free again as soon as it returns, so that
+// the next claim overlaps the storing of outcomes; the tasks a worker
+// holds, running or waiting for their outcome to be stored, never number
+// more than twice Config.Concurrency.
 //
 // # Leases and pings
 //

@@ -90,7 +90,7 @@ func newEngine[T any](w *Worker[T]) *engine[T] {
 		held:    make(map[int64]*run[T]),
 		orphans: make(map[*run[T]]struct{}),
 		freed:   make(chan struct{}, 1),
-		results: make(chan result[T], w.cfg.Concurrency),
+		results: make(chan result[T], 2*w.cfg.Concurrency),
 	}
 }
 
@@ -171,7 +171,7 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 			if e.heldCount() == 0 {
 				return nil
 			}
-		} else if free := e.cfg.Concurrency - e.heldCount(); want && free > 0 {
+		} else if free := e.free(); want && free > 0 {
 			n, err := e.claim(ctx, base, free)
 			if err != nil {
 				if errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule) {
@@ -299,6 +299,7 @@ func (e *engine[T]) handle(ctx context.Context, r *run[T]) {
 		r.returned = true
 		e.handling--
 		e.mu.Unlock()
+		e.signalFreed()
 		e.results <- result[T]{r: r, err: err, dur: dur}
 	}()
 	err = e.call(ctx, r)
@@ -527,10 +528,7 @@ func (e *engine[T]) done(r *run[T], ev Event) {
 		delete(e.orphans, r)
 	}
 	e.mu.Unlock()
-	select {
-	case e.freed <- struct{}{}:
-	default:
-	}
+	e.signalFreed()
 	if e.cfg.OnEvent != nil {
 		e.cfg.OnEvent(ev)
 	}
@@ -622,6 +620,23 @@ func (e *engine[T]) purge(ctx context.Context) {
 		case <-t.C:
 			t.Reset(jitter(e.cfg.RetentionInterval))
 		}
+	}
+}
+
+// free is how many tasks the worker may claim now: a slot is free when
+// its handler has returned, so that claims overlap the storing of
+// outcomes, as long as the tasks held (running or waiting for their
+// outcome to be stored) stay within twice Config.Concurrency.
+func (e *engine[T]) free() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return min(e.cfg.Concurrency-e.handling, 2*e.cfg.Concurrency-len(e.held)-len(e.orphans))
+}
+
+func (e *engine[T]) signalFreed() {
+	select {
+	case e.freed <- struct{}{}:
+	default:
 	}
 }
 

@@ -64,6 +64,7 @@ type spy struct {
 	pingSizes   []int
 	purges      int
 	failFinish  int
+	failedFin   int
 	failPing    int
 }
 
@@ -82,6 +83,7 @@ func (s *spy) Finish(ctx context.Context, o []driver.Outcome) ([]error, error) {
 	s.mu.Lock()
 	if s.failFinish > 0 {
 		s.failFinish--
+		s.failedFin++
 		s.mu.Unlock()
 		return nil, errStore
 	}
@@ -261,4 +263,10 @@ func (s *syncBuffer) String() string {
 func newLogger() (*slog.Logger, *syncBuffer) {
 	buf := &syncBuffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
+}
+
+func (s *spy) failedFinishes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.failedFin
 }

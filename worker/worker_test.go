@@ -887,3 +887,18 @@ func TestOwnReclaimAfterALapseCancelsTheOldRun(t *testing.T) {
 	assert.Equal(t, map[worker.EventKind]int{worker.EventLeaseLost: 1, worker.EventCompleted: 1}, ev.kinds())
 	assert.Equal(t, 2, f.get(id).Attempt)
 }
+
+func TestHeldTasksStayBoundedWhileOutcomesCannotBeStored(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.create(20, nil)
+	f.spy.failFinish = 1 << 30
+	w, err := worker.New(f.q, ok, &worker.Config{Concurrency: 2, PollInterval: time.Millisecond, ShutdownTimeout: time.Millisecond, Lease: 200 * time.Millisecond})
+	require.NoError(t, err)
+	stop := start(t, w)
+	require.Eventually(t, func() bool { return f.count(gosk.StateRunning) == 4 }, wait, tick, "two running, two waiting to be stored")
+	n := f.spy.failedFinishes()
+	require.Eventually(t, func() bool { return f.spy.failedFinishes() >= n+3 }, wait, tick)
+	assert.EqualValues(t, 4, f.count(gosk.StateRunning), "no more claims while four are held")
+	require.Error(t, stop(), "the outcomes were never stored")
+}
