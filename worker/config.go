@@ -64,13 +64,14 @@ type Config struct {
 	PollInterval time.Duration
 
 	// FinishWindow is how long handler outcomes are gathered before they
-	// are stored in one driver call, unless FinishBatch outcomes are
-	// ready first or no other handler is still running. It must be
+	// are stored in one driver call, unless a full batch (see FinishBatch)
+	// is ready first or no other handler is still running. It must be
 	// shorter than PingInterval. Default 2ms.
 	FinishWindow time.Duration
 
-	// FinishBatch is the most outcomes stored in one driver call.
-	// Default 100.
+	// FinishBatch is the most outcomes stored in one driver call. A batch
+	// is also sent as soon as it holds Concurrency outcomes, since the
+	// worker then claims no more until they are stored. Default 100.
 	FinishBatch int
 
 	// HandlerTimeout, if positive, bounds each handler run: its context is

@@ -365,6 +365,9 @@ func (e *engine[T]) finish(giveUp context.Context) {
 	var batch []pending[T]
 	var window *time.Timer
 	open := true
+	// Gathering more than Concurrency outcomes gains nothing: by then
+	// the worker holds as many tasks as it may and claims no more.
+	limit := min(e.cfg.FinishBatch, e.cfg.Concurrency)
 	for open {
 		res, ok := <-e.results
 		if !ok {
@@ -377,7 +380,7 @@ func (e *engine[T]) finish(giveUp context.Context) {
 			window.Reset(e.cfg.FinishWindow)
 		}
 	gather:
-		for len(batch) < e.cfg.FinishBatch {
+		for len(batch) < limit {
 			select {
 			case res, ok := <-e.results:
 				if !ok {
