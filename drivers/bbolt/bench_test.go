@@ -27,70 +27,83 @@ var commitCases = []struct {
 	{"grouped", goskbbolt.CommitGrouped, 0},
 }
 
-// BenchmarkWorker processes b.N tasks, created beforehand, through one
-// worker with 16 handlers that do nothing, and reports tasks per second
-// from the worker's start to the last outcome stored. Run it with a fixed
-// count, for example:
+// BenchmarkWorker processes b.N tasks, created beforehand, through
+// workers of 16 handlers that do nothing, and reports tasks per second
+// from the workers' start to the last outcome stored: workers=1 is one
+// worker, workers=4 is four workers sharing the driver (four services in
+// one binary, say), where commits have company. Run it with a fixed count,
+// for example:
 //
 //	go test -run '^$' -bench BenchmarkWorker -benchtime 20000x ./drivers/bbolt/
 func BenchmarkWorker(b *testing.B) {
 	for _, c := range commitCases {
-		b.Run(c.name, func(b *testing.B) {
-			d := open(b, &goskbbolt.Options{Commit: c.mode})
-			q, err := gosk.NewQueue[int](d, "bench", nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ctx := context.Background()
-			for start := 0; start < b.N; start += 1000 {
-				vs := make([]int, min(1000, b.N-start))
-				if _, err := q.CreateMany(ctx, vs, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			var done atomic.Int64
-			all := make(chan struct{})
-			w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error { return nil }, &worker.Config{
-				Concurrency: 16,
-				FinishBatch: c.finishBatch,
-				Retention:   worker.NoRetention,
-				OnEvent: func(e worker.Event) {
-					if e.Kind != worker.EventCompleted {
-						b.Errorf("task %d: %v: %v", e.Task.ID, e.Kind, e.Err)
-					}
-					if done.Add(1) == int64(b.N) {
-						close(all)
-					}
-				},
+		for _, workers := range []int{1, 4} {
+			b.Run(fmt.Sprintf("%s/workers=%d", c.name, workers), func(b *testing.B) {
+				benchWorkers(b, c.mode, c.finishBatch, workers)
 			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			runCtx, stop := context.WithCancel(ctx)
-			defer stop()
-			ran := make(chan error, 1)
-			b.ResetTimer()
-			start := time.Now()
-			go func() { ran <- w.Run(runCtx) }()
-			guard := time.NewTimer(5 * time.Minute)
-			defer guard.Stop()
-			select {
-			case <-all:
-			case err := <-ran:
-				b.Fatalf("worker stopped early: %v", err)
-			case <-guard.C:
-				counts, err := d.Count(ctx, "bench")
-				b.Fatalf("stuck: %d of %d tasks done; store counts %v (%v)", done.Load(), b.N, counts, err)
-			}
-			elapsed := time.Since(start)
-			b.StopTimer()
-			stop()
-			if err := <-ran; err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
-		})
+		}
 	}
+}
+
+func benchWorkers(b *testing.B, mode goskbbolt.CommitMode, finishBatch, workers int) {
+	d := open(b, &goskbbolt.Options{Commit: mode})
+	q, err := gosk.NewQueue[int](d, "bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for start := 0; start < b.N; start += 1000 {
+		vs := make([]int, min(1000, b.N-start))
+		if _, err := q.CreateMany(ctx, vs, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var done atomic.Int64
+	all := make(chan struct{})
+	cfg := &worker.Config{
+		Concurrency: 16,
+		FinishBatch: finishBatch,
+		Retention:   worker.NoRetention,
+		OnEvent: func(e worker.Event) {
+			if e.Kind != worker.EventCompleted {
+				b.Errorf("task %d: %v: %v", e.Task.ID, e.Kind, e.Err)
+			}
+			if done.Add(1) == int64(b.N) {
+				close(all)
+			}
+		},
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ran := make(chan error, workers)
+	b.ResetTimer()
+	start := time.Now()
+	for range workers {
+		w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error { return nil }, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() { ran <- w.Run(runCtx) }()
+	}
+	guard := time.NewTimer(5 * time.Minute)
+	defer guard.Stop()
+	select {
+	case <-all:
+	case err := <-ran:
+		b.Fatalf("worker stopped early: %v", err)
+	case <-guard.C:
+		counts, err := d.Count(ctx, "bench")
+		b.Fatalf("stuck: %d of %d tasks done; store counts %v (%v)", done.Load(), b.N, counts, err)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	stop()
+	for range workers {
+		if err := <-ran; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
 }
 
 // BenchmarkCreateConcurrent creates b.N tasks one per call from 16
