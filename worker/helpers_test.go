@@ -66,12 +66,25 @@ type spy struct {
 	failFinish  int
 	failedFin   int
 	failPing    int
+	failClaim   int
+	afterClaim  func() // called after a claim that got tasks
 }
 
 var errStore = errors.New("store is down")
 
 func (s *spy) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	s.mu.Lock()
+	if s.failClaim > 0 {
+		s.failClaim--
+		s.mu.Unlock()
+		return nil, errStore
+	}
+	after := s.afterClaim
+	s.mu.Unlock()
 	got, err := s.Driver.Claim(ctx, p)
+	if after != nil && len(got) > 0 {
+		after()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.claimLimits = append(s.claimLimits, p.Limit)

@@ -902,3 +902,38 @@ func TestHeldTasksStayBoundedWhileOutcomesCannotBeStored(t *testing.T) {
 	assert.EqualValues(t, 4, f.count(gosk.StateRunning), "no more claims while four are held")
 	require.Error(t, stop(), "the outcomes were never stored")
 }
+
+func TestClaimErrorsAreLoggedAndRetried(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	f.spy.failClaim = 3
+	logger, logs := newLogger()
+	w, err := worker.New(f.q, ok, &worker.Config{Logger: logger})
+	require.NoError(t, err)
+	stop := start(t, w)
+	require.Eventually(t, func() bool { return f.get(id).State == gosk.StateCompleted }, wait, tick)
+	require.NoError(t, stop())
+	assert.Equal(t, 3, strings.Count(logs.String(), "claim failed; will retry"))
+}
+
+func TestTasksClaimedWhileStoppingAreReleasedUnrun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	f.spy.afterClaim = cancel // Run's context ends while its claim is in flight
+	var called atomic.Bool
+	var ev events
+	w, err := worker.New(f.q, func(context.Context, *gosk.Task[job]) error {
+		called.Store(true)
+		return nil
+	}, &worker.Config{OnEvent: ev.add})
+	require.NoError(t, err)
+	require.NoError(t, w.Run(ctx))
+	assert.False(t, called.Load(), "no handler starts once Run's context is done")
+	task := f.get(id)
+	assert.Equal(t, gosk.StatePending, task.State)
+	assert.Equal(t, 0, task.Attempt)
+	assert.Equal(t, map[worker.EventKind]int{worker.EventReleased: 1}, ev.kinds())
+}
