@@ -52,8 +52,8 @@ type Config struct {
 	// Default 30s.
 	Lease time.Duration
 
-	// PingInterval is how often the worker extends the leases of all its
-	// running tasks, in one driver call. It must be shorter than Lease.
+	// PingInterval is how often the worker extends the leases of all the
+	// tasks it holds, in one driver call. It must be shorter than Lease.
 	// Default Lease/3.
 	PingInterval time.Duration
 
