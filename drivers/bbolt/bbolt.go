@@ -192,7 +192,7 @@ func validateBucket(name string) error {
 
 // DB returns the bbolt database the driver works on, for transactions
 // that create tasks together with the application's own writes (see
-// TxCreator).
+// Tx).
 func (d *Driver) DB() *bolt.DB { return d.db }
 
 // Close stops every subscription and, if the driver opened the file,

@@ -374,7 +374,7 @@ func TestNotify(t *testing.T) {
 	cancel() // the subscription ends with its context; goleak checks the watch is gone
 }
 
-func TestTxCreator(t *testing.T) {
+func TestTx(t *testing.T) {
 	t.Parallel()
 	d := open(t, nil)
 	ctx := context.Background()
@@ -385,7 +385,7 @@ func TestTxCreator(t *testing.T) {
 	errBoom := errors.New("boom")
 	var rolledBack int64
 	err = d.DB().Update(func(tx *bolt.Tx) error {
-		res, err := d.TxCreator(tx).Create(ctx, []driver.NewTask{newTask("q")})
+		res, err := d.Tx(tx).Create(ctx, []driver.NewTask{newTask("q")})
 		require.NoError(t, err)
 		rolledBack = res[0].ID
 		return errBoom
@@ -408,7 +408,7 @@ func TestTxCreator(t *testing.T) {
 		if err := b.Put([]byte("k"), []byte("v")); err != nil {
 			return err
 		}
-		res, err := d.TxCreator(tx).Create(ctx, []driver.NewTask{newTask("q")})
+		res, err := d.Tx(tx).Create(ctx, []driver.NewTask{newTask("q")})
 		if err != nil {
 			return err
 		}
@@ -422,7 +422,7 @@ func TestTxCreator(t *testing.T) {
 	<-sub.Wake
 
 	err = d.DB().View(func(tx *bolt.Tx) error {
-		_, err := d.TxCreator(tx).Create(ctx, []driver.NewTask{newTask("q")})
+		_, err := d.Tx(tx).Create(ctx, []driver.NewTask{newTask("q")})
 		return err
 	})
 	require.ErrorIs(t, err, driver.ErrInvalid)

@@ -45,7 +45,7 @@ func (l *lazyTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		}
 		l.tx = tx
 	}
-	return l.d.TxCreator(l.tx).Create(ctx, tasks)
+	return l.d.Tx(l.tx).Create(ctx, tasks)
 }
 
 func (l *lazyTx) commit() error {

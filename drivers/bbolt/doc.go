@@ -101,7 +101,7 @@
 //     a task of its queue available at once (created or released with no
 //     delay, or retried);
 //   - admin: the whole of driver.Admin;
-//   - transactional create: [Driver.TxCreator] binds a driver.Creator to
+//   - transactional create: [Driver.Tx] binds a driver.Creator to
 //     the caller's own writable *bolt.Tx, so tasks are stored together with
 //     the application's writes, or not at all.
 //
@@ -115,7 +115,7 @@
 //     (0.1 MiB once compacted); TestFileSize measures it.
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
-//     reentrant): use [Driver.TxCreator] inside the transaction.
+//     reentrant): use [Driver.Tx] inside the transaction.
 //   - Claims hand out tasks whose lease ran out before pending tasks, in
 //     the order their leases ran out, whatever the priority rule.
 //   - Notify reaches only this process's subscribers; since bbolt lets one

@@ -55,7 +55,7 @@ func ExampleOpen() {
 // Share the application's *bolt.DB and create a task in the same
 // transaction as the application's own write: both are stored, or
 // neither.
-func ExampleDriver_TxCreator() {
+func ExampleDriver_Tx() {
 	dir, err := os.MkdirTemp("", "gosk-example-")
 	if err != nil {
 		log.Fatal(err)
@@ -81,7 +81,7 @@ func ExampleDriver_TxCreator() {
 		if err := orders.Put([]byte("order-1"), []byte("paid")); err != nil {
 			return err
 		}
-		_, err = drv.TxCreator(tx).Create(ctx, []driver.NewTask{{Queue: "receipts", Payload: []byte("order-1"), MaxAttempts: 5}})
+		_, err = drv.Tx(tx).Create(ctx, []driver.NewTask{{Queue: "receipts", Payload: []byte("order-1"), MaxAttempts: 5}})
 		return err
 	})
 	if err != nil {

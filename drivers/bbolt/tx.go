@@ -9,7 +9,7 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
-// TxCreator returns a driver.Creator that stores tasks inside tx, a
+// Tx returns a driver.Creator that stores tasks inside tx, a
 // writable transaction of the driver's database (see DB): the tasks
 // appear when, and only if, tx commits, together with whatever else the
 // caller wrote in it. Subscribers are woken once tx has committed.
@@ -17,7 +17,7 @@ import (
 // The creator is valid while tx is open. Calling the Driver's own methods
 // that write (Create, Claim, ...) while holding tx deadlocks, as with any
 // nested bbolt write transaction: use the creator instead.
-func (d *Driver) TxCreator(tx *bolt.Tx) driver.Creator {
+func (d *Driver) Tx(tx *bolt.Tx) driver.Creator {
 	return &txCreator{d: d, tx: tx}
 }
 
