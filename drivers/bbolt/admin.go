@@ -139,7 +139,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 				res[i] = fmt.Errorf("%w: task %d is %s; only failed and cancelled tasks are retried", driver.ErrTaskConflict, id, t.state)
 				continue
 			}
-			q, err := s.queue(t.queue, false)
+			q, err := s.queueOf(t)
 			if err != nil {
 				return err
 			}
@@ -199,7 +199,7 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 				res[i] = fmt.Errorf("%w: task %d is already %s", driver.ErrTaskConflict, id, t.state)
 				continue
 			}
-			q, err := s.queue(t.queue, false)
+			q, err := s.queueOf(t)
 			if err != nil {
 				return err
 			}

@@ -154,6 +154,15 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 	return q, nil
 }
 
+// queueOf returns the buckets of an existing task's queue.
+func (s *store) queueOf(t *task) (*queueBuckets, error) {
+	q, err := s.queue(t.queue, false)
+	if err == nil && q == nil {
+		err = fmt.Errorf("%w: task %d names queue %q, which has no buckets", errCorrupt, t.id, t.queue)
+	}
+	return q, err
+}
+
 // load reads a task, or returns nil if there is none with that ID.
 func (s *store) load(id int64) (*task, error) {
 	v := s.tasks.Get(idKey(id))

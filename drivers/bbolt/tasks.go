@@ -303,7 +303,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 			if res[i] = driver.CheckPing(t.state, t.token, l.Token); res[i] != nil {
 				continue
 			}
-			q, err := s.queue(t.queue, false)
+			q, err := s.queueOf(t)
 			if err != nil {
 				return err
 			}
@@ -351,7 +351,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			if res[i] = driver.CheckLease(t.state, t.token, o.Lease.Token); res[i] != nil {
 				continue
 			}
-			q, err := s.queue(t.queue, false)
+			q, err := s.queueOf(t)
 			if err != nil {
 				return err
 			}
