@@ -235,6 +235,21 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	if p, err = driver.ValidatePurge(p); err != nil {
 		return 0, err
 	}
+	// Look first in a read transaction, so that a purge with nothing to
+	// do (the usual case for a worker's periodic purge) writes nothing.
+	var due bool
+	err = d.view(ctx, func(s *store) error {
+		q, err := s.queue(p.Queue, false)
+		if err != nil || q == nil {
+			return err
+		}
+		k, _ := q.final.Cursor().First()
+		due = k != nil && readTime(k) <= d.now()-int64(p.OlderThan)
+		return nil
+	})
+	if err != nil || !due {
+		return 0, err
+	}
 	var n int
 	err = d.update(ctx, func(s *store) error {
 		n = 0

@@ -3,7 +3,9 @@ package bbolt_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -458,6 +460,12 @@ func TestOpenOptions(t *testing.T) {
 		_, err := goskbbolt.Open(path, bad)
 		require.ErrorIs(t, err, driver.ErrInvalid, "%+v", bad)
 	}
+
+	// A file that is not a bbolt database is refused, saying so.
+	junk := filepath.Join(t.TempDir(), "junk.db")
+	require.NoError(t, os.WriteFile(junk, []byte("not a database, but long enough to be read as one: "+strings.Repeat("x", 8192)), 0o600))
+	_, err := goskbbolt.Open(junk, nil)
+	require.ErrorContains(t, err, "junk.db")
 
 	// A second open of a locked file fails after the lock timeout, saying why.
 	d, err := goskbbolt.Open(path, nil)
