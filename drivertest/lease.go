@@ -166,74 +166,101 @@ var fencingRules = []rule{
 		f.claimNone(q, "final tasks are never handed out again")
 	}},
 	{name: "FinishRacingReclaimHasOneWinner", serial: true, test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		const n = 40
-		f.createN(q, n)
-		stale := f.claim(q, driver.Fifo, n, shortLease)
-		require.Len(t, stale, n)
-		f.lapsed(shortLease)
-
-		var (
-			wg         sync.WaitGroup
-			start      = make(chan struct{})
-			finishErrs = make([]error, n)
-			claimed    = map[int64]driver.Lease{}
-			callErr    [2]error
-		)
-		wg.Add(2)
-		go func() { // the slow worker completes its lapsed leases one by one
-			defer wg.Done()
-			<-start
-			for i, c := range stale {
-				errs, err := f.d.Finish(f.ctx, []driver.Outcome{outcome(c.Lease, driver.Complete)})
-				if err != nil {
-					callErr[0] = err
-					return
-				}
-				finishErrs[i] = errs[0]
-			}
-		}()
-		go func() { // another worker claims what has lapsed
-			defer wg.Done()
-			<-start
-			for range n { // a claim of two per round is done in n/2 rounds
-				got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: driver.Fifo, Lease: longLease})
-				if err != nil {
-					callErr[1] = err
-					return
-				}
-				if len(got) == 0 {
-					return
-				}
-				for _, c := range got {
-					claimed[c.Task.ID] = c.Lease
-				}
-			}
-		}()
-		close(start)
-		wg.Wait()
-		require.NoError(t, callErr[0], "Finish")
-		require.NoError(t, callErr[1], "Claim")
-
-		for i, c := range stale {
-			id := c.Task.ID
-			_, reclaimed := claimed[id]
-			r := f.get(id)
-			switch err := finishErrs[i]; {
-			case err == nil:
-				assert.False(t, reclaimed, "task %d: the lapsed lease completed it and a claim handed it out too", id)
-				assert.Equal(t, driver.StateCompleted, r.State, "task %d: completed by its lapsed lease", id)
-			case assert.ErrorIs(t, err, driver.ErrLeaseLost, "task %d: a lapsed lease that lost the race", id):
-				assert.True(t, reclaimed, "task %d: the lapsed lease was refused but no claim took the task", id)
-				assert.Equal(t, driver.StateRunning, r.State, "task %d: held by the new claim", id)
-				assert.Equal(t, 2, r.Attempt, "task %d: claimed twice", id)
-			}
-		}
-		for id, l := range claimed {
-			require.NoError(t, f.ping(l, longLease), fmt.Sprintf("task %d: the winning claim holds its lease", id))
-		}
+		raceReclaim(t, s, false)
 	}},
+	{name: "PingRacingReclaimHasOneWinner", serial: true, test: func(t *testing.T, s *suite) {
+		raceReclaim(t, s, true)
+	}},
+}
+
+// raceReclaim lets the leases of many tasks run out, then races a slow
+// worker that completes (or pings) them one by one against another worker
+// that claims them. For each task exactly one side must win: the slow
+// worker's call succeeds and no claim returned the task, or a claim
+// returned it and the slow worker's call got ErrLeaseLost.
+func raceReclaim(t *testing.T, s *suite, ping bool) {
+	f := s.fresh(t)
+	q := f.queue()
+	const n = 40
+	f.createN(q, n)
+	stale := f.claim(q, driver.Fifo, n, shortLease)
+	require.Len(t, stale, n)
+	f.lapsed(shortLease)
+
+	act := "complete"
+	if ping {
+		act = "ping"
+	}
+	var (
+		wg      sync.WaitGroup
+		start   = make(chan struct{})
+		actErrs = make([]error, n)
+		claimed = map[int64]driver.Lease{}
+		callErr [2]error
+	)
+	wg.Add(2)
+	go func() { // the slow worker acts on its lapsed leases one by one
+		defer wg.Done()
+		<-start
+		for i, c := range stale {
+			var errs []error
+			var err error
+			if ping {
+				errs, err = f.d.Ping(f.ctx, []driver.Lease{c.Lease}, longLease)
+			} else {
+				errs, err = f.d.Finish(f.ctx, []driver.Outcome{outcome(c.Lease, driver.Complete)})
+			}
+			if err != nil {
+				callErr[0] = err
+				return
+			}
+			actErrs[i] = errs[0]
+		}
+	}()
+	go func() { // another worker claims what has lapsed
+		defer wg.Done()
+		<-start
+		for range n { // claims of two are done in n/2 rounds
+			got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: driver.Fifo, Lease: longLease})
+			if err != nil {
+				callErr[1] = err
+				return
+			}
+			if len(got) == 0 {
+				return
+			}
+			for _, c := range got {
+				claimed[c.Task.ID] = c.Lease
+			}
+		}
+	}()
+	close(start)
+	wg.Wait()
+	require.NoError(t, callErr[0], act)
+	require.NoError(t, callErr[1], "Claim")
+
+	for i, c := range stale {
+		id := c.Task.ID
+		_, reclaimed := claimed[id]
+		r := f.get(id)
+		switch err := actErrs[i]; {
+		case err == nil:
+			assert.False(t, reclaimed, "task %d: the lapsed lease could %s it and a claim handed it out too", id, act)
+			if ping {
+				assert.Equal(t, driver.StateRunning, r.State, "task %d: still held by the pinged lease", id)
+				assert.Equal(t, 1, r.Attempt, "task %d: the pinged lease kept it from being claimed again", id)
+			} else {
+				assert.Equal(t, driver.StateCompleted, r.State, "task %d: completed by its lapsed lease", id)
+			}
+		case assert.ErrorIs(t, err, driver.ErrLeaseLost, "task %d: a lapsed lease that lost the race", id):
+			assert.True(t, reclaimed, "task %d: the lapsed lease was refused but no claim took the task", id)
+			assert.Equal(t, driver.StateRunning, r.State, "task %d: held by the new claim", id)
+			assert.Equal(t, 2, r.Attempt, "task %d: claimed twice", id)
+		}
+	}
+	for id, l := range claimed {
+		require.NoError(t, f.ping(l, longLease), fmt.Sprintf("task %d: the winning claim holds its lease", id))
+	}
 }
 
 var finishRules = []rule{
