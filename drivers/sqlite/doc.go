@@ -47,23 +47,30 @@
 // crash or a killed process in the middle of a call leaves the file as it
 // was before that call, never half-written. [SyncNormal] skips the sync at
 // each commit: still safe against a process crash, but a power cut may lose
-// the last commits. Each batch of creates, claims, pings, outcomes,
-// retries, cancels or purges is one transaction.
+// the last commits. Each call's batch of creates, claims, pings, outcomes,
+// retries, cancels or purges is applied all or nothing, and the call
+// returns once it is committed.
 //
 // # Concurrency
 //
 // Readers (Get, List, Count) run in parallel on the pool's connections.
-// Writers are serialised: inside one process, every write call waits for
-// its turn on a channel (honouring its context), then runs as one BEGIN
-// IMMEDIATE transaction on the writer's connection, which the driver keeps
-// (with its prepared statements) for its lifetime, so many worker
-// goroutines never meet SQLITE_BUSY. Between processes, or with transactions of the
-// application's own on the same file, SQLite's busy timeout
-// ([Options.BusyTimeout], 10s by default) makes BEGIN wait for the lock;
-// since SQLite's lock is not fair, and a process writing without pause can
-// starve another's busy handler, a BEGIN that still finds the file busy is
-// tried again for as long as the call's context allows. A statement after
-// BEGIN never waits: the transaction already holds the lock.
+// Writers are serialised, and grouped: a write call queues, and whichever
+// caller takes the writer's turn (a channel, so waiting honours contexts)
+// runs every queued call in one BEGIN IMMEDIATE transaction, each call in
+// a savepoint of its own (one that fails is undone alone), with one commit
+// and so one sync for all of them. Sixty-four goroutines creating one task
+// each then share commits instead of queueing for one each. Writes run on
+// the writer's connection, which the driver keeps, with its prepared
+// statements, for its lifetime. So many worker goroutines never meet
+// SQLITE_BUSY.
+//
+// Between processes, or with transactions of the application's own on the
+// same file, SQLite's busy timeout ([Options.BusyTimeout], 10s by default)
+// makes BEGIN wait for the lock; since SQLite's lock is not fair, and a
+// process writing without pause can starve another's busy handler, a BEGIN
+// that still finds the file busy is tried again for as long as a caller
+// waits for it. A statement after BEGIN never waits: the transaction
+// already holds the lock.
 //
 // An in-memory database (":memory:") is limited to one connection, since
 // each connection would otherwise see a database of its own; everything

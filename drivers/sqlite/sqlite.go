@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,10 +93,14 @@ type Driver struct {
 	// keep says whether the writer keeps its connection (and its prepared
 	// statements) between transactions; w is that connection, or nil
 	// until the first write. Both are guarded by the writer token.
-	keep   bool
-	w      *writeConn
-	closed atomic.Bool
-	hub    hub
+	keep bool
+	w    *writeConn
+	// pending holds the write calls waiting to be run by the next group;
+	// see write.
+	pmu     sync.Mutex
+	pending []*writeReq
+	closed  atomic.Bool
+	hub     hub
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
+	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -70,29 +71,146 @@ func (w *writeConn) close() {
 	_ = w.c.Close()
 }
 
-// write runs fn in one write transaction, serialised with the other writes
-// of this driver, and commits if fn returns nil. now is read once the write
-// lock is held, so that successive writes see the clock in order.
-func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) (err error) {
+// writeReq is one write call waiting for its turn.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(c conn, now int64) error
+	done chan error // buffered: the group's leader never blocks on it
+	// translate is the driver's error translation in the caller's context.
+	translate func(error) error
+}
+
+// write runs fn in a write transaction and returns once its effect is
+// committed, or undone if fn returns an error.
+//
+// Writes of one driver are grouped: a call queues its request and then
+// either receives its result, or takes the writer token and becomes the
+// leader that runs every queued request in one BEGIN IMMEDIATE
+// transaction, each inside a savepoint of its own, with one COMMIT (one
+// sync) for the group. A request whose fn fails is rolled back to its
+// savepoint alone; the others commit. Grouping costs a lone writer
+// nothing and lets concurrent callers (16 handlers finishing, many
+// goroutines creating) share the commit. now is read for each request
+// when it runs, under the write lock, so successive writes see the clock
+// in order.
+func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) error {
 	if d.closed.Load() {
 		return driver.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	select {
-	case d.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1),
+		translate: func(err error) error { return d.translate(ctx, err) }}
+	d.pmu.Lock()
+	d.pending = append(d.pending, req)
+	d.pmu.Unlock()
+	for {
+		select {
+		case err := <-req.done:
+			return err
+		case d.writer <- struct{}{}:
+			d.pmu.Lock()
+			group := d.pending
+			d.pending = nil
+			d.pmu.Unlock()
+			if len(group) > 0 {
+				d.commitGroup(ctx, group)
+			}
+			<-d.writer
+			// Our request was in this group or in an earlier leader's;
+			// its result is in req.done or on its way.
+		case <-ctx.Done():
+			if d.withdraw(req) {
+				return ctx.Err()
+			}
+			// A leader has it: it checks ctx before running it.
+			return <-req.done
+		}
 	}
-	defer func() { <-d.writer }()
-	if d.closed.Load() {
-		return driver.ErrClosed
+}
+
+// withdraw takes req off the queue if no leader has taken it yet.
+func (d *Driver) withdraw(req *writeReq) bool {
+	d.pmu.Lock()
+	defer d.pmu.Unlock()
+	for i, r := range d.pending {
+		if r == req {
+			d.pending = append(d.pending[:i], d.pending[i+1:]...)
+			return true
+		}
 	}
+	return false
+}
+
+// commitGroup runs a group of requests in one transaction and sends each
+// its result. ctx is the leader's; the group's steps carry its values but
+// not its cancellation, which belongs to the leader's own request. The
+// writer token is held.
+func (d *Driver) commitGroup(ctx context.Context, group []*writeReq) {
+	live := make([]*writeReq, 0, len(group))
+	for _, r := range group {
+		switch {
+		case d.closed.Load():
+			r.done <- driver.ErrClosed
+		case r.ctx.Err() != nil:
+			r.done <- r.ctx.Err()
+		default:
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	results := make([]error, len(live))
+	if err := d.runGroup(ctx, live, results); err != nil {
+		for i, r := range live {
+			if results[i] == nil {
+				results[i] = r.translate(err)
+			}
+		}
+	}
+	for i, r := range live {
+		r.done <- results[i]
+	}
+}
+
+// groupContext returns a context that is done once every request's
+// context is done (nobody is waiting for the group any more), for the
+// steps of the group that may wait: taking a connection and BEGIN.
+func groupContext(parent context.Context, live []*writeReq) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	var remaining atomic.Int64
+	remaining.Store(int64(len(live)))
+	stops := make([]func() bool, len(live))
+	for i, r := range live {
+		stops[i] = context.AfterFunc(r.ctx, func() {
+			if remaining.Add(-1) == 0 {
+				cancel()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
+// runGroup runs live in one transaction, storing each request's own error
+// in results, and returns an error of the transaction as a whole (nothing
+// of the group was committed). The writer token is held.
+func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error) (err error) {
+	gctx, release := groupContext(ctx, live)
+	defer release()
+	// Steps that must finish once started (savepoints, commit, rollback)
+	// run even if every caller has given up meanwhile.
+	keep := context.WithoutCancel(gctx)
 	if d.w == nil {
-		c, err := d.db.Conn(ctx)
+		c, err := d.db.Conn(gctx)
 		if err != nil {
-			return d.translate(ctx, err)
+			return err
 		}
 		d.w = &writeConn{c: c, stmts: make(map[string]*sql.Stmt)}
 	}
@@ -100,39 +218,65 @@ func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) (e
 	defer func() {
 		if !d.keep || (err != nil && w != d.w) {
 			w.close()
-			d.w = nil
+			if d.w == w {
+				d.w = nil
+			}
 		}
 	}()
 	// The busy timeout makes BEGIN wait for another process's write lock,
 	// but SQLite's lock is not fair: a process that writes without pause
 	// can starve another's busy handler. BEGIN has done nothing yet, so it
-	// is tried again for as long as ctx allows.
+	// is tried again for as long as someone waits for the group.
 	for {
-		_, err := w.ExecContext(ctx, "BEGIN IMMEDIATE")
+		_, err := w.ExecContext(gctx, "BEGIN IMMEDIATE")
 		if err == nil {
 			break
 		}
-		if !isCode(err, sqlite3.SQLITE_BUSY) || ctx.Err() != nil || d.closed.Load() {
-			return d.translate(ctx, err)
+		if !isCode(err, sqlite3.SQLITE_BUSY) || gctx.Err() != nil || d.closed.Load() {
+			return err
 		}
 	}
 	defer func() {
 		if err == nil {
 			return
 		}
-		// Roll back even if ctx is done, so the connection stays clean; if
-		// that fails too, drop the connection (w != d.w tells the deferred
-		// close above).
-		if _, rbErr := w.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rbErr != nil {
+		// Roll back so the connection stays clean; if that fails too,
+		// drop the connection (w != d.w tells the deferred close above).
+		if _, rbErr := w.ExecContext(keep, "ROLLBACK"); rbErr != nil {
 			_ = w.c.Raw(func(any) error { return sqldriver.ErrBadConn })
 			d.w = nil
 		}
 	}()
-	if err := fn(w, d.clock().UnixNano()); err != nil {
-		return d.translate(ctx, err)
+	if len(live) == 1 {
+		// A lone request needs no savepoint: its failure undoes the
+		// transaction.
+		r := live[0]
+		if err := r.fn(w, d.clock().UnixNano()); err != nil {
+			results[0] = r.translate(err)
+			return err
+		}
+	} else {
+		for i, r := range live {
+			if err := r.ctx.Err(); err != nil {
+				results[i] = err
+				continue
+			}
+			if _, err := w.ExecContext(keep, "SAVEPOINT gosk_write"); err != nil {
+				return err
+			}
+			if ferr := r.fn(w, d.clock().UnixNano()); ferr != nil {
+				results[i] = r.translate(ferr)
+				if _, err := w.ExecContext(keep, "ROLLBACK TO gosk_write"); err != nil {
+					return err
+				}
+			}
+			if _, err := w.ExecContext(keep, "RELEASE gosk_write"); err != nil {
+				return err
+			}
+		}
 	}
-	if _, err := w.ExecContext(ctx, "COMMIT"); err != nil {
-		return d.translate(ctx, err)
+	if _, err := w.ExecContext(keep, "COMMIT"); err != nil {
+		return err
 	}
 	return nil
 }

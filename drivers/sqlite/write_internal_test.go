@@ -1,0 +1,94 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// TestGroupCommitIsolatesFailures queues writes while the writer token is
+// held, so that they run as one group, and checks that a request whose fn
+// fails is undone alone, that a request whose context ends before its turn
+// is not run, and that each gets its own result.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "tasks.db"), nil)
+	require.NoError(t, err)
+	defer d.Close()
+
+	const n = 12
+	boom := errors.New("boom")
+	d.writer <- struct{}{} // hold the token: requests queue up
+	ids := make([]int64, n)
+	errs := make([]error, n)
+	cancelled, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for i := range n {
+		callCtx := ctx
+		if i == n-1 {
+			callCtx = cancelled
+		}
+		wg.Go(func() {
+			errs[i] = d.write(callCtx, func(c conn, now int64) error {
+				res, _, err := d.insert(callCtx, c, []driver.NewTask{{Queue: "g", Payload: []byte(fmt.Sprint(i)), MaxAttempts: 1}}, now)
+				if err != nil {
+					return err
+				}
+				ids[i] = res[0].ID
+				if i%3 == 0 {
+					return fmt.Errorf("request %d: %w", i, boom)
+				}
+				return nil
+			})
+		})
+	}
+	require.Eventually(t, func() bool {
+		d.pmu.Lock()
+		defer d.pmu.Unlock()
+		return len(d.pending) == n
+	}, 10*time.Second, time.Millisecond, "every request queues while the token is held")
+	cancel() // the last request gives up before its turn
+	<-d.writer
+	wg.Wait()
+	require.ErrorIs(t, errs[n-1], context.Canceled, "a request cancelled while queued returns its context's error")
+	require.Zero(t, ids[n-1], "a cancelled request is not run")
+
+	// IDs of undone inserts are given again (AUTOINCREMENT is undone
+	// too), so the check is on the payloads stored.
+	recs, err := d.List(ctx, driver.ListParams{Queue: "g"})
+	require.NoError(t, err)
+	stored := make(map[string]bool)
+	for _, r := range recs {
+		stored[string(r.Payload)] = true
+	}
+	for i := range n - 1 {
+		if i%3 == 0 {
+			require.ErrorIs(t, errs[i], boom, "request %d gets its own error", i)
+			require.False(t, stored[fmt.Sprint(i)], "the failed request %d is undone", i)
+			continue
+		}
+		require.NoError(t, errs[i], "request %d", i)
+		require.True(t, stored[fmt.Sprint(i)], "request %d is committed", i)
+	}
+	require.Len(t, recs, n-1-(n-1+2)/3)
+}
+
+// TestQueryFilesAreUsed loads the embedded SQL: every file has a use and
+// every query a file, and migrations are numbered in sequence.
+func TestQueryFilesAreUsed(t *testing.T) {
+	t.Parallel()
+	_, err := loadQueries(DefaultTablePrefix)
+	require.NoError(t, err)
+	steps, err := loadMigrations(DefaultTablePrefix)
+	require.NoError(t, err)
+	require.NotEmpty(t, steps)
+}
