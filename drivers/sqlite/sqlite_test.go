@@ -307,3 +307,25 @@ func TestClosedDriver(t *testing.T) {
 	_, err = d.Subscribe(ctx, "q")
 	require.True(t, errors.Is(err, driver.ErrClosed))
 }
+
+func TestOpenTakesADSN(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dsn.db")
+	d, err := gosksqlite.Open(ctx, "file:"+path+"?_pragma=busy_timeout(2500)", &gosksqlite.Options{Sync: gosksqlite.SyncNormal})
+	require.NoError(t, err)
+	defer d.Close()
+	var busy int
+	var journal string
+	var sync int
+	require.NoError(t, d.DB().QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy))
+	require.NoError(t, d.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&journal))
+	require.NoError(t, d.DB().QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync))
+	require.Equal(t, 2500, busy, "the DSN's own busy timeout is kept")
+	require.Equal(t, "wal", journal, "WAL is added")
+	require.Equal(t, 1, sync, "Options.Sync is applied (NORMAL is 1)")
+	_, err = d.Create(ctx, []driver.NewTask{newTask("q")})
+	require.NoError(t, err)
+	_, err = os.Stat(path)
+	require.NoError(t, err, "the file is where the DSN says")
+}
