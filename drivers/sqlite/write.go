@@ -22,6 +22,12 @@ type conn interface {
 // writeConn is the writer's connection with its prepared statements, one
 // per query text, so that the SQL of a busy queue is parsed once rather
 // than at every call. It is used by one write at a time.
+//
+// Its statements run without their context's cancellation: inside the
+// transaction they hold the write lock and never wait, and SQLite answers
+// an interrupted INSERT, UPDATE or DELETE by rolling back the whole
+// transaction, which would undo the other calls of the group. Only BEGIN,
+// which may wait for the lock, can be cut short (see begin).
 type writeConn struct {
 	c     *sql.Conn
 	stmts map[string]*sql.Stmt
@@ -31,7 +37,7 @@ func (w *writeConn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := w.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := w.c.PrepareContext(ctx, query)
+	st, err := w.c.PrepareContext(context.WithoutCancel(ctx), query)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +50,18 @@ func (w *writeConn) ExecContext(ctx context.Context, query string, args ...any) 
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	return st.ExecContext(context.WithoutCancel(ctx), args...)
+}
+
+// begin starts the write transaction; it may wait for another process's
+// write lock, for as long as ctx allows.
+func (w *writeConn) begin(ctx context.Context) error {
+	st, err := w.stmt(ctx, "BEGIN IMMEDIATE")
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx)
+	return err
 }
 
 func (w *writeConn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -52,16 +69,16 @@ func (w *writeConn) QueryContext(ctx context.Context, query string, args ...any)
 	if err != nil {
 		return nil, err
 	}
-	return st.QueryContext(ctx, args...)
+	return st.QueryContext(context.WithoutCancel(ctx), args...)
 }
 
 func (w *writeConn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	st, err := w.stmt(ctx, query)
 	if err != nil {
 		// Let the connection report the error through the Row.
-		return w.c.QueryRowContext(ctx, query, args...)
+		return w.c.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 	}
-	return st.QueryRowContext(ctx, args...)
+	return st.QueryRowContext(context.WithoutCancel(ctx), args...)
 }
 
 func (w *writeConn) close() {
@@ -228,7 +245,7 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 	// can starve another's busy handler. BEGIN has done nothing yet, so it
 	// is tried again for as long as someone waits for the group.
 	for {
-		_, err := w.ExecContext(gctx, "BEGIN IMMEDIATE")
+		err := w.begin(gctx)
 		if err == nil {
 			break
 		}
