@@ -62,7 +62,10 @@
 // each then share commits instead of queueing for one each. Writes run on
 // the writer's connection, which the driver keeps, with its prepared
 // statements, for its lifetime. So many worker goroutines never meet
-// SQLITE_BUSY.
+// SQLITE_BUSY. A call's context can end its wait for its turn (the call
+// then returns the context's error and changes nothing), but not its
+// statements once they run, since SQLite answers an interrupted write by
+// rolling back the whole transaction, other calls of the group included.
 //
 // Between processes, or with transactions of the application's own on the
 // same file, SQLite's busy timeout ([Options.BusyTimeout], 10s by default)

@@ -31,14 +31,24 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	ids := make([]int64, n)
 	errs := make([]error, n)
 	cancelled, cancel := context.WithCancel(ctx)
+	midway, cancelMidway := context.WithCancel(ctx)
+	defer cancelMidway()
 	var wg sync.WaitGroup
 	for i := range n {
 		callCtx := ctx
-		if i == n-1 {
+		switch i {
+		case n - 1:
 			callCtx = cancelled
+		case 1:
+			callCtx = midway
 		}
 		wg.Go(func() {
 			errs[i] = d.write(callCtx, func(c conn, now int64) error {
+				if i == 1 {
+					// A context that ends while its call runs does not cut
+					// the call's statements short: the call completes.
+					cancelMidway()
+				}
 				res, _, err := d.insert(callCtx, c, []driver.NewTask{{Queue: "g", Payload: []byte(fmt.Sprint(i)), MaxAttempts: 1}}, now)
 				if err != nil {
 					return err
