@@ -1,12 +1,14 @@
 // Command quickstart creates a few hundred tasks and processes them with a
 // pool of workers, printing progress and a summary.
 //
-// Some tasks fail once and succeed on their retry, some are invalid and
-// cancel themselves, and some never succeed and fail after their last
-// attempt, so every ending of the lifecycle shows up in the summary.
+// The tasks are stored in a SQLite file, the durable embedded default: no
+// server, no cgo. Some tasks fail once and succeed on their retry, some are
+// invalid and cancel themselves, and some never succeed and fail after their
+// last attempt, so every ending of the lifecycle shows up in the summary.
 //
-//	go run ./examples/quickstart                 # 300 tasks, 4 workers of 8 handlers
+//	go run ./examples/quickstart                 # 300 tasks, 4 workers of 8 handlers, a temporary file
 //	go run ./examples/quickstart -tasks 2000 -workers 2 -concurrency 16
+//	go run ./examples/quickstart -dir ./data     # keep the file (./data/quickstart.db)
 package main
 
 import (
@@ -14,15 +16,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gosk/gosk"
-	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/drivers/sqlite"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -41,20 +45,40 @@ func main() {
 	tasks := flag.Int("tasks", 300, "how many tasks to create")
 	workers := flag.Int("workers", 4, "how many workers share the queue")
 	concurrency := flag.Int("concurrency", 8, "handlers per worker")
+	dir := flag.String("dir", "", "directory for the SQLite file (default: a temporary one, removed at exit)")
 	flag.Parse()
-	if err := run(*tasks, *workers, *concurrency); err != nil {
+
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "gosk-quickstart-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+		*dir = tmp
+	}
+	if _, err := run(os.Stdout, filepath.Join(*dir, "quickstart.db"), *tasks, *workers, *concurrency); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(tasks, workers, concurrency int) error {
+// summary is what a run did.
+type summary struct {
+	counts  map[gosk.State]int64
+	retried int64
+}
+
+func run(out io.Writer, path string, tasks, workers, concurrency int) (summary, error) {
 	ctx := context.Background()
-	drv := memory.New(nil)
+	drv, err := sqlite.Open(ctx, path, nil)
+	if err != nil {
+		return summary{}, fmt.Errorf("open %s: %w", path, err)
+	}
 	defer drv.Close()
+	fmt.Fprintf(out, "tasks are stored in %s\n", path)
 
 	q, err := gosk.NewQueue[Thumbnail](drv, "thumbnails", &gosk.QueueOptions{MaxAttempts: 3})
 	if err != nil {
-		return fmt.Errorf("new queue: %w", err)
+		return summary{}, fmt.Errorf("new queue: %w", err)
 	}
 
 	items := make([]Thumbnail, tasks)
@@ -71,9 +95,9 @@ func run(tasks, workers, concurrency int) error {
 	}
 	start := time.Now()
 	if _, err := q.CreateMany(ctx, items, nil); err != nil {
-		return fmt.Errorf("create tasks: %w", err)
+		return summary{}, fmt.Errorf("create tasks: %w", err)
 	}
-	fmt.Printf("created %d tasks in %v\n", tasks, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(out, "created %d tasks in %v\n", tasks, time.Since(start).Round(time.Millisecond))
 
 	var retried atomic.Int64
 	cfg := &worker.Config{
@@ -99,29 +123,32 @@ func run(tasks, workers, concurrency int) error {
 	for range workers {
 		w, err := worker.New(q, makeThumbnail, cfg)
 		if err != nil {
-			return fmt.Errorf("new worker: %w", err)
+			return summary{}, fmt.Errorf("new worker: %w", err)
 		}
 		wg.Go(func() { errs <- w.Run(runCtx) })
 	}
 
-	counts, err := waitUntilFinal(ctx, q, tasks)
+	counts, err := waitUntilFinal(ctx, out, q, tasks)
 	stop()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			return fmt.Errorf("worker: %w", err)
+			return summary{}, fmt.Errorf("worker: %w", err)
 		}
 	}
 	elapsed := time.Since(start)
 
-	fmt.Println()
-	fmt.Printf("completed  %4d\n", counts[gosk.StateCompleted])
-	fmt.Printf("retried    %4d  (runs that failed and were tried again)\n", retried.Load())
-	fmt.Printf("cancelled  %4d\n", counts[gosk.StateCancelled])
-	fmt.Printf("failed     %4d  (gave up after %d attempts)\n", counts[gosk.StateFailed], 3)
-	fmt.Printf("time taken %v (%.0f tasks/s)\n", elapsed.Round(time.Millisecond), float64(tasks)/elapsed.Seconds())
-	return err
+	if err != nil {
+		return summary{}, err
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "completed  %4d\n", counts[gosk.StateCompleted])
+	fmt.Fprintf(out, "retried    %4d  (runs that failed and were tried again)\n", retried.Load())
+	fmt.Fprintf(out, "cancelled  %4d\n", counts[gosk.StateCancelled])
+	fmt.Fprintf(out, "failed     %4d  (gave up after %d attempts)\n", counts[gosk.StateFailed], 3)
+	fmt.Fprintf(out, "time taken %v (%.0f tasks/s)\n", elapsed.Round(time.Millisecond), float64(tasks)/elapsed.Seconds())
+	return summary{counts: counts, retried: retried.Load()}, nil
 }
 
 // makeThumbnail is the handler: it pretends to work for a few milliseconds.
@@ -146,7 +173,7 @@ func makeThumbnail(ctx context.Context, t *gosk.Task[Thumbnail]) error {
 
 // waitUntilFinal prints progress until every task is final, and returns the
 // final counts.
-func waitUntilFinal(ctx context.Context, q *gosk.Queue[Thumbnail], total int) (map[gosk.State]int64, error) {
+func waitUntilFinal(ctx context.Context, out io.Writer, q *gosk.Queue[Thumbnail], total int) (map[gosk.State]int64, error) {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var last string
@@ -166,7 +193,7 @@ func waitUntilFinal(ctx context.Context, q *gosk.Queue[Thumbnail], total int) (m
 			counts[gosk.StatePending], counts[gosk.StateRunning], counts[gosk.StateCompleted],
 			counts[gosk.StateCancelled], counts[gosk.StateFailed])
 		if line != last {
-			fmt.Fprintln(os.Stdout, line)
+			fmt.Fprintln(out, line)
 			last = line
 		}
 		if final == int64(total) {
