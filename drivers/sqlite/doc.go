@@ -81,10 +81,14 @@
 //
 // # Capabilities
 //
-//   - notify: in-process ([Driver.Subscribe]); a subscription wakes when
-//     this driver creates, releases or retries a task with no delay. Tasks
-//     written by another process, or through another *sql.DB on the same
-//     file, wake nobody: workers find them by polling.
+//   - notify: [Driver.Subscribe] wakes a subscription when this driver
+//     creates, releases or retries a task with no delay. Commits by other
+//     connections to the file (another process, another handle, the
+//     application's own transactions, including those of WithTx) are seen
+//     by a watch of PRAGMA data_version every [Options.WatchInterval]
+//     (100ms by default), which wakes every subscriber, since it cannot
+//     tell the queue. Workers poll as well, so correctness never depends
+//     on either.
 //   - admin: the whole of driver.Admin (List, Count, Retry, Cancel, Purge).
 //   - transactional create: [Driver.WithTx] binds a driver.Creator to the
 //     application's own *sql.Tx; its tasks appear if and only if that

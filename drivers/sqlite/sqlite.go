@@ -50,6 +50,8 @@ const (
 	DefaultTablePrefix = "gosk_"
 	// DefaultBusyTimeout is the default Options.BusyTimeout.
 	DefaultBusyTimeout = 10 * time.Second
+	// DefaultWatchInterval is the default Options.WatchInterval.
+	DefaultWatchInterval = 100 * time.Millisecond
 )
 
 // Options configures a Driver. A nil *Options, or any zero field, means
@@ -74,6 +76,13 @@ type Options struct {
 	// Sync is how hard each commit is pushed to disk. Open only.
 	// Default: SyncFull.
 	Sync Sync
+
+	// WatchInterval is how often, while the driver has subscribers (see
+	// Subscribe), it checks whether another process, another handle or
+	// the caller's own transactions committed to the file, and if so
+	// wakes every subscriber. Negative turns the check off: workers then
+	// find such tasks at their poll interval. Default: 100ms.
+	WatchInterval time.Duration
 }
 
 // Driver is a gosk driver on an SQLite database. Create one with Open or
@@ -132,6 +141,9 @@ func (opts *Options) withDefaults() (Options, error) {
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.WatchInterval == 0 {
+		o.WatchInterval = DefaultWatchInterval
 	}
 	switch o.Sync {
 	case "":
@@ -231,6 +243,12 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		keep: !memory && db.Stats().MaxOpenConnections != 1,
 	}
 	d.hub.init()
+	// The watch runs on the writer's connection, between its
+	// transactions; without a kept writer (one connection in all) there is
+	// nobody else to watch for.
+	if o.WatchInterval > 0 && d.keep {
+		d.hub.startWatch = func(ctx context.Context) *watch { return d.startWatch(ctx, o.WatchInterval) }
+	}
 	if err := d.migrate(ctx, o.TablePrefix); err != nil {
 		return nil, err
 	}

@@ -188,12 +188,12 @@ func BenchmarkPickupLatency(b *testing.B) {
 }
 
 // TestOtherHandleIsFoundByPolling creates tasks through a second handle on
-// the file, as another process would: they wake nobody in this driver, and
-// its worker finds them by polling.
+// the file, as another process would, with the watch turned off: they wake
+// nobody in this driver, and its worker finds them by polling.
 func TestOtherHandleIsFoundByPolling(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	a, path := openFile(t, nil)
+	a, path := openFile(t, &gosksqlite.Options{WatchInterval: -1})
 	b, err := gosksqlite.Open(ctx, path, nil)
 	require.NoError(t, err)
 	defer b.Close()
@@ -235,4 +235,43 @@ func TestOtherHandleIsFoundByPolling(t *testing.T) {
 		"tasks written by another handle are picked up by polling")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestWatchWakesOnOtherCommits subscribes on one driver and writes through
+// other connections to its file: another driver (as another process
+// would), and a transaction of the application's on the driver's own
+// handle. Each wakes the subscriber through the watch.
+func TestWatchWakesOnOtherCommits(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, path := openFile(t, &gosksqlite.Options{WatchInterval: 5 * time.Millisecond})
+	b, err := gosksqlite.Open(ctx, path, nil)
+	require.NoError(t, err)
+	defer b.Close()
+	sub, err := a.Subscribe(ctx, "watched")
+	require.NoError(t, err)
+	defer sub.Stop()
+	awaitWake := func(what string) {
+		t.Helper()
+		select {
+		case <-sub.Wake:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no wake-up: %s", what)
+		}
+	}
+
+	awaitWake("the watch's first reading")
+	_, err = b.Create(ctx, []driver.NewTask{newTask("watched")})
+	require.NoError(t, err)
+	awaitWake("a task created through another handle")
+
+	tx, err := a.DB().BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = a.WithTx(tx).Create(ctx, []driver.NewTask{newTask("watched")})
+	require.NoError(t, err)
+	// WithTx wakes at once, before the commit; drain that, then the
+	// commit is seen by the watch.
+	awaitWake("the transactional create")
+	require.NoError(t, tx.Commit())
+	awaitWake("the commit of the application's transaction")
 }

@@ -88,6 +88,19 @@ func (w *writeConn) close() {
 	_ = w.c.Close()
 }
 
+// writerConn returns the writer's connection, taking one from the pool if
+// it has none. The writer token is held.
+func (d *Driver) writerConn(ctx context.Context) (*writeConn, error) {
+	if d.w == nil {
+		c, err := d.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		d.w = &writeConn{c: c, stmts: make(map[string]*sql.Stmt)}
+	}
+	return d.w, nil
+}
+
 // writeReq is one write call waiting for its turn.
 type writeReq struct {
 	ctx  context.Context
@@ -224,14 +237,10 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 	// Steps that must finish once started (savepoints, commit, rollback)
 	// run even if every caller has given up meanwhile.
 	keep := context.WithoutCancel(gctx)
-	if d.w == nil {
-		c, err := d.db.Conn(gctx)
-		if err != nil {
-			return err
-		}
-		d.w = &writeConn{c: c, stmts: make(map[string]*sql.Stmt)}
+	w, err := d.writerConn(gctx)
+	if err != nil {
+		return err
 	}
-	w := d.w
 	defer func() {
 		if !d.keep || (err != nil && w != d.w) {
 			w.close()
