@@ -84,13 +84,13 @@
 //   - notify: [Driver.Subscribe] wakes a subscription when this driver
 //     creates, releases or retries a task with no delay. Commits by other
 //     connections to the file (another process, another handle, the
-//     application's own transactions, including those of WithTx) are seen
+//     application's own transactions, including those of Tx) are seen
 //     by a watch of PRAGMA data_version every [Options.WatchInterval]
 //     (100ms by default), which wakes every subscriber, since it cannot
 //     tell the queue. Workers poll as well, so correctness never depends
 //     on either.
 //   - admin: the whole of driver.Admin (List, Count, Retry, Cancel, Purge).
-//   - transactional create: [Driver.WithTx] binds a driver.Creator to the
+//   - transactional create: [Driver.Tx] binds a driver.Creator to the
 //     application's own *sql.Tx; its tasks appear if and only if that
 //     transaction commits.
 //
@@ -102,7 +102,7 @@
 //   - A handle passed to New must have a busy timeout and, for a file, WAL
 //     mode; New checks one connection of the pool. Open the handle with
 //     "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)".
-//   - The application's transaction passed to WithTx holds the file's write
+//   - The application's transaction passed to Tx holds the file's write
 //     lock from its first write until it ends, and every write of the
 //     driver waits for it: keep it short, and never call the driver's write
 //     methods from the goroutine that holds it open (they would wait for
@@ -110,7 +110,7 @@
 //     connection the transaction holds, that goes for reads as well, and
 //     drivertest's transactional-create rules are exempted there.
 //   - SQLite's AUTOINCREMENT is transactional: the ID that a create inside
-//     a rolled-back transaction of the caller's got (see WithTx) may be
+//     a rolled-back transaction of the caller's got (see Tx) may be
 //     given to the next task created. Do not keep such IDs.
 //   - The driver keeps one connection of the pool for its writes (none
 //     when the pool is limited to one connection).

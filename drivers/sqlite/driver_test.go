@@ -41,7 +41,7 @@ func txCreator(t testing.TB, d driver.Driver) (driver.Creator, func() error, fun
 	sd := d.(*gosksqlite.Driver)
 	tx, err := sd.DB().BeginTx(context.Background(), nil)
 	require.NoError(t, err)
-	return sd.WithTx(tx), tx.Commit, tx.Rollback
+	return sd.Tx(tx), tx.Commit, tx.Rollback
 }
 
 // TestDriver runs the conformance suite on a file, the way gosk is used.

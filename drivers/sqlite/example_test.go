@@ -49,9 +49,9 @@ func ExampleOpen() {
 	// completed 1
 }
 
-// A task created through WithTx exists if, and only if, the caller's
+// A task created through Tx exists if, and only if, the caller's
 // transaction commits.
-func ExampleDriver_WithTx() {
+func ExampleDriver_Tx() {
 	ctx := context.Background()
 	drv, err := gosksqlite.Open(ctx, ":memory:", nil)
 	if err != nil {
@@ -62,7 +62,7 @@ func ExampleDriver_WithTx() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := drv.WithTx(tx).Create(ctx, []driver.NewTask{{Queue: "q", MaxAttempts: 1}})
+	res, err := drv.Tx(tx).Create(ctx, []driver.NewTask{{Queue: "q", MaxAttempts: 1}})
 	if err != nil {
 		panic(err)
 	}

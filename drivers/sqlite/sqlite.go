@@ -256,7 +256,7 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 }
 
 // DB returns the database handle, for the caller's own transactions (see
-// WithTx) and queries.
+// Tx) and queries.
 func (d *Driver) DB() *sql.DB { return d.db }
 
 // Close stops every subscription and, if Open made the handle, closes it.

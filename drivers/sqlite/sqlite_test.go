@@ -279,7 +279,7 @@ func TestTxCreate(t *testing.T) {
 		require.NoError(t, err)
 		_, err = tx.ExecContext(ctx, `INSERT INTO orders DEFAULT VALUES`)
 		require.NoError(t, err)
-		res, err := d.WithTx(tx).Create(ctx, []driver.NewTask{newTask("tx")})
+		res, err := d.Tx(tx).Create(ctx, []driver.NewTask{newTask("tx")})
 		require.NoError(t, err)
 		if commit {
 			require.NoError(t, tx.Commit())

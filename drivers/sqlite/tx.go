@@ -8,7 +8,7 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
-// WithTx returns a Creator whose tasks are written inside the caller's
+// Tx returns a Creator whose tasks are written inside the caller's
 // transaction tx, which must belong to this driver's database: they appear
 // when, and only if, tx commits. Subscribers are woken at once (a hint: a
 // worker that looks before the commit finds nothing, and polls again).
@@ -20,12 +20,12 @@ import (
 // itself until its context is done. Start tx with its writes: a
 // transaction that reads first and writes later fails with SQLITE_BUSY if
 // another connection wrote in between.
-func (d *Driver) WithTx(tx *sql.Tx) *TxCreator {
+func (d *Driver) Tx(tx *sql.Tx) *TxCreator {
 	return &TxCreator{d: d, tx: tx}
 }
 
 // TxCreator creates tasks inside one of the caller's transactions; see
-// Driver.WithTx. It is as safe for concurrent use as its *sql.Tx.
+// Driver.Tx. It is as safe for concurrent use as its *sql.Tx.
 type TxCreator struct {
 	d  *Driver
 	tx *sql.Tx
@@ -41,7 +41,7 @@ func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		return nil, err
 	}
 	if t.tx == nil {
-		return nil, fmt.Errorf("%w: WithTx was given a nil *sql.Tx", driver.ErrInvalid)
+		return nil, fmt.Errorf("%w: Tx was given a nil *sql.Tx", driver.ErrInvalid)
 	}
 	// A savepoint keeps the batch all-or-nothing without ending the
 	// caller's transaction.

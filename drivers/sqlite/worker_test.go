@@ -267,9 +267,9 @@ func TestWatchWakesOnOtherCommits(t *testing.T) {
 
 	tx, err := a.DB().BeginTx(ctx, nil)
 	require.NoError(t, err)
-	_, err = a.WithTx(tx).Create(ctx, []driver.NewTask{newTask("watched")})
+	_, err = a.Tx(tx).Create(ctx, []driver.NewTask{newTask("watched")})
 	require.NoError(t, err)
-	// WithTx wakes at once, before the commit; drain that, then the
+	// Tx wakes at once, before the commit; drain that, then the
 	// commit is seen by the watch.
 	awaitWake("the transactional create")
 	require.NoError(t, tx.Commit())
