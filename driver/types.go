@@ -196,7 +196,9 @@ type Outcome struct {
 
 // TaskRecord is a stored task as a driver returns it.
 type TaskRecord struct {
-	// ID is unique within the store and never reused. IDs are positive.
+	// ID is positive and unique within the store; the ID of a stored task
+	// is never given to another. (An ID handed out by a transactional
+	// create whose transaction rolled back may be given out again.)
 	ID int64
 	// Queue is the task's queue.
 	Queue string
