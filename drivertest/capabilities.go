@@ -382,10 +382,10 @@ var txRules = []rule{
 	}},
 	{name: "UniqueKeyAcrossTxAndStore", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
-		c, commit, _ := f.tx()
 		q := f.queue()
 		u := driver.NewTask{Queue: q, MaxAttempts: 1, UniqueKey: "k"}
-		id := f.create(u)[0]
+		id := f.create(u)[0] // before the transaction: an embedded store has one writer
+		c, commit, _ := f.tx()
 		res, err := c.Create(f.ctx, []driver.NewTask{u})
 		require.NoError(t, err)
 		require.Len(t, res, 1)
