@@ -342,6 +342,11 @@ func (f *fixture) tx() (driver.Creator, func() error, func() error) {
 	require.NotNil(f.t, c, "Harness.Tx returned no creator")
 	require.NotNil(f.t, commit, "Harness.Tx returned no commit")
 	require.NotNil(f.t, rollback, "Harness.Tx returned no rollback")
+	// A failing subtest may leave the transaction open, and an embedded
+	// store cannot close while a write transaction is open: roll back
+	// before the driver closes. After a commit or a rollback this does
+	// nothing but return an error, which is ignored.
+	f.t.Cleanup(func() { _ = rollback() })
 	return c, commit, rollback
 }
 
