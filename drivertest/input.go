@@ -179,6 +179,18 @@ var inputRules = []rule{
 		}
 		assert.Equal(t, driver.StateRunning, f.get(id).State, "refused calls change nothing")
 	}},
+	{name: "BadUniqueKey", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		for what, key := range map[string]string{
+			"longer than driver.MaxUniqueKeyLen": strings.Repeat("k", driver.MaxUniqueKeyLen+1),
+			"not valid UTF-8":                    "\xff\xfe",
+		} {
+			_, err := f.d.Create(f.ctx, []driver.NewTask{{Queue: q, MaxAttempts: 1, UniqueKey: key}})
+			assert.ErrorIs(t, err, driver.ErrInvalid, "Create with a unique key %s", what)
+		}
+		f.claimNone(q, "refused creates store nothing")
+	}},
 	{name: "InvalidBatchStoresNothing", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		q := f.queue()

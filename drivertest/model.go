@@ -32,6 +32,10 @@ type modelTask struct {
 	lease      driver.Lease      // the lease of the task's last claim
 	leaseTaken bool              // an outside cancel took the lease after that claim
 	available  bool              // pending and not delayed
+	// asCreated: the task's run-at is still its creation time (it was
+	// never released or retried), so its place in Fifo and Lifo order is
+	// its place in creation order.
+	asCreated bool
 }
 
 type model struct {
@@ -113,7 +117,7 @@ func (m *model) create(rt *rapid.T) {
 		mt := &modelTask{rec: driver.TaskRecord{
 			ID: res[i].ID, Queue: nt.Queue, Payload: nt.Payload, Priority: nt.Priority,
 			UniqueKey: nt.UniqueKey, State: driver.StatePending, MaxAttempts: nt.MaxAttempts,
-		}, available: nt.Delay == 0}
+		}, available: nt.Delay == 0, asCreated: nt.Delay == 0}
 		m.tasks[mt.rec.ID] = mt
 		m.ids = append(m.ids, mt.rec.ID)
 		if nt.UniqueKey != "" {
@@ -153,6 +157,21 @@ func (m *model) claim(rt *rapid.T) {
 				require.NotEqual(rt, old.Token, c.Lease.Token, "rule: every claim of a task gets a new lease token")
 			}
 		}
+	}
+	if ordered := !slices.ContainsFunc(avail, func(mt *modelTask) bool { return !mt.asCreated }); ordered {
+		// Run-at is creation time for every candidate: the order is exact.
+		want := slices.Clone(avail) // in creation order
+		switch r {
+		case driver.Lifo:
+			slices.Reverse(want)
+		case driver.Priority:
+			slices.SortStableFunc(want, func(a, b *modelTask) int { return cmp.Compare(b.rec.Priority, a.rec.Priority) })
+		}
+		wantIDs := make([]int64, len(got))
+		for i := range got {
+			wantIDs[i] = want[i].rec.ID
+		}
+		require.Equal(rt, wantIDs, ids(got), "rule: Claim hands out tasks in %v order", r)
 	}
 	if r == driver.Priority {
 		want := make([]int, len(avail))
@@ -277,6 +296,7 @@ func (m *model) finish(rt *rapid.T) {
 		case driver.Release:
 			mt.rec.State = driver.StatePending
 			mt.available = o.Delay == 0
+			mt.asCreated = false
 			if o.KeepAttempt {
 				mt.rec.Attempt--
 			}
@@ -349,6 +369,7 @@ func (m *model) retry(rt *rapid.T) {
 	mt.rec.State = driver.StatePending
 	mt.rec.Attempt = 0
 	mt.available = true
+	mt.asCreated = false
 	if mt.rec.UniqueKey != "" {
 		m.unique[uniqueSlot(mt.rec.Queue, mt.rec.UniqueKey)] = mt.rec.ID
 	}
