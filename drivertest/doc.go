@@ -73,8 +73,8 @@
 //     task; a lapse on the last attempt fails the task ("lease expired").
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise or a release) and a forged token change nothing; a late ping
-//     never revives a final task; a finalise racing a reclaim of its lapsed
-//     lease has exactly one winner.
+//     never revives a final task; a finalise or a ping racing a reclaim of
+//     its lapsed lease has exactly one winner.
 //   - Finish: each outcome reaches its state and stores its message;
 //     finalising is once only (ErrTaskConflict); batch results line up.
 //   - Attempts: an error or a lapse uses the attempt, a release with
@@ -89,13 +89,15 @@
 //   - Context: a cancelled context returns its error and applies nothing.
 //   - Closed: every call after Close returns ErrClosed.
 //   - Input: empty or malformed queue names, negative limits and
-//     durations, unknown rules and outcome kinds, a task named twice in
-//     one batch; an invalid batch stores nothing.
+//     durations, unknown rules and outcome kinds, bad unique keys, a task
+//     named twice in one batch; an invalid batch stores nothing.
 //   - Notify, Admin, Tx: each optional capability, when present.
 //   - Model: random sequences of create, claim, ping, finish, cancel,
 //     retry, get, count and list from several simulated workers, checked
 //     step by step against a reference model of the contract (with
-//     pgregory.net/rapid, which shrinks a failure to a short sequence).
+//     pgregory.net/rapid, which shrinks a failure to a short sequence):
+//     results, fencing errors, states, attempts, unique keys, counts, and
+//     claim order wherever the order is exact.
 //
 // # Time
 //
