@@ -161,6 +161,15 @@ var adminRules = []rule{
 		}
 		assert.Equal(t, created, got, "List pages through the queue in ascending ID order after the cursor")
 	}},
+	{name: "ListZeroLimitMeansDefault", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		f.createN(q, driver.DefaultListLimit+1)
+		got, err := a.List(f.ctx, driver.ListParams{Queue: q})
+		require.NoError(t, err)
+		assert.Len(t, got, driver.DefaultListLimit, "List with limit 0 returns driver.DefaultListLimit tasks")
+	}},
 	{name: "ListFiltersByState", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a := f.admin()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
@@ -362,6 +363,28 @@ func (f *fixture) waitFor(what string, cond func() bool) {
 			f.t.Fatalf("test ended while waiting for: %s", what)
 		}
 	}
+}
+
+// unchanged asserts that a task's record is as it was: every field equal,
+// times compared as instants (a driver may return them in any location).
+func (f *fixture) unchanged(before, after driver.TaskRecord, msg string, args ...any) {
+	f.t.Helper()
+	why := fmt.Sprintf(msg, args...)
+	times := []struct {
+		name    string
+		was, is time.Time
+	}{
+		{"CreatedAt", before.CreatedAt, after.CreatedAt},
+		{"RunAt", before.RunAt, after.RunAt},
+		{"LeaseExpiresAt", before.LeaseExpiresAt, after.LeaseExpiresAt},
+		{"FinalizedAt", before.FinalizedAt, after.FinalizedAt},
+	}
+	for _, tt := range times {
+		assert.True(f.t, tt.was.Equal(tt.is), "%s: %s changed from %v to %v", why, tt.name, tt.was, tt.is)
+	}
+	before.CreatedAt, before.RunAt, before.LeaseExpiresAt, before.FinalizedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	after.CreatedAt, after.RunAt, after.LeaseExpiresAt, after.FinalizedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	assert.Equal(f.t, before, after, why)
 }
 
 // ids returns the task IDs of claimed tasks.

@@ -41,7 +41,7 @@ var contextRules = []rule{
 		require.ErrorIs(t, err, context.Canceled, "Ping with a cancelled context returns the context's error")
 		_, err = f.d.Finish(cancelled(f.ctx), []driver.Outcome{outcome(c.Lease, driver.Complete)})
 		require.ErrorIs(t, err, context.Canceled, "Finish with a cancelled context returns the context's error")
-		assert.Equal(t, before, f.get(id), "Ping and Finish with a cancelled context change nothing")
+		f.unchanged(before, f.get(id), "Ping and Finish with a cancelled context change nothing")
 		require.NoError(t, f.finish(outcome(c.Lease, driver.Complete)), "the lease still holds")
 	}},
 	{name: "CancelledGetReturnsContextError", test: func(t *testing.T, s *suite) {

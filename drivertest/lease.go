@@ -125,7 +125,7 @@ var fencingRules = []rule{
 			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrTaskConflict, "finalise is once only: %v after complete", k)
 		}
 		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a late ping after finalise")
-		assert.Equal(t, done, f.get(id), "calls on a finalised task change nothing")
+		f.unchanged(done, f.get(id), "calls on a finalised task change nothing")
 	}},
 	{name: "StaleLeaseAfterRelease", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
@@ -150,7 +150,7 @@ var fencingRules = []rule{
 		forged := driver.Lease{TaskID: id, Token: c.Lease.Token + 1}
 		assert.ErrorIs(t, f.ping(forged, 2*longLease), driver.ErrLeaseLost, "a token that no claim gave cannot ping")
 		assert.ErrorIs(t, f.finish(outcome(forged, driver.Complete)), driver.ErrLeaseLost, "a token that no claim gave cannot complete")
-		assert.Equal(t, before, f.get(id), "a wrong token changes nothing")
+		f.unchanged(before, f.get(id), "a wrong token changes nothing")
 	}},
 	{name: "LatePingDoesNotReviveFinalTask", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
@@ -161,7 +161,7 @@ var fencingRules = []rule{
 			require.NoError(t, f.finish(outcome(c.Lease, k)))
 			before := f.get(id)
 			assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a late ping after %v", k)
-			assert.Equal(t, before, f.get(id), "a late ping after %v changes nothing", k)
+			f.unchanged(before, f.get(id), "a late ping after %v changes nothing", k)
 		}
 		f.claimNone(q, "final tasks are never handed out again")
 	}},
@@ -298,7 +298,7 @@ var finishRules = []rule{
 			for _, second := range append(kinds, driver.Release) {
 				assert.ErrorIs(t, f.finish(outcome(c.Lease, second)), driver.ErrTaskConflict, "%v after %v", second, first)
 			}
-			assert.Equal(t, before, f.get(id), "a second finalise changes nothing")
+			f.unchanged(before, f.get(id), "a second finalise changes nothing")
 		}
 	}},
 	{name: "BatchResultsLineUpWithInput", test: func(t *testing.T, s *suite) {
