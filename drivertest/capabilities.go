@@ -290,6 +290,30 @@ var adminRules = []rule{
 		next := f.create(task(q, "after purge"))[0]
 		assert.NotContains(t, final, next, "IDs are never reused")
 	}},
+	{name: "PurgeZeroLimitMeansDefault", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		const n = driver.DefaultPurgeLimit + 1
+		f.createN(q, n)
+		got := f.claim(q, driver.Fifo, n, longLease)
+		require.Len(t, got, n)
+		outcomes := make([]driver.Outcome, n)
+		for i, c := range got {
+			outcomes[i] = outcome(c.Lease, driver.Complete)
+		}
+		errs, err := f.d.Finish(f.ctx, outcomes)
+		require.NoError(t, err)
+		for i, e := range errs {
+			require.NoError(t, e, "outcome %d", i)
+		}
+		first, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q})
+		require.NoError(t, err)
+		assert.Equal(t, driver.DefaultPurgeLimit, first, "Purge with limit 0 deletes up to driver.DefaultPurgeLimit tasks")
+		second, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q})
+		require.NoError(t, err)
+		assert.Equal(t, n-first, second, "the next Purge deletes the rest")
+	}},
 	{name: "PurgeRespectsOlderThan", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a := f.admin()

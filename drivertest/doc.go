@@ -74,7 +74,8 @@
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise or a release) and a forged token change nothing; a late ping
 //     never revives a final task; a finalise or a ping racing a reclaim of
-//     its lapsed lease has exactly one winner.
+//     its lapsed lease, and a complete racing an outside cancel, each have
+//     exactly one winner.
 //   - Finish: each outcome reaches its state and stores its message;
 //     finalising is once only (ErrTaskConflict); batch results line up.
 //   - Attempts: an error or a lapse uses the attempt, a release with

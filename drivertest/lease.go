@@ -171,6 +171,61 @@ var fencingRules = []rule{
 	{name: "PingRacingReclaimHasOneWinner", serial: true, test: func(t *testing.T, s *suite) {
 		raceReclaim(t, s, true)
 	}},
+	{name: "OutsideCancelRacingCompleteHasOneWinner", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		const n = 40
+		f.createN(q, n)
+		held := f.claim(q, driver.Fifo, n, longLease)
+		require.Len(t, held, n)
+		var (
+			wg                  sync.WaitGroup
+			start               = make(chan struct{})
+			completed, canceled = make([]error, n), make([]error, n)
+			callErr             [2]error
+		)
+		wg.Add(2)
+		go func() { // the worker completes its tasks one by one
+			defer wg.Done()
+			<-start
+			for i, c := range held {
+				errs, err := f.d.Finish(f.ctx, []driver.Outcome{outcome(c.Lease, driver.Complete)})
+				if err != nil {
+					callErr[0] = err
+					return
+				}
+				completed[i] = errs[0]
+			}
+		}()
+		go func() { // an operator cancels them, last first
+			defer wg.Done()
+			<-start
+			for i := n - 1; i >= 0; i-- {
+				errs, err := a.Cancel(f.ctx, []int64{held[i].Task.ID})
+				if err != nil {
+					callErr[1] = err
+					return
+				}
+				canceled[i] = errs[0]
+			}
+		}()
+		close(start)
+		wg.Wait()
+		require.NoError(t, callErr[0], "Finish")
+		require.NoError(t, callErr[1], "Admin.Cancel")
+		for i, c := range held {
+			id, r := c.Task.ID, f.get(c.Task.ID)
+			if completed[i] == nil {
+				assert.ErrorIs(t, canceled[i], driver.ErrTaskConflict, "task %d: completed, so the cancel must find it final", id)
+				assert.Equal(t, driver.StateCompleted, r.State, "task %d", id)
+				continue
+			}
+			assert.ErrorIs(t, completed[i], driver.ErrLeaseLost, "task %d: a complete that lost to an outside cancel", id)
+			assert.NoError(t, canceled[i], "task %d: the complete was refused, so the cancel must have won", id)
+			assert.Equal(t, driver.StateCancelled, r.State, "task %d", id)
+		}
+	}},
 }
 
 // raceReclaim lets the leases of many tasks run out, then races a slow
