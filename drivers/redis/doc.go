@@ -14,7 +14,7 @@
 //	client := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
 //	drv, err := goskredis.New(ctx, client, &goskredis.Options{Prefix: "myapp:"})
 //
-// or, for a single server, goskredis.NewFromURL(ctx, "redis://127.0.0.1:6379/0", nil).
+// or, for a single server, goskredis.Open(ctx, "redis://127.0.0.1:6379/0", nil).
 //
 // It needs Redis 5 or newer (tested with 7.0), or a server that speaks its
 // protocol and runs its Lua scripts.

@@ -99,10 +99,10 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 	return d, nil
 }
 
-// NewFromURL connects to the Redis server at url (redis://, rediss:// or
+// Open connects to the Redis server at url (redis://, rediss:// or
 // unix://, as go-redis's ParseURL reads them) and returns a driver on that
 // connection, which Close closes.
-func NewFromURL(ctx context.Context, url string, opts *Options) (*Driver, error) {
+func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("%w: redis URL: %w", driver.ErrInvalid, err)
@@ -146,7 +146,7 @@ func (d *Driver) migrate(ctx context.Context) error {
 }
 
 // Close stops the driver's subscriptions and, for a driver made by
-// NewFromURL, closes its connection. Later calls return driver.ErrClosed.
+// Open, closes its connection. Later calls return driver.ErrClosed.
 func (d *Driver) Close() error {
 	d.subsMu.Lock()
 	if d.closed.Swap(true) {

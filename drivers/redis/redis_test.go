@@ -29,7 +29,7 @@ func TestOptionsAreValidated(t *testing.T) {
 	}
 	_, err := goskredis.New(t.Context(), nil, nil)
 	require.ErrorIs(t, err, driver.ErrInvalid)
-	_, err = goskredis.NewFromURL(t.Context(), "http://nope", nil)
+	_, err = goskredis.Open(t.Context(), "http://nope", nil)
 	require.ErrorIs(t, err, driver.ErrInvalid)
 }
 
@@ -200,7 +200,7 @@ func TestClosedDriver(t *testing.T) {
 	t.Parallel()
 	url, prefix := singleURL(t), testPrefix()
 	t.Cleanup(func() { _ = deletePrefix(singleClient(t), prefix) })
-	d, err := goskredis.NewFromURL(t.Context(), url, &goskredis.Options{Prefix: prefix})
+	d, err := goskredis.Open(t.Context(), url, &goskredis.Options{Prefix: prefix})
 	require.NoError(t, err)
 	sub, err := d.Subscribe(t.Context(), "q")
 	require.NoError(t, err)
