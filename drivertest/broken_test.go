@@ -42,6 +42,10 @@ type broken struct {
 	last   []driver.ClaimedTask
 }
 
+// model is the model-based subtest, which should catch every broken rule
+// that a sequence of operations without lease expiry can show.
+const model = "Model/RandomOperationsMatchReferenceModel"
+
 // brokenDrivers maps each broken driver to the rule it breaks and the
 // subtests that must catch it (each must be among the failures).
 var brokenDrivers = map[string]struct {
@@ -54,23 +58,23 @@ var brokenDrivers = map[string]struct {
 }{
 	"finish-ignores-lease-token": {
 		rule:   "Finish is fenced by the lease token",
-		caught: []string{"Fencing/StaleLeaseAfterReclaim", "Model/RandomOperationsMatchReferenceModel"},
+		caught: []string{"Fencing/StaleLeaseAfterReclaim", model},
 	},
 	"claim-hands-out-leased-task": {
 		rule:   "two claims never return the same task while its lease holds",
-		caught: []string{"Claim/ConcurrentClaimersNeverShareLiveLease", "Claim/LeasesTaskAndCountsAttempt"},
+		caught: []string{"Claim/ConcurrentClaimersNeverShareLiveLease", "Claim/LeasesTaskAndCountsAttempt", model},
 	},
 	"ping-revives-final-task": {
 		rule:   "a late ping never revives a finalised task",
-		caught: []string{"Fencing/LatePingDoesNotReviveFinalTask", "Fencing/StaleLeaseAfterFinalise"},
+		caught: []string{"Fencing/LatePingDoesNotReviveFinalTask", "Fencing/StaleLeaseAfterFinalise", model},
 	},
 	"keep-attempt-ignored": {
 		rule:   "a release with KeepAttempt gives the attempt back",
-		caught: []string{"Attempts/ShutdownReleaseGivesAttemptBack"},
+		caught: []string{"Attempts/ShutdownReleaseGivesAttemptBack", model},
 	},
 	"duplicate-unique-key-accepted": {
 		rule:   "a unique key held by a pending or running task makes a duplicate",
-		caught: []string{"Unique/DuplicateReturnsExistingID", "Unique/DuplicateWithinOneBatch"},
+		caught: []string{"Unique/DuplicateReturnsExistingID", "Unique/DuplicateWithinOneBatch", model},
 	},
 	"lease-never-expires": {
 		rule:   "a task whose lease ran out is claimable again",
@@ -79,7 +83,7 @@ var brokenDrivers = map[string]struct {
 	},
 	"fifo-claims-newest": {
 		rule:   "Fifo hands out the oldest task first",
-		caught: []string{"Order/FifoOldestFirst"},
+		caught: []string{"Order/FifoOldestFirst", model},
 	},
 	"cancelled-context-ignored": {
 		rule:   "a call with a cancelled context returns its error and applies nothing",
@@ -221,7 +225,7 @@ func TestBrokenDriversFail(t *testing.T) {
 			}
 			cmd := exec.CommandContext(t.Context(), os.Args[0],
 				"-test.run="+run, "-test.v", "-test.count=1", "-test.parallel=8",
-				"-rapid.nofailfile", "-rapid.shrinktime=2s")
+				"-rapid.nofailfile", "-rapid.shrinktime=2s", "-rapid.checks=500")
 			cmd.Env = append(os.Environ(), brokenEnv+"="+name)
 			out, err := cmd.CombinedOutput()
 			var exit *exec.ExitError

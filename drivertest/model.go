@@ -62,18 +62,38 @@ func testModel(t *testing.T, s *suite) {
 			tasks:  map[int64]*modelTask{},
 			unique: map[string]int64{},
 		}
+		// Reads and outside administration are grouped into two actions so
+		// that the moves of workers (create, claim, ping, finish), where
+		// most rules live, make up most of each sequence.
+		inspect, administer := m.get, func(*rapid.T) {}
+		if admin != nil {
+			inspect = func(rt *rapid.T) {
+				switch rapid.SampledFrom([]string{"get", "count", "list"}).Draw(rt, "inspect") {
+				case "get":
+					m.get(rt)
+				case "count":
+					m.count(rt)
+				default:
+					m.list(rt)
+				}
+			}
+			administer = func(rt *rapid.T) {
+				if rapid.SampledFrom([]string{"cancel", "retry"}).Draw(rt, "administer") == "cancel" {
+					m.cancel(rt)
+				} else {
+					m.retry(rt)
+				}
+			}
+		}
 		actions := map[string]func(*rapid.T){
-			"create": m.create,
-			"claim":  m.claim,
-			"ping":   m.ping,
-			"finish": m.finish,
-			"get":    m.get,
+			"create":  m.create,
+			"claim":   m.claim,
+			"ping":    m.ping,
+			"finish":  m.finish,
+			"inspect": inspect,
 		}
 		if admin != nil {
-			actions["cancel"] = m.cancel
-			actions["retry"] = m.retry
-			actions["count"] = m.count
-			actions["list"] = m.list
+			actions["administer"] = administer
 		}
 		rt.Repeat(actions)
 		for _, id := range m.ids {
@@ -207,11 +227,24 @@ func (m *model) pickLeases(rt *rapid.T, w, most int) []driver.Lease {
 	if len(m.leases[w]) == 0 {
 		rt.Skip("worker has no lease")
 	}
+	// Leases of tasks that have not ended are where the fencing rules
+	// bite (a live lease, a stale one after a reclaim or a release); pick
+	// them more often than the leases of final tasks.
+	pool := m.leases[w]
+	var open []driver.Lease
+	for _, l := range pool {
+		if !m.tasks[l.TaskID].rec.State.Final() {
+			open = append(open, l)
+		}
+	}
+	if len(open) > 0 && rapid.IntRange(0, 3).Draw(rt, "preferOpen") > 0 {
+		pool = open
+	}
 	n := rapid.IntRange(1, most).Draw(rt, "leases")
 	var out []driver.Lease
 	named := map[int64]bool{}
 	for range n {
-		l := rapid.SampledFrom(m.leases[w]).Draw(rt, "lease")
+		l := rapid.SampledFrom(pool).Draw(rt, "lease")
 		if !named[l.TaskID] {
 			named[l.TaskID] = true
 			out = append(out, l)
