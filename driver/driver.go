@@ -99,14 +99,16 @@ type Driver interface {
 	// one result per task, in order. A task whose queue and unique key belong to a pending
 	// or running task (stored before, or earlier in the same batch) is not
 	// stored: its result holds that task's ID and ErrDuplicate. Invalid
-	// input returns ErrInvalid and stores nothing.
+	// input returns ErrInvalid and stores nothing. An empty batch returns
+	// no results and no error.
 	Create(ctx context.Context, tasks []NewTask) ([]CreateResult, error)
 
 	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
 	// order, in one atomic step, and returns them in that order (possibly
-	// none, with a nil error). Where tasks with expired leases fall in the
-	// order is the driver's choice. Expired leases are available again; one that ran out on its
-	// task's last attempt is moved to failed instead. Two claims never
+	// or running task (stored before, or earlier in the same batch) is not
+	// stored: its result holds that task's ID and ErrDuplicate. Invalid
+	// input returns ErrInvalid and stores nothing. An empty batch returns
+	// no results and no error. Two claims never
 	// return the same task while its lease holds.
 	Claim(ctx context.Context, p ClaimParams) ([]ClaimedTask, error)
 
@@ -119,7 +121,8 @@ type Driver interface {
 	// ErrTaskNotFound, decided as the package doc describes.
 	Finish(ctx context.Context, outcomes []Outcome) ([]error, error)
 
-	// Get returns a task's record, or ErrTaskNotFound.
+	// Get returns a task's record, or ErrTaskNotFound. An ID that is not
+	// positive is invalid (ErrInvalid).
 	Get(ctx context.Context, id int64) (TaskRecord, error)
 
 	// Close releases the driver's resources and stops its goroutines. Later

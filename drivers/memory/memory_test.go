@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/drivertest"
 )
 
 // TestClockDrivesLeases shows that the injected clock alone decides lease
@@ -49,4 +50,22 @@ func TestClockDrivesLeases(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, driver.StateFailed, rec.State)
 	require.Equal(t, driver.LeaseExpiredMessage, rec.LastError)
+}
+
+// TestDriver runs the conformance suite on the memory driver.
+func TestDriver(t *testing.T) {
+	drivertest.Run(t, drivertest.Harness{
+		New: func(testing.TB) driver.Driver { return memory.New(nil) },
+		Tx: func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
+			tx := d.(*memory.Driver).Begin()
+			return tx, tx.Commit, tx.Rollback
+		},
+	})
+}
+
+// BenchmarkDriver runs the shared driver benchmarks on the memory driver.
+func BenchmarkDriver(b *testing.B) {
+	drivertest.RunBenchmarks(b, drivertest.Harness{
+		New: func(testing.TB) driver.Driver { return memory.New(nil) },
+	})
 }
