@@ -12,9 +12,12 @@ import (
 
 // RunBenchmarks measures the driver that h makes with the same code for
 // every driver: creating tasks in batches of 100, a claim-and-complete
-// cycle with batches of 1 and 16, and pinging 16 leases at once. Each
-// benchmark reports tasks/s (or leases/s for pings) besides ns/op, where
-// one op is one task (or one lease pinged).
+// cycle with batches of 1 and 16, pinging 16 leases at once, and, under
+// package worker as users run it, draining tasks with 16 handlers
+// (Worker/Concurrency16) and the wait from create to handler start of an
+// idle worker (Worker/Pickup). Each benchmark reports tasks/s (leases/s
+// for pings, ms/pickup for the wait) besides ns/op, where one op is one
+// task (or one lease pinged).
 func RunBenchmarks(b *testing.B, h Harness) {
 	if h.New == nil {
 		b.Fatal("drivertest: Harness.New is nil; it must return a fresh, empty driver")
@@ -88,6 +91,8 @@ func RunBenchmarks(b *testing.B, h Harness) {
 		}
 		reportRate(b, start, "leases/s")
 	})
+	b.Run("Worker/Concurrency16", func(b *testing.B) { benchWorker(b, h, run) })
+	b.Run("Worker/Pickup", func(b *testing.B) { benchPickup(b, h, run) })
 }
 
 // benchDriver returns a fresh driver, closed when b ends, a context and a

@@ -148,47 +148,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// BenchmarkWorker16 processes b.N tasks through one worker with 16
-// handlers that do nothing, and reports tasks per second from the start of
-// the worker to the last stored completion.
-func BenchmarkWorker16(b *testing.B) {
-	url := serverURL(b)
-	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: testSchema(b, url), MaxConns: 8})
-	require.NoError(b, err)
-	defer d.Close() //nolint:errcheck
-	q, err := gosk.NewQueue[int](d, "bench", nil)
-	require.NoError(b, err)
-	ctx := context.Background()
-	batch := make([]int, 1000)
-	for done := 0; done < b.N; done += len(batch) {
-		_, err := q.CreateMany(ctx, batch[:min(len(batch), b.N-done)], nil)
-		require.NoError(b, err)
-	}
-	var completed atomic.Int64
-	all := make(chan struct{})
-	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error { return nil }, &worker.Config{
-		Concurrency: 16,
-		Retention:   worker.NoRetention,
-		OnEvent: func(e worker.Event) {
-			if e.Kind == worker.EventCompleted && completed.Add(1) == int64(b.N) {
-				close(all)
-			}
-		},
-	})
-	require.NoError(b, err)
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	b.ResetTimer()
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- w.Run(runCtx) }()
-	<-all
-	elapsed := time.Since(start)
-	b.StopTimer()
-	cancel()
-	require.NoError(b, <-done)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "tasks/s")
-}
 
 // The listener reconnects by itself after its connection is killed, wakes
 // its subscribers (notifications may have been missed), and delivers
@@ -225,41 +184,3 @@ func TestListenerReconnects(t *testing.T) {
 	awaitWake("for a task created after the reconnect")
 }
 
-// BenchmarkPickupLatency measures the time from Create returning to the
-// handler starting, one task at a time, with an idle worker whose poll
-// interval (1s) is far longer: the wake-up comes through LISTEN/NOTIFY.
-// ns/op is the latency.
-func BenchmarkPickupLatency(b *testing.B) {
-	url := serverURL(b)
-	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: testSchema(b, url), MaxConns: 4})
-	require.NoError(b, err)
-	defer d.Close() //nolint:errcheck
-	q, err := gosk.NewQueue[int](d, "latency", nil)
-	require.NoError(b, err)
-	started := make(chan struct{})
-	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error {
-		started <- struct{}{}
-		return nil
-	}, &worker.Config{Concurrency: 1, PollInterval: time.Second, Retention: worker.NoRetention})
-	require.NoError(b, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	// One round first, so that the listener is up and the worker idle.
-	_, err = q.Create(ctx, 0, nil)
-	require.NoError(b, err)
-	<-started
-	var total time.Duration
-	b.ResetTimer()
-	for i := range b.N {
-		_, err := q.Create(ctx, i, nil)
-		require.NoError(b, err)
-		t0 := time.Now()
-		<-started
-		total += time.Since(t0)
-	}
-	b.StopTimer()
-	cancel()
-	require.NoError(b, <-done)
-	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/pickup")
-}
