@@ -148,7 +148,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-
 // The listener reconnects by itself after its connection is killed, wakes
 // its subscribers (notifications may have been missed), and delivers
 // notifications again.
@@ -183,4 +182,3 @@ func TestListenerReconnects(t *testing.T) {
 	require.NoError(t, err)
 	awaitWake("for a task created after the reconnect")
 }
-

@@ -16,9 +16,6 @@ func BenchmarkDriver(b *testing.B) {
 	})
 }
 
-
-
-
 // BenchmarkDriverCluster runs drivertest's benchmarks against the test
 // cluster.
 func BenchmarkDriverCluster(b *testing.B) {

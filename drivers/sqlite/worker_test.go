@@ -107,8 +107,6 @@ func TestWorkerOnFile(t *testing.T) {
 	require.EqualValues(t, n, count[driver.StateCompleted])
 }
 
-
-
 // TestOtherHandleIsFoundByPolling creates tasks through a second handle on
 // the file, as another process would, with the watch turned off: they wake
 // nobody in this driver, and its worker finds them by polling.
