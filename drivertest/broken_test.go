@@ -23,7 +23,7 @@ import (
 // The suite is itself tested against drivers that each break one rule of
 // the contract: each must fail it, in the subtests that own the rule. Run
 // takes a *testing.T, so each broken driver runs the suite in a child
-// process of this test binary (TestBrokenDriverChild, chosen by an
+// process of this test binary (TestBrokenDriversFail, chosen by an
 // environment variable) and the parent reads which subtests failed.
 
 // brokenEnv names the broken driver a child process runs the suite on.
@@ -52,7 +52,7 @@ var brokenDrivers = map[string]struct {
 	rule   string
 	caught []string
 	// only, if set, limits the child to these subtests (a -test.run
-	// pattern under TestBrokenDriverChild): proving that something never
+	// pattern under TestBrokenDriversFail): proving that something never
 	// happens costs the suite's whole wait limit, once per subtest group.
 	only string
 }{
@@ -183,13 +183,9 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	return b.Driver.Finish(ctx, outcomes)
 }
 
-// TestBrokenDriverChild runs the suite on the broken driver that the
-// environment names; it does nothing in a normal run.
-func TestBrokenDriverChild(t *testing.T) {
-	name := os.Getenv(brokenEnv)
-	if name == "" {
-		t.Skip("runs only as a child of TestBrokenDriversFail")
-	}
+// runBroken runs the suite on the broken driver called name: the work of
+// TestBrokenDriversFail in a child process.
+func runBroken(t *testing.T, name string) {
 	if name == unexempted {
 		drivertest.Run(t, drivertest.Harness{New: plainHarness().New})
 		return
@@ -205,13 +201,16 @@ func TestBrokenDriverChild(t *testing.T) {
 	drivertest.Run(t, h)
 }
 
-var failLine = regexp.MustCompile(`--- FAIL: TestBrokenDriverChild/(\S+/\S+)`)
+var failLine = regexp.MustCompile(`--- FAIL: TestBrokenDriversFail/(\S+/\S+)`)
 
 // TestBrokenDriversFail shows that each broken driver fails the suite, and
-// in which subtests.
+// in which subtests. It runs the test binary again once per broken driver,
+// with the environment naming the driver; in that child, this same test
+// runs the suite on it.
 func TestBrokenDriversFail(t *testing.T) {
-	if os.Getenv(brokenEnv) != "" {
-		t.Skip("this is a child process")
+	if name := os.Getenv(brokenEnv); name != "" {
+		runBroken(t, name)
+		return
 	}
 	if testing.Short() {
 		t.Skip("runs the whole suite once per broken driver; skipped with -short")
@@ -219,7 +218,7 @@ func TestBrokenDriversFail(t *testing.T) {
 	for name, bd := range brokenDrivers {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			run := "^TestBrokenDriverChild$"
+			run := "^TestBrokenDriversFail$"
 			if bd.only != "" {
 				run += "/" + bd.only
 			}

@@ -51,13 +51,13 @@ func TestMissingCapabilityFails(t *testing.T) {
 		t.Skip("this is a child process")
 	}
 	cmd := exec.CommandContext(t.Context(), os.Args[0],
-		"-test.run=^TestBrokenDriverChild$/^(Notify|Admin|Tx)$", "-test.v", "-test.count=1")
+		"-test.run=^TestBrokenDriversFail$/^(Notify|Admin|Tx)$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), brokenEnv+"="+unexempted)
 	out, err := cmd.CombinedOutput()
 	var exit *exec.ExitError
 	require.ErrorAs(t, err, &exit, "a missing capability without exemption must fail; output:\n%s", out)
 	for _, want := range []string{"Notify/WakesOnCreate", "Admin/CountHasEveryState", "Tx/VisibleOnlyAfterCommit"} {
-		assert.Contains(t, string(out), "--- FAIL: TestBrokenDriverChild/"+want, "an unexempted missing capability fails %s", want)
+		assert.Contains(t, string(out), "--- FAIL: TestBrokenDriversFail/"+want, "an unexempted missing capability fails %s", want)
 	}
 	assert.Contains(t, string(out), "implement it, or exempt it with Harness.Exempt[drivertest.CapNotify]", "the failure tells the author what to do")
 }
