@@ -21,7 +21,9 @@
 // call and in Config.Rule order. When a claim comes back short the queue
 // is drained and the worker waits: for a wake-up from the driver when it
 // implements driver.Notifier, and in any case for Config.PollInterval,
-// jittered by 20%. Wake-ups are hints; polling alone is correct.
+// jittered by 20%, or until a task it released for a retry comes due, so
+// that a short back-off is not stretched to the poll interval. Wake-ups
+// are hints; polling alone is correct.
 //
 // # Handler results
 //

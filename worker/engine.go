@@ -74,6 +74,11 @@ type engine[T any] struct {
 	// handlers still hold a slot until they return.
 	orphans  map[*run[T]]struct{}
 	handling int // handlers that have not returned
+	// due is the earliest time a task this worker released with a delay
+	// becomes available again (zero: none pending); dueSet signals the
+	// claim loop that it moved earlier.
+	due    time.Time
+	dueSet chan struct{}
 
 	freed    chan struct{}
 	results  chan result[T]
@@ -90,6 +95,7 @@ func newEngine[T any](w *Worker[T]) *engine[T] {
 		held:    make(map[int64]*run[T]),
 		orphans: make(map[*run[T]]struct{}),
 		freed:   make(chan struct{}, 1),
+		dueSet:  make(chan struct{}, 1),
 		results: make(chan result[T], 2*w.cfg.Concurrency),
 	}
 }
@@ -163,6 +169,11 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan struct{}) error {
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
+	// due fires when a task this worker released for a retry becomes
+	// available, so that a retry does not wait for the next poll.
+	due := time.NewTimer(time.Hour)
+	due.Stop()
+	defer due.Stop()
 	want := true // whether to claim as soon as a slot is free
 	failures := 0
 	claimed := false
@@ -208,6 +219,11 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 		case <-poll.C:
 			want = true
 			poll.Reset(jitter(e.cfg.PollInterval))
+		case <-e.dueSet:
+			due.Reset(e.untilDue())
+		case <-due.C:
+			want = true
+			e.clearDue()
 		}
 	}
 	if once {
@@ -511,6 +527,9 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 			e.done(r, Event{Kind: EventLeaseLost, Task: r.info, Err: errs[i], Duration: p.dur})
 			continue
 		}
+		if p.out.Kind == driver.Release && p.out.Delay > 0 {
+			e.noteDue(p.out.Delay)
+		}
 		ev := Event{Kind: p.kind, Task: r.info, Err: p.err, Duration: p.dur, Delay: p.out.Delay}
 		lvl := slog.LevelDebug
 		if p.kind == EventRetried || p.kind == EventFailed {
@@ -519,6 +538,42 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 		e.log.Log(giveUp, lvl, "gosk: task "+p.kind.String(), slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
 			slog.Duration("duration", p.dur), slog.Any("error", p.err))
 		e.done(r, ev)
+	}
+}
+
+// noteDue records that a task this worker released becomes available
+// after delay (on the store's clock; the process clock is near enough for
+// a wake-up) and tells the claim loop if that is sooner than it knew.
+func (e *engine[T]) noteDue(delay time.Duration) {
+	at := time.Now().Add(delay)
+	e.mu.Lock()
+	sooner := e.due.IsZero() || at.Before(e.due)
+	if sooner {
+		e.due = at
+	}
+	e.mu.Unlock()
+	if sooner {
+		select {
+		case e.dueSet <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// untilDue returns how long until the earliest released task is due.
+func (e *engine[T]) untilDue() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return max(time.Until(e.due), 0)
+}
+
+// clearDue forgets the due time once it has passed. Later releases are
+// found by the next due time set or by polling.
+func (e *engine[T]) clearDue() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.due.After(time.Now()) {
+		e.due = time.Time{}
 	}
 }
 

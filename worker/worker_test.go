@@ -937,3 +937,25 @@ func TestTasksClaimedWhileStoppingAreReleasedUnrun(t *testing.T) {
 	assert.Equal(t, 0, task.Attempt)
 	assert.Equal(t, map[worker.EventKind]int{worker.EventReleased: 1}, ev.kinds())
 }
+
+// A task this worker released for a retry is claimed again when its
+// back-off ends, not at the next poll: with an hour's poll interval and no
+// wake-up for delayed tasks, only the worker's own due timer can pick it
+// up.
+func TestRetryIsPickedUpWhenItsBackoffEnds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	w, err := worker.New(f.q, func(_ context.Context, task *gosk.Task[job]) error {
+		if task.Attempt == 1 {
+			return errors.New("not yet")
+		}
+		return nil
+	}, &worker.Config{PollInterval: time.Hour, Backoff: func(int) time.Duration { return 20 * time.Millisecond }})
+	require.NoError(t, err)
+	stop := start(t, w)
+	require.Eventually(t, func() bool { return f.get(id).State == gosk.StateCompleted }, wait, tick,
+		"the retry runs once its 20ms back-off ends")
+	require.NoError(t, stop())
+	assert.Equal(t, 2, f.get(id).Attempt)
+}

@@ -104,9 +104,6 @@ func run(out io.Writer, path string, tasks, workers, concurrency int) (summary, 
 		Concurrency: concurrency,
 		Rule:        gosk.Fifo,
 		Lease:       10 * time.Second,
-		// Retries wait out their back-off; a short poll picks them up soon
-		// after. New tasks wake the workers at once (driver.Notifier).
-		PollInterval: 50 * time.Millisecond,
 		// Short back-off so the demo's retries happen while you watch.
 		Backoff: func(attempt int) time.Duration { return time.Duration(attempt) * 20 * time.Millisecond },
 		OnEvent: func(e worker.Event) {
