@@ -449,32 +449,16 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 
 // Retry moves failed or cancelled tasks back to pending; see driver.Admin.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
-		return nil, err
-	}
-	defer d.mu.Unlock()
-	now := d.clock()
-	errs := make([]error, len(ids))
-	for i, id := range ids {
-		t := d.tasks[id]
-		switch {
-		case t == nil:
-			errs[i] = driver.ErrTaskNotFound
-			continue
-		case t.rec.State != driver.StateFailed && t.rec.State != driver.StateCancelled:
-			errs[i] = driver.ErrTaskConflict
-			continue
+	return d.eachTask(ctx, ids, func(t *task, now time.Time) error {
+		if t.rec.State != driver.StateFailed && t.rec.State != driver.StateCancelled {
+			return driver.ErrTaskConflict
 		}
 		q := d.queues[t.rec.Queue]
 		if t.rec.UniqueKey != "" {
 			if _, taken := q.unique[t.rec.UniqueKey]; taken {
-				errs[i] = driver.ErrDuplicate
-				continue
+				return driver.ErrDuplicate
 			}
-			q.unique[t.rec.UniqueKey] = id
+			q.unique[t.rec.UniqueKey] = t.rec.ID
 		}
 		t.rec.Attempt = 0
 		t.rec.RunAt = now
@@ -482,12 +466,25 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		q.setState(t, driver.StatePending)
 		q.addPending(t)
 		d.wake(t.rec.Queue)
-	}
-	return errs, nil
+		return nil
+	})
 }
 
 // Cancel cancels pending or running tasks; see driver.Admin.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
+	return d.eachTask(ctx, ids, func(t *task, now time.Time) error {
+		if t.rec.State.Final() {
+			return driver.ErrTaskConflict
+		}
+		t.token++
+		d.queues[t.rec.Queue].finalize(t, driver.StateCancelled, now)
+		return nil
+	})
+}
+
+// eachTask applies f to the task of each ID, with the lock held, and
+// returns f's error per ID, or ErrTaskNotFound for an unknown one.
+func (d *Driver) eachTask(ctx context.Context, ids []int64, f func(t *task, now time.Time) error) ([]error, error) {
 	if err := driver.ValidateIDs(ids); err != nil {
 		return nil, err
 	}
@@ -498,17 +495,11 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 	now := d.clock()
 	errs := make([]error, len(ids))
 	for i, id := range ids {
-		t := d.tasks[id]
-		switch {
-		case t == nil:
+		if t := d.tasks[id]; t == nil {
 			errs[i] = driver.ErrTaskNotFound
-			continue
-		case t.rec.State.Final():
-			errs[i] = driver.ErrTaskConflict
-			continue
+		} else {
+			errs[i] = f(t, now)
 		}
-		t.token++
-		d.queues[t.rec.Queue].finalize(t, driver.StateCancelled, now)
 	}
 	return errs, nil
 }
