@@ -27,13 +27,26 @@ func pgxRunner(q pgxQuerier) runner {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows.Scan); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, each)
 	}
+}
+
+// rowReader is what pgx.Rows and *sql.Rows share for reading.
+type rowReader interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+// eachRow calls each for every row of rows, stopping at the first error.
+// The caller closes rows.
+func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) error {
+	for rows.Next() {
+		if err := each(rows.Scan); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Create stores tasks in one statement; see driver.Driver.

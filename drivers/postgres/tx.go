@@ -47,11 +47,6 @@ func sqlRunner(tx *sql.Tx) runner {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			if err := each(rows.Scan); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
+		return eachRow(rows, each)
 	}
 }
