@@ -149,36 +149,8 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 	if err := driver.ValidateIDs(ids); err != nil {
 		return nil, err
 	}
-	errs := make([]error, 0, len(ids))
-	if len(ids) == 0 {
-		return errs, nil
-	}
-	rows, err := d.pool.Query(ctx, d.q.cancel, ids)
-	if err != nil {
-		return nil, d.translate(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var applied, exists bool
-		if err := rows.Scan(&applied, &exists); err != nil {
-			return nil, d.translate(err)
-		}
-		switch {
-		case applied:
-			errs = append(errs, nil)
-		case !exists:
-			errs = append(errs, driver.ErrTaskNotFound)
-		default:
-			errs = append(errs, driver.ErrTaskConflict)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, d.translate(err)
-	}
-	if len(errs) != len(ids) {
-		return nil, d.translate(fmt.Errorf("cancel returned %d rows for %d tasks", len(errs), len(ids)))
-	}
-	return errs, nil
+	errs, err := d.perInputErrors(ctx, "cancel", d.q.cancel, []any{ids}, len(ids), "tasks", driver.ErrTaskConflict)
+	return errs, d.translate(err)
 }
 
 // Purge deletes up to p.Limit old final tasks in one statement; see

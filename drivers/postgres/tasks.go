@@ -224,38 +224,44 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 	if err := driver.ValidatePing(leases, extend); err != nil {
 		return nil, err
 	}
-	if len(leases) == 0 {
-		return []error{}, nil
-	}
 	ids, tokens := make([]int64, len(leases)), make([]int64, len(leases))
 	for i, l := range leases {
 		ids[i], tokens[i] = l.TaskID, l.Token
 	}
-	errs := make([]error, 0, len(leases))
-	rows, err := d.pool.Query(ctx, d.q.ping, ids, tokens, micros(extend))
-	if err != nil {
-		return nil, d.translate(err)
+	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, micros(extend)}, len(leases), "leases", driver.ErrLeaseLost)
+	return errs, d.translate(err)
+}
+
+// perInputErrors runs query, whose rows say, for each of n inputs in order,
+// whether the statement applied to it and whether its task exists, and
+// answers each input with nil, driver.ErrTaskNotFound or refused. op and
+// noun name the statement and its inputs in the error for a wrong row
+// count. With no inputs it runs nothing.
+func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []any, n int, noun string, refused error) ([]error, error) {
+	errs := make([]error, 0, n)
+	if n == 0 {
+		return errs, nil
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var extended, exists bool
-		if err := rows.Scan(&extended, &exists); err != nil {
-			return nil, d.translate(err)
+	err := pgxRunner(d.pool)(ctx, query, args, func(scan func(...any) error) error {
+		var applied, exists bool
+		if err := scan(&applied, &exists); err != nil {
+			return err
 		}
 		switch {
-		case extended:
+		case applied:
 			errs = append(errs, nil)
 		case !exists:
 			errs = append(errs, driver.ErrTaskNotFound)
 		default:
-			errs = append(errs, driver.ErrLeaseLost)
+			errs = append(errs, refused)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, d.translate(err)
-	}
-	if len(errs) != len(leases) {
-		return nil, d.translate(fmt.Errorf("ping returned %d rows for %d leases", len(errs), len(leases)))
+	if len(errs) != n {
+		return nil, fmt.Errorf("%s returned %d rows for %d %s", op, len(errs), n, noun)
 	}
 	return errs, nil
 }
