@@ -109,22 +109,7 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 // the key back; if another pending or running task has taken it
 // meanwhile, the retry changes nothing and its result is ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	leave, err := d.enter()
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	res := make([]error, len(ids))
-	if len(ids) == 0 {
-		return res, nil
-	}
-	var wake map[string]struct{}
-	err = d.update(ctx, func(s *store) error {
-		wake = make(map[string]struct{})
-		now := d.now()
+	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, wake map[string]struct{}) error {
 		for i, id := range ids {
 			t, err := s.load(id)
 			if err != nil {
@@ -161,30 +146,12 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	d.notify.wake(wake)
-	return res, nil
 }
 
 // Cancel implements driver.Admin. Cancelling moves the task's lease token
 // on, so its worker's next ping or finish gets ErrLeaseLost.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	leave, err := d.enter()
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	res := make([]error, len(ids))
-	if len(ids) == 0 {
-		return res, nil
-	}
-	err = d.update(ctx, func(s *store) error {
-		now := d.now()
+	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, _ map[string]struct{}) error {
 		for i, id := range ids {
 			t, err := s.load(id)
 			if err != nil {
@@ -217,10 +184,6 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // Purge implements driver.Admin, walking the queue's index of final tasks

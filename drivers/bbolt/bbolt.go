@@ -230,25 +230,71 @@ func (d *Driver) view(ctx context.Context, fn func(*store) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return translate(d.db.View(func(tx *bolt.Tx) error {
-		s, err := openStore(tx, d.bucket)
-		if err != nil {
-			return err
-		}
-		return fn(s)
-	}))
+	return translate(d.db.View(d.inStore(fn)))
 }
 
 // update runs fn in a write transaction on the driver's buckets, in the
 // driver's commit mode; fn may run more than once (see write).
 func (d *Driver) update(ctx context.Context, fn func(*store) error) error {
-	return translate(d.commit.do(ctx, func(tx *bolt.Tx) error {
+	return translate(d.commit.do(ctx, d.inStore(fn)))
+}
+
+// inStore returns a transaction's work that runs fn on the driver's
+// buckets in that transaction.
+func (d *Driver) inStore(fn func(*store) error) func(*bolt.Tx) error {
+	return func(tx *bolt.Tx) error {
 		s, err := openStore(tx, d.bucket)
 		if err != nil {
 			return err
 		}
 		return fn(s)
-	}))
+	}
+}
+
+// updateAndWake is update for calls that can make tasks available at
+// once: fn notes in wake the queues that got such a task, and their
+// subscribers are woken once the transaction has committed. wake is fresh
+// at each run of fn, so only the run that committed counts.
+func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake map[string]struct{}) error) error {
+	var wake map[string]struct{}
+	err := d.update(ctx, func(s *store) error {
+		wake = make(map[string]struct{})
+		return fn(s, wake)
+	})
+	if err == nil {
+		d.notify.wake(wake)
+	}
+	return err
+}
+
+// changeTasks is the frame of the calls that change a batch of n tasks and
+// return a result for each (Retry, Cancel, Ping, Finish). It starts the
+// call, returns invalid (the batch's validation error) if it is not nil,
+// and runs change in one write transaction (see updateAndWake) with the
+// clock read once. change must set every item of res at each run, since it
+// may run more than once.
+func (d *Driver) changeTasks(ctx context.Context, n int, invalid error,
+	change func(s *store, now int64, res []error, wake map[string]struct{}) error,
+) ([]error, error) {
+	leave, err := d.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	if invalid != nil {
+		return nil, invalid
+	}
+	res := make([]error, n)
+	if n == 0 {
+		return res, nil
+	}
+	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
+		return change(s, d.now(), res, wake)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // translate is the adapter's one error translation, applied to every error

@@ -26,15 +26,12 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if len(tasks) == 0 {
 		return res, nil
 	}
-	var wake map[string]struct{}
-	err = d.update(ctx, func(s *store) error {
-		wake = make(map[string]struct{})
+	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
 		return create(s, d.now(), tasks, res, wake)
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.notify.wake(wake)
 	return res, nil
 }
 
@@ -277,20 +274,7 @@ func (s *store) mustLoad(id int64) (*task, error) {
 
 // Ping implements driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	leave, err := d.enter()
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	if err := driver.ValidatePing(leases, extend); err != nil {
-		return nil, err
-	}
-	res := make([]error, len(leases))
-	if len(leases) == 0 {
-		return res, nil
-	}
-	err = d.update(ctx, func(s *store) error {
-		now := d.now()
+	return d.changeTasks(ctx, len(leases), driver.ValidatePing(leases, extend), func(s *store, now int64, res []error, _ map[string]struct{}) error {
 		for i, l := range leases {
 			t, err := s.load(l.TaskID)
 			if err != nil {
@@ -315,30 +299,11 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 // Finish implements driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	leave, err := d.enter()
-	if err != nil {
-		return nil, err
-	}
-	defer leave()
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
-		return nil, err
-	}
-	res := make([]error, len(outcomes))
-	if len(outcomes) == 0 {
-		return res, nil
-	}
-	var wake map[string]struct{}
-	err = d.update(ctx, func(s *store) error {
-		wake = make(map[string]struct{})
-		now := d.now()
+	return d.changeTasks(ctx, len(outcomes), driver.ValidateOutcomes(outcomes), func(s *store, now int64, res []error, wake map[string]struct{}) error {
 		for i, o := range outcomes {
 			t, err := s.load(o.Lease.TaskID)
 			if err != nil {
@@ -383,11 +348,6 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	d.notify.wake(wake)
-	return res, nil
 }
 
 // Get implements driver.Driver.
