@@ -206,8 +206,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 		if err != nil || q == nil {
 			return err
 		}
-		k, _ := q.final.Cursor().First()
-		due = k != nil && readTime(k) <= d.now()-int64(p.OlderThan)
+		due = anyDue(q.final, d.now()-int64(p.OlderThan))
 		return nil
 	})
 	if err != nil || !due {
@@ -221,15 +220,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 			return err
 		}
 		cutoff := d.now() - int64(p.OlderThan)
-		var ids []int64
-		c := q.final.Cursor()
-		for k, _ := c.First(); k != nil && len(ids) < p.Limit; k, _ = c.Next() {
-			at, id := splitTimeID(k)
-			if at > cutoff {
-				break
-			}
-			ids = append(ids, id)
-		}
+		ids := dueIDs(q.final, cutoff, p.Limit)
 		for _, id := range ids {
 			t, err := s.mustLoad(id)
 			if err != nil {

@@ -58,6 +58,29 @@ func splitTimeID(k []byte) (ns, id int64) {
 	return readTime(k[:8]), int64(binary.BigEndian.Uint64(k[8:16]))
 }
 
+// dueIDs returns up to n IDs from the start of a time-and-ID index (fifo,
+// leases or final) whose time is not after by, earliest first. It reads
+// only the entries it returns, and at most one more.
+func dueIDs(index *bolt.Bucket, by int64, n int) []int64 {
+	var ids []int64
+	c := index.Cursor()
+	for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
+		at, id := splitTimeID(k)
+		if at > by {
+			break
+		}
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// anyDue reports whether the first entry of a time-and-ID index (fifo,
+// leases or final) has a time not after by.
+func anyDue(index *bolt.Bucket, by int64) bool {
+	k, _ := index.Cursor().First()
+	return k != nil && readTime(k) <= by
+}
+
 // prioKey is the key of the prio index: the priority inverted so that the
 // highest comes first (2 bytes), then run-at and ID (18 bytes).
 func prioKey(priority int, runAt, id int64) []byte {

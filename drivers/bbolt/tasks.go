@@ -132,11 +132,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 // claimable reports whether q has an expired lease or an available pending
 // task.
 func claimable(q *queueBuckets, now int64) bool {
-	if k, _ := q.leases.Cursor().First(); k != nil && readTime(k) <= now {
-		return true
-	}
-	k, _ := q.fifo.Cursor().First()
-	return k != nil && readTime(k) <= now
+	return anyDue(q.leases, now) || anyDue(q.fifo, now)
 }
 
 func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []driver.ClaimedTask) ([]driver.ClaimedTask, error) {
@@ -146,7 +142,7 @@ func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []dri
 	// before the index is changed, as a bbolt cursor must not see its
 	// bucket change under it.
 	for len(out) < p.Limit {
-		ids := expired(q, now, p.Limit-len(out))
+		ids := dueIDs(q.leases, now, p.Limit-len(out))
 		if len(ids) == 0 {
 			break
 		}
@@ -199,21 +195,6 @@ func claimed(s *store, t *task) driver.ClaimedTask {
 	return driver.ClaimedTask{Task: s.withPayload(t).record(), Lease: driver.Lease{TaskID: t.id, Token: t.token}}
 }
 
-// expired returns up to n IDs of running tasks whose lease ran out by now,
-// earliest first.
-func expired(q *queueBuckets, now int64, n int) []int64 {
-	var ids []int64
-	c := q.leases.Cursor()
-	for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
-		exp, id := splitTimeID(k)
-		if exp > now {
-			break
-		}
-		ids = append(ids, id)
-	}
-	return ids
-}
-
 // available returns up to n IDs of pending tasks available by now, in rule
 // order. It reads only the entries it returns, plus one seek per priority
 // level under the Priority rule.
@@ -221,14 +202,7 @@ func available(q *queueBuckets, now int64, rule driver.PriorityRule, n int) []in
 	var ids []int64
 	switch rule {
 	case driver.Fifo:
-		c := q.fifo.Cursor()
-		for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
-			runAt, id := splitTimeID(k)
-			if runAt > now {
-				break
-			}
-			ids = append(ids, id)
-		}
+		ids = dueIDs(q.fifo, now, n)
 	case driver.Lifo:
 		// Start at the last entry whose run-at is not after now.
 		bound := append(appendTime(nil, now), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
