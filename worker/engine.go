@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,10 @@ const maxMessageLen = 4096
 
 // retentionRounds bounds the purge calls of one retention round.
 const retentionRounds = 10
+
+// maxDues bounds the due times of its own releases a worker remembers;
+// releases due later than all of them are found by polling.
+const maxDues = 1024
 
 // errNotRun is the result of a task claimed while the worker was already
 // stopping; it is released without running.
@@ -74,10 +79,10 @@ type engine[T any] struct {
 	// handlers still hold a slot until they return.
 	orphans  map[*run[T]]struct{}
 	handling int // handlers that have not returned
-	// due is the earliest time a task this worker released with a delay
-	// becomes available again (zero: none pending); dueSet signals the
-	// claim loop that it moved earlier.
-	due    time.Time
+	// dues are the times at which tasks this worker released for a retry
+	// become available again, earliest first, at most maxDues of them;
+	// dueSet signals the claim loop that the earliest moved earlier.
+	dues   []time.Time
 	dueSet chan struct{}
 
 	freed    chan struct{}
@@ -220,10 +225,14 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 			want = true
 			poll.Reset(jitter(e.cfg.PollInterval))
 		case <-e.dueSet:
-			due.Reset(e.untilDue())
+			if d, ok := e.untilDue(); ok {
+				due.Reset(d)
+			}
 		case <-due.C:
 			want = true
-			e.clearDue()
+			if d, ok := e.clearDue(); ok {
+				due.Reset(d)
+			}
 		}
 	}
 	if once {
@@ -527,7 +536,9 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 			e.done(r, Event{Kind: EventLeaseLost, Task: r.info, Err: errs[i], Duration: p.dur})
 			continue
 		}
-		if p.out.Kind == driver.Release && p.out.Delay > 0 {
+		if p.kind == EventRetried || p.kind == EventSnoozed {
+			// Even with no delay: a driver without driver.Notifier wakes
+			// nobody when a task is released.
 			e.noteDue(p.out.Delay)
 		}
 		ev := Event{Kind: p.kind, Task: r.info, Err: p.err, Duration: p.dur, Delay: p.out.Delay}
@@ -544,15 +555,20 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 // noteDue records that a task this worker released becomes available
 // after delay (on the store's clock; the process clock is near enough for
 // a wake-up) and tells the claim loop if that is sooner than it knew.
+// Every due time is kept, not only the earliest, so that a retry due
+// after another is not left to the next poll.
 func (e *engine[T]) noteDue(delay time.Duration) {
 	at := time.Now().Add(delay)
 	e.mu.Lock()
-	sooner := e.due.IsZero() || at.Before(e.due)
-	if sooner {
-		e.due = at
+	i, _ := slices.BinarySearchFunc(e.dues, at, time.Time.Compare)
+	if i < maxDues {
+		if len(e.dues) == maxDues {
+			e.dues = e.dues[:maxDues-1]
+		}
+		e.dues = slices.Insert(e.dues, i, at)
 	}
 	e.mu.Unlock()
-	if sooner {
+	if i == 0 {
 		select {
 		case e.dueSet <- struct{}{}:
 		default:
@@ -560,21 +576,29 @@ func (e *engine[T]) noteDue(delay time.Duration) {
 	}
 }
 
-// untilDue returns how long until the earliest released task is due.
-func (e *engine[T]) untilDue() time.Duration {
+// untilDue returns how long until the earliest released task is due, and
+// false if none is.
+func (e *engine[T]) untilDue() (time.Duration, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return max(time.Until(e.due), 0)
+	if len(e.dues) == 0 {
+		return 0, false
+	}
+	return max(time.Until(e.dues[0]), 0), true
 }
 
-// clearDue forgets the due time once it has passed. Later releases are
-// found by the next due time set or by polling.
-func (e *engine[T]) clearDue() {
+// clearDue forgets the due times that have passed and returns untilDue
+// of the rest.
+func (e *engine[T]) clearDue() (time.Duration, bool) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.due.After(time.Now()) {
-		e.due = time.Time{}
+	now := time.Now()
+	n := 0
+	for n < len(e.dues) && !e.dues[n].After(now) {
+		n++
 	}
+	e.dues = slices.Delete(e.dues, 0, n)
+	e.mu.Unlock()
+	return e.untilDue()
 }
 
 // done forgets a run, frees its slot and reports its event.
