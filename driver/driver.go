@@ -105,11 +105,11 @@ type Driver interface {
 
 	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
 	// order, in one atomic step, and returns them in that order (possibly
-	// or running task (stored before, or earlier in the same batch) is not
-	// stored: its result holds that task's ID and ErrDuplicate. Invalid
-	// input returns ErrInvalid and stores nothing. An empty batch returns
-	// no results and no error. Two claims never
-	// return the same task while its lease holds.
+	// none, with a nil error). Where tasks with expired leases fall in the
+	// order is the driver's choice. Expired leases are available again; one
+	// that ran out on its task's last attempt is moved to failed instead,
+	// and does not count against p.Limit. Two claims never return the same
+	// task while its lease holds.
 	Claim(ctx context.Context, p ClaimParams) ([]ClaimedTask, error)
 
 	// Ping extends each lease that still holds to now plus extend and
@@ -191,8 +191,8 @@ type Admin interface {
 	Cancel(ctx context.Context, ids []int64) ([]error, error)
 
 	// Purge deletes up to p.Limit final tasks of p.Queue that were
-	// finalised at least p.OlderThan ago and returns how many it deleted.
-	// Callers purge in bounded batches by calling it until it returns
-	// fewer than p.Limit.
+	// finalised at least p.OlderThan ago, oldest finalisation first, and
+	// returns how many it deleted. Callers purge in bounded batches by
+	// calling it until it returns fewer than p.Limit.
 	Purge(ctx context.Context, p PurgeParams) (int, error)
 }

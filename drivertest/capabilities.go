@@ -161,6 +161,22 @@ var adminRules = []rule{
 		}
 		assert.Equal(t, created, got, "List pages through the queue in ascending ID order after the cursor")
 	}},
+	{name: "ListReturnsWholeRecords", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		f.create(driver.NewTask{Queue: q, Payload: []byte("p"), Priority: 3, MaxAttempts: 4, UniqueKey: "k"})
+		f.create(driver.NewTask{Queue: q, MaxAttempts: 1})
+		for _, st := range []driver.State{driver.StateRunning, driver.StateFailed} {
+			f.inState(q, st)
+		}
+		recs, err := a.List(f.ctx, driver.ListParams{Queue: q})
+		require.NoError(t, err)
+		require.Len(t, recs, 4)
+		for _, r := range recs {
+			f.unchanged(f.get(r.ID), r, "rule: List returns each task's whole record, as Get reads it (task %d)", r.ID)
+		}
+	}},
 	{name: "ListZeroLimitMeansDefault", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a := f.admin()
@@ -215,6 +231,75 @@ var adminRules = []rule{
 			assert.Equal(t, 1, c.Task.Attempt, "the claim after a retry is the first attempt")
 		}
 	}},
+	{name: "RetryMakesDelayedTaskAvailableNow", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		later := task(q, "later")
+		later.Delay = farDelay
+		id := f.create(later)[0]
+		errs, err := a.Cancel(f.ctx, []int64{id})
+		require.NoError(t, err)
+		require.NoError(t, errs[0], "Cancel of a pending task")
+		errs, err = a.Retry(f.ctx, []int64{id})
+		require.NoError(t, err)
+		require.NoError(t, errs[0], "Retry of a cancelled task")
+		r := f.get(id)
+		assert.True(t, r.RunAt.Before(r.CreatedAt.Add(farDelay/2)), "rule: Retry sets run-at to now, not the run-at the task had (run-at %v, created %v)", r.RunAt, r.CreatedAt)
+		got := f.claim(q, driver.Fifo, 1, longLease)
+		assert.Equal(t, []int64{id}, ids(got), "rule: a retried task is available at once, whatever its run-at was")
+	}},
+	{name: "RetryRefusesKeyTakenMeanwhile", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		u := driver.NewTask{Queue: q, Payload: []byte("first"), MaxAttempts: 1, UniqueKey: "k"}
+		first := f.create(u)[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Fail, Message: "first failed"}))
+		before := f.get(first)
+		u.Payload = []byte("second")
+		second := f.create(u)[0] // the failed task no longer holds the key
+		require.NotEqual(t, first, second, "a final task frees its unique key")
+		errs, err := a.Retry(f.ctx, []int64{first})
+		require.NoError(t, err, "a taken key is a per-item error, not a failure of the call")
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], driver.ErrDuplicate, "rule: Retry of a task whose unique key another pending task now holds is ErrDuplicate")
+		assert.NotErrorIs(t, errs[0], driver.ErrTaskConflict, "rule: a taken key is ErrDuplicate, not the ErrTaskConflict of a task in the wrong state")
+		f.unchanged(before, f.get(first), "rule: a Retry refused for a taken key leaves the task as it was")
+		got := f.claim(q, driver.Fifo, 10, longLease)
+		require.Equal(t, []int64{second}, ids(got), "rule: a refused Retry makes nothing available; only the key's holder is")
+		require.NoError(t, f.finish(outcome(got[0].Lease, driver.Complete)))
+		errs, err = a.Retry(f.ctx, []int64{first})
+		require.NoError(t, err)
+		require.NoError(t, errs[0], "rule: once the holder is final, the key is free and Retry applies")
+		res, err := f.d.Create(f.ctx, []driver.NewTask{u})
+		require.NoError(t, err)
+		assert.ErrorIs(t, res[0].Err, driver.ErrDuplicate, "rule: a retried task holds its unique key again")
+		assert.Equal(t, first, res[0].ID, "rule: a retried task holds its unique key again")
+	}},
+	{name: "RetryKeyTakenEarlierInBatchIsDuplicate", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		u := driver.NewTask{Queue: q, MaxAttempts: 1, UniqueKey: "k"}
+		var cancelled []int64
+		for range 2 {
+			id := f.create(u)[0]
+			errs, err := a.Cancel(f.ctx, []int64{id})
+			require.NoError(t, err)
+			require.NoError(t, errs[0], "Cancel of a pending task")
+			cancelled = append(cancelled, id)
+		}
+		before := f.get(cancelled[1])
+		errs, err := a.Retry(f.ctx, cancelled)
+		require.NoError(t, err, "a key taken within the batch is a per-item error, not a failure of the call")
+		require.Len(t, errs, 2)
+		assert.NoError(t, errs[0], "rule: the first task of a Retry batch takes its free unique key")
+		assert.ErrorIs(t, errs[1], driver.ErrDuplicate, "rule: a unique key taken earlier in the same Retry batch is ErrDuplicate")
+		assert.Equal(t, driver.StatePending, f.get(cancelled[0]).State, "the first task was retried")
+		f.unchanged(before, f.get(cancelled[1]), "rule: a Retry refused for a taken key leaves the task as it was")
+	}},
 	{name: "RetryRefusesUnfinishedAndCompleted", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a := f.admin()
@@ -257,13 +342,18 @@ var adminRules = []rule{
 	{name: "CancelFreesUniqueKey", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a := f.admin()
-		q := f.queue()
-		u := driver.NewTask{Queue: q, MaxAttempts: 1, UniqueKey: "k"}
-		id := f.create(u)[0]
-		errs, err := a.Cancel(f.ctx, []int64{id})
-		require.NoError(t, err)
-		require.NoError(t, errs[0])
-		assert.NotEqual(t, id, f.create(u)[0], "a cancelled task no longer holds its unique key")
+		for _, st := range []driver.State{driver.StatePending, driver.StateRunning} {
+			q := f.queue()
+			u := driver.NewTask{Queue: q, MaxAttempts: 1, UniqueKey: "k"}
+			id := f.create(u)[0]
+			if st == driver.StateRunning {
+				f.claimOne(q, longLease)
+			}
+			errs, err := a.Cancel(f.ctx, []int64{id})
+			require.NoError(t, err)
+			require.NoError(t, errs[0])
+			assert.NotEqual(t, id, f.create(u)[0], "rule: a task cancelled while %v no longer holds its unique key", st)
+		}
 	}},
 	{name: "PurgeBoundedByLimit", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
@@ -326,6 +416,52 @@ var adminRules = []rule{
 		n, err = a.Purge(f.ctx, driver.PurgeParams{Queue: q})
 		require.NoError(t, err)
 		assert.Equal(t, 1, n, "OlderThan zero purges every final task")
+	}},
+	{name: "PurgeOldestFinalisedFirst", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		f.createN(q, 3)
+		c := f.claim(q, driver.Fifo, 3, longLease)
+		require.Len(t, c, 3)
+		// Finalised in an order that is neither ID order nor any order of
+		// the final states: failed first, then cancelled, then completed.
+		kinds := []driver.OutcomeKind{driver.Fail, driver.Cancel, driver.Complete}
+		var byAge []int64
+		for i, k := range kinds {
+			l := c[len(c)-1-i].Lease
+			require.NoError(t, f.finish(outcome(l, k)))
+			done := f.get(l.TaskID).FinalizedAt
+			f.waitFor("the store's clock passes the finalisation time", func() bool { return f.sideClockPassed(done) })
+			byAge = append(byAge, l.TaskID)
+		}
+		for i, id := range byAge {
+			n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, Limit: 1})
+			require.NoError(t, err)
+			require.Equal(t, 1, n, "Purge with limit 1 deletes one task")
+			_, err = f.d.Get(f.ctx, id)
+			assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: Purge deletes the oldest finalised task first (purge %d)", i+1)
+			for _, left := range byAge[i+1:] {
+				_, err = f.d.Get(f.ctx, left)
+				assert.NoError(t, err, "rule: Purge deletes the oldest finalised task first; task %d was finalised later (purge %d)", left, i+1)
+			}
+		}
+	}},
+	{name: "PurgeOnlyFinalisedBeforeCutoff", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		const age = 500 * time.Millisecond
+		old := f.inState(q, driver.StateCompleted)
+		cutoff := f.get(old).FinalizedAt.Add(age)
+		f.waitFor("the store's clock passes the first finalisation plus the age", func() bool { return f.sideClockPassed(cutoff) })
+		recent := f.inState(q, driver.StateCancelled)
+		n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: age})
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "rule: Purge deletes the tasks finalised at least OlderThan ago, and only those")
+		_, err = f.d.Get(f.ctx, old)
+		assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: a task finalised more than OlderThan ago is purged")
+		f.get(recent)
 	}},
 	{name: "PurgeKeepsUnfinishedAndOtherQueues", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

@@ -61,23 +61,28 @@
 //
 //   - Create: Get returns every field Create stored; batch results line up
 //     with the input; IDs are distinct and never reused.
-//   - Claim: a claim leases its tasks and counts an attempt, honours its
-//     limit (zero means one), finds nothing in an empty queue without an
-//     error, and many concurrent claimers never share a live lease.
+//   - Claim: a claim leases its tasks and counts an attempt, returns the
+//     whole record as Get reads it, honours its limit (zero means one),
+//     finds nothing in an empty queue without an error, and many concurrent
+//     claimers never share a live lease.
 //   - Order: Fifo, Lifo and Priority, one claim at a time and in batches.
 //   - Queues: a claim takes only its own queue's tasks.
 //   - RunAt: a delayed task is not claimable before its run-at, is once it
-//     comes, and Fifo orders by run-at rather than by creation.
+//     comes, and Fifo, Lifo and Priority (among equals) order by run-at
+//     rather than by creation.
 //   - Lease: an expired lease makes its task claimable again; a ping
 //     extends a lease; a lapsed lease holds until someone reclaims the
-//     task; a lapse on the last attempt fails the task ("lease expired").
+//     task; a lapse on the last attempt fails the task ("lease expired"),
+//     frees its unique key and does not count against the claim's limit.
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
-//     finalise or a release) and a forged token change nothing; a late ping
+//     finalise, a release, or a release and then an outside cancel) and a
+//     forged token change nothing; a late ping
 //     never revives a final task; a finalise or a ping racing a reclaim of
 //     its lapsed lease, and a complete racing an outside cancel, each have
 //     exactly one winner.
-//   - Finish: each outcome reaches its state and stores its message;
-//     finalising is once only (ErrTaskConflict); batch results line up.
+//   - Finish: each outcome reaches its state and stores its message, and
+//     an empty message keeps the last error; finalising is once only
+//     (ErrTaskConflict); batch results line up.
 //   - Attempts: an error or a lapse uses the attempt, a release with
 //     KeepAttempt gives it back.
 //   - Release: without a delay the task is claimable at once; with one,
@@ -92,7 +97,12 @@
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
 //     named twice in one batch; an invalid batch stores nothing.
-//   - Notify, Admin, Tx: each optional capability, when present.
+//   - Notify, Admin, Tx: each optional capability, when present. Admin
+//     covers List (whole records, ID order, cursor, states, default limit),
+//     Count, Retry (attempts reset, run-at now, last error kept, a unique
+//     key taken since or earlier in the batch is ErrDuplicate and changes
+//     nothing), Cancel (frees the unique key) and Purge (final tasks only,
+//     the age cutoff, oldest finalisation first, the limit).
 //   - Model: random sequences of create, claim, ping, finish, cancel,
 //     retry, get, count and list from several simulated workers, checked
 //     step by step against a reference model of the contract (with

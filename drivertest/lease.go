@@ -80,6 +80,20 @@ var leaseRules = []rule{
 		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a ping cannot revive the failed task")
 		assert.Equal(t, driver.StateFailed, f.get(id).State)
 	}},
+	{name: "LastAttemptLapseFreesKeyAndClaimGoesOn", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		one := driver.NewTask{Queue: q, Payload: []byte("once"), MaxAttempts: 1, UniqueKey: "k"}
+		id := f.create(one)[0]
+		f.claimOne(q, shortLease)
+		f.lapsed(shortLease)
+		next := f.create(task(q, "next"))[0]
+		got := f.claim(q, driver.Fifo, 1, longLease)
+		assert.Equal(t, []int64{next}, ids(got), "rule: a task failed for its lapsed last lease does not count against the claim's limit; the claim hands out an available task in its place")
+		assert.Equal(t, driver.StateFailed, f.get(id).State, "the claim moves the lapsed task to failed")
+		again := f.create(one)[0]
+		assert.NotEqual(t, id, again, "rule: a task failed for its lapsed last lease frees its unique key")
+	}},
 }
 
 var fencingRules = []rule{
@@ -140,6 +154,22 @@ var fencingRules = []rule{
 		r := f.get(id)
 		assert.Equal(t, driver.StatePending, r.State, "the stale calls changed nothing")
 		assert.True(t, r.LeaseExpiresAt.IsZero(), "a pending task has no lease")
+	}},
+	{name: "StaleLeaseAfterReleaseAndOutsideCancel", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(outcome(c.Lease, driver.Release)))
+		errs, err := a.Cancel(f.ctx, []int64{id})
+		require.NoError(t, err)
+		require.NoError(t, errs[0], "Cancel of a pending task")
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
+			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrLeaseLost, "rule: an outside cancel of a pending task takes the lease that released it: %v is ErrLeaseLost, not ErrTaskConflict", k)
+		}
+		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a ping of a lease taken by an outside cancel")
+		assert.Equal(t, driver.StateCancelled, f.get(id).State)
 	}},
 	{name: "WrongTokenChangesNothing", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
@@ -339,6 +369,18 @@ var finishRules = []rule{
 			assert.False(t, r.FinalizedAt.IsZero(), "a final task has a finalisation time")
 			assert.True(t, r.LeaseExpiresAt.IsZero(), "a final task has no lease")
 			assert.Equal(t, 1, r.Attempt, "finishing does not change the attempt count")
+		}
+	}},
+	{name: "EmptyMessageKeepsLastError", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
+			q := f.queue()
+			id := f.create(task(q, k.String()))[0]
+			c := f.claimOne(q, longLease)
+			require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Message: "earlier"}))
+			c = f.claimOne(q, longLease)
+			require.NoError(t, f.finish(outcome(c.Lease, k)))
+			assert.Equal(t, "earlier", f.get(id).LastError, "rule: an outcome (%v) with an empty message keeps the last error", k)
 		}
 	}},
 	{name: "FinaliseOnceOnly", test: func(t *testing.T, s *suite) {

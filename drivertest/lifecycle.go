@@ -75,6 +75,14 @@ var claimRules = []rule{
 		assert.WithinDuration(t, r.CreatedAt.Add(longLease), r.LeaseExpiresAt, 30*time.Second, "the lease runs until now plus the lease length")
 		f.claimNone(q, "the only task is leased")
 	}},
+	{name: "ReturnsTheStoredRecord", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(driver.NewTask{Queue: q, Payload: []byte("p"), Priority: 3, MaxAttempts: 4, UniqueKey: "k"})[0]
+		c := f.claimOne(q, longLease)
+		require.Equal(t, id, c.Task.ID)
+		f.unchanged(f.get(id), c.Task, "rule: Claim returns the task's whole record as it stands after the claim, as Get reads it")
+	}},
 	{name: "EmptyQueueReturnsNothing", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: f.queue(), Rule: driver.Fifo, Limit: 5, Lease: longLease})
@@ -268,6 +276,25 @@ var runAtRules = []rule{
 		})
 		got := f.claim(q, driver.Fifo, 3, longLease)
 		require.Equal(t, []int64{now[0], now[1], first}, ids(got), "Fifo orders by run-at, not by creation: a delayed task comes after tasks available before it")
+	}},
+	{name: "LifoAndPriorityOrderByRunAt", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		lifo, prio := f.queue(), f.queue()
+		first := map[string]int64{}
+		now := map[string][]int64{}
+		for _, q := range []string{lifo, prio} {
+			delayed := task(q, "delayed")
+			delayed.Delay = 200 * time.Millisecond
+			first[q] = f.create(delayed)[0]
+			now[q] = f.createN(q, 2)
+		}
+		f.waitFor("the delayed tasks' run-at has come", func() bool {
+			return f.sideClockPassed(f.get(first[prio]).RunAt)
+		})
+		got := f.claim(lifo, driver.Lifo, 3, longLease)
+		require.Equal(t, []int64{first[lifo], now[lifo][1], now[lifo][0]}, ids(got), "rule: Lifo orders by run-at, not by creation: a delayed task comes before tasks available before it")
+		got = f.claim(prio, driver.Priority, 3, longLease)
+		require.Equal(t, []int64{now[prio][0], now[prio][1], first[prio]}, ids(got), "rule: Priority is Fifo among equal priorities: oldest run-at first, not lowest ID")
 	}},
 }
 

@@ -72,13 +72,13 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 }
 
 // errKeyTaken is the Retry result for a task whose unique key another
-// pending or running task holds now.
-var errKeyTaken = fmt.Errorf("%w: its unique key is held by another pending or running task (%w)", driver.ErrTaskConflict, driver.ErrDuplicate)
+// pending or running task holds now. It is not a conflict: the task's
+// state allows the retry, its key does not.
+var errKeyTaken = fmt.Errorf("its unique key is held by another pending or running task: %w", driver.ErrDuplicate)
 
 // Retry moves failed or cancelled tasks back to pending in one statement;
 // see driver.Admin. A task whose unique key another pending or running
-// task holds is left as it is, with an error that matches both
-// driver.ErrTaskConflict and driver.ErrDuplicate.
+// task holds is left as it is, with driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 	if d.closed.Load() {
 		return nil, errClosed

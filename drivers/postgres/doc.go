@@ -114,9 +114,6 @@
 //
 // # Caveats
 //
-//   - Retry refuses a task whose unique key another pending or running task
-//     holds now; its error matches both driver.ErrTaskConflict and
-//     driver.ErrDuplicate.
 //   - Behind PgBouncer in transaction mode, LISTEN does not work (workers
 //     fall back to polling) and pgx's prepared-statement cache must be
 //     turned off in the connection string (default_query_exec_mode).

@@ -1,6 +1,8 @@
 -- retry.lua: move failed or cancelled tasks back to pending, available at
--- once, attempts reset, last error kept.
--- ARGV: task IDs. Reply: per ID, OK, NOT_FOUND or CONFLICT.
+-- once, attempts reset, last error kept. A task whose unique key another
+-- pending or running task holds now (taken since, or earlier in this batch)
+-- is left as it is.
+-- ARGV: task IDs. Reply: per ID, OK, NOT_FOUND, CONFLICT or DUPLICATE.
 local now = now_us()
 local out = {}
 local woken = {}
@@ -12,13 +14,14 @@ for i = 1, #ARGV do
     out[#out + 1] = NOT_FOUND
   elseif s ~= 'failed' and s ~= 'cancelled' then
     out[#out + 1] = CONFLICT
+  elseif uk ~= '' and redis.call('HEXISTS', qkey(q, 'unique'), uk) == 1 then
+    out[#out + 1] = DUPLICATE
   else
     redis.call('ZREM', qkey(q, s), id)
     redis.call('HSET', tk, 's', 'pending', 'a', '0', 'r', fmt(now), 'l', '0', 'f', '0')
     add_pending(q, id, tonumber(pr), now, now)
     if uk ~= '' then
-      -- Take the unique key back unless another live task holds it now.
-      redis.call('HSETNX', qkey(q, 'unique'), uk, id)
+      redis.call('HSET', qkey(q, 'unique'), uk, id)
     end
     woken[q] = true
     out[#out + 1] = OK
