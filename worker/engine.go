@@ -188,7 +188,7 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 				return nil
 			}
 		} else if free := e.free(); want && free > 0 {
-			n, err := e.claim(ctx, base, free)
+			n, stopping, err := e.claim(ctx, base, free)
 			if err != nil {
 				if errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule) {
 					e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
@@ -208,6 +208,10 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 			if once {
 				if n == 0 {
 					return gosk.ErrNoTask
+				}
+				if stopping {
+					// Claimed as ctx ended: the tasks go back unrun.
+					return ctx.Err()
 				}
 				claimed = true
 				continue
@@ -236,14 +240,20 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 		}
 	}
 	if once {
+		if claimed && e.heldCount() == 0 {
+			// Every task was handled and stored before the shutdown could
+			// touch one; ctx ended only after, or before this loop noticed.
+			return nil
+		}
 		return ctx.Err()
 	}
 	return nil
 }
 
 // claim claims up to limit tasks and starts a handler for each; tasks that
-// arrive after ctx is done are released at once without running.
-func (e *engine[T]) claim(ctx, base context.Context, limit int) (int, error) {
+// arrive after ctx is done are released at once without running, and
+// stopping says so.
+func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping bool, err error) {
 	cctx, cancel := context.WithTimeout(base, e.cfg.Lease)
 	tasks, err := e.drv.Claim(cctx, driver.ClaimParams{
 		Queue: e.w.q.Name(),
@@ -253,13 +263,13 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (int, error) {
 	})
 	cancel()
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	stopping := ctx.Err() != nil
+	stopping = ctx.Err() != nil
 	for _, ct := range tasks {
 		e.start(base, ct, stopping)
 	}
-	return len(tasks), nil
+	return len(tasks), stopping, nil
 }
 
 // start holds a claimed task and runs its handler, or, if the worker is

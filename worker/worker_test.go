@@ -1013,3 +1013,18 @@ func TestRetryWithoutBackoffIsPickedUpWithoutANotifier(t *testing.T) {
 	require.NoError(t, stop())
 	assert.Equal(t, 2, f.get(id).Attempt)
 }
+
+// Work returns nil when every task it claimed was handled and its outcome
+// stored, even if its context ends just after, before Work has noticed:
+// ctx's error would say the tasks were cut short.
+func TestWorkReturnsNilWhenItsContextEndsAfterTheTasksAreHandled(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := worker.New(f.q, ok, &worker.Config{OnEvent: func(worker.Event) { cancel() }}) // stored: now ctx ends
+	require.NoError(t, err)
+	require.NoError(t, w.Work(ctx))
+	assert.Equal(t, gosk.StateCompleted, f.get(id).State)
+}
