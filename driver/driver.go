@@ -94,13 +94,13 @@ import (
 
 // Driver is the port every storage adapter implements.
 type Driver interface {
-	// Create stores new tasks in one atomic step (per queue, on a store that
-	// cannot span queues in one step, such as Redis Cluster) and returns
-	// one result per task, in order. A task whose queue and unique key belong to a pending
-	// or running task (stored before, or earlier in the same batch) is not
-	// stored: its result holds that task's ID and ErrDuplicate. Invalid
-	// input returns ErrInvalid and stores nothing. An empty batch returns
-	// no results and no error.
+	// Create stores new tasks in one atomic step (per queue, on a store
+	// that cannot span queues in one step, such as Redis Cluster) and
+	// returns one result per task, in order. A task whose queue and unique
+	// key belong to a pending or running task (stored before, or earlier in
+	// the same batch) is not stored: its result holds that task's ID and
+	// ErrDuplicate. Invalid input returns ErrInvalid and stores nothing. An
+	// empty batch returns no results and no error.
 	Create(ctx context.Context, tasks []NewTask) ([]CreateResult, error)
 
 	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
@@ -108,8 +108,10 @@ type Driver interface {
 	// none, with a nil error). Where tasks with expired leases fall in the
 	// order is the driver's choice. Expired leases are available again; one
 	// that ran out on its task's last attempt is moved to failed instead,
-	// and does not count against p.Limit. Two claims never return the same
-	// task while its lease holds.
+	// and does not count against p.Limit. A pending task is handed out
+	// whatever its attempt count: a caller that releases a task on its last
+	// attempt sees it claimed again (package worker fails it instead). Two
+	// claims never return the same task while its lease holds.
 	Claim(ctx context.Context, p ClaimParams) ([]ClaimedTask, error)
 
 	// Ping extends each lease that still holds to now plus extend and
