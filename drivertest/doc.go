@@ -85,8 +85,9 @@
 //     (ErrTaskConflict); batch results line up.
 //   - Attempts: an error or a lapse uses the attempt, a release with
 //     KeepAttempt gives it back.
-//   - Release: without a delay the task is claimable at once; with one,
-//     not before the delay has passed.
+//   - Release: without a delay the task is claimable at once, behind the
+//     tasks already waiting (run-at is now); with one, not before the delay
+//     has passed, also when the release gives its attempt back.
 //   - UnknownID: every call reports ErrTaskNotFound, per item in batches.
 //   - Unique: a duplicate gets the existing ID and ErrDuplicate, also within
 //     one batch and under concurrent creates; the key is held while pending

@@ -482,6 +482,31 @@ var releaseRules = []rule{
 		assert.Equal(t, id, again.Task.ID, "a release without delay is available at once")
 		assert.NotEqual(t, c.Lease.Token, again.Lease.Token, "the new claim has a new token")
 	}},
+	{name: "WithoutDelayGoesBehindWaitingTasks", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.createN(q, 2)
+		c := f.claimOne(q, longLease)
+		require.Equal(t, id[0], c.Task.ID, "Fifo claims the oldest task")
+		created := f.get(id[1]).CreatedAt
+		f.waitFor("the store's clock passes the creation time", func() bool { return f.sideClockPassed(created) })
+		require.NoError(t, f.finish(outcome(c.Lease, driver.Release)))
+		r := f.get(id[0])
+		assert.True(t, r.RunAt.After(created), "rule: a release without delay sets run-at to now (run-at %v, created %v)", r.RunAt, created)
+		got := f.claim(q, driver.Fifo, 2, longLease)
+		assert.Equal(t, []int64{id[1], id[0]}, ids(got), "rule: under Fifo a released task comes after the tasks that were waiting before its release")
+	}},
+	{name: "KeepAttemptWithDelay", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		id := f.create(task(q, "x"))[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Delay: farDelay, KeepAttempt: true}))
+		r := f.get(id)
+		assert.Zero(t, r.Attempt, "rule: a release with KeepAttempt and a delay gives the attempt back")
+		assert.True(t, r.RunAt.After(r.CreatedAt.Add(farDelay-time.Second)), "rule: a release with KeepAttempt and a delay sets run-at to now plus the delay (run-at %v)", r.RunAt)
+		f.claimNone(q, "a task released with KeepAttempt and a long delay is not available before it")
+	}},
 	{name: "WithDelayNotBeforeThen", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		q := f.queue()
