@@ -208,6 +208,35 @@ var adminRules = []rule{
 		assert.Equal(t, []int64{done, failed}, list(driver.StateCompleted, driver.StateFailed))
 		assert.Empty(t, list(driver.StateCancelled))
 	}},
+	{name: "ListCursorWithinStateFilter", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		var want []int64
+		for i := range 6 {
+			st := driver.StatePending
+			if i%2 == 1 {
+				st = driver.StateCompleted
+			}
+			id := f.inState(q, st)
+			if st == driver.StateCompleted {
+				want = append(want, id)
+			}
+		}
+		var got []int64
+		var after int64
+		for range len(want) + 1 {
+			page, err := a.List(f.ctx, driver.ListParams{Queue: q, States: []driver.State{driver.StateCompleted}, AfterID: after, Limit: 1})
+			require.NoError(t, err)
+			if len(page) == 0 {
+				break
+			}
+			require.Len(t, page, 1, "List returns at most Limit tasks")
+			got = append(got, page[0].ID)
+			after = page[0].ID
+		}
+		assert.Equal(t, want, got, "rule: List pages through the tasks of the given states in ID order after the cursor")
+	}},
 	{name: "RetryResetsAttemptsKeepsLastError", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a := f.admin()
