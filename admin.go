@@ -72,8 +72,9 @@ func (q *Queue[T]) Count(ctx context.Context) (map[State]int64, error) {
 // Retry moves failed or cancelled tasks back to pending, available at
 // once, with their attempts reset. The error joins one error per task that
 // could not be retried, each naming the task and wrapping
-// [ErrTaskNotFound] or [ErrTaskConflict]; the others are retried. It needs
-// [driver.Admin].
+// [ErrTaskNotFound], [ErrTaskConflict] (the task has not ended, or
+// completed), or [ErrDuplicate] (its unique key is held by another pending
+// or running task); the others are retried. It needs [driver.Admin].
 func (q *Queue[T]) Retry(ctx context.Context, ids ...int64) error {
 	a, err := q.admin()
 	if err != nil {
