@@ -150,6 +150,13 @@ var claimRules = []rule{
 		require.Empty(t, errs, "concurrent claims must not fail")
 		require.Empty(t, dup, "two claims returned the same task while its lease held")
 		require.Len(t, owner, tasks, "concurrent claimers must together claim every task")
+		// Every lease still holds, so however the race above went, one more
+		// claim must find nothing.
+		for _, limit := range []int{1, 4} {
+			got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: limit, Rule: driver.Fifo, Lease: longLease})
+			require.NoError(t, err)
+			require.Empty(t, got, "a claim returned a task whose lease still held")
+		}
 	}},
 }
 
