@@ -86,7 +86,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// Backoff gives the delay before a task that failed its attempt-th
-	// attempt (1 for the first) is tried again. Default DefaultBackoff.
+	// attempt (1 for the first) is tried again. It is called on the
+	// worker's finishing goroutine, so it must return quickly and must not
+	// panic. Default DefaultBackoff.
 	Backoff func(attempt int) time.Duration
 
 	// Retention is how long final tasks are kept before the worker
