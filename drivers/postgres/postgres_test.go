@@ -2,18 +2,15 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/postgres"
+	"github.com/gosk/gosk/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
@@ -22,51 +19,11 @@ func TestMain(m *testing.M) {
 
 // serverURL returns the test server's URL, or skips (fails, with
 // GOSK_TEST_REQUIRE_SERVICES=1) when none is configured or reachable.
-func serverURL(t testing.TB) string {
-	t.Helper()
-	url := os.Getenv("GOSK_TEST_POSTGRES_URL")
-	require := os.Getenv("GOSK_TEST_REQUIRE_SERVICES") == "1"
-	if url == "" {
-		if require {
-			t.Fatal("GOSK_TEST_REQUIRE_SERVICES=1 but GOSK_TEST_POSTGRES_URL is not set")
-		}
-		t.Skip("set GOSK_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run PostgreSQL tests")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		if require {
-			t.Fatalf("PostgreSQL at GOSK_TEST_POSTGRES_URL is unreachable: %v", err)
-		}
-		t.Skipf("PostgreSQL at GOSK_TEST_POSTGRES_URL is unreachable: %v", err)
-	}
-	conn.Close(ctx) //nolint:errcheck
-	return url
-}
+func serverURL(t testing.TB) string { return testenv.PostgresURL(t) }
 
 // testSchema returns a fresh schema name and drops that schema when the test
 // ends.
-func testSchema(t testing.TB, url string) string {
-	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "gosk_test_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx) //nolint:errcheck
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{name}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return name
-}
+func testSchema(t testing.TB, url string) string { return testenv.NewSchema(t, url) }
 
 // newDriver opens a driver on a fresh schema with a small pool of its own.
 func newDriver(t testing.TB) *postgres.Driver {

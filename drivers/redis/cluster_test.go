@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testenv"
 )
 
 // cluster is the package's Redis Cluster of three masters, started once
@@ -43,7 +44,7 @@ func clusterClient(t testing.TB) *goredis.ClusterClient {
 		cluster.client, cluster.err = startCluster(server, cli, 3)
 	})
 	if cluster.skip != "" {
-		if requireServices() {
+		if testenv.Required() {
 			t.Fatal(cluster.skip)
 		}
 		t.Skip(cluster.skip)

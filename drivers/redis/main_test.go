@@ -15,12 +15,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	goskredis "github.com/gosk/gosk/drivers/redis"
-)
-
-// Environment variables that point the tests at servers.
-const (
-	envRedisURL        = "GOSK_TEST_REDIS_URL"
-	envRequireServices = "GOSK_TEST_REQUIRE_SERVICES"
+	"github.com/gosk/gosk/internal/testenv"
 )
 
 // cleanups run after every test of the package, before the leak check:
@@ -52,8 +47,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func requireServices() bool { return os.Getenv(envRequireServices) == "1" }
-
 // single is the shared client of the single-node server, made once.
 var single = struct {
 	once   sync.Once
@@ -66,13 +59,7 @@ var single = struct {
 // it under GOSK_TEST_REQUIRE_SERVICES=1) or the server unreachable.
 func singleClient(t testing.TB) *goredis.Client {
 	t.Helper()
-	url := os.Getenv(envRedisURL)
-	if url == "" {
-		if requireServices() {
-			t.Fatalf("%s is not set and %s=1: set it, e.g. redis://127.0.0.1:6379/0", envRedisURL, envRequireServices)
-		}
-		t.Skipf("set %s (e.g. redis://127.0.0.1:6379/0) to run the Redis tests", envRedisURL)
-	}
+	url := testenv.URL(t, testenv.RedisVar)
 	single.once.Do(func() {
 		opts, err := goredis.ParseURL(url)
 		if err != nil {
@@ -91,10 +78,7 @@ func singleClient(t testing.TB) *goredis.Client {
 		atExit(func() { _ = c.Close() })
 	})
 	if single.err != nil {
-		if requireServices() {
-			t.Fatalf("Redis at %s: %v", url, single.err)
-		}
-		t.Skipf("Redis at %s unreachable: %v", url, single.err)
+		testenv.Unavailable(t, "Redis at "+url, single.err)
 	}
 	return single.client
 }
@@ -183,5 +167,5 @@ func txHarness(client goredis.UniversalClient) func(t testing.TB, d driver.Drive
 // singleURL returns GOSK_TEST_REDIS_URL, skipping as singleClient does.
 func singleURL(t testing.TB) string {
 	singleClient(t)
-	return os.Getenv(envRedisURL)
+	return os.Getenv(testenv.RedisVar)
 }
