@@ -946,12 +946,7 @@ func TestRetryIsPickedUpWhenItsBackoffEnds(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
 	id := f.create(1, nil)[0]
-	w, err := worker.New(f.q, func(_ context.Context, task *gosk.Task[job]) error {
-		if task.Attempt == 1 {
-			return errors.New("not yet")
-		}
-		return nil
-	}, &worker.Config{PollInterval: time.Hour, Backoff: func(int) time.Duration { return 20 * time.Millisecond }})
+	w, err := worker.New(f.q, failsFirstAttempt, &worker.Config{PollInterval: time.Hour, Backoff: func(int) time.Duration { return 20 * time.Millisecond }})
 	require.NoError(t, err)
 	stop := start(t, w)
 	require.Eventually(t, func() bool { return f.get(id).State == gosk.StateCompleted }, wait, tick,
@@ -1000,12 +995,7 @@ func TestRetryWithoutBackoffIsPickedUpWithoutANotifier(t *testing.T) {
 	id := f.create(1, nil)[0]
 	q, err := gosk.NewQueue[job](bare{f.spy}, "jobs", nil)
 	require.NoError(t, err)
-	w, err := worker.New(q, func(_ context.Context, task *gosk.Task[job]) error {
-		if task.Attempt == 1 {
-			return errors.New("not yet")
-		}
-		return nil
-	}, &worker.Config{PollInterval: time.Hour, Backoff: func(int) time.Duration { return 0 }})
+	w, err := worker.New(q, failsFirstAttempt, &worker.Config{PollInterval: time.Hour, Backoff: func(int) time.Duration { return 0 }})
 	require.NoError(t, err)
 	stop := start(t, w)
 	require.Eventually(t, func() bool { return f.get(id).State == gosk.StateCompleted }, wait, tick,
@@ -1027,4 +1017,13 @@ func TestWorkReturnsNilWhenItsContextEndsAfterTheTasksAreHandled(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, w.Work(ctx))
 	assert.Equal(t, gosk.StateCompleted, f.get(id).State)
+}
+
+// failsFirstAttempt is a handler that fails a task's first attempt and
+// completes its retry.
+func failsFirstAttempt(_ context.Context, task *gosk.Task[job]) error {
+	if task.Attempt == 1 {
+		return errors.New("not yet")
+	}
+	return nil
 }
