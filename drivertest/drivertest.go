@@ -25,6 +25,14 @@ type Harness struct {
 	// driver itself. Required.
 	New func(t testing.TB) driver.Driver
 
+	// NewClocked, if set, is New for a driver that reads the time from
+	// clock instead of time.Now. The subtests about time (lease expiry,
+	// run-at, release delays, exact durations) then move that clock
+	// instead of waiting, which makes them quick and exact. Leave it nil
+	// for a store that keeps its own clock (PostgreSQL, Redis): those
+	// subtests then wait for real time to pass.
+	NewClocked func(t testing.TB, clock func() time.Time) driver.Driver
+
 	// Tx returns a Creator bound to a new transaction of d, and the
 	// functions that commit and roll back that transaction. Nil means the
 	// driver has no transactional create, which must then be exempted
@@ -169,8 +177,13 @@ type fixture struct {
 // the subtest ends.
 func (s *suite) fresh(t *testing.T) *fixture {
 	t.Helper()
-	d := s.h.New(t)
-	require.NotNil(t, d, "Harness.New returned a nil driver")
+	return s.fixtureFor(t, s.h.New(t))
+}
+
+// fixtureFor returns a fixture for d, closed when the subtest ends.
+func (s *suite) fixtureFor(t *testing.T, d driver.Driver) *fixture {
+	t.Helper()
+	require.NotNil(t, d, "the harness returned a nil driver")
 	t.Cleanup(func() {
 		if err := d.Close(); err != nil && !errors.Is(err, driver.ErrClosed) {
 			t.Errorf("Close: %v", err)

@@ -1,0 +1,44 @@
+package drivertest
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// clock is a clock that the suite moves by hand, handed to drivers made by
+// Harness.NewClocked. It starts at the real time and only moves forward
+// when a subtest advances it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+// Now returns the clock's time.
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// clocked returns a fixture whose driver reads the time from a clock the
+// subtest moves, and that clock; or, when the harness has no NewClocked
+// (the store keeps its own clock), a fixture from New and a nil clock.
+func (s *suite) clocked(t *testing.T) (*fixture, *clock) {
+	t.Helper()
+	if s.h.NewClocked == nil {
+		return s.fresh(t), nil
+	}
+	c := newClock()
+	f := s.fixtureFor(t, s.h.NewClocked(t, c.Now))
+	return f, c
+}
