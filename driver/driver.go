@@ -37,10 +37,19 @@
 // acting on a lease is decided in this order:
 //
 //   - no task with that ID: [ErrTaskNotFound];
-//   - the token is not the task's current token: [ErrLeaseLost];
-//   - the task is final (this lease already finalised it): [ErrTaskConflict];
-//   - the task is pending (this lease already released it): [ErrLeaseLost];
+//   - the token is not the task's current token (the lease was taken
+//     away): [ErrLeaseLost];
+//   - the task is not running, so this lease already ended its run (it
+//     finalised the task, or released it): an outcome gets
+//     [ErrTaskConflict], a ping [ErrLeaseLost], since the lease no longer
+//     holds;
 //   - otherwise the task is running under this lease and the call applies.
+//
+// So an outcome repeated by the lease that already stored one (a retry
+// whose first answer was lost) gets ErrTaskConflict whatever the two
+// outcomes were, and a caller that retries may take ErrTaskConflict as "my
+// earlier outcome was stored"; ErrLeaseLost always means the task was taken
+// from the lease before the call, by someone else.
 //
 // A lease whose time has run out still holds until another claim takes the
 // task: a slow worker that completes before anyone reclaims its task is not

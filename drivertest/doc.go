@@ -76,7 +76,9 @@
 //     frees its unique key and does not count against the claim's limit.
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise, a release, or a release and then an outside cancel) and a
-//     forged token change nothing; a late ping
+//     forged token change nothing; an outcome by a lease that already
+//     ended its run (a repeated release or complete, a complete after a
+//     release) is ErrTaskConflict, a ping by it ErrLeaseLost; a late ping
 //     never revives a final task; a finalise or a ping racing a reclaim of
 //     its lapsed lease, and a complete racing an outside cancel, each have
 //     exactly one winner.

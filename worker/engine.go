@@ -518,7 +518,11 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 		}
 		if err == nil {
 			if failures > 0 {
-				// An earlier call may have been stored after all.
+				// An earlier call may have been stored after all, its
+				// answer lost: the driver then answers ErrTaskConflict
+				// (this lease already ended its run), so the outcome is
+				// stored, whether it finalised or released the task.
+				// ErrLeaseLost still means the task was taken from us.
 				for i := range errs {
 					if errors.Is(errs[i], driver.ErrTaskConflict) {
 						errs[i] = nil

@@ -18,10 +18,9 @@ for i = 2, #ARGV, 6 do
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token then
     out[#out + 1] = LEASE_LOST
-  elseif s == 'completed' or s == 'cancelled' or s == 'failed' then
-    out[#out + 1] = CONFLICT
   elseif s ~= 'running' then
-    out[#out + 1] = LEASE_LOST
+    -- This lease already ended its run: it finalised or released the task.
+    out[#out + 1] = CONFLICT
   elseif kind == 'release' then
     local r = now + delay
     local fields = {'s', 'pending', 'r', fmt(r), 'l', '0'}
