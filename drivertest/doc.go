@@ -82,6 +82,13 @@
 //     never revives a final task; a finalise or a ping racing a reclaim of
 //     its lapsed lease, and a complete racing an outside cancel, each have
 //     exactly one winner.
+//   - Refused: a call refused with ErrLeaseLost, ErrTaskConflict or
+//     ErrTaskNotFound leaves the whole record unchanged (every field, the
+//     current holder's lease expiry and the last error included): a ping
+//     and outcomes of every kind (with a message, a delay, KeepAttempt) by
+//     a lease whose task was reclaimed, released, cancelled from outside,
+//     finalised or failed for a lapsed last attempt, alone and as items of
+//     Ping and Finish batches next to items that apply.
 //   - Finish: each outcome reaches its state and stores its message, and
 //     an empty message keeps the last error; finalising is once only
 //     (ErrTaskConflict); batch results line up.

@@ -96,6 +96,7 @@ func groups() []group {
 		{"RunAt", runAtRules},
 		{"Lease", leaseRules},
 		{"Fencing", fencingRules},
+		{"Refused", refusedRules},
 		{"Finish", finishRules},
 		{"Attempts", attemptRules},
 		{"Release", releaseRules},
