@@ -291,15 +291,20 @@ func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 			return got, err
 		}
 	case "rare-double-delivery":
+		// A claim overlaps another when another is under way as it
+		// starts or as it ends. The task handed out twice is one of the
+		// claim before it, which another claimer holds.
+		b.mu.Lock()
+		held := b.last
+		b.mu.Unlock()
 		overlapping := b.inflight.Add(1) > 1
-		defer b.inflight.Add(-1)
 		got, err := b.claim(ctx, p, nil)
+		overlapping = overlapping || b.inflight.Load() > 1
+		b.inflight.Add(-1)
 		if err != nil || !overlapping || rand.IntN(50) != 0 {
 			return got, err
 		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, c := range b.last {
+		for _, c := range held {
 			if c.Task.Queue == p.Queue && !slices.ContainsFunc(got, func(g driver.ClaimedTask) bool { return g.Task.ID == c.Task.ID }) {
 				if len(got) < max(p.Limit, 1) {
 					got = append(got, c)
