@@ -146,6 +146,49 @@ var brokenDrivers = map[string]brokenDriver{
 		only: "^Finish$",
 	},
 
+	"lapsed-lease-refused-before-reclaim": {
+		rule: "a lease whose time ran out still holds (pings, outcomes) until another claim takes the task",
+		caught: []string{
+			"Lease/LapsedLeaseHoldsUntilReclaimed/Fifo",
+			"Lease/LapsedLeaseHoldsUntilReclaimed/Lifo",
+			"Lease/LapsedLeaseHoldsUntilReclaimed/Priority",
+			"Lease/PassedOverLapsedLeaseStillHolds",
+		},
+		only: "^Lease$",
+	},
+	"lapse-failure-message-wrong": {
+		rule: "a task failed for its lapsed last lease has the last error \"lease expired\"",
+		caught: []string{
+			"Lease/LastAttemptLapseFailsTask/Fifo",
+			"Lease/LastAttemptLapseFailsTask/Lifo",
+			"Lease/LastAttemptLapseFailsTask/Priority",
+			"Lease/LastAttemptLapsesAllFailedByAnyClaim",
+		},
+		only: "^Lease$",
+	},
+	"message-trimmed": {
+		rule: "an outcome's message is stored byte for byte (not trimmed)",
+		caught: []string{
+			"Text/ValidMessagesRoundTrip",
+		},
+		only: "^Text$",
+	},
+	"unique-key-case-folded": {
+		rule: "unique keys compare as bytes (not case-folded)",
+		caught: []string{
+			"Text/UniqueKeysCompareAsBytes",
+		},
+		only: "^Text$",
+	},
+	"purge-limit-ignored": {
+		rule: "Purge deletes at most its limit",
+		caught: []string{
+			"Admin/PurgeBoundedByLimit",
+			"Admin/PurgeZeroLimitMeansDefault",
+		},
+		only: "^Admin$",
+	},
+
 	// Attempts.
 	"keep-attempt-ignored": {
 		rule: "a release with KeepAttempt gives the attempt back",

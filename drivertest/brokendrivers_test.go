@@ -172,6 +172,24 @@ func (b *broken) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		for i := range tasks {
 			tasks[i].UniqueKey = strings.ReplaceAll(tasks[i].UniqueKey, "\x00", "\uFFFD")
 		}
+	case "unique-key-case-folded":
+		folded := slices.Clone(tasks)
+		for i := range folded {
+			folded[i].UniqueKey = strings.ToLower(folded[i].UniqueKey)
+		}
+		res, err := b.Driver.Create(ctx, folded)
+		if err != nil {
+			return res, err
+		}
+		b.noteKeys(tasks, res)
+		b.mu.Lock()
+		for i, r := range res {
+			if r.Err == nil && tasks[i].UniqueKey != folded[i].UniqueKey {
+				b.key[r.ID] = tasks[i].UniqueKey
+			}
+		}
+		b.mu.Unlock()
+		return res, nil
 	case "create-not-atomic":
 		// One task at a time: an invalid task fails the call after the
 		// tasks before it were stored.
@@ -317,8 +335,17 @@ func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		return got, nil
 	}
 	var lapsed []driver.TaskRecord
-	if b.name == "key-freed-on-reclaim" || b.name == "attempt-not-counted-on-lapse" {
+	switch b.name {
+	case "key-freed-on-reclaim", "attempt-not-counted-on-lapse":
 		lapsed = b.lapsed(ctx, p.Queue)
+	case "lapse-failure-message-wrong":
+		for _, r := range b.lapsed(ctx, p.Queue) {
+			if r.Attempt >= r.MaxAttempts {
+				b.mu.Lock()
+				b.lastError[r.ID] = "lease lapsed"
+				b.mu.Unlock()
+			}
+		}
 	}
 	return b.claim(ctx, p, lapsed)
 }
@@ -436,6 +463,10 @@ func (b *broken) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		return errs, nil
 	case "ping-extension-short-by-a-tenth":
 		extend -= extend / 10
+	case "lapsed-lease-refused-before-reclaim":
+		return b.refuseLapsed(ctx, leases, func(kept []driver.Lease) ([]error, error) {
+			return b.Driver.Ping(ctx, kept, extend)
+		})
 	}
 	errs, err := b.Driver.Ping(ctx, leases, extend)
 	if err != nil {
@@ -501,11 +532,28 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 					o.Delay = max(0, o.Delay-b.now().Sub(from))
 				}
 			}
+		case "message-trimmed":
+			o.Message = strings.TrimSpace(o.Message)
 		case "message-nul-accepted":
 			if strings.ContainsRune(o.Message, 0) || !utf8.ValidString(o.Message) {
 				o.Message = strings.ToValidUTF8(strings.ReplaceAll(o.Message, "\x00", "\uFFFD"), "\uFFFD")
 			}
 		}
+	}
+	if b.name == "lapsed-lease-refused-before-reclaim" {
+		leases := make([]driver.Lease, len(outcomes))
+		for i, o := range outcomes {
+			leases[i] = o.Lease
+		}
+		return b.refuseLapsed(ctx, leases, func(kept []driver.Lease) ([]error, error) {
+			var outs []driver.Outcome
+			for _, o := range outcomes {
+				if slices.Contains(kept, o.Lease) {
+					outs = append(outs, o)
+				}
+			}
+			return b.Driver.Finish(ctx, outs)
+		})
 	}
 	errs, err := b.Driver.Finish(ctx, outcomes)
 	if err != nil {
@@ -532,6 +580,37 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				errs[i] = driver.ErrLeaseLost
 			}
 		}
+	}
+	return errs, nil
+}
+
+// refuseLapsed answers ErrLeaseLost for each lease whose task is running
+// under it with its time run out, and passes the others to call.
+func (b *broken) refuseLapsed(ctx context.Context, leases []driver.Lease, call func(kept []driver.Lease) ([]error, error)) ([]error, error) {
+	errs := make([]error, len(leases))
+	var kept []driver.Lease
+	var at []int
+	for i, l := range leases {
+		r, err := b.Driver.Get(ctx, l.TaskID)
+		b.mu.Lock()
+		current := b.tokens[l.TaskID]
+		b.mu.Unlock()
+		if err == nil && r.State == driver.StateRunning && current == l.Token && !r.LeaseExpiresAt.After(b.now()) {
+			errs[i] = driver.ErrLeaseLost
+			continue
+		}
+		kept = append(kept, l)
+		at = append(at, i)
+	}
+	if len(kept) == 0 {
+		return errs, nil
+	}
+	got, err := call(kept)
+	if err != nil {
+		return nil, err
+	}
+	for j, e := range got {
+		errs[at[j]] = e
 	}
 	return errs, nil
 }
@@ -694,6 +773,8 @@ func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	switch b.name {
 	case "purge-ignores-cancelled-context":
 		ctx = context.WithoutCancel(ctx)
+	case "purge-limit-ignored":
+		p.Limit = math.MaxInt32
 	case "purge-age-from-creation":
 		return b.purgeBy(ctx, p, func(r driver.TaskRecord) time.Time { return r.CreatedAt }, false)
 	case "purge-newest-first":
