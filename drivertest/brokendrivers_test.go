@@ -872,7 +872,7 @@ type brokenTx struct {
 }
 
 func (b *broken) begin() *brokenTx {
-	return &brokenTx{b: b, tx: b.Driver.Begin(), staged: map[int64]bool{}}
+	return &brokenTx{b: b, tx: b.Begin(), staged: map[int64]bool{}}
 }
 
 // Create stages tasks. Broken as tx-repeated-key-dropped, a task whose key
