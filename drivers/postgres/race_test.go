@@ -1,14 +1,18 @@
 package postgres_test
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/postgres"
 )
 
 // Two finishes of one lease racing: one applies, the other is told the task
@@ -78,6 +82,88 @@ func TestRacingUniqueCreates(t *testing.T) {
 			if r.Err != nil {
 				require.ErrorIs(t, r.Err, driver.ErrDuplicate)
 			}
+		}
+	}
+}
+
+// A Ping and a Finish over the same leases, passed in opposite orders,
+// never deadlock: the driver locks rows in task-ID order whatever the order
+// of its input. Each round makes the two meet: a third session holds the
+// middle task's row until both statements wait for a lock, then lets go.
+// Had each locked in its input's order, each would now hold half of the
+// rows and want the other half. The sessions' deadlock_timeout is lowered
+// so that such a deadlock is reported (40P01) within the round; there is
+// no client timeout.
+func TestPingAndFinishInOppositeOrdersDoNotDeadlock(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	d, err := postgres.Open(context.Background(), url+"&deadlock_timeout=20ms",
+		&postgres.Options{Schema: schema, MaxConns: 4})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	ctx := context.Background()
+	// Enough finished tasks that the planner reaches the leased rows by
+	// index, as on a working store, rather than in heap order.
+	table := pgx.Identifier{schema, "gosk_tasks"}.Sanitize()
+	conn := connect(t, url)
+	_, err = conn.Exec(ctx, "INSERT INTO "+table+` (queue, max_attempts, state, attempt, finalized_at)
+		SELECT 'done', 3, 'completed', 1, now() FROM generate_series(1, 20000)`)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, "ANALYZE "+table)
+	require.NoError(t, err)
+	const n, rounds = 48, 12
+	in := make([]driver.NewTask, n)
+	for i := range in {
+		in[i] = task("lockorder")
+	}
+	_, err = d.Create(ctx, in)
+	require.NoError(t, err)
+	watcher := connect(t, url)
+	waiting := func() bool {
+		var k int
+		err := watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`, pgx.Identifier{schema}.Sanitize()).Scan(&k)
+		return err == nil && k == 2
+	}
+	for round := range rounds {
+		got, err := d.Claim(ctx, driver.ClaimParams{Queue: "lockorder", Limit: n, Rule: driver.Fifo, Lease: time.Minute})
+		require.NoError(t, err)
+		require.Len(t, got, n)
+		ascending := make([]driver.Lease, n)
+		for i, c := range got {
+			ascending[i] = c.Lease
+		}
+		slices.SortFunc(ascending, func(a, b driver.Lease) int { return cmp.Compare(a.TaskID, b.TaskID) })
+		descending := slices.Clone(ascending)
+		slices.Reverse(descending)
+		// Even rounds ping in ascending order and finish in descending,
+		// odd rounds the other way round.
+		pings, outs := ascending, descending
+		if round%2 == 1 {
+			pings, outs = descending, ascending
+		}
+		outcomes := make([]driver.Outcome, n)
+		for i, l := range outs {
+			outcomes[i] = driver.Outcome{Lease: l, Kind: driver.Release}
+		}
+
+		blocker, err := conn.Begin(ctx)
+		require.NoError(t, err)
+		_, err = blocker.Exec(ctx, "SELECT 1 FROM "+table+" WHERE id = $1 FOR UPDATE", ascending[n/2].TaskID)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		var pingErr, finishErr error
+		var finishErrs []error
+		wg.Go(func() { _, pingErr = d.Ping(ctx, pings, time.Minute) })
+		wg.Go(func() { finishErrs, finishErr = d.Finish(ctx, outcomes) })
+		require.Eventually(t, waiting, 30*time.Second, time.Millisecond, "round %d: ping and finish never both waited for a row lock", round)
+		require.NoError(t, blocker.Commit(ctx))
+		wg.Wait()
+		require.NoError(t, pingErr, "round %d: a ping, its leases in one order, beside a finish in the other", round)
+		require.NoError(t, finishErr, "round %d: a finish, its outcomes in one order, beside a ping in the other", round)
+		for i, err := range finishErrs {
+			require.NoError(t, err, "round %d: outcome %d", round, i)
 		}
 	}
 }
