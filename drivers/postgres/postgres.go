@@ -77,6 +77,11 @@ type Driver struct {
 	logger  *slog.Logger
 	closed  atomic.Bool
 	lis     *listener
+
+	// betweenCreateSteps, set only by tests, runs after a create's insert
+	// and before it reads the holders of taken unique keys, with the
+	// backend PID of the create's connection; its error ends the create.
+	betweenCreateSteps func(ctx context.Context, pid uint32) error
 }
 
 // Open connects to the database named by connString (a URL or key=value
