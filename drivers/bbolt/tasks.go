@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -27,7 +29,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		return res, nil
 	}
 	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
-		return create(s, d.now(), tasks, res, wake)
+		return d.create(s, d.now(), tasks, res, wake, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -37,12 +39,23 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 
 // create stores tasks in s, filling res and noting in wake the queues that
 // got a task available at once. It overwrites every item of res, so it can
-// run again after a rollback.
-func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}) error {
+// run again after a rollback. If log is not nil, create notes in it what
+// it writes, so that log.undo can take a failed create back where no
+// rollback will (in the caller's transaction).
+func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}, log *createLog) error {
+	if log != nil {
+		log.seq = s.tasks.Sequence()
+	}
 	for i, nt := range tasks {
+		if log != nil {
+			log.queue(s, nt.Queue)
+		}
 		q, err := s.queue(nt.Queue, true)
 		if err != nil {
 			return err
+		}
+		if log != nil {
+			log.count(q, nt.Queue)
 		}
 		if nt.UniqueKey != "" {
 			if id := uniqueHolder(q, nt.UniqueKey); id != 0 {
@@ -68,6 +81,9 @@ func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResu
 			createdAt:   now,
 			runAt:       after(now, nt.Delay),
 		}
+		if log != nil {
+			log.tasks = append(log.tasks, t)
+		}
 		if err := s.savePayload(t); err != nil {
 			return err
 		}
@@ -78,8 +94,77 @@ func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResu
 		if nt.Delay == 0 {
 			wake[nt.Queue] = struct{}{}
 		}
+		if d.afterCreateTask != nil {
+			if err := d.afterCreateTask(tasks, i); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// createLog is what a create wrote, from which undo takes it back: every
+// write of a new pending task is a key of its own, or a count.
+type createLog struct {
+	seq    uint64           // the task sequence before the create
+	counts map[string]int64 // each touched queue's pending count before
+	made   []string         // queues whose buckets the create made
+	tasks  []*task          // tasks whose writes began, in order
+}
+
+// queue notes, before the create touches queue, whether it must make its
+// buckets.
+func (l *createLog) queue(s *store, name string) {
+	if _, seen := l.counts[name]; seen {
+		return
+	}
+	if _, open := s.qs[name]; !open && s.queues.Bucket([]byte(name)) == nil {
+		l.made = append(l.made, name)
+	}
+}
+
+// count notes a queue's pending count before the create's first task in
+// it.
+func (l *createLog) count(q *queueBuckets, name string) {
+	if l.counts == nil {
+		l.counts = make(map[string]int64)
+	}
+	if _, seen := l.counts[name]; !seen {
+		l.counts[name] = readCount(q, driver.StatePending)
+	}
+}
+
+// undo deletes what the create wrote: each task's record, payload, index
+// entries and unique key (deleting a key that was never written does
+// nothing), the queues' pending counts as they were, the buckets of
+// queues the create made, and the task sequence.
+func (l *createLog) undo(s *store) error {
+	var errs []error
+	for _, t := range slices.Backward(l.tasks) {
+		q := s.qs[t.queue]
+		if q == nil {
+			continue
+		}
+		errs = append(errs,
+			q.fifo.Delete(timeIDKey(t.runAt, t.id)),
+			q.prio.Delete(prioKey(t.priority, t.runAt, t.id)),
+			q.states[driver.StatePending].Delete(idKey(t.id)),
+			s.remove(t.id))
+		if t.uniqueKey != "" && uniqueHolder(q, t.uniqueKey) == t.id {
+			errs = append(errs, q.unique.Delete([]byte(t.uniqueKey)))
+		}
+	}
+	for name, n := range l.counts {
+		if q := s.qs[name]; q != nil {
+			errs = append(errs, q.counts.Put([]byte(driver.StatePending), binary.BigEndian.AppendUint64(nil, uint64(n))))
+		}
+	}
+	for _, name := range l.made {
+		delete(s.qs, name)
+		errs = append(errs, s.queues.DeleteBucket([]byte(name)))
+	}
+	errs = append(errs, s.tasks.SetSequence(l.seq))
+	return errors.Join(errs...)
 }
 
 // after returns now plus d in Unix nanoseconds, saturating instead of
