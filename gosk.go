@@ -2,6 +2,7 @@ package gosk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -246,8 +247,11 @@ func (q *Queue[T]) CreateItemsTx(ctx context.Context, c driver.Creator, items []
 		return nil, fmt.Errorf("gosk: create in queue %q: driver returned %d results for %d tasks", q.name, len(res), len(tasks))
 	}
 	for i := range res {
-		if res[i].Err != nil {
+		switch {
+		case errors.Is(res[i].Err, ErrDuplicate):
 			res[i].Err = fmt.Errorf("gosk: queue %q, unique key %q held by task %d: %w", q.name, tasks[i].UniqueKey, res[i].ID, res[i].Err)
+		case res[i].Err != nil:
+			res[i].Err = fmt.Errorf("gosk: create in queue %q: %w", q.name, res[i].Err)
 		}
 	}
 	return res, nil

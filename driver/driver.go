@@ -99,7 +99,11 @@ import (
 type Driver interface {
 	// Create stores new tasks in one atomic step (per queue, on a store
 	// that cannot span queues in one step, such as Redis Cluster) and
-	// returns one result per task, in order. A task whose queue and unique
+	// returns one result per task, in order. Where the step is per queue
+	// and some queues' steps fail while others apply, Create returns no
+	// error and each task of a failed queue has that failure as its
+	// result's Err; the call's own error still means nothing was stored.
+	// A task whose queue and unique
 	// key belong to a pending or running task (stored before, or earlier in
 	// the same batch) is not stored: its result holds that task's ID and
 	// ErrDuplicate. Invalid input returns ErrInvalid and stores nothing. An

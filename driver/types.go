@@ -111,7 +111,9 @@ type NewTask struct {
 type CreateResult struct {
 	// ID is the new task's ID or, with ErrDuplicate, the existing task's.
 	ID int64
-	// Err is nil or ErrDuplicate.
+	// Err is nil or ErrDuplicate; on a store that creates atomically per
+	// queue only, it may also be the failure of the task's queue, of
+	// whose tasks none was stored (see Driver.Create).
 	Err error
 }
 

@@ -125,10 +125,13 @@
 // # Caveats
 //
 //   - A Create batch of one queue is one script call, atomic everywhere. A
-//     batch spanning queues in several slots is one MULTI/EXEC: atomic on
-//     a single server (as far as Redis transactions go: they do not roll
-//     back); on a cluster, where no transaction spans slots, it is one
-//     pipeline, atomic per slot.
+//     batch spanning queues in several slots is one MULTI/EXEC on a single
+//     server and one pipeline on a cluster, where no transaction spans
+//     slots: atomic per slot, since Redis does not roll a transaction
+//     back. If some slots' scripts fail while others apply, Create
+//     returns no error and each task of a failed slot has that failure as
+//     its result's Err (none of them stored); the call's own error means
+//     no slot's script applied.
 //   - In Driver.Tx, IDs are reserved and unique keys checked when Create is
 //     called, since Redis gives results only at EXEC. If another task takes
 //     a unique key before EXEC, that item is not stored and its ID names

@@ -104,6 +104,9 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			return nil, translate(err)
 		}
 	}
+	// Every check comes before the first call is queued, so that an
+	// error leaves nothing of the batch in the transaction.
+	calls := make([]call, len(slots))
 	for j, s := range slots {
 		idx := make([]int, len(items[s]))
 		for n, k := range items[s] {
@@ -117,7 +120,9 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			}
 			out[i] = driver.CreateResult{ID: id}
 		}
-		cl := d.createCall(s, first, tasks, idx)
+		calls[j] = d.createCall(s, first, tasks, idx)
+	}
+	for _, cl := range calls {
 		// EVAL, not EVALSHA: inside MULTI a missing script would fail at
 		// EXEC with no way to fall back.
 		cl.script.Eval(ctx, c.tx, cl.keys, cl.args...)
