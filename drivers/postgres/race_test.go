@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -165,5 +166,59 @@ func TestPingAndFinishInOppositeOrdersDoNotDeadlock(t *testing.T) {
 		for i, err := range finishErrs {
 			require.NoError(t, err, "round %d: outcome %d", round, i)
 		}
+	}
+}
+
+// Two creates whose batches hold the same unique keys in opposite orders
+// never deadlock: rows are inserted in (queue, unique key) order whatever
+// the order of the batch. Each round makes them meet: a third session
+// holds the middle key, uncommitted, until both creates wait for a lock.
+// Had each inserted in its batch's order, each would now hold the keys on
+// its side of the middle one and want the other side's.
+func TestCreatesWithKeysInOppositeOrdersDoNotDeadlock(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	d, err := postgres.Open(context.Background(), url+"&deadlock_timeout=20ms",
+		&postgres.Options{Schema: schema, MaxConns: 4})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	ctx := context.Background()
+	table := pgx.Identifier{schema, "gosk_tasks"}.Sanitize()
+	conn := connect(t, url)
+	watcher := connect(t, url)
+	waiting := func() bool {
+		var k int
+		err := watcher.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND strpos(query, $1) > 0`, pgx.Identifier{schema}.Sanitize()).Scan(&k)
+		return err == nil && k == 2
+	}
+	const n, rounds = 32, 6
+	for round := range rounds {
+		ascending := make([]driver.NewTask, n)
+		for i := range ascending {
+			ascending[i] = task("keys")
+			ascending[i].UniqueKey = fmt.Sprintf("r%d-k%03d", round, i)
+		}
+		descending := slices.Clone(ascending)
+		slices.Reverse(descending)
+		blocker, err := conn.Begin(ctx)
+		require.NoError(t, err)
+		_, err = blocker.Exec(ctx, "INSERT INTO "+table+" (queue, unique_key, max_attempts) VALUES ('keys', $1, 1)", ascending[n/2].UniqueKey)
+		require.NoError(t, err)
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, batch := range [][]driver.NewTask{ascending, descending} {
+			wg.Go(func() { _, errs[i] = d.Create(ctx, batch) })
+		}
+		require.Eventually(t, waiting, 30*time.Second, time.Millisecond, "round %d: the creates never both waited for a lock", round)
+		require.NoError(t, blocker.Commit(ctx))
+		wg.Wait()
+		require.NoError(t, errs[0], "round %d: a create, its keys in one order, beside one in the other", round)
+		require.NoError(t, errs[1], "round %d: a create, its keys in one order, beside one in the other", round)
+		var holders int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM "+table+" WHERE unique_key LIKE $1",
+			fmt.Sprintf("r%d-%%", round)).Scan(&holders))
+		require.Equal(t, n, holders, "round %d: one task per key", round)
 	}
 }
