@@ -83,6 +83,11 @@
 //   - Finish: each outcome reaches its state and stores its message, and
 //     an empty message keeps the last error; finalising is once only
 //     (ErrTaskConflict); batch results line up.
+//   - InputOrder: Ping, Finish, Admin.Cancel and Admin.Retry take their
+//     leases, outcomes and IDs in any order (descending, mixed) and their
+//     results line up with the input; a Ping and a Finish over the same
+//     tasks in opposite orders, at once, both succeed (a store that locks
+//     rows must lock them in task-ID order, or they deadlock).
 //   - Attempts: an error or a lapse uses the attempt, a release with
 //     KeepAttempt gives it back.
 //   - Release: without a delay the task is claimable at once, behind the

@@ -97,6 +97,7 @@ func groups() []group {
 		{"Lease", leaseRules},
 		{"Fencing", fencingRules},
 		{"Finish", finishRules},
+		{"InputOrder", inputOrderRules},
 		{"Attempts", attemptRules},
 		{"Release", releaseRules},
 		{"UnknownID", unknownIDRules},
