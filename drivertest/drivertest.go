@@ -102,6 +102,7 @@ func groups() []group {
 		{"UnknownID", unknownIDRules},
 		{"Unique", uniqueRules},
 		{"Payload", payloadRules},
+		{"Text", textRules},
 		{"Context", contextRules},
 		{"Closed", closedRules},
 		{"Input", inputRules},

@@ -37,6 +37,11 @@
 //     of its attempt number, or fails it if that was its last attempt
 //     (attempt >= MaxAttempts). The error text is stored.
 //
+// Error texts are stored through driver.CleanMessage: NUL bytes and
+// invalid UTF-8 become U+FFFD and the text is cut to driver.MaxMessageLen
+// bytes, so that any error a handler returns can be stored on every
+// driver.
+//
 // A task whose payload does not decode counts as a handler error, without
 // calling the handler, so a fixed deploy can still run it. With
 // Config.HandlerTimeout set, a run that takes longer has its context

@@ -7,16 +7,12 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
 )
-
-// maxMessageLen bounds the error text stored with a task.
-const maxMessageLen = 4096
 
 // retentionRounds bounds the purge calls of one retention round.
 const retentionRounds = 10
@@ -469,15 +465,15 @@ func (e *engine[T]) add(batch []pending[T], res result[T]) []pending[T] {
 	case err == nil:
 		p.out.Kind, p.kind = driver.Complete, EventCompleted
 	case errors.Is(err, gosk.ErrCancelTask):
-		p.out.Kind, p.kind, p.out.Message = driver.Cancel, EventCancelled, message(err)
+		p.out.Kind, p.kind, p.out.Message = driver.Cancel, EventCancelled, driver.CleanMessage(err.Error())
 	case errors.As(err, &snooze):
 		p.out.Kind, p.kind, p.out.Delay, p.out.KeepAttempt = driver.Release, EventSnoozed, snooze.Delay, true
 	case shutdown:
 		p.out.Kind, p.kind, p.out.KeepAttempt = driver.Release, EventReleased, true
 	case r.info.Attempt >= r.info.MaxAttempts:
-		p.out.Kind, p.kind, p.out.Message = driver.Fail, EventFailed, message(err)
+		p.out.Kind, p.kind, p.out.Message = driver.Fail, EventFailed, driver.CleanMessage(err.Error())
 	default:
-		p.out.Kind, p.kind, p.out.Message = driver.Release, EventRetried, message(err)
+		p.out.Kind, p.kind, p.out.Message = driver.Release, EventRetried, driver.CleanMessage(err.Error())
 		p.out.Delay = max(e.cfg.Backoff(r.info.Attempt), 0)
 	}
 	return append(batch, p)
@@ -742,15 +738,6 @@ func (e *engine[T]) handlingCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.handling
-}
-
-// message is the error text stored with a task: valid UTF-8, bounded.
-func message(err error) string {
-	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
-	if len(s) > maxMessageLen {
-		s = strings.ToValidUTF8(s[:maxMessageLen], "")
-	}
-	return s
 }
 
 // storeBackoff is the wait before retrying a failed store call.
