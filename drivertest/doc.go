@@ -99,7 +99,10 @@
 //     limit is stored whole; valid texts (multi-byte, four-byte, control
 //     characters, U+FFFD) read back exactly through Get, Claim and List;
 //     unique keys compare byte for byte (no case folding, normalisation or
-//     padding).
+//     padding); and package worker, whose handlers return error texts with
+//     NUL bytes, invalid UTF-8 and too many bytes, brings 200 tasks to
+//     their final states with the texts stored as driver.CleanMessage
+//     makes them.
 //   - Context: a cancelled context returns its error and applies nothing.
 //   - Closed: every call after Close returns ErrClosed.
 //   - Input: empty or malformed queue names, negative limits and

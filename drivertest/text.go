@@ -1,15 +1,22 @@
 package drivertest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/worker"
 )
 
 // validTexts are texts the port allows in a message and a unique key, each
@@ -215,4 +222,113 @@ var textRules = []rule{
 			assert.NoError(t, res[1].Err, "keys %q and %q differ in their bytes, so they are two keys", p[0], p[1])
 		}
 	}},
+	{name: "WorkerStoresHandlerErrorsCleaned", serial: true, test: workerStoresHandlerErrorsCleaned},
+}
+
+// oddOutcome returns what the handler of task i in
+// WorkerStoresHandlerErrorsCleaned does (panic with panicValue if it is
+// not nil, else return err) and the last error that must then be stored
+// ("" for none).
+func oddOutcome(i int) (panicValue any, stored string, err error) {
+	switch i % 6 {
+	case 0:
+		err = errors.New("bad \x00 input")
+	case 1:
+		err = errors.New("bad \xff\xfe input")
+	case 2:
+		return nil, "", nil
+	case 3:
+		err = fmt.Errorf("cancel \x00 %d: %w", i, gosk.ErrCancelTask)
+	case 4:
+		err = errors.New(strings.Repeat("é", driver.MaxMessageLen) + "\x00")
+	case 5:
+		v := "bad \x00 panic"
+		return v, driver.CleanMessage("panic: " + v), nil
+	}
+	return nil, driver.CleanMessage(err.Error()), err
+}
+
+// workerStoresHandlerErrorsCleaned runs package worker on the driver with
+// handlers whose error texts hold NUL bytes, invalid UTF-8 and more than
+// driver.MaxMessageLen bytes: every task must reach its final state with
+// the cleaned text stored, none may stall the others.
+func workerStoresHandlerErrorsCleaned(t *testing.T, s *suite) {
+	f := s.fresh(t)
+	q, err := gosk.NewQueue[int](f.d, f.queue(), nil)
+	require.NoError(t, err)
+	const n = 200
+	vs := make([]int, n)
+	for i := range vs {
+		vs[i] = i
+	}
+	res, err := q.CreateMany(f.ctx, vs, &gosk.CreateOptions{MaxAttempts: 1})
+	require.NoError(t, err)
+	var (
+		ended, final atomic.Int64
+		mu           sync.Mutex
+		odd          []string
+	)
+	all := make(chan struct{})
+	w, err := worker.New(q, func(_ context.Context, task *gosk.Task[int]) error {
+		p, _, err := oddOutcome(task.Payload)
+		if p != nil {
+			panic(p)
+		}
+		return err
+	}, &worker.Config{
+		Concurrency:  8,
+		Lease:        waitLimit, // also how long a stalled worker's shutdown waits
+		PollInterval: 20 * time.Millisecond,
+		Retention:    worker.NoRetention,
+		OnEvent: func(e worker.Event) {
+			switch e.Kind {
+			case worker.EventCompleted, worker.EventFailed, worker.EventCancelled:
+				final.Add(1)
+			default:
+				mu.Lock()
+				odd = append(odd, fmt.Sprintf("task %d: %v: %v", e.Task.ID, e.Kind, e.Err))
+				mu.Unlock()
+			}
+			if ended.Add(1) == n {
+				close(all)
+			}
+		},
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(f.ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	bound := 3 * waitLimit
+	timeout := time.NewTimer(bound)
+	select {
+	case <-all:
+	case <-timeout.C:
+	case err := <-done:
+		done <- err
+	}
+	timeout.Stop()
+	cancel()
+	stopErr := <-done
+	mu.Lock()
+	defer mu.Unlock()
+	require.EqualValues(t, n, final.Load(),
+		"every task reaches its final state within %v although handler error texts hold NUL bytes, invalid UTF-8 or too many bytes (other events: %d, the first: %q)",
+		bound, len(odd), odd[:min(3, len(odd))])
+	require.Empty(t, odd, "every outcome is stored: the driver stores any text driver.CleanMessage returns")
+	require.NoError(t, stopErr, "the worker stops cleanly")
+	for i, r := range res {
+		rec := f.get(r.ID)
+		p, want, herr := oddOutcome(i)
+		wantState := driver.StateFailed
+		switch {
+		case p != nil:
+		case herr == nil:
+			wantState = driver.StateCompleted
+		case errors.Is(herr, gosk.ErrCancelTask):
+			wantState = driver.StateCancelled
+		}
+		assert.Equal(t, wantState, rec.State, "task %d", i)
+		assert.True(t, rec.LastError == want, "task %d: the stored error text is the handler's, cleaned by driver.CleanMessage: got %d bytes %.40q..., want %d bytes %.40q...",
+			i, len(rec.LastError), rec.LastError, len(want), want)
+	}
 }
