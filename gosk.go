@@ -280,7 +280,7 @@ func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewT
 		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
 	}
 	if err := driver.CheckText(o.UniqueKey, driver.MaxUniqueKeyLen); err != nil {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey %v", ErrInvalid, err)
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey %w", ErrInvalid, err)
 	}
 	payload, err := q.codec.Marshal(v)
 	if err != nil {

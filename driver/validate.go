@@ -50,7 +50,7 @@ func ValidateNewTasks(tasks []NewTask) error {
 			return fmt.Errorf("%w: task %d: max attempts %d outside [1, %d]", ErrInvalid, i, t.MaxAttempts, MaxAttemptsLimit)
 		}
 		if err := CheckText(t.UniqueKey, MaxUniqueKeyLen); err != nil {
-			return fmt.Errorf("%w: task %d: unique key %v", ErrInvalid, i, err)
+			return fmt.Errorf("%w: task %d: unique key %w", ErrInvalid, i, err)
 		}
 	}
 	return nil
@@ -153,7 +153,7 @@ func ValidatePing(leases []Lease, extend time.Duration) error {
 func ValidateOutcomes(outcomes []Outcome) error {
 	for i, o := range outcomes {
 		if err := CheckText(o.Message, MaxMessageLen); err != nil {
-			return fmt.Errorf("%w: outcome %d: message %v", ErrInvalid, i, err)
+			return fmt.Errorf("%w: outcome %d: message %w", ErrInvalid, i, err)
 		}
 		switch o.Kind {
 		case Complete, Cancel, Fail:
