@@ -61,6 +61,23 @@
 // ([NewTask.Delay], [Outcome.Delay], [ClaimParams.Lease]) and are added to
 // the store's own now.
 //
+// # Text
+//
+// Payloads are bytes and are stored as given. The two free-form text
+// fields, [NewTask.UniqueKey] and [Outcome.Message], must be valid UTF-8
+// without NUL bytes, at most [MaxUniqueKeyLen] and [MaxMessageLen] bytes
+// long: that is what every store can hold byte for byte (a PostgreSQL text
+// column refuses NUL and invalid UTF-8; other stores would keep them, or
+// replace them, each its own way). Anything else is refused with
+// [ErrInvalid] before the store is touched, for the whole batch, by
+// [ValidateNewTasks] and [ValidateOutcomes]; no store error about an
+// encoding ever reaches the caller. Every valid text, control characters
+// other than NUL included, is stored and read back exactly, and unique
+// keys are compared byte for byte (no case folding, normalisation or
+// collation). Package worker passes every handler error text through
+// [CleanMessage], which makes any string fit. Queue names are narrower
+// still: see [ValidateQueueName].
+//
 // # Batches
 //
 // Every method that moves tasks takes a slice and returns results that line

@@ -98,6 +98,16 @@
 //     one batch and under concurrent creates; the key is held while pending
 //     or running, freed once final, and scoped to its queue.
 //   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip.
+//   - Text: a message or unique key with a NUL byte or invalid UTF-8, or
+//     longer than driver.MaxMessageLen or driver.MaxUniqueKeyLen, is
+//     ErrInvalid and the whole batch changes nothing; one of exactly the
+//     limit is stored whole; valid texts (multi-byte, four-byte, control
+//     characters, U+FFFD) read back exactly through Get, Claim and List;
+//     unique keys compare byte for byte (no case folding, normalisation or
+//     padding); and package worker, whose handlers return error texts with
+//     NUL bytes, invalid UTF-8 and too many bytes, brings 200 tasks to
+//     their final states with the texts stored as driver.CleanMessage
+//     makes them.
 //   - Context: a cancelled context returns its error and applies nothing.
 //   - Closed: every call after Close returns ErrClosed.
 //   - Input: empty or malformed queue names, negative limits and

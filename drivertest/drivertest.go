@@ -103,6 +103,7 @@ func groups() []group {
 		{"UnknownID", unknownIDRules},
 		{"Unique", uniqueRules},
 		{"Payload", payloadRules},
+		{"Text", textRules},
 		{"Context", contextRules},
 		{"Closed", closedRules},
 		{"Input", inputRules},

@@ -41,6 +41,12 @@
 // [ErrForeignSchema]. Neither changes anything. The queries live in
 // queries/*.sql, embedded as well.
 //
+// Unique keys and last errors are text columns. The port lets through only
+// valid UTF-8 without NUL, which a UTF8 database stores byte for byte; a
+// database in another encoding could not hold every such text (an emoji in
+// a LATIN1 database), so Open and New refuse it with [ErrEncoding]
+// (SQL_ASCII, which stores bytes unchecked, is accepted).
+//
 // Every batch is one statement: Create inserts the whole batch from
 // arrays (unnest), Claim locks, fails and leases in one statement, Ping,
 // Finish, Retry and Cancel update the whole batch from arrays, and Purge
