@@ -291,14 +291,6 @@ var runAtRules = []rule{
 	}},
 }
 
-// sideClockPassed reports whether the store's clock has passed t, by
-// creating a probe task in a side queue and reading its creation time.
-func (f *fixture) sideClockPassed(t time.Time) bool {
-	f.t.Helper()
-	probe := f.create(task(f.queue(), "clock probe"))[0]
-	return f.get(probe).CreatedAt.After(t)
-}
-
 var payloadRules = []rule{
 	{name: "BinaryAndNonUTF8RoundTrip", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
