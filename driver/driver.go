@@ -59,7 +59,12 @@
 // Embedded stores use the process clock, which their constructors let the
 // caller replace. Durations in this package are therefore relative
 // ([NewTask.Delay], [Outcome.Delay], [ClaimParams.Lease]) and are added to
-// the store's own now.
+// the store's own now, exactly: a lease ends at now plus its length, a
+// ping's extension at the ping's now plus the extension, a delayed task's
+// run-at is its creation time plus the delay and a release delay counts
+// from the release. A task is available from its run-at on, and a lease has
+// run out from its end on, that instant included. Stores keep times to a
+// millisecond or finer.
 //
 // # Text
 //
@@ -138,8 +143,9 @@ type Driver interface {
 	// claims never return the same task while its lease holds.
 	Claim(ctx context.Context, p ClaimParams) ([]ClaimedTask, error)
 
-	// Ping extends each lease that still holds to now plus extend and
-	// returns one error per lease: nil, ErrLeaseLost or ErrTaskNotFound.
+	// Ping extends each lease that still holds to now plus extend (which
+	// may be sooner than the lease's end was) and returns one error per
+	// lease: nil, ErrLeaseLost or ErrTaskNotFound.
 	Ping(ctx context.Context, leases []Lease, extend time.Duration) ([]error, error)
 
 	// Finish applies outcomes, each fenced by its lease, and returns one

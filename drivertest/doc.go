@@ -67,13 +67,22 @@
 //     claimers never share a live lease.
 //   - Order: Fifo, Lifo and Priority, one claim at a time and in batches.
 //   - Queues: a claim takes only its own queue's tasks.
-//   - RunAt: a delayed task is not claimable before its run-at, is once it
-//     comes, and Fifo, Lifo and Priority (among equals) order by run-at
+//   - RunAt: a delayed task's run-at is now plus its delay, exactly; it is
+//     not claimable before its run-at, not even a moment before, and is
+//     from then on; Fifo, Lifo and Priority (among equals) order by run-at
 //     rather than by creation.
-//   - Lease: an expired lease makes its task claimable again; a ping
-//     extends a lease; a lapsed lease holds until someone reclaims the
-//     task; a lapse on the last attempt fails the task ("lease expired"),
-//     frees its unique key and does not count against the claim's limit.
+//   - Lease: under each of Fifo, Lifo and Priority
+//     (Lease/ExpiryMakesTaskClaimableAgain/Lifo, ...): an expired lease
+//     makes its task claimable again; a reclaim gives a new token and
+//     counts an attempt; a lapsed lease holds (pings, completes) until
+//     someone reclaims the task; a lapse on the last attempt fails the task
+//     ("lease expired", finalised at the failing claim), frees its unique
+//     key and does not count against the claim's limit. A claim's lease
+//     ends at now plus the lease length and a ping's extension at the
+//     ping's now plus the extension, exactly (neither shorter nor longer;
+//     a ping may shorten a lease), and the task is claimable again from
+//     that instant and not before; a ping extends a lease past its
+//     original end.
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise, a release, or a release and then an outside cancel) and a
 //     forged token change nothing; a late ping
@@ -91,8 +100,10 @@
 //   - Attempts: an error or a lapse uses the attempt, a release with
 //     KeepAttempt gives it back.
 //   - Release: without a delay the task is claimable at once, behind the
-//     tasks already waiting (run-at is now); with one, not before the delay
-//     has passed, also when the release gives its attempt back.
+//     tasks already waiting (run-at is now); with one, its run-at is the
+//     release's now plus the delay (not the creation, claim or old run-at
+//     plus it), and it is not claimable before, also when the release
+//     gives its attempt back.
 //   - UnknownID: every call reports ErrTaskNotFound, per item in batches.
 //   - Unique: a duplicate gets the existing ID and ErrDuplicate, also within
 //     one batch and under concurrent creates; the key is held while pending
@@ -128,12 +139,24 @@
 //
 // # Time
 //
-// Tests of lease expiry and run-at use leases and delays of 150 to 200
-// milliseconds and then wait on conditions (a claim that succeeds, a probe
-// task in a side queue whose lease ran out), polling for up to ten seconds;
-// nothing sleeps for a fixed time. They read time only through the store,
-// so they hold for stores that keep their own clock. The model test uses
-// leases long enough never to run out.
+// A driver that reads the time from a clock its constructor takes should
+// set [Harness.NewClocked]: the subtests about time (lease expiry, run-at,
+// release delays, exact durations) then run on a clock the suite moves by
+// hand, and are quick and exact. That clock starts a day behind the real
+// time and moves in whole milliseconds, so times are checked exactly, and a
+// driver that reads time.Now anywhere instead of its clock fails those
+// subtests with times a day off.
+//
+// Without NewClocked (a store that keeps its own clock, as PostgreSQL and
+// Redis do) the same subtests read the store's time from the creation time
+// of probe tasks in side queues, and use leases and delays of 150 to 200
+// milliseconds, waiting on conditions (a claim that succeeds, a probe whose
+// lease ran out), polling for up to ten seconds; nothing sleeps for a fixed
+// time. An exact duration is then checked between probes written just
+// before and just after the call, give or take a millisecond (the coarsest
+// time precision a store may keep), and a due time by a probe written just
+// after the claim that got the task. The model test uses leases long
+// enough never to run out.
 //
 // # Caveats
 //

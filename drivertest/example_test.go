@@ -3,6 +3,7 @@ package drivertest_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/memory"
@@ -24,6 +25,12 @@ func plainHarness() drivertest.Harness {
 		// drop it with t.Cleanup; the suite closes the driver.
 		New: func(t testing.TB) driver.Driver {
 			return plainDriver{memory.New(nil)}
+		},
+		// A driver that takes a clock lets the suite move time instead
+		// of waiting for it. Leave NewClocked nil for a store that keeps
+		// its own clock.
+		NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
+			return plainDriver{memory.New(&memory.Options{Clock: clock})}
 		},
 		// Each capability the driver lacks, with the reason. Without
 		// these entries the capability's subtests fail.

@@ -3,6 +3,7 @@ package bbolt_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -14,6 +15,9 @@ import (
 // harness gives each subtest a driver on a file of its own.
 var harness = drivertest.Harness{
 	New: func(t testing.TB) driver.Driver { return open(t, nil) },
+	NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
+		return open(t, &goskbbolt.Options{Clock: clock})
+	},
 	Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 		return newLazyTx(d.(*goskbbolt.Driver))
 	},

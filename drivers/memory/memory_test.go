@@ -56,6 +56,9 @@ func TestClockDrivesLeases(t *testing.T) {
 func TestDriver(t *testing.T) {
 	drivertest.Run(t, drivertest.Harness{
 		New: func(testing.TB) driver.Driver { return memory.New(nil) },
+		NewClocked: func(_ testing.TB, clock func() time.Time) driver.Driver {
+			return memory.New(&memory.Options{Clock: clock})
+		},
 		Tx: func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 			tx := d.(*memory.Driver).Begin()
 			return tx, tx.Commit, tx.Rollback

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -15,8 +16,11 @@ import (
 // fileHarness gives each driver a file of its own in a temp directory.
 var fileHarness = drivertest.Harness{
 	New: func(t testing.TB) driver.Driver {
-		d, err := gosksqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tasks.db"), nil)
-		require.NoError(t, err)
+		d, _ := openFile(t, nil)
+		return d
+	},
+	NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
+		d, _ := openFile(t, &gosksqlite.Options{Clock: clock})
 		return d
 	},
 	Tx: txCreator,
@@ -24,16 +28,22 @@ var fileHarness = drivertest.Harness{
 
 // memoryHarness gives each driver a ":memory:" database of its own.
 var memoryHarness = drivertest.Harness{
-	New: func(t testing.TB) driver.Driver {
-		d, err := gosksqlite.Open(context.Background(), ":memory:", nil)
-		require.NoError(t, err)
-		return d
+	New: func(t testing.TB) driver.Driver { return openMemory(t, nil) },
+	NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
+		return openMemory(t, &gosksqlite.Options{Clock: clock})
 	},
 	Exempt: map[drivertest.Capability]string{
 		drivertest.CapTx: "an in-memory database has one connection, which the caller's open transaction holds, " +
 			"so the driver's calls made while it is open wait for it (UniqueKeyAcrossTxAndStore does that); " +
 			"transactional create is tested on a file",
 	},
+}
+
+// openMemory opens a driver on a ":memory:" database of its own.
+func openMemory(t testing.TB, opts *gosksqlite.Options) driver.Driver {
+	d, err := gosksqlite.Open(context.Background(), ":memory:", opts)
+	require.NoError(t, err)
+	return d
 }
 
 // txCreator binds a Creator to a new transaction on the driver's handle.
