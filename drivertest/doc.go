@@ -98,7 +98,9 @@
 //   - UnknownID: every call reports ErrTaskNotFound, per item in batches.
 //   - Unique: a duplicate gets the existing ID and ErrDuplicate, also within
 //     one batch and under concurrent creates; the key is held while pending
-//     or running, freed once final, and scoped to its queue.
+//     or running, freed once final, and scoped to its queue; held through
+//     a release, a snooze, a lapsed lease and a reclaim, freed by each of
+//     complete, cancel, fail and the failure of a lapsed last attempt.
 //   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip.
 //   - Context: a cancelled context returns its error and applies nothing.
 //   - Closed: every call after Close returns ErrClosed.
@@ -110,7 +112,10 @@
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes
 //     nothing), Cancel (frees the unique key) and Purge (final tasks only,
-//     the age cutoff, oldest finalisation first, the limit).
+//     the age cutoff, oldest finalisation first, the limit). Tx covers
+//     a key taken earlier in the same transaction (ErrDuplicate with that
+//     task's ID) and that every task a transactional Create acknowledged
+//     exists after commit.
 //   - Model: random sequences of create, claim, ping, finish, cancel,
 //     retry, get, count and list from several simulated workers, checked
 //     step by step against a reference model of the contract (with

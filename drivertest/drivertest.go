@@ -101,14 +101,14 @@ func groups() []group {
 		{"Attempts", attemptRules},
 		{"Release", releaseRules},
 		{"UnknownID", unknownIDRules},
-		{"Unique", uniqueRules},
+		{"Unique", slices.Concat(uniqueRules, uniqueLifeRules)},
 		{"Payload", payloadRules},
 		{"Context", contextRules},
 		{"Closed", closedRules},
 		{"Input", inputRules},
 		{"Notify", notifyRules},
 		{"Admin", adminRules},
-		{"Tx", txRules},
+		{"Tx", slices.Concat(txRules, txKeyRules)},
 		{"Model", modelRules},
 	}
 }
