@@ -448,7 +448,7 @@ var adminRules = []rule{
 		assert.Equal(t, 1, n, "OlderThan zero purges every final task")
 	}},
 	{name: "PurgeOldestFinalisedFirst", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, clk := s.clocked(t)
 		a := f.admin()
 		q := f.queue()
 		f.createN(q, 3)
@@ -462,7 +462,7 @@ var adminRules = []rule{
 			l := c[len(c)-1-i].Lease
 			require.NoError(t, f.finish(outcome(l, k)))
 			done := f.get(l.TaskID).FinalizedAt
-			f.waitFor("the store's clock passes the finalisation time", func() bool { return f.sideClockPassed(done) })
+			f.pass(clk, done, time.Millisecond)
 			byAge = append(byAge, l.TaskID)
 		}
 		for i, id := range byAge {
@@ -478,27 +478,23 @@ var adminRules = []rule{
 		}
 	}},
 	{name: "PurgeOnlyFinalisedBeforeCutoff", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, clk := s.clocked(t)
 		a := f.admin()
-		const age = 500 * time.Millisecond
-		for try := 1; ; try++ {
-			q := f.queue()
-			old := f.inState(q, driver.StateCompleted)
-			cutoff := f.get(old).FinalizedAt.Add(age)
-			f.waitFor("the store's clock passes the first finalisation plus the age", func() bool { return f.sideClockPassed(cutoff) })
-			recent := f.inState(q, driver.StateCancelled)
-			recentAt := f.get(recent).FinalizedAt
-			n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: age})
-			require.NoError(t, err)
-			if try < 3 && f.sideClockPassed(recentAt.Add(age)) {
-				continue // too slow to tell: the recent task may have aged past the cutoff
-			}
-			assert.Equal(t, 1, n, "rule: Purge deletes the tasks finalised at least OlderThan ago, and only those")
-			_, err = f.d.Get(f.ctx, old)
-			assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: a task finalised more than OlderThan ago is purged")
-			f.get(recent)
-			return
-		}
+		q := f.queue()
+		old := f.inState(q, driver.StateCompleted)
+		oldAt := f.get(old).FinalizedAt
+		f.pass(clk, oldAt, purgeGap)
+		recent := f.inState(q, driver.StateCancelled)
+		recentAt := f.get(recent).FinalizedAt
+		// The cutoff falls between the two finalisations whenever the
+		// Purge runs: its age is measured on the store's clock just
+		// before the call, and checked against the call's length after.
+		n := f.purgeBetween(a, q, oldAt, recentAt)
+		assert.Equal(t, 1, n, "rule: Purge deletes the tasks finalised at least OlderThan ago, and only those")
+		_, err := f.d.Get(f.ctx, old)
+		assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: a task finalised more than OlderThan ago is purged")
+		_, err = f.d.Get(f.ctx, recent)
+		assert.NoError(t, err, "rule: a task finalised less than OlderThan ago is kept")
 	}},
 	{name: "PurgeKeepsUnfinishedAndOtherQueues", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

@@ -112,7 +112,13 @@
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes
 //     nothing), Cancel (frees the unique key) and Purge (final tasks only,
-//     the age cutoff, oldest finalisation first, the limit). Tx covers
+//     the age cutoff, counted from finalisation rather than creation,
+//     oldest finalisation first, the limit); every Admin method returns a
+//     cancelled context's error and applies nothing; Count reports a
+//     lapsed, unclaimed lease as running; Count and List agree after a
+//     Purge. Purge ages are measured on the suite's clock, or on the
+//     store's clock just before the call, so a slow machine cannot blur
+//     the cutoff. Tx covers
 //     a key taken earlier in the same transaction (ErrDuplicate with that
 //     task's ID) and that every task a transactional Create acknowledged
 //     exists after commit.

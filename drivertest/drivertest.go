@@ -107,7 +107,7 @@ func groups() []group {
 		{"Closed", closedRules},
 		{"Input", inputRules},
 		{"Notify", notifyRules},
-		{"Admin", adminRules},
+		{"Admin", slices.Concat(adminRules, adminLifeRules)},
 		{"Tx", slices.Concat(txRules, txKeyRules)},
 		{"Model", modelRules},
 	}
