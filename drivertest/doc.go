@@ -87,6 +87,11 @@
 //     a lease whose task was reclaimed, released, cancelled from outside,
 //     finalised or failed for a lapsed last attempt, alone and as items of
 //     Ping and Finish batches next to items that apply.
+//   - Alignment: batches of Create, Ping, Finish, Admin.Retry and
+//     Admin.Cancel whose per-item results (applied, duplicate, lost,
+//     conflict, not found) differ from each neighbour and from their
+//     mirror image, so that a result slice shifted or reversed fails, and
+//     each item's effect lands on its own task.
 //   - Finish: each outcome reaches its state and stores its message, and
 //     an empty message keeps the last error; finalising is once only
 //     (ErrTaskConflict); batch results line up.

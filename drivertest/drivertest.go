@@ -97,6 +97,7 @@ func groups() []group {
 		{"Lease", leaseRules},
 		{"Fencing", fencingRules},
 		{"Refused", refusedRules},
+		{"Alignment", alignmentRules},
 		{"Finish", finishRules},
 		{"Attempts", attemptRules},
 		{"Release", releaseRules},
