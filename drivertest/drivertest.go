@@ -90,7 +90,7 @@ type group struct {
 func groups() []group {
 	return []group{
 		{"Create", createRules},
-		{"Claim", claimRules},
+		{"Claim", slices.Concat(claimRules, concurrencyRules)},
 		{"Order", orderRules},
 		{"Queues", queueRules},
 		{"RunAt", runAtRules},
