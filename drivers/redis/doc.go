@@ -133,9 +133,10 @@
 //     its result's Err (none of them stored); the call's own error means
 //     no slot's script applied.
 //   - In Driver.Tx, IDs are reserved and unique keys checked when Create is
-//     called, since Redis gives results only at EXEC. If another task takes
-//     a unique key before EXEC, that item is not stored and its ID names
-//     no task.
+//     called, since Redis gives results only at EXEC. A key taken earlier
+//     in the same transaction is seen (ErrDuplicate, with that task's ID);
+//     if another client's task takes a unique key before EXEC, that item
+//     is not stored and its ID names no task.
 //   - Task IDs are at most 2^53-1 (Lua numbers are doubles), which allows
 //     about 5·10^11 tasks per slot.
 //   - Priority claims move at most 10000 due tasks per call from the delayed
