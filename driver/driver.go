@@ -16,9 +16,10 @@
 // it gets a fresh lease token and its lease runs until now plus the lease
 // length. A running task is finalised as completed, cancelled or failed, or
 // released back to pending (optionally not before some delay). A running
-// task whose lease runs out becomes claimable again; if that happens on its
-// last allowed attempt, the claim that finds it moves it to failed with the
-// error text "lease expired" instead of handing it out.
+// task whose lease runs out becomes claimable again, in its place in the
+// claim order as if it were pending (see [Driver.Claim]); if that happens
+// on its last allowed attempt, the next claim of its queue moves it to
+// failed with the error text "lease expired" instead of handing it out.
 //
 //	create ──> pending ──claim──> running ──complete──> completed
 //	              ^                  │ ├──cancel────> cancelled
@@ -114,10 +115,20 @@ type Driver interface {
 
 	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
 	// order, in one atomic step, and returns them in that order (possibly
-	// none, with a nil error). Where tasks with expired leases fall in the
-	// order is the driver's choice. Expired leases are available again; one
-	// that ran out on its task's last attempt is moved to failed instead,
-	// and does not count against p.Limit. A pending task is handed out
+	// none, with a nil error).
+	//
+	// A running task whose lease has run out is available again and takes
+	// its place in the order exactly as an available pending task with the
+	// same priority, run-at and ID would. Its run-at is the one it was
+	// available from when it was claimed (a claim does not change run-at),
+	// so a lapsed task goes neither first nor last: under Priority it comes
+	// after higher-priority pending tasks and before lower ones; under
+	// Fifo before pending tasks that became available after it.
+	//
+	// The same step moves to failed (last error LeaseExpiredMessage, lease
+	// token taken) every task of p.Queue whose lease ran out on its last
+	// attempt, wherever it would stand in the order and whatever p.Limit;
+	// those do not count against p.Limit. A pending task is handed out
 	// whatever its attempt count: a caller that releases a task on its last
 	// attempt sees it claimed again (package worker fails it instead). Two
 	// claims never return the same task while its lease holds.

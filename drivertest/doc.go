@@ -73,7 +73,11 @@
 //   - Lease: an expired lease makes its task claimable again; a ping
 //     extends a lease; a lapsed lease holds until someone reclaims the
 //     task; a lapse on the last attempt fails the task ("lease expired"),
-//     frees its unique key and does not count against the claim's limit.
+//     frees its unique key and does not count against the claim's limit,
+//     and any claim of the queue fails every such task, even with limit 1;
+//     a lapsed task takes its place in Fifo, Lifo and Priority order as a
+//     pending task with its priority, run-at and ID would (one subtest per
+//     rule, on the suite's clock where the harness has NewClocked).
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise, a release, or a release and then an outside cancel) and a
 //     forged token change nothing; an outcome by a lease that already

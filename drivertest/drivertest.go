@@ -94,7 +94,7 @@ func groups() []group {
 		{"Order", orderRules},
 		{"Queues", queueRules},
 		{"RunAt", runAtRules},
-		{"Lease", leaseRules},
+		{"Lease", slices.Concat(leaseRules, lapsedRules)},
 		{"Fencing", fencingRules},
 		{"Finish", finishRules},
 		{"Attempts", attemptRules},

@@ -54,8 +54,9 @@
 // set from its start up to now, Lifo from now backwards; Priority first
 // moves tasks that have come due from the delayed set into the priority
 // set (each task once), then reads the priority set from its start.
-// Expired leases are handed out before pending tasks; one that ran out on
-// its task's last attempt is failed with "lease expired".
+// Every expired lease of the queue is read: one that ran out on its task's
+// last attempt is failed with "lease expired", the others are merged with
+// the pending tasks read, by the rule's keys (priority, run-at, ID).
 //
 // Every step that must be atomic (create, claim, ping, finish, retry,
 // cancel, purge, count) is one Lua script in lua/, run by SHA (EVALSHA)
@@ -138,6 +139,11 @@
 //   - Priority claims move at most 10000 due tasks per call from the delayed
 //     set to the priority set; a larger burst of tasks coming due at once
 //     is ordered by priority over several claims.
+//   - Each claim reads every lease of its queue that ran out and was not
+//     yet reclaimed (to fail those on their last attempt and to place the
+//     others in the rule's order), in the one script; many such leases
+//     (lapsed low-priority tasks waiting behind a stream of higher ones)
+//     cost every claim of the queue.
 //   - Admin.List reads in steps of 1000 IDs, each atomic, so a long listing
 //     is not one snapshot.
 //   - Scripts name the keys of their slot from the base key they are given
