@@ -173,7 +173,9 @@ type Notifier interface {
 	// Subscribe starts listening for tasks that become available in queue:
 	// created with no delay, released with no delay, or retried. The
 	// subscription lasts until Stop is called, ctx is done, or the driver
-	// is closed, whichever comes first.
+	// is closed, whichever comes first. When ctx is done the driver ends
+	// the subscription by itself: a caller that cancels ctx need not call
+	// Stop, and nothing of the subscription waits for Close.
 	Subscribe(ctx context.Context, queue string) (*Subscription, error)
 }
 
@@ -185,6 +187,13 @@ type Subscription struct {
 	// Stop ends the subscription and releases what it holds. It is safe to
 	// call more than once and from any goroutine.
 	Stop func()
+	// Done is closed once the subscription has ended and released what it
+	// held (a goroutine, a connection, its place among the driver's
+	// subscribers): by the time Stop returns, soon after the context given
+	// to Subscribe is done, and by the time the driver's Close returns.
+	// Required: package drivertest waits on it to prove that a subscription
+	// ends with its context.
+	Done <-chan struct{}
 }
 
 // Admin is the capability to inspect and administer tasks from outside a

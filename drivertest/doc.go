@@ -104,7 +104,11 @@
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
 //     named twice in one batch; an invalid batch stores nothing.
-//   - Notify, Admin, Tx: each optional capability, when present. Admin
+//   - Notify, Admin, Tx: each optional capability, when present. Notify
+//     covers the wake-ups (create, release, retry) and how a subscription
+//     ends, watched through Subscription.Done: by itself once its context
+//     is done (no Stop, no Close), before Stop returns, and before Close
+//     returns, for every subscription of the driver. Admin
 //     covers List (whole records, ID order, cursor, states, default limit),
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes

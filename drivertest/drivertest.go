@@ -105,7 +105,7 @@ func groups() []group {
 		{"Context", contextRules},
 		{"Closed", closedRules},
 		{"Input", inputRules},
-		{"Notify", notifyRules},
+		{"Notify", slices.Concat(notifyRules, subscriptionRules)},
 		{"Admin", adminRules},
 		{"Tx", txRules},
 		{"Model", modelRules},
