@@ -49,8 +49,8 @@
 // So an outcome repeated by the lease that already stored one (a retry
 // whose first answer was lost) gets ErrTaskConflict whatever the two
 // outcomes were, and a caller that retries may take ErrTaskConflict as "my
-// earlier outcome was stored"; ErrLeaseLost always means the task was taken
-// from the lease before the call, by someone else.
+// earlier outcome was stored"; to an outcome, ErrLeaseLost always means the
+// task was taken from the lease before the call, by someone else.
 //
 // A lease whose time has run out still holds until another claim takes the
 // task: a slow worker that completes before anyone reclaims its task is not
