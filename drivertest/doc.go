@@ -77,7 +77,8 @@
 //     and any claim of the queue fails every such task, even with limit 1;
 //     a lapsed task takes its place in Fifo, Lifo and Priority order as a
 //     pending task with its priority, run-at and ID would (one subtest per
-//     rule, on the suite's clock where the harness has NewClocked).
+//     rule, on the suite's clock where the harness has NewClocked), and
+//     one that a claim passed over still holds for a ping or a finish.
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise, a release, or a release and then an outside cancel) and a
 //     forged token change nothing; an outcome by a lease that already

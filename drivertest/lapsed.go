@@ -32,6 +32,28 @@ var lapsedRules = []rule{
 			return []int64{newer[0], older[0], lapsed[0], newer[1], newer[2]}
 		})
 	}},
+	{name: "PassedOverLapsedLeaseStillHolds", test: func(t *testing.T, s *suite) {
+		f, clk := s.clocked(t)
+		q := f.queue()
+		lapsed := f.createN(q, 2)
+		c := f.claim(q, driver.Fifo, 2, shortLease)
+		require.Equal(t, lapsed, ids(c), "Claim takes both tasks")
+		pinged, finished := c[0], c[1]
+		high := task(q, "high")
+		high.Priority = 5
+		hi := f.create(high, high)
+		f.lapse(clk, shortLease)
+		got := f.claim(q, driver.Priority, 1, longLease)
+		require.Equal(t, hi[:1], ids(got), "Priority hands out a higher-priority pending task before the lapsed ones")
+		require.NoError(t, f.ping(pinged.Lease, longLease), "rule: a lapsed lease that a claim passed over still holds: its ping extends it")
+		require.NoError(t, f.finish(outcome(finished.Lease, driver.Complete)), "rule: a lapsed lease that a claim passed over still holds: it may complete its task")
+		got = f.claim(q, driver.Priority, 5, longLease)
+		require.Equal(t, hi[1:], ids(got), "rule: claims hand out neither a lapsed task whose lease a ping extended nor one its lease completed")
+		require.NoError(t, f.finish(outcome(pinged.Lease, driver.Complete)), "the pinged lease holds")
+		assert.Equal(t, driver.StateCompleted, f.get(pinged.Task.ID).State)
+		assert.Equal(t, driver.StateCompleted, f.get(finished.Task.ID).State)
+		f.claimNone(q, "tasks completed by their lapsed leases are never handed out again")
+	}},
 	{name: "LastAttemptLapsesAllFailedByAnyClaim", test: func(t *testing.T, s *suite) {
 		f, clk := s.clocked(t)
 		rules := []driver.PriorityRule{driver.Fifo, driver.Lifo, driver.Priority}

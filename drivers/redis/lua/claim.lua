@@ -8,11 +8,15 @@ local now = now_us()
 local running = qkey(q, 'running')
 local out = {}
 
--- take leases the task id, whose FIELDS are v; from_pending says it is in
--- the pending sets (not an expired lease in the running set).
-local function take(id, v, from_pending)
-  if from_pending then
-    remove_pending(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
+-- take leases the task id, whose FIELDS are v; from says which sets it is
+-- taken out of: 'pending' (the pending sets) or 'lapsed' (the lapsed sets,
+-- a lease that ran out).
+local function take(id, v, from)
+  local pr, r = tonumber(v[F_PR]), tonumber(v[F_R])
+  if from == 'pending' then
+    remove_pending(q, id, pr, r)
+  else
+    unlapse(q, id, pr, r)
   end
   local until_ = now + lease
   v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', fmt(tonumber(v[F_A]) + 1), fmt(until_), fmt(tonumber(v[F_TOK]) + 1)
@@ -22,12 +26,10 @@ local function take(id, v, from_pending)
   out[#out + 1] = v
 end
 
--- Every lease that ran out: one on its task's last attempt is failed (it
--- does not count against n); the others are candidates, placed by the rule
--- among the pending tasks as a pending task with their priority, run-at and
--- ID would be. A claim reads them all: their number is bounded by the
--- tasks that workers held.
-local candidates = {}
+-- Leases that ran out since the last claim of the queue: one on its
+-- task's last attempt is failed (it does not count against n); the others
+-- move into the lapsed sets, where they stand as a pending task with their
+-- priority, run-at and ID would. Each lapse is moved once.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
   local v = read(id)
   if not v[F_Q] then
@@ -38,16 +40,19 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
   elseif tonumber(v[F_A]) >= tonumber(v[F_MA]) then
     finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
   else
-    candidates[#candidates + 1] = {id = id, v = v, pending = false}
+    lapse(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
   end
 end
 
--- Up to n pending tasks that have come due, in rule order.
-local ids, members
+-- Up to n candidates of each kind, in rule order: pending tasks that have
+-- come due, and lapsed leases.
+local pending_ids, pending_members, lapsed_ids, lapsed_members
 if rule == 'fifo' then
-  ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, n)
+  pending_ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, n)
+  lapsed_ids = redis.call('ZRANGE', qkey(q, 'lapsed'), 0, n - 1)
 elseif rule == 'lifo' then
-  ids = redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, n)
+  pending_ids = redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, n)
+  lapsed_ids = redis.call('ZREVRANGE', qkey(q, 'lapsed'), 0, n - 1)
 else
   -- Promote tasks whose run-at has come into the priority set.
   local delayed = qkey(q, 'delayed')
@@ -59,24 +64,43 @@ else
     end
     redis.call('ZREM', delayed, id)
   end
-  ids = {}
-  members = redis.call('ZRANGE', qkey(q, 'prio'), 0, n - 1)
-  for i, m in ipairs(members) do
-    ids[i] = string.sub(m, 19)
+  pending_ids, lapsed_ids = {}, {}
+  pending_members = redis.call('ZRANGE', qkey(q, 'prio'), 0, n - 1)
+  for i, m in ipairs(pending_members) do
+    pending_ids[i] = string.sub(m, 19)
+  end
+  lapsed_members = redis.call('ZRANGE', qkey(q, 'lapsedprio'), 0, n - 1)
+  for i, m in ipairs(lapsed_members) do
+    lapsed_ids[i] = string.sub(m, 19)
   end
 end
-for i, id in ipairs(ids) do
+
+local candidates = {}
+for i, id in ipairs(pending_ids) do
   local v = read(id)
   if v[F_Q] then
-    candidates[#candidates + 1] = {id = id, v = v, pending = true}
+    candidates[#candidates + 1] = {id = id, v = v, from = 'pending'}
   else
     -- The task's hash is gone (deleted by hand, or evicted): drop the
     -- index entries that still name it.
     redis.call('ZREM', qkey(q, 'pending'), id)
     redis.call('ZREM', qkey(q, 'delayed'), id)
     redis.call('ZREM', qkey(q, 'all'), id)
-    if members then
-      redis.call('ZREM', qkey(q, 'prio'), members[i])
+    if pending_members then
+      redis.call('ZREM', qkey(q, 'prio'), pending_members[i])
+    end
+  end
+end
+for i, id in ipairs(lapsed_ids) do
+  local v = read(id)
+  if v[F_Q] then
+    candidates[#candidates + 1] = {id = id, v = v, from = 'lapsed'}
+  else
+    redis.call('ZREM', qkey(q, 'lapsed'), id)
+    redis.call('ZREM', running, id)
+    redis.call('ZREM', qkey(q, 'all'), id)
+    if lapsed_members then
+      redis.call('ZREM', qkey(q, 'lapsedprio'), lapsed_members[i])
     end
   end
 end
@@ -106,7 +130,7 @@ end
 table.sort(candidates, before)
 for i = 1, math.min(n, #candidates) do
   local c = candidates[i]
-  take(c.id, c.v, c.pending)
+  take(c.id, c.v, c.from)
 end
 
 sweep(q, now, retention)
