@@ -16,9 +16,10 @@
 // it gets a fresh lease token and its lease runs until now plus the lease
 // length. A running task is finalised as completed, cancelled or failed, or
 // released back to pending (optionally not before some delay). A running
-// task whose lease runs out becomes claimable again; if that happens on its
-// last allowed attempt, the claim that finds it moves it to failed with the
-// error text "lease expired" instead of handing it out.
+// task whose lease runs out becomes claimable again, in its place in the
+// claim order as if it were pending (see [Driver.Claim]); if that happens
+// on its last allowed attempt, the next claim of its queue moves it to
+// failed with the error text "lease expired" instead of handing it out.
 //
 //	create ──> pending ──claim──> running ──complete──> completed
 //	              ^                  │ ├──cancel────> cancelled
@@ -37,10 +38,19 @@
 // acting on a lease is decided in this order:
 //
 //   - no task with that ID: [ErrTaskNotFound];
-//   - the token is not the task's current token: [ErrLeaseLost];
-//   - the task is final (this lease already finalised it): [ErrTaskConflict];
-//   - the task is pending (this lease already released it): [ErrLeaseLost];
+//   - the token is not the task's current token (the lease was taken
+//     away): [ErrLeaseLost];
+//   - the task is not running, so this lease already ended its run (it
+//     finalised the task, or released it): an outcome gets
+//     [ErrTaskConflict], a ping [ErrLeaseLost], since the lease no longer
+//     holds;
 //   - otherwise the task is running under this lease and the call applies.
+//
+// So an outcome repeated by the lease that already stored one (a retry
+// whose first answer was lost) gets ErrTaskConflict whatever the two
+// outcomes were, and a caller that retries may take ErrTaskConflict as "my
+// earlier outcome was stored"; to an outcome, ErrLeaseLost always means the
+// task was taken from the lease before the call, by someone else.
 //
 // A lease whose time has run out still holds until another claim takes the
 // task: a slow worker that completes before anyone reclaims its task is not
@@ -134,10 +144,20 @@ type Driver interface {
 
 	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
 	// order, in one atomic step, and returns them in that order (possibly
-	// none, with a nil error). Where tasks with expired leases fall in the
-	// order is the driver's choice. Expired leases are available again; one
-	// that ran out on its task's last attempt is moved to failed instead,
-	// and does not count against p.Limit. A pending task is handed out
+	// none, with a nil error).
+	//
+	// A running task whose lease has run out is available again and takes
+	// its place in the order exactly as an available pending task with the
+	// same priority, run-at and ID would. Its run-at is the one it was
+	// available from when it was claimed (a claim does not change run-at),
+	// so a lapsed task goes neither first nor last: under Priority it comes
+	// after higher-priority pending tasks and before lower ones; under
+	// Fifo before pending tasks that became available after it.
+	//
+	// The same step moves to failed (last error LeaseExpiredMessage, lease
+	// token taken) every task of p.Queue whose lease ran out on its last
+	// attempt, wherever it would stand in the order and whatever p.Limit;
+	// those do not count against p.Limit. A pending task is handed out
 	// whatever its attempt count: a caller that releases a task on its last
 	// attempt sees it claimed again (package worker fails it instead). Two
 	// claims never return the same task while its lease holds.
@@ -183,7 +203,9 @@ type Notifier interface {
 	// Subscribe starts listening for tasks that become available in queue:
 	// created with no delay, released with no delay, or retried. The
 	// subscription lasts until Stop is called, ctx is done, or the driver
-	// is closed, whichever comes first.
+	// is closed, whichever comes first. When ctx is done the driver ends
+	// the subscription by itself: a caller that cancels ctx need not call
+	// Stop, and nothing of the subscription waits for Close.
 	Subscribe(ctx context.Context, queue string) (*Subscription, error)
 }
 
@@ -195,6 +217,13 @@ type Subscription struct {
 	// Stop ends the subscription and releases what it holds. It is safe to
 	// call more than once and from any goroutine.
 	Stop func()
+	// Done is closed once the subscription has ended and released what it
+	// held (a goroutine, a connection, its place among the driver's
+	// subscribers): by the time Stop returns, soon after the context given
+	// to Subscribe is done, and by the time the driver's Close returns.
+	// Required: package drivertest waits on it to prove that a subscription
+	// ends with its context.
+	Done <-chan struct{}
 }
 
 // Admin is the capability to inspect and administer tasks from outside a

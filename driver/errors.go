@@ -14,13 +14,15 @@ var (
 	ErrTaskNotFound = errors.New("gosk: task not found")
 
 	// ErrTaskConflict means the task is not in a state that allows the
-	// call: finalising a task that is already final, retrying one that has
-	// not ended, cancelling one that has.
+	// call: an outcome by a lease that already ended its run (finalised or
+	// released the task), retrying a task that has not ended, cancelling
+	// one that has. Nothing was changed.
 	ErrTaskConflict = errors.New("gosk: task state conflict")
 
 	// ErrLeaseLost means the lease named in the call no longer holds: the
-	// task was claimed again, cancelled from outside, failed on a lapsed
-	// last lease, or already released. Nothing was changed.
+	// task was claimed again, cancelled from outside, or failed on a lapsed
+	// last lease; or, for a ping, the lease already ended its run. Nothing
+	// was changed.
 	ErrLeaseLost = errors.New("gosk: lease lost")
 
 	// ErrDuplicate means a pending or running task of the same queue already

@@ -231,7 +231,9 @@ type TaskRecord struct {
 	LastError string
 	// CreatedAt is when the task was created, on the store's clock.
 	CreatedAt time.Time
-	// RunAt is when the task is or was available from.
+	// RunAt is when the task is or was available from. A claim does not
+	// change it: a running task's RunAt is the one it was claimed from,
+	// which places it in the claim order once its lease runs out.
 	RunAt time.Time
 	// LeaseExpiresAt is when the current lease runs out; zero unless
 	// running.

@@ -249,16 +249,14 @@ func CheckLease(state State, current, token int64) error {
 	switch {
 	case token != current:
 		return ErrLeaseLost
-	case state.Final():
+	case state != StateRunning: // this lease already finalised or released it
 		return ErrTaskConflict
-	case state != StateRunning:
-		return ErrLeaseLost
 	}
 	return nil
 }
 
-// CheckPing is CheckLease for Ping, where a final task is not a conflict but
-// a lease that no longer holds.
+// CheckPing is CheckLease for Ping, where a task that is not running (its
+// lease ended its run) is not a conflict but a lease that no longer holds.
 func CheckPing(state State, current, token int64) error {
 	if token != current || state != StateRunning {
 		return ErrLeaseLost

@@ -87,9 +87,16 @@
 //     a ping may shorten a lease), and the task is claimable again from
 //     that instant and not before; a ping extends a lease past its
 //     original end.
+//     Any claim of the queue fails every task whose last lease ran out, even
+//     with limit 1; a lapsed task takes its place in Fifo, Lifo and Priority
+//     order as a pending task with its priority, run-at and ID would (one
+//     subtest per rule), and one that a claim passed over still holds for a
+//     ping or a finish.
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise, a release, or a release and then an outside cancel) and a
-//     forged token change nothing; a late ping
+//     forged token change nothing; an outcome by a lease that already
+//     ended its run (a repeated release or complete, a complete after a
+//     release) is ErrTaskConflict, a ping by it ErrLeaseLost; a late ping
 //     never revives a final task; a finalise or a ping racing a reclaim of
 //     its lapsed lease, and a complete racing an outside cancel, each have
 //     exactly one winner.
@@ -142,7 +149,11 @@
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
 //     named twice in one batch; an invalid batch stores nothing.
-//   - Notify, Admin, Tx: each optional capability, when present. Admin
+//   - Notify, Admin, Tx: each optional capability, when present. Notify
+//     covers the wake-ups (create, release, retry) and how a subscription
+//     ends, watched through Subscription.Done: by itself once its context
+//     is done (no Stop, no Close), before Stop returns, and before Close
+//     returns, for every subscription of the driver. Admin
 //     covers List (whole records, ID order, cursor, states, default limit),
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes

@@ -105,13 +105,40 @@ var fencingRules = []rule{
 		id := f.create(task(q, "x"))[0]
 		c := f.claimOne(q, longLease)
 		require.NoError(t, f.finish(outcome(c.Lease, driver.Release)))
+		released := f.get(id)
+		require.Equal(t, driver.StatePending, released.State, "a release makes the task pending")
 		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
-			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrLeaseLost, "a released lease cannot %v", k)
+			assert.ErrorIs(t, f.finish(outcome(c.Lease, k)), driver.ErrTaskConflict, "rule: an outcome (%v) by the lease that released the task is ErrTaskConflict (this lease already ended its run), not ErrLeaseLost", k)
 		}
-		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a released lease cannot ping")
-		r := f.get(id)
-		assert.Equal(t, driver.StatePending, r.State, "the stale calls changed nothing")
-		assert.True(t, r.LeaseExpiresAt.IsZero(), "a pending task has no lease")
+		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "rule: a ping by the lease that released the task is ErrLeaseLost: the lease no longer holds")
+		f.unchanged(released, f.get(id), "rule: calls by a lease that released its task change nothing")
+	}},
+	{name: "RepeatedOutcomeOfOneLeaseIsConflict", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		delayed := driver.Outcome{Kind: driver.Release, Message: "first", Delay: farDelay}
+		for _, tc := range []struct {
+			name          string
+			first, second driver.Outcome
+		}{
+			{"a repeated release", delayed, driver.Outcome{Kind: driver.Release, Message: "again"}},
+			{"a repeated release that gives the attempt back", driver.Outcome{Kind: driver.Release, KeepAttempt: true, Delay: farDelay}, driver.Outcome{Kind: driver.Release, KeepAttempt: true}},
+			{"a repeated complete", driver.Outcome{Kind: driver.Complete, Message: "first"}, driver.Outcome{Kind: driver.Complete, Message: "again"}},
+			{"a complete after a release", delayed, driver.Outcome{Kind: driver.Complete, Message: "again"}},
+			{"a fail after a release", delayed, driver.Outcome{Kind: driver.Fail, Message: "again"}},
+			{"a release after a complete", driver.Outcome{Kind: driver.Complete}, driver.Outcome{Kind: driver.Release, Message: "again"}},
+		} {
+			id := f.create(task(q, tc.name))[0]
+			c := f.claim(q, driver.Fifo, 1, longLease)
+			require.Len(t, c, 1, "%s: Claim", tc.name)
+			require.Equal(t, id, c[0].Task.ID, "%s: Claim", tc.name)
+			tc.first.Lease, tc.second.Lease = c[0].Lease, c[0].Lease
+			require.NoError(t, f.finish(tc.first), "%s: the first outcome applies", tc.name)
+			stored := f.get(id)
+			assert.ErrorIs(t, f.finish(tc.second), driver.ErrTaskConflict,
+				"rule: %s by the same lease is ErrTaskConflict (the lease already ended its run; a retry whose first answer was lost learns its outcome was stored), not ErrLeaseLost", tc.name)
+			f.unchanged(stored, f.get(id), "rule: %s by the same lease changes nothing", tc.name)
+		}
 	}},
 	{name: "StaleLeaseAfterReleaseAndOutsideCancel", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

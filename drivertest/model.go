@@ -262,12 +262,10 @@ func (m *model) fence(l driver.Lease, ping bool) error {
 		return driver.ErrTaskNotFound
 	case l != mt.lease || mt.leaseTaken:
 		return driver.ErrLeaseLost
-	case mt.rec.State.Final() && ping:
+	case mt.rec.State != driver.StateRunning && ping:
 		return driver.ErrLeaseLost
-	case mt.rec.State.Final():
+	case mt.rec.State != driver.StateRunning: // this lease already ended its run
 		return driver.ErrTaskConflict
-	case mt.rec.State != driver.StateRunning:
-		return driver.ErrLeaseLost
 	}
 	return nil
 }

@@ -180,13 +180,14 @@ func TestFencing(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, errs[0], driver.ErrLeaseLost)
 
-	// Release keeping the attempt; then a second release is a lost lease.
+	// Release keeping the attempt; then a second release by the same lease
+	// is a conflict (the lease already ended its run) and changes nothing.
 	errs, err = d.Finish(ctx, []driver.Outcome{{Lease: l2, Kind: driver.Release, KeepAttempt: true, Message: "snooze"}})
 	require.NoError(t, err)
 	require.NoError(t, errs[0])
 	errs, err = d.Finish(ctx, []driver.Outcome{{Lease: l2, Kind: driver.Release}})
 	require.NoError(t, err)
-	require.ErrorIs(t, errs[0], driver.ErrLeaseLost)
+	require.ErrorIs(t, errs[0], driver.ErrTaskConflict)
 	rec, err := d.Get(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, driver.StatePending, rec.State)

@@ -2,6 +2,7 @@ package bbolt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -176,10 +177,12 @@ func after(now int64, d time.Duration) int64 {
 	return now + int64(d)
 }
 
-// Claim implements driver.Driver. Tasks whose lease ran out come first, in
-// the order their leases ran out; then available pending tasks in p.Rule
-// order. Claims that find nothing to do use a read transaction only, so
-// idle workers polling the store cost no write and no fsync.
+// Claim implements driver.Driver. It fails every task of the queue whose
+// lease ran out on its last attempt, then hands out tasks in p.Rule order
+// from the available pending tasks and the tasks whose lease ran out,
+// merged by the rule's keys (priority, run-at, ID). Claims that find
+// nothing to do use a read transaction only, so idle workers polling the
+// store cost no write and no fsync.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -221,48 +224,41 @@ func claimable(q *queueBuckets, now int64) bool {
 }
 
 func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []driver.ClaimedTask) ([]driver.ClaimedTask, error) {
-	lease := after(now, p.Lease)
-	// Expired leases, in rounds: one that ran out on its task's last attempt
-	// fails instead of counting against the limit. Keys are gathered
+	// Every lease that ran out: one on its task's last attempt fails (it
+	// does not count against the limit); the others are candidates, in
+	// their place by the rule as pending tasks would be. Keys are gathered
 	// before the index is changed, as a bbolt cursor must not see its
 	// bucket change under it.
-	for len(out) < p.Limit {
-		ids := dueIDs(q.leases, now, p.Limit-len(out))
-		if len(ids) == 0 {
-			break
-		}
-		for _, id := range ids {
-			t, err := s.mustLoad(id)
-			if err != nil {
-				return out, err
-			}
-			old := *t
-			t.token++
-			if t.attempt >= t.maxAttempts {
-				t.state = driver.StateFailed
-				t.lastError = driver.LeaseExpiredMessage
-				t.leaseExp = 0
-				t.finalizedAt = now
-			} else {
-				t.attempt++
-				t.leaseExp = lease
-			}
-			if err := s.move(q, &old, t); err != nil {
-				return out, err
-			}
-			if t.state == driver.StateRunning {
-				out = append(out, claimed(s, t))
-			}
-		}
-	}
-	if len(out) == p.Limit {
-		return out, nil
-	}
-	for _, id := range available(q, now, p.Rule, p.Limit-len(out)) {
+	var candidates []*task
+	for _, id := range dueIDs(q.leases, now, math.MaxInt) {
 		t, err := s.mustLoad(id)
 		if err != nil {
 			return out, err
 		}
+		if t.attempt < t.maxAttempts {
+			candidates = append(candidates, t)
+			continue
+		}
+		old := *t
+		t.token++
+		t.state = driver.StateFailed
+		t.lastError = driver.LeaseExpiredMessage
+		t.leaseExp = 0
+		t.finalizedAt = now
+		if err := s.move(q, &old, t); err != nil {
+			return out, err
+		}
+	}
+	for _, id := range available(q, now, p.Rule, p.Limit) {
+		t, err := s.mustLoad(id)
+		if err != nil {
+			return out, err
+		}
+		candidates = append(candidates, t)
+	}
+	slices.SortFunc(candidates, ruleOrder(p.Rule))
+	lease := after(now, p.Lease)
+	for _, t := range candidates[:min(len(candidates), p.Limit)] {
 		old := *t
 		t.state = driver.StateRunning
 		t.attempt++
@@ -274,6 +270,30 @@ func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []dri
 		out = append(out, claimed(s, t))
 	}
 	return out, nil
+}
+
+// ruleOrder returns the comparison that sorts tasks in the rule's order:
+// by run-at then ID (Fifo), the reverse (Lifo), or by priority, highest
+// first, then as Fifo (Priority).
+func ruleOrder(r driver.PriorityRule) func(a, b *task) int {
+	fifo := func(a, b *task) int {
+		if c := cmp.Compare(a.runAt, b.runAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	}
+	switch r {
+	case driver.Lifo:
+		return func(a, b *task) int { return fifo(b, a) }
+	case driver.Priority:
+		return func(a, b *task) int {
+			if c := cmp.Compare(b.priority, a.priority); c != 0 {
+				return c
+			}
+			return fifo(a, b)
+		}
+	}
+	return fifo
 }
 
 func claimed(s *store, t *task) driver.ClaimedTask {

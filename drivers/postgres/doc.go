@@ -124,6 +124,9 @@
 //     fall back to polling) and pgx's prepared-statement cache must be
 //     turned off in the connection string (default_query_exec_mode).
 //   - Tasks whose lease lapsed are reclaimed by the claims of their queue;
-//     a queue that nobody claims from keeps them running.
+//     a queue that nobody claims from keeps them running. Each claim reads
+//     and sorts the queue's lapsed, not yet reclaimed leases to place them
+//     in the rule's order: with 10,000 of them a claim of 10 took about
+//     9 ms here, against 1 ms with none.
 //   - Purge deletes rows; reclaiming their space is left to autovacuum.
 package postgres
