@@ -204,23 +204,6 @@ func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
 	return out, nil
 }
 
-// runTx runs calls in one MULTI/EXEC transaction and returns their replies
-// in order.
-func (d *Driver) runTx(ctx context.Context, calls []call) ([]any, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	out := make([]any, len(calls))
-	for i, cmd := range d.evalEach(ctx, calls, true) {
-		v, err := cmd.Result()
-		if err != nil {
-			return nil, translate(err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
 // evalEach sends calls in one pipeline, inside MULTI/EXEC if tx, and
 // returns their commands, each holding its own reply or error. Without
 // tx (on a cluster, one pipeline per node) calls go by SHA, and any that
