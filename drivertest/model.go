@@ -86,6 +86,7 @@ type model struct {
 	leases [modelWorkers][]heldLease
 	now    time.Time // the model's clock: the driver's when it has one, else fixed
 	named  int       // tasks named so far (t1, t2, ...), rolled back ones included
+	shapes []driver.NewTask
 
 	journal []string // one line per step, for the failure report
 	failure string   // the broken rule, once a step broke one
@@ -115,12 +116,14 @@ func testModel(t *testing.T, s *suite) {
 		t.Log(n)
 	}
 	var last modelCase
+	shapes := taskShapes(c != nil)
 	runModelChecks(t, func(rt *rapid.T) {
 		m := &model{
 			t: rt, s: s, f: f, clock: c, admin: admin,
 			queues: []string{f.queue(), f.queue()},
 			tasks:  map[int64]*modelTask{},
 			unique: map[string]int64{},
+			shapes: shapes,
 		}
 		last = modelCase{}
 		defer func() { last = modelCase{journal: m.journal, failure: m.failure} }()
@@ -274,22 +277,37 @@ func uniqueSlot(queue, key string) string { return queue + "\x00" + key }
 func (m *model) drawTasks(rt *rapid.T) []driver.NewTask {
 	n := rapid.IntRange(1, 3).Draw(rt, "batch")
 	q := rapid.SampledFrom(m.queues).Draw(rt, "queue")
-	delays := []time.Duration{0, 0, 0, 0, 0, farDelay}
-	if m.clock != nil {
-		delays = append(delays, modelDelay)
-	}
 	tasks := make([]driver.NewTask, n)
 	for i := range tasks {
-		tasks[i] = driver.NewTask{
-			Queue:       q,
-			Payload:     rapid.SampledFrom(modelPayloads).Draw(rt, "payload"),
-			Priority:    rapid.IntRange(0, 2).Draw(rt, "priority"),
-			MaxAttempts: rapid.IntRange(1, 3).Draw(rt, "maxAttempts"),
-			UniqueKey:   rapid.SampledFrom([]string{"", "", "a", "b"}).Draw(rt, "key"),
-			Delay:       rapid.SampledFrom(delays).Draw(rt, "delay"),
-		}
+		tasks[i] = rapid.SampledFrom(m.shapes).Draw(rt, "task")
+		tasks[i].Queue = q
 	}
 	return tasks
+}
+
+// taskShapes lists the new tasks the model draws from, simplest first:
+// one draw per task, rather than one per field, leaves rapid fewer blocks
+// to shrink. Half have no unique key, most no delay; the short delay only
+// when the model moves the clock.
+func taskShapes(clocked bool) []driver.NewTask {
+	delays := []time.Duration{0, 0, 0, 0, 0, farDelay}
+	if clocked {
+		delays = append(delays, modelDelay)
+	}
+	var out []driver.NewTask
+	for _, delay := range delays {
+		for _, key := range []string{"", "", "a", "b"} {
+			for attempts := 1; attempts <= 3; attempts++ {
+				for prio := range 3 {
+					out = append(out, driver.NewTask{
+						Payload: modelPayloads[(prio+attempts)%len(modelPayloads)], Priority: prio,
+						MaxAttempts: attempts, UniqueKey: key, Delay: delay,
+					})
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (m *model) describeTasks(tasks []driver.NewTask) string {
