@@ -156,7 +156,7 @@
 // The model test runs rapid (-rapid.checks cases, 100 by default) up to
 // ten times with fresh seeds, as long as the next round is expected to end
 // within three seconds of the first one's start: about 1000 cases on an
-// in-process store, 100 to 300 on a store behind a network or a disk. To
+// in-process store, 100 to 400 on a store behind a network or a disk. To
 // run more, or exactly N, pass -rapid.checks=N (or set RAPID_CHECKS): the
 // model then makes one call of rapid with N cases, as it does under
 // -short, -rapid.seed and -rapid.failfile. Shrinking a failure takes up to
