@@ -168,12 +168,33 @@
 //     a key taken earlier in the same transaction (ErrDuplicate with that
 //     task's ID) and that every task a transactional Create acknowledged
 //     exists after commit.
-//   - Model: random sequences of create, claim, ping, finish, cancel,
-//     retry, get, count and list from several simulated workers, checked
-//     step by step against a reference model of the contract (with
-//     pgregory.net/rapid, which shrinks a failure to a short sequence):
-//     results, fencing errors, states, attempts, unique keys, counts, and
-//     claim order wherever the order is exact.
+//   - Model: random sequences of create, transactional create (commit
+//     or roll back), claim, ping, finish, cancel, retry, purge, get, count
+//     and list from several simulated workers, checked step by step
+//     against a reference model of the contract (with pgregory.net/rapid):
+//     results, fencing errors (a refused call is followed by a Get that
+//     must show the task unchanged), states, attempts, last errors, unique
+//     keys across the store and transactions, counts, purge (final tasks
+//     only, the age from finalisation, oldest finalisation first, the
+//     limit), and claim order wherever the model knows it exactly. With
+//     Harness.NewClocked the model also moves the clock: leases lapse (the
+//     lapsed task takes its place in the claim order, or is failed on its
+//     last attempt, and its old lease is stale), delays pass, purge ages
+//     count, and every stored time is compared with the model's; on a
+//     store that keeps its own clock its leases never run out during a
+//     case and its delays never pass (the Lease and RunAt groups cover
+//     time there).
+//
+// A failure of the model names the broken rule first, then the shortest
+// sequence of steps rapid found that breaks it, with tasks named t1, t2,
+// ... in creation order and leases by the step that took them:
+//
+//	rule broken: an outcome (Finish) by a stale lease (t1 was claimed again in step 5) returns ErrLeaseLost and changes nothing; got nil
+//	shortest failing sequence found (6 steps):
+//	   1. create 1 task(s) in queue A: (priority 0, 1 attempts) -> t1
+//	   2. worker 0 claims up to 1 from queue A in fifo order -> t1
+//	   3. worker 0 finishes: release t1 (lease of step 2) keeping the attempt -> nil
+//	   4. ...
 //
 // # Time
 //
@@ -193,13 +214,30 @@
 // time. An exact duration is then checked between probes written just
 // before and just after the call, give or take a millisecond (the coarsest
 // time precision a store may keep), and a due time by a probe written just
-// after the claim that got the task. The model test uses leases long
-// enough never to run out.
+// after the claim that got the task. The model test moves the clock of a
+// driver from Harness.NewClocked, and otherwise uses leases long enough
+// never to run out.
 //
 // # Caveats
 //
 // The suite creates a few thousand small tasks and one 1 MiB payload per
-// run. The model test runs rapid's default number of cases (100); the
-// -rapid.checks flag changes that, and a failing case is written to
-// testdata/rapid unless -rapid.nofailfile is set.
+// run.
+//
+// The model test runs rapid (-rapid.checks cases, 100 by default) up to
+// ten times with fresh seeds, as long as the next round is expected to end
+// within three seconds of the first one's start: about 1000 cases on an
+// in-process store, 100 to 400 on a store behind a network or a disk. To
+// run more, or exactly N, pass -rapid.checks=N (or set RAPID_CHECKS): the
+// model then makes one call of rapid with N cases, as it does under
+// -short, -rapid.seed and -rapid.failfile. Shrinking a failure takes up to
+// -rapid.shrinktime (30 s by default). rapid's step logs are kept out of
+// the output unless -rapid.v or -rapid.log is set.
+//
+// The suite writes no files into the package under test: rapid writes a
+// failing case to testdata/rapid by default, and the model turns that off
+// while it runs unless you set -rapid.nofailfile (or RAPID_NOFAILFILE)
+// yourself; -rapid.nofailfile=false asks for the fail files. rapid keeps
+// the setting in a process-wide flag, so a test of your own that uses
+// rapid in parallel with the model test may find fail files off for that
+// while.
 package drivertest
