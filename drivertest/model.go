@@ -639,9 +639,9 @@ func (m *model) leaseName(l heldLease) string {
 	return fmt.Sprintf("%s (lease of step %d)", m.tasks[l.TaskID].name, l.step)
 }
 
-// fence is the model's answer to a call on lease l, in the fencing order
-// of the driver package doc, with the rule that decides it.
-func (m *model) fence(l heldLease, ping bool) (error, string) {
+// fence is the rule that decides a call on lease l, in the fencing order
+// of the driver package doc, and the model's answer to it.
+func (m *model) fence(l heldLease, ping bool) (string, error) {
 	mt := m.tasks[l.TaskID]
 	call := "an outcome (Finish)"
 	if ping {
@@ -649,15 +649,15 @@ func (m *model) fence(l heldLease, ping bool) (error, string) {
 	}
 	switch {
 	case mt.purged:
-		return driver.ErrTaskNotFound, fmt.Sprintf("%s on a task that was purged returns ErrTaskNotFound", call)
+		return fmt.Sprintf("%s on a task that was purged returns ErrTaskNotFound", call), driver.ErrTaskNotFound
 	case l.Lease != mt.lease:
-		return driver.ErrLeaseLost, fmt.Sprintf("%s by a stale lease (%s) returns ErrLeaseLost and changes nothing", call, mt.takenBy)
+		return fmt.Sprintf("%s by a stale lease (%s) returns ErrLeaseLost and changes nothing", call, mt.takenBy), driver.ErrLeaseLost
 	case mt.rec.State != driver.StateRunning && ping:
-		return driver.ErrLeaseLost, fmt.Sprintf("a Ping by a lease that already ended its task's run (%s) returns ErrLeaseLost and changes nothing", mt.endedBy)
+		return fmt.Sprintf("a Ping by a lease that already ended its task's run (%s) returns ErrLeaseLost and changes nothing", mt.endedBy), driver.ErrLeaseLost
 	case mt.rec.State != driver.StateRunning:
-		return driver.ErrTaskConflict, fmt.Sprintf("an outcome by a lease that already ended its task's run (%s; token unchanged) returns ErrTaskConflict and changes nothing", mt.endedBy)
+		return fmt.Sprintf("an outcome by a lease that already ended its task's run (%s; token unchanged) returns ErrTaskConflict and changes nothing", mt.endedBy), driver.ErrTaskConflict
 	}
-	return nil, fmt.Sprintf("%s by the lease that holds a running task applies", call)
+	return fmt.Sprintf("%s by the lease that holds a running task applies", call), nil
 }
 
 func (m *model) ping(rt *rapid.T) {
@@ -677,7 +677,7 @@ func (m *model) ping(rt *rapid.T) {
 	}
 	m.journal[len(m.journal)-1] += " -> " + strings.Join(answers, ", ")
 	for i, l := range leases {
-		want, rule := m.fence(l, true)
+		rule, want := m.fence(l, true)
 		m.same(want, errs[i], rule)
 		mt := m.tasks[l.TaskID]
 		if want == nil {
@@ -744,7 +744,7 @@ func (m *model) finish(rt *rapid.T) {
 	}
 	m.journal[len(m.journal)-1] += " -> " + strings.Join(answers, ", ")
 	for i, o := range outcomes {
-		want, rule := m.fence(leases[i], false)
+		rule, want := m.fence(leases[i], false)
 		m.same(want, errs[i], rule)
 		mt := m.tasks[o.Lease.TaskID]
 		if want != nil {
