@@ -2,9 +2,9 @@ package gosk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gosk/gosk/driver"
 )
@@ -82,7 +82,9 @@ type CreateOptions struct {
 	MaxAttempts int
 	// UniqueKey, if set, makes the task unique in its queue while a task
 	// with the same key is pending or running: creating another returns
-	// the existing task's ID and ErrDuplicate.
+	// the existing task's ID and ErrDuplicate. It is valid UTF-8 without
+	// NUL bytes, at most driver.MaxUniqueKeyLen bytes, compared byte for
+	// byte; anything else is ErrInvalid.
 	UniqueKey string
 }
 
@@ -246,8 +248,11 @@ func (q *Queue[T]) CreateItemsTx(ctx context.Context, c driver.Creator, items []
 		return nil, fmt.Errorf("gosk: create in queue %q: driver returned %d results for %d tasks", q.name, len(res), len(tasks))
 	}
 	for i := range res {
-		if res[i].Err != nil {
+		switch {
+		case errors.Is(res[i].Err, ErrDuplicate):
 			res[i].Err = fmt.Errorf("gosk: queue %q, unique key %q held by task %d: %w", q.name, tasks[i].UniqueKey, res[i].ID, res[i].Err)
+		case res[i].Err != nil:
+			res[i].Err = fmt.Errorf("gosk: create in queue %q: %w", q.name, res[i].Err)
 		}
 	}
 	return res, nil
@@ -278,11 +283,8 @@ func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewT
 	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
 		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
 	}
-	if len(o.UniqueKey) > driver.MaxUniqueKeyLen {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey is %d bytes, longer than %d", ErrInvalid, len(o.UniqueKey), driver.MaxUniqueKeyLen)
-	}
-	if !utf8.ValidString(o.UniqueKey) {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey is not valid UTF-8", ErrInvalid)
+	if err := driver.CheckText(o.UniqueKey, driver.MaxUniqueKeyLen); err != nil {
+		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey %w", ErrInvalid, err)
 	}
 	payload, err := q.codec.Marshal(v)
 	if err != nil {

@@ -181,13 +181,14 @@ func TestCreateOptionsRefusedNamingTheField(t *testing.T) {
 		opts gosk.CreateOptions
 		want string
 	}{
-		"priority too high":  {gosk.CreateOptions{Priority: driver.MaxPriority + 1}, "CreateOptions.Priority"},
-		"priority too low":   {gosk.CreateOptions{Priority: driver.MinPriority - 1}, "CreateOptions.Priority"},
-		"negative delay":     {gosk.CreateOptions{Delay: -time.Second}, "CreateOptions.Delay"},
-		"delay and run-at":   {gosk.CreateOptions{Delay: time.Second, RunAt: time.Now()}, "both set"},
-		"negative attempts":  {gosk.CreateOptions{MaxAttempts: -1}, "CreateOptions.MaxAttempts"},
-		"unique key too big": {gosk.CreateOptions{UniqueKey: strings.Repeat("k", driver.MaxUniqueKeyLen+1)}, "CreateOptions.UniqueKey"},
-		"unique key not utf": {gosk.CreateOptions{UniqueKey: "\xff"}, "CreateOptions.UniqueKey"},
+		"priority too high":   {gosk.CreateOptions{Priority: driver.MaxPriority + 1}, "CreateOptions.Priority"},
+		"priority too low":    {gosk.CreateOptions{Priority: driver.MinPriority - 1}, "CreateOptions.Priority"},
+		"negative delay":      {gosk.CreateOptions{Delay: -time.Second}, "CreateOptions.Delay"},
+		"delay and run-at":    {gosk.CreateOptions{Delay: time.Second, RunAt: time.Now()}, "both set"},
+		"negative attempts":   {gosk.CreateOptions{MaxAttempts: -1}, "CreateOptions.MaxAttempts"},
+		"unique key too big":  {gosk.CreateOptions{UniqueKey: strings.Repeat("k", driver.MaxUniqueKeyLen+1)}, "CreateOptions.UniqueKey"},
+		"unique key not utf":  {gosk.CreateOptions{UniqueKey: "\xff"}, "CreateOptions.UniqueKey"},
+		"unique key with NUL": {gosk.CreateOptions{UniqueKey: "a\x00b"}, "CreateOptions.UniqueKey"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

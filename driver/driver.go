@@ -16,9 +16,10 @@
 // it gets a fresh lease token and its lease runs until now plus the lease
 // length. A running task is finalised as completed, cancelled or failed, or
 // released back to pending (optionally not before some delay). A running
-// task whose lease runs out becomes claimable again; if that happens on its
-// last allowed attempt, the claim that finds it moves it to failed with the
-// error text "lease expired" instead of handing it out.
+// task whose lease runs out becomes claimable again, in its place in the
+// claim order as if it were pending (see [Driver.Claim]); if that happens
+// on its last allowed attempt, the next claim of its queue moves it to
+// failed with the error text "lease expired" instead of handing it out.
 //
 //	create ──> pending ──claim──> running ──complete──> completed
 //	              ^                  │ ├──cancel────> cancelled
@@ -48,8 +49,8 @@
 // So an outcome repeated by the lease that already stored one (a retry
 // whose first answer was lost) gets ErrTaskConflict whatever the two
 // outcomes were, and a caller that retries may take ErrTaskConflict as "my
-// earlier outcome was stored"; ErrLeaseLost always means the task was taken
-// from the lease before the call, by someone else.
+// earlier outcome was stored"; to an outcome, ErrLeaseLost always means the
+// task was taken from the lease before the call, by someone else.
 //
 // A lease whose time has run out still holds until another claim takes the
 // task: a slow worker that completes before anyone reclaims its task is not
@@ -68,7 +69,29 @@
 // Embedded stores use the process clock, which their constructors let the
 // caller replace. Durations in this package are therefore relative
 // ([NewTask.Delay], [Outcome.Delay], [ClaimParams.Lease]) and are added to
-// the store's own now.
+// the store's own now, exactly: a lease ends at now plus its length, a
+// ping's extension at the ping's now plus the extension, a delayed task's
+// run-at is its creation time plus the delay and a release delay counts
+// from the release. A task is available from its run-at on, and a lease has
+// run out from its end on, that instant included. Stores keep times to a
+// millisecond or finer.
+//
+// # Text
+//
+// Payloads are bytes and are stored as given. The two free-form text
+// fields, [NewTask.UniqueKey] and [Outcome.Message], must be valid UTF-8
+// without NUL bytes, at most [MaxUniqueKeyLen] and [MaxMessageLen] bytes
+// long: that is what every store can hold byte for byte (a PostgreSQL text
+// column refuses NUL and invalid UTF-8; other stores would keep them, or
+// replace them, each its own way). Anything else is refused with
+// [ErrInvalid] before the store is touched, for the whole batch, by
+// [ValidateNewTasks] and [ValidateOutcomes]; no store error about an
+// encoding ever reaches the caller. Every valid text, control characters
+// other than NUL included, is stored and read back exactly, and unique
+// keys are compared byte for byte (no case folding, normalisation or
+// collation). Package worker passes every handler error text through
+// [CleanMessage], which makes any string fit. Queue names are narrower
+// still: see [ValidateQueueName].
 //
 // # Batches
 //
@@ -78,7 +101,10 @@
 // sits in the item's result; the method's own error is for failures of the
 // whole call ([ErrInvalid], [ErrClosed], a broken connection, a cancelled
 // context), in which case nothing in the batch was applied. A batch that
-// names the same task twice is invalid.
+// names the same task twice is invalid. Callers may pass leases, outcomes
+// and IDs in any order, and the results still line up with the input; a
+// store that locks rows takes its locks in one order (task ID), so that
+// two calls over shared tasks never deadlock whatever their orders.
 //
 // # Capabilities
 //
@@ -105,7 +131,11 @@ import (
 type Driver interface {
 	// Create stores new tasks in one atomic step (per queue, on a store
 	// that cannot span queues in one step, such as Redis Cluster) and
-	// returns one result per task, in order. A task whose queue and unique
+	// returns one result per task, in order. Where the step is per queue
+	// and some queues' steps fail while others apply, Create returns no
+	// error and each task of a failed queue has that failure as its
+	// result's Err; the call's own error still means nothing was stored.
+	// A task whose queue and unique
 	// key belong to a pending or running task (stored before, or earlier in
 	// the same batch) is not stored: its result holds that task's ID and
 	// ErrDuplicate. Invalid input returns ErrInvalid and stores nothing. An
@@ -114,17 +144,28 @@ type Driver interface {
 
 	// Claim leases up to p.Limit available tasks of p.Queue, in p.Rule
 	// order, in one atomic step, and returns them in that order (possibly
-	// none, with a nil error). Where tasks with expired leases fall in the
-	// order is the driver's choice. Expired leases are available again; one
-	// that ran out on its task's last attempt is moved to failed instead,
-	// and does not count against p.Limit. A pending task is handed out
+	// none, with a nil error).
+	//
+	// A running task whose lease has run out is available again and takes
+	// its place in the order exactly as an available pending task with the
+	// same priority, run-at and ID would. Its run-at is the one it was
+	// available from when it was claimed (a claim does not change run-at),
+	// so a lapsed task goes neither first nor last: under Priority it comes
+	// after higher-priority pending tasks and before lower ones; under
+	// Fifo before pending tasks that became available after it.
+	//
+	// The same step moves to failed (last error LeaseExpiredMessage, lease
+	// token taken) every task of p.Queue whose lease ran out on its last
+	// attempt, wherever it would stand in the order and whatever p.Limit;
+	// those do not count against p.Limit. A pending task is handed out
 	// whatever its attempt count: a caller that releases a task on its last
 	// attempt sees it claimed again (package worker fails it instead). Two
 	// claims never return the same task while its lease holds.
 	Claim(ctx context.Context, p ClaimParams) ([]ClaimedTask, error)
 
-	// Ping extends each lease that still holds to now plus extend and
-	// returns one error per lease: nil, ErrLeaseLost or ErrTaskNotFound.
+	// Ping extends each lease that still holds to now plus extend (which
+	// may be sooner than the lease's end was) and returns one error per
+	// lease: nil, ErrLeaseLost or ErrTaskNotFound.
 	Ping(ctx context.Context, leases []Lease, extend time.Duration) ([]error, error)
 
 	// Finish applies outcomes, each fenced by its lease, and returns one
@@ -162,7 +203,9 @@ type Notifier interface {
 	// Subscribe starts listening for tasks that become available in queue:
 	// created with no delay, released with no delay, or retried. The
 	// subscription lasts until Stop is called, ctx is done, or the driver
-	// is closed, whichever comes first.
+	// is closed, whichever comes first. When ctx is done the driver ends
+	// the subscription by itself: a caller that cancels ctx need not call
+	// Stop, and nothing of the subscription waits for Close.
 	Subscribe(ctx context.Context, queue string) (*Subscription, error)
 }
 
@@ -174,6 +217,13 @@ type Subscription struct {
 	// Stop ends the subscription and releases what it holds. It is safe to
 	// call more than once and from any goroutine.
 	Stop func()
+	// Done is closed once the subscription has ended and released what it
+	// held (a goroutine, a connection, its place among the driver's
+	// subscribers): by the time Stop returns, soon after the context given
+	// to Subscribe is done, and by the time the driver's Close returns.
+	// Required: package drivertest waits on it to prove that a subscription
+	// ends with its context.
+	Done <-chan struct{}
 }
 
 // Admin is the capability to inspect and administer tasks from outside a

@@ -72,12 +72,20 @@ func (r PriorityRule) String() string {
 	return fmt.Sprintf("PriorityRule(%d)", int(r))
 }
 
-// Limits on task fields, checked by ValidateNewTasks.
+// Limits on task fields, checked by ValidateNewTasks and ValidateOutcomes.
 const (
 	// MaxQueueNameLen is the longest queue name, in bytes.
 	MaxQueueNameLen = 100
 	// MaxUniqueKeyLen is the longest unique key, in bytes.
 	MaxUniqueKeyLen = 1024
+	// MaxMessageLen is the longest Outcome.Message, in bytes. 16 KiB holds
+	// any error text worth reading (a long chain of wrapped errors, a
+	// panic value, a multi-line validation report) whole, while a record
+	// stays small on every store (bbolt and SQLite rewrite it at every
+	// claim and ping) and a batch of failing outcomes stays a small
+	// request (100 of them, package worker's default batch, are 1.6 MiB at
+	// most). CleanMessage cuts longer texts to it.
+	MaxMessageLen = 16 << 10
 	// MinPriority and MaxPriority bound NewTask.Priority.
 	MinPriority = math.MinInt16
 	// MaxPriority is the highest priority a task may have.
@@ -103,7 +111,8 @@ type NewTask struct {
 	// It must be at least 1; package gosk fills its default.
 	MaxAttempts int
 	// UniqueKey, if not empty, makes the task unique within its queue while
-	// a task with the same key is pending or running.
+	// a task with the same key is pending or running. It is text: see
+	// "Text" in the package doc. Keys are compared byte for byte.
 	UniqueKey string
 }
 
@@ -111,7 +120,9 @@ type NewTask struct {
 type CreateResult struct {
 	// ID is the new task's ID or, with ErrDuplicate, the existing task's.
 	ID int64
-	// Err is nil or ErrDuplicate.
+	// Err is nil or ErrDuplicate; on a store that creates atomically per
+	// queue only, it may also be the failure of the task's queue, of
+	// whose tasks none was stored (see Driver.Create).
 	Err error
 }
 
@@ -184,7 +195,9 @@ type Outcome struct {
 	Lease Lease
 	// Kind says how it ends. Required.
 	Kind OutcomeKind
-	// Message, if not empty, is stored as the task's last error.
+	// Message, if not empty, is stored as the task's last error. It is
+	// text: see "Text" in the package doc; CleanMessage makes any string
+	// fit.
 	Message string
 	// Delay, for Release only, keeps the task unavailable until Delay after
 	// now on the store's clock. Negative is invalid.
@@ -218,7 +231,9 @@ type TaskRecord struct {
 	LastError string
 	// CreatedAt is when the task was created, on the store's clock.
 	CreatedAt time.Time
-	// RunAt is when the task is or was available from.
+	// RunAt is when the task is or was available from. A claim does not
+	// change it: a running task's RunAt is the one it was claimed from,
+	// which places it in the claim order once its lease runs out.
 	RunAt time.Time
 	// LeaseExpiresAt is when the current lease runs out; zero unless
 	// running.

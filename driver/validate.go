@@ -2,6 +2,7 @@ package driver
 
 import (
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -48,14 +49,75 @@ func ValidateNewTasks(tasks []NewTask) error {
 		if t.MaxAttempts < 1 || t.MaxAttempts > MaxAttemptsLimit {
 			return fmt.Errorf("%w: task %d: max attempts %d outside [1, %d]", ErrInvalid, i, t.MaxAttempts, MaxAttemptsLimit)
 		}
-		if len(t.UniqueKey) > MaxUniqueKeyLen {
-			return fmt.Errorf("%w: task %d: unique key is %d bytes, longer than %d", ErrInvalid, i, len(t.UniqueKey), MaxUniqueKeyLen)
-		}
-		if !utf8.ValidString(t.UniqueKey) {
-			return fmt.Errorf("%w: task %d: unique key is not valid UTF-8", ErrInvalid, i)
+		if err := CheckText(t.UniqueKey, MaxUniqueKeyLen); err != nil {
+			return fmt.Errorf("%w: task %d: unique key %w", ErrInvalid, i, err)
 		}
 	}
 	return nil
+}
+
+// CheckText checks a text field (NewTask.UniqueKey, Outcome.Message)
+// against the rule of "Text" in the package doc: at most maxLen bytes of
+// valid UTF-8 with no NUL byte. It returns nil, or an error that says what
+// is wrong (such as "holds a NUL byte at byte 4") without naming the field
+// and without wrapping ErrInvalid, for the caller to wrap with both.
+func CheckText(s string, maxLen int) error {
+	if len(s) > maxLen {
+		return fmt.Errorf("is %d bytes, longer than %d", len(s), maxLen)
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == 0 {
+			return fmt.Errorf("holds a NUL byte at byte %d", i)
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Errorf("is not valid UTF-8 at byte %d", i)
+		}
+		i += n
+	}
+	return nil
+}
+
+// CleanMessage returns s made fit to be an Outcome.Message: each NUL byte,
+// and each run of bytes that is not valid UTF-8, replaced by U+FFFD, and
+// the result cut to at most MaxMessageLen bytes, between two characters.
+// A string that already fits is returned as it is. Package worker stores
+// every handler error text through it.
+func CleanMessage(s string) string {
+	if CheckText(s, MaxMessageLen) == nil {
+		return s
+	}
+	const replacement = "\uFFFD"
+	var b strings.Builder
+	b.Grow(min(len(s), MaxMessageLen))
+	invalid := false // the last byte read was invalid and is replaced
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		next := s[i : i+n]
+		switch {
+		case r == utf8.RuneError && n == 1:
+			if invalid {
+				i++
+				continue
+			}
+			invalid, next = true, replacement
+		case r == 0:
+			invalid, next = false, replacement
+		default:
+			invalid = false
+		}
+		if b.Len()+len(next) > MaxMessageLen {
+			break
+		}
+		b.WriteString(next)
+		i += n
+	}
+	return b.String()
 }
 
 // ValidateClaim checks ClaimParams and returns them with defaults filled
@@ -90,6 +152,9 @@ func ValidatePing(leases []Lease, extend time.Duration) error {
 // ValidateOutcomes checks a batch for Finish.
 func ValidateOutcomes(outcomes []Outcome) error {
 	for i, o := range outcomes {
+		if err := CheckText(o.Message, MaxMessageLen); err != nil {
+			return fmt.Errorf("%w: outcome %d: message %w", ErrInvalid, i, err)
+		}
 		switch o.Kind {
 		case Complete, Cancel, Fail:
 			if o.Delay != 0 || o.KeepAttempt {

@@ -448,7 +448,7 @@ var adminRules = []rule{
 		assert.Equal(t, 1, n, "OlderThan zero purges every final task")
 	}},
 	{name: "PurgeOldestFinalisedFirst", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		a := f.admin()
 		q := f.queue()
 		f.createN(q, 3)
@@ -461,8 +461,7 @@ var adminRules = []rule{
 		for i, k := range kinds {
 			l := c[len(c)-1-i].Lease
 			require.NoError(t, f.finish(outcome(l, k)))
-			done := f.get(l.TaskID).FinalizedAt
-			f.waitFor("the store's clock passes the finalisation time", func() bool { return f.sideClockPassed(done) })
+			tl.step()
 			byAge = append(byAge, l.TaskID)
 		}
 		for i, id := range byAge {
@@ -478,27 +477,43 @@ var adminRules = []rule{
 		}
 	}},
 	{name: "PurgeOnlyFinalisedBeforeCutoff", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		a := f.admin()
-		const age = 500 * time.Millisecond
-		for try := 1; ; try++ {
-			q := f.queue()
+		q := f.queue()
+		if tl.c != nil {
+			// On the suite's clock the cutoff is exact: a task finalised
+			// OlderThan ago to the millisecond is purged, one finalised a
+			// millisecond later is kept.
+			const age = time.Hour
 			old := f.inState(q, driver.StateCompleted)
-			cutoff := f.get(old).FinalizedAt.Add(age)
-			f.waitFor("the store's clock passes the first finalisation plus the age", func() bool { return f.sideClockPassed(cutoff) })
+			tl.pass(time.Millisecond)
 			recent := f.inState(q, driver.StateCancelled)
-			recentAt := f.get(recent).FinalizedAt
+			tl.pass(age - time.Millisecond)
 			n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: age})
 			require.NoError(t, err)
-			if try < 3 && f.sideClockPassed(recentAt.Add(age)) {
-				continue // too slow to tell: the recent task may have aged past the cutoff
-			}
 			assert.Equal(t, 1, n, "rule: Purge deletes the tasks finalised at least OlderThan ago, and only those")
 			_, err = f.d.Get(f.ctx, old)
-			assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: a task finalised more than OlderThan ago is purged")
+			assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: a task finalised exactly OlderThan ago is purged")
 			f.get(recent)
 			return
 		}
+		// On the store's clock, the recent task is kept only if the purge
+		// comes less than the age after its finalisation; a probe written
+		// just after the purge shows that it did.
+		const age = time.Second
+		old := f.inState(q, driver.StateCompleted)
+		tl.reach(f.get(old).FinalizedAt.Add(age))
+		recent := f.inState(q, driver.StateCancelled)
+		recentAt := f.get(recent).FinalizedAt
+		var n int
+		var err error
+		_, hi := tl.around(func() { n, err = a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: age}) })
+		require.NoError(t, err)
+		require.True(t, hi.Before(recentAt.Add(age)), "the machine took %v from a finalisation to the purge after it, longer than the purge age of %v: cannot tell which tasks the purge should keep", hi.Sub(recentAt), age)
+		assert.Equal(t, 1, n, "rule: Purge deletes the tasks finalised at least OlderThan ago, and only those")
+		_, err = f.d.Get(f.ctx, old)
+		assert.ErrorIs(t, err, driver.ErrTaskNotFound, "rule: a task finalised more than OlderThan ago is purged")
+		f.get(recent)
 	}},
 	{name: "PurgeKeepsUnfinishedAndOtherQueues", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

@@ -7,14 +7,22 @@ import (
 )
 
 // clock is a clock that the suite moves by hand, handed to drivers made by
-// Harness.NewClocked. It starts at the real time and only moves forward
-// when a subtest advances it.
+// Harness.NewClocked. It starts a day before the real time, on a whole
+// millisecond, and only moves forward, in whole milliseconds, when a
+// subtest advances it: a store that keeps milliseconds keeps its times
+// exactly, and a driver that reads time.Now anywhere instead of its clock
+// shows times a day off.
 type clock struct {
 	mu  sync.Mutex
 	now time.Time
 }
 
-func newClock() *clock { return &clock{now: time.Now()} }
+func newClock() *clock {
+	return &clock{now: time.Now().Add(-clockBehind).Truncate(time.Millisecond)}
+}
+
+// clockBehind is how far behind the real time a clock starts.
+const clockBehind = 24 * time.Hour
 
 // Now returns the clock's time.
 func (c *clock) Now() time.Time {

@@ -64,16 +64,34 @@
 //   - Claim: a claim leases its tasks and counts an attempt, returns the
 //     whole record as Get reads it, honours its limit (zero means one),
 //     finds nothing in an empty queue without an error, and many concurrent
-//     claimers never share a live lease.
+//     claimers never share a live lease: rounds of claimers racing in
+//     waves over a few fresh tasks hand out every task exactly once, with
+//     a lease of its own that still holds, and go on until 700 claims
+//     overlapped another, so that a fault in 1 of 50 overlapping claims
+//     fails every run.
 //   - Order: Fifo, Lifo and Priority, one claim at a time and in batches.
 //   - Queues: a claim takes only its own queue's tasks.
-//   - RunAt: a delayed task is not claimable before its run-at, is once it
-//     comes, and Fifo, Lifo and Priority (among equals) order by run-at
+//   - RunAt: a delayed task's run-at is now plus its delay, exactly; it is
+//     not claimable before its run-at, not even a moment before, and is
+//     from then on; Fifo, Lifo and Priority (among equals) order by run-at
 //     rather than by creation.
-//   - Lease: an expired lease makes its task claimable again; a ping
-//     extends a lease; a lapsed lease holds until someone reclaims the
-//     task; a lapse on the last attempt fails the task ("lease expired"),
-//     frees its unique key and does not count against the claim's limit.
+//   - Lease: under each of Fifo, Lifo and Priority
+//     (Lease/ExpiryMakesTaskClaimableAgain/Lifo, ...): an expired lease
+//     makes its task claimable again; a reclaim gives a new token and
+//     counts an attempt; a lapsed lease holds (pings, completes) until
+//     someone reclaims the task; a lapse on the last attempt fails the task
+//     ("lease expired", finalised at the failing claim), frees its unique
+//     key and does not count against the claim's limit. A claim's lease
+//     ends at now plus the lease length and a ping's extension at the
+//     ping's now plus the extension, exactly (neither shorter nor longer;
+//     a ping may shorten a lease), and the task is claimable again from
+//     that instant and not before; a ping extends a lease past its
+//     original end.
+//     Any claim of the queue fails every task whose last lease ran out, even
+//     with limit 1; a lapsed task takes its place in Fifo, Lifo and Priority
+//     order as a pending task with its priority, run-at and ID would (one
+//     subtest per rule), and one that a claim passed over still holds for a
+//     ping or a finish.
 //   - Fencing: a stale lease (after a reclaim, an outside cancel, a
 //     finalise, a release, or a release and then an outside cancel) and a
 //     forged token change nothing; an outcome by a lease that already
@@ -89,50 +107,137 @@
 //     a lease whose task was reclaimed, released, cancelled from outside,
 //     finalised or failed for a lapsed last attempt, alone and as items of
 //     Ping and Finish batches next to items that apply.
+//   - Alignment: batches of Create, Ping, Finish, Admin.Retry and
+//     Admin.Cancel whose per-item results (applied, duplicate, lost,
+//     conflict, not found) differ from each neighbour and from their
+//     mirror image, so that a result slice shifted or reversed fails, and
+//     each item's effect lands on its own task.
 //   - Finish: each outcome reaches its state and stores its message, and
 //     an empty message keeps the last error; finalising is once only
 //     (ErrTaskConflict); batch results line up.
+//   - InputOrder: Ping, Finish, Admin.Cancel and Admin.Retry take their
+//     leases, outcomes and IDs in any order (descending, mixed) and their
+//     results line up with the input; a Ping and a Finish over the same
+//     tasks in opposite orders, at once, both succeed (a store that locks
+//     rows must lock them in task-ID order, or they deadlock).
 //   - Attempts: an error or a lapse uses the attempt, a release with
 //     KeepAttempt gives it back.
 //   - Release: without a delay the task is claimable at once, behind the
-//     tasks already waiting (run-at is now); with one, not before the delay
-//     has passed, also when the release gives its attempt back.
+//     tasks already waiting (run-at is now); with one, its run-at is the
+//     release's now plus the delay (not the creation, claim or old run-at
+//     plus it), and it is not claimable before, also when the release
+//     gives its attempt back.
 //   - UnknownID: every call reports ErrTaskNotFound, per item in batches.
 //   - Unique: a duplicate gets the existing ID and ErrDuplicate, also within
 //     one batch and under concurrent creates; the key is held while pending
-//     or running, freed once final, and scoped to its queue.
+//     or running, freed once final, and scoped to its queue; held through
+//     a release, a snooze, a lapsed lease and a reclaim, freed by each of
+//     complete, cancel, fail and the failure of a lapsed last attempt.
 //   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip.
+//   - Text: a message or unique key with a NUL byte or invalid UTF-8, or
+//     longer than driver.MaxMessageLen or driver.MaxUniqueKeyLen, is
+//     ErrInvalid and the whole batch changes nothing; one of exactly the
+//     limit is stored whole; valid texts (multi-byte, four-byte, control
+//     characters, U+FFFD) read back exactly through Get, Claim and List;
+//     unique keys compare byte for byte (no case folding, normalisation or
+//     padding); and package worker, whose handlers return error texts with
+//     NUL bytes, invalid UTF-8 and too many bytes, brings 200 tasks to
+//     their final states with the texts stored as driver.CleanMessage
+//     makes them.
 //   - Context: a cancelled context returns its error and applies nothing.
 //   - Closed: every call after Close returns ErrClosed.
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
 //     named twice in one batch; an invalid batch stores nothing.
-//   - Notify, Admin, Tx: each optional capability, when present. Admin
+//   - Notify, Admin, Tx: each optional capability, when present. Notify
+//     covers the wake-ups (create, release, retry) and how a subscription
+//     ends, watched through Subscription.Done: by itself once its context
+//     is done (no Stop, no Close), before Stop returns, and before Close
+//     returns, for every subscription of the driver. Admin
 //     covers List (whole records, ID order, cursor, states, default limit),
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes
 //     nothing), Cancel (frees the unique key) and Purge (final tasks only,
-//     the age cutoff, oldest finalisation first, the limit).
-//   - Model: random sequences of create, claim, ping, finish, cancel,
-//     retry, get, count and list from several simulated workers, checked
-//     step by step against a reference model of the contract (with
-//     pgregory.net/rapid, which shrinks a failure to a short sequence):
-//     results, fencing errors, states, attempts, unique keys, counts, and
-//     claim order wherever the order is exact.
+//     the age cutoff, counted from finalisation rather than creation,
+//     oldest finalisation first, the limit); every Admin method returns a
+//     cancelled context's error and applies nothing; Count reports a
+//     lapsed, unclaimed lease as running; Count and List agree after a
+//     Purge. Purge ages are measured on the suite's clock, or on the
+//     store's clock just before the call, so a slow machine cannot blur
+//     the cutoff. Tx covers
+//     a key taken earlier in the same transaction (ErrDuplicate with that
+//     task's ID) and that every task a transactional Create acknowledged
+//     exists after commit.
+//   - Model: random sequences of create, transactional create (commit
+//     or roll back), claim, ping, finish, cancel, retry, purge, get, count
+//     and list from several simulated workers, checked step by step
+//     against a reference model of the contract (with pgregory.net/rapid):
+//     results, fencing errors (a refused call is followed by a Get that
+//     must show the task unchanged), states, attempts, last errors, unique
+//     keys across the store and transactions, counts, purge (final tasks
+//     only, the age from finalisation, oldest finalisation first, the
+//     limit), and claim order wherever the model knows it exactly. With
+//     Harness.NewClocked the model also moves the clock: leases lapse (the
+//     lapsed task takes its place in the claim order, or is failed on its
+//     last attempt, and its old lease is stale), delays pass, purge ages
+//     count, and every stored time is compared with the model's; on a
+//     store that keeps its own clock its leases never run out during a
+//     case and its delays never pass (the Lease and RunAt groups cover
+//     time there).
+//
+// A failure of the model names the broken rule first, then the shortest
+// sequence of steps rapid found that breaks it, with tasks named t1, t2,
+// ... in creation order and leases by the step that took them:
+//
+//	rule broken: an outcome (Finish) by a stale lease (t1 was claimed again in step 5) returns ErrLeaseLost and changes nothing; got nil
+//	shortest failing sequence found (6 steps):
+//	   1. create 1 task(s) in queue A: (priority 0, 1 attempts) -> t1
+//	   2. worker 0 claims up to 1 from queue A in fifo order -> t1
+//	   3. worker 0 finishes: release t1 (lease of step 2) keeping the attempt -> nil
+//	   4. ...
 //
 // # Time
 //
-// Tests of lease expiry and run-at use leases and delays of 150 to 200
-// milliseconds and then wait on conditions (a claim that succeeds, a probe
-// task in a side queue whose lease ran out), polling for up to ten seconds;
-// nothing sleeps for a fixed time. They read time only through the store,
-// so they hold for stores that keep their own clock. The model test uses
-// leases long enough never to run out.
+// A driver that reads the time from a clock its constructor takes should
+// set [Harness.NewClocked]: the subtests about time (lease expiry, run-at,
+// release delays, exact durations) then run on a clock the suite moves by
+// hand, and are quick and exact. That clock starts a day behind the real
+// time and moves in whole milliseconds, so times are checked exactly, and a
+// driver that reads time.Now anywhere instead of its clock fails those
+// subtests with times a day off.
+//
+// Without NewClocked (a store that keeps its own clock, as PostgreSQL and
+// Redis do) the same subtests read the store's time from the creation time
+// of probe tasks in side queues, and use leases and delays of 150 to 200
+// milliseconds, waiting on conditions (a claim that succeeds, a probe whose
+// lease ran out), polling for up to ten seconds; nothing sleeps for a fixed
+// time. An exact duration is then checked between probes written just
+// before and just after the call, give or take a millisecond (the coarsest
+// time precision a store may keep), and a due time by a probe written just
+// after the claim that got the task. The model test moves the clock of a
+// driver from Harness.NewClocked, and otherwise uses leases long enough
+// never to run out.
 //
 // # Caveats
 //
 // The suite creates a few thousand small tasks and one 1 MiB payload per
-// run. The model test runs rapid's default number of cases (100); the
-// -rapid.checks flag changes that, and a failing case is written to
-// testdata/rapid unless -rapid.nofailfile is set.
+// run.
+//
+// The model test runs rapid (-rapid.checks cases, 100 by default) up to
+// ten times with fresh seeds, as long as the next round is expected to end
+// within three seconds of the first one's start: about 1000 cases on an
+// in-process store, 100 to 400 on a store behind a network or a disk. To
+// run more, or exactly N, pass -rapid.checks=N (or set RAPID_CHECKS): the
+// model then makes one call of rapid with N cases, as it does under
+// -short, -rapid.seed and -rapid.failfile. Shrinking a failure takes up to
+// -rapid.shrinktime (30 s by default). rapid's step logs are kept out of
+// the output unless -rapid.v or -rapid.log is set.
+//
+// The suite writes no files into the package under test: rapid writes a
+// failing case to testdata/rapid by default, and the model turns that off
+// while it runs unless you set -rapid.nofailfile (or RAPID_NOFAILFILE)
+// yourself; -rapid.nofailfile=false asks for the fail files. rapid keeps
+// the setting in a process-wide flag, so a test of your own that uses
+// rapid in parallel with the model test may find fail files off for that
+// while.
 package drivertest

@@ -25,18 +25,16 @@ func (f *fixture) lapsed(lease time.Duration) {
 }
 
 var leaseRules = []rule{
-	{name: "ExpiryMakesTaskClaimableAgain", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		id := f.create(task(q, "x"))[0]
-		first := f.claimOne(q, shortLease)
-		again := f.awaitClaim(q, longLease, "a task whose lease ran out is claimable again")
-		require.Equal(t, id, again.Task.ID)
-		assert.Equal(t, 2, again.Task.Attempt, "the lapsed claim used up its attempt")
-		assert.NotEqual(t, first.Lease.Token, again.Lease.Token, "a new claim gets a new lease token")
-	}},
+	{name: "ExpiryMakesTaskClaimableAgain", test: expiryMakesTaskClaimableAgain},
+	{name: "ReclaimGivesNewTokenAndCountsAttempt", test: reclaimGivesNewTokenAndCountsAttempt},
+	{name: "LapsedLeaseHoldsUntilReclaimed", test: lapsedLeaseHoldsUntilReclaimed},
+	{name: "LastAttemptLapseFailsTask", test: lastAttemptLapseFailsTask},
+	{name: "LastAttemptLapseFreesKeyAndClaimGoesOn", test: lastAttemptLapseFreesKeyAndClaimGoesOn},
+	{name: "ClaimLeaseEndsAtNowPlusLease", test: claimLeaseEndsAtNowPlusLease},
+	{name: "PingExtendsToNowPlusExtension", test: pingExtendsToNowPlusExtension},
+	{name: "PingShortensToNowPlusExtension", test: pingShortensToNowPlusExtension},
 	{name: "PingExtendsLease", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		f.createN(q, 2)
 		got := f.claim(q, driver.Fifo, 2, shortLease)
@@ -48,61 +46,21 @@ var leaseRules = []rule{
 		assert.True(t, after.After(before), "Ping moves the lease expiry later (%v -> %v)", before, after)
 		// The unpinged twin shows when the original lease would have run
 		// out; the pinged task must not be handed out with it.
-		again := f.awaitClaim(q, longLease, "the unpinged task's lease runs out")
-		require.Equal(t, dropped.Task.ID, again.Task.ID, "only the task that was not pinged is claimable again")
-		f.claimNone(q, "a pinged lease still holds after the original lease length")
+		tl.lapse(shortLease)
+		again := f.claim(q, driver.Fifo, 10, longLease)
+		require.Equal(t, []int64{dropped.Task.ID}, ids(again), "only the task that was not pinged is claimable again after the original lease length")
 		require.NoError(t, f.ping(kept.Lease, longLease), "the pinged lease still holds")
-	}},
-	{name: "LapsedLeaseHoldsUntilReclaimed", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		id := f.create(task(q, "slow"))[0]
-		c := f.claimOne(q, shortLease)
-		f.lapsed(shortLease)
-		require.NoError(t, f.finish(outcome(c.Lease, driver.Complete)), "a slow worker whose lease ran out but was not reclaimed may still complete")
-		assert.Equal(t, driver.StateCompleted, f.get(id).State)
-	}},
-	{name: "LastAttemptLapseFailsTask", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		one := task(q, "once")
-		one.MaxAttempts = 1
-		id := f.create(one)[0]
-		c := f.claimOne(q, shortLease)
-		f.lapsed(shortLease)
-		f.claimNone(q, "a task whose lease ran out on its last attempt is not handed out again")
-		r := f.get(id)
-		assert.Equal(t, driver.StateFailed, r.State, "the claim moves it to failed")
-		assert.Equal(t, driver.LeaseExpiredMessage, r.LastError, "its last error says the lease expired")
-		assert.Equal(t, 1, r.Attempt, "it used its one attempt")
-		assert.False(t, r.FinalizedAt.IsZero(), "a failed task has a finalisation time")
-		assert.ErrorIs(t, f.finish(outcome(c.Lease, driver.Complete)), driver.ErrLeaseLost, "the lapsed worker's lease was taken when the task failed")
-		assert.ErrorIs(t, f.ping(c.Lease, longLease), driver.ErrLeaseLost, "a ping cannot revive the failed task")
-		assert.Equal(t, driver.StateFailed, f.get(id).State)
-	}},
-	{name: "LastAttemptLapseFreesKeyAndClaimGoesOn", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		one := driver.NewTask{Queue: q, Payload: []byte("once"), MaxAttempts: 1, UniqueKey: "k"}
-		id := f.create(one)[0]
-		f.claimOne(q, shortLease)
-		f.lapsed(shortLease)
-		next := f.create(task(q, "next"))[0]
-		got := f.claim(q, driver.Fifo, 1, longLease)
-		assert.Equal(t, []int64{next}, ids(got), "rule: a task failed for its lapsed last lease does not count against the claim's limit; the claim hands out an available task in its place")
-		assert.Equal(t, driver.StateFailed, f.get(id).State, "the claim moves the lapsed task to failed")
-		again := f.create(one)[0]
-		assert.NotEqual(t, id, again, "rule: a task failed for its lapsed last lease frees its unique key")
 	}},
 }
 
 var fencingRules = []rule{
 	{name: "StaleLeaseAfterReclaim", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		id := f.create(task(q, "x"))[0]
 		stale := f.claimOne(q, shortLease)
-		live := f.awaitClaim(q, longLease, "the lapsed task is reclaimed")
+		tl.lapse(shortLease)
+		live := f.claimOne(q, longLease)
 		require.Equal(t, id, live.Task.ID)
 		assert.ErrorIs(t, f.ping(stale.Lease, longLease), driver.ErrLeaseLost, "a stale lease cannot ping")
 		for _, k := range []driver.OutcomeKind{driver.Complete, driver.Cancel, driver.Fail, driver.Release} {
@@ -291,13 +249,13 @@ var fencingRules = []rule{
 // worker's call succeeds and no claim returned the task, or a claim
 // returned it and the slow worker's call got ErrLeaseLost.
 func raceReclaim(t *testing.T, s *suite, ping bool) {
-	f := s.fresh(t)
+	f, tl := s.timed(t)
 	q := f.queue()
 	const n = 40
 	f.createN(q, n)
 	stale := f.claim(q, driver.Fifo, n, shortLease)
 	require.Len(t, stale, n)
-	f.lapsed(shortLease)
+	tl.lapse(shortLease)
 
 	act := "complete"
 	if ping {
@@ -484,11 +442,12 @@ var attemptRules = []rule{
 		assert.Equal(t, 1, f.claimOne(q, longLease).Task.Attempt, "the next claim is the first attempt again")
 	}},
 	{name: "LapseUsesAttempt", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		id := f.create(task(q, "x"))[0]
 		f.claimOne(q, shortLease)
-		again := f.awaitClaim(q, longLease, "the lapsed task is reclaimed")
+		tl.lapse(shortLease)
+		again := f.claimOne(q, longLease)
 		assert.Equal(t, 2, again.Task.Attempt, "a lease that ran out used its attempt")
 		assert.Equal(t, 2, f.get(id).Attempt)
 	}},
@@ -510,44 +469,47 @@ var releaseRules = []rule{
 		assert.NotEqual(t, c.Lease.Token, again.Lease.Token, "the new claim has a new token")
 	}},
 	{name: "WithoutDelayGoesBehindWaitingTasks", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		id := f.createN(q, 2)
 		c := f.claimOne(q, longLease)
 		require.Equal(t, id[0], c.Task.ID, "Fifo claims the oldest task")
-		created := f.get(id[1]).CreatedAt
-		f.waitFor("the store's clock passes the creation time", func() bool { return f.sideClockPassed(created) })
-		require.NoError(t, f.finish(outcome(c.Lease, driver.Release)))
-		r := f.get(id[0])
-		assert.True(t, r.RunAt.After(created), "rule: a release without delay sets run-at to now (run-at %v, created %v)", r.RunAt, created)
+		tl.step()
+		lo, hi := tl.around(func() { require.NoError(t, f.finish(outcome(c.Lease, driver.Release))) })
+		tl.within(f.get(id[0]).RunAt, lo, hi, "rule: a release without delay sets run-at to now")
 		got := f.claim(q, driver.Fifo, 2, longLease)
 		assert.Equal(t, []int64{id[1], id[0]}, ids(got), "rule: under Fifo a released task comes after the tasks that were waiting before its release")
 	}},
 	{name: "KeepAttemptWithDelay", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		id := f.create(task(q, "x"))[0]
 		c := f.claimOne(q, longLease)
-		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Delay: farDelay, KeepAttempt: true}))
+		tl.step()
+		lo, hi := tl.around(func() {
+			require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Delay: farDelay, KeepAttempt: true}))
+		})
 		r := f.get(id)
 		assert.Zero(t, r.Attempt, "rule: a release with KeepAttempt and a delay gives the attempt back")
-		assert.True(t, r.RunAt.After(r.CreatedAt.Add(farDelay-time.Second)), "rule: a release with KeepAttempt and a delay sets run-at to now plus the delay (run-at %v)", r.RunAt)
+		tl.within(r.RunAt, lo.Add(farDelay), hi.Add(farDelay), "rule: a release with KeepAttempt and a delay sets run-at to now plus the delay")
 		f.claimNone(q, "a task released with KeepAttempt and a long delay is not available before it")
 	}},
 	{name: "WithDelayNotBeforeThen", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		f.createN(q, 2)
 		c := f.claim(q, driver.Fifo, 2, longLease)
 		require.Len(t, c, 2)
 		far, soon := c[0].Task.ID, c[1].Task.ID
 		require.NoError(t, f.finish(driver.Outcome{Lease: c[0].Lease, Kind: driver.Release, Delay: farDelay}))
-		r := f.get(far)
-		assert.Equal(t, driver.StatePending, r.State)
-		assert.True(t, r.RunAt.After(r.CreatedAt.Add(farDelay-time.Second)), "a release with a delay sets run-at to now plus the delay (run-at %v)", r.RunAt)
-		require.NoError(t, f.finish(driver.Outcome{Lease: c[1].Lease, Kind: driver.Release, Delay: 200 * time.Millisecond}))
-		got := f.awaitClaim(q, longLease, "a task released with a short delay is available once the delay has passed")
+		assert.Equal(t, driver.StatePending, f.get(far).State, "a released task is pending")
+		const delay = 200 * time.Millisecond
+		lo, _ := tl.around(func() {
+			require.NoError(t, f.finish(driver.Outcome{Lease: c[1].Lease, Kind: driver.Release, Delay: delay}))
+		})
+		got := tl.dueAt(q, driver.Fifo, lo.Add(delay), "a task released with a short delay is available once the delay has passed")
 		assert.Equal(t, soon, got.Task.ID, "only the task whose delay passed is available")
 		f.claimNone(q, "a task released with a long delay is not available before it")
 	}},
+	{name: "DelayCountsFromRelease", test: releaseDelayCountsFromRelease},
 }

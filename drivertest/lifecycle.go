@@ -256,36 +256,24 @@ var runAtRules = []rule{
 		later := task(q, "later")
 		later.Delay = farDelay
 		id := f.create(later)[0]
-		r := f.get(id)
-		assert.Equal(t, driver.StatePending, r.State, "a delayed task is pending")
-		d := r.RunAt.Sub(r.CreatedAt)
-		assert.True(t, d >= farDelay-time.Millisecond && d < farDelay+10*time.Second, "RunAt is creation time plus delay (got %v after creation)", d)
+		assert.Equal(t, driver.StatePending, f.get(id).State, "a delayed task is pending")
 		f.claimNone(q, "a task whose run-at is in the future is not available")
 	}},
-	{name: "DelayedTaskClaimableOnceRunAtComes", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		soon := task(q, "soon")
-		soon.Delay = 200 * time.Millisecond
-		id := f.create(soon)[0]
-		c := f.awaitClaim(q, longLease, "a delayed task becomes claimable once its run-at has come")
-		require.Equal(t, id, c.Task.ID)
-	}},
+	{name: "RunAtIsNowPlusDelay", test: runAtIsNowPlusDelay},
+	{name: "DelayedTaskClaimableOnceRunAtComes", test: delayedTaskClaimableFromRunAtNotBefore},
 	{name: "FifoOrdersByRunAt", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		q := f.queue()
 		delayed := task(q, "delayed")
 		delayed.Delay = 200 * time.Millisecond
 		first := f.create(delayed)[0]
 		now := f.createN(q, 2)
-		f.waitFor("the delayed task's run-at has come", func() bool {
-			return f.sideClockPassed(f.get(first).RunAt)
-		})
+		tl.reach(f.get(first).RunAt)
 		got := f.claim(q, driver.Fifo, 3, longLease)
 		require.Equal(t, []int64{now[0], now[1], first}, ids(got), "Fifo orders by run-at, not by creation: a delayed task comes after tasks available before it")
 	}},
 	{name: "LifoAndPriorityOrderByRunAt", test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
+		f, tl := s.timed(t)
 		lifo, prio := f.queue(), f.queue()
 		first := map[string]int64{}
 		now := map[string][]int64{}
@@ -295,22 +283,12 @@ var runAtRules = []rule{
 			first[q] = f.create(delayed)[0]
 			now[q] = f.createN(q, 2)
 		}
-		f.waitFor("the delayed tasks' run-at has come", func() bool {
-			return f.sideClockPassed(f.get(first[prio]).RunAt)
-		})
+		tl.reach(f.get(first[prio]).RunAt)
 		got := f.claim(lifo, driver.Lifo, 3, longLease)
 		require.Equal(t, []int64{first[lifo], now[lifo][1], now[lifo][0]}, ids(got), "rule: Lifo orders by run-at, not by creation: a delayed task comes before tasks available before it")
 		got = f.claim(prio, driver.Priority, 3, longLease)
 		require.Equal(t, []int64{now[prio][0], now[prio][1], first[prio]}, ids(got), "rule: Priority is Fifo among equal priorities: oldest run-at first, not lowest ID")
 	}},
-}
-
-// sideClockPassed reports whether the store's clock has passed t, by
-// creating a probe task in a side queue and reading its creation time.
-func (f *fixture) sideClockPassed(t time.Time) bool {
-	f.t.Helper()
-	probe := f.create(task(f.queue(), "clock probe"))[0]
-	return f.get(probe).CreatedAt.After(t)
 }
 
 var payloadRules = []rule{

@@ -37,6 +37,11 @@
 //     of its attempt number, or fails it if that was its last attempt
 //     (attempt >= MaxAttempts). The error text is stored.
 //
+// Error texts are stored through driver.CleanMessage: NUL bytes and
+// invalid UTF-8 become U+FFFD and the text is cut to driver.MaxMessageLen
+// bytes, so that any error a handler returns can be stored on every
+// driver.
+//
 // A task whose payload does not decode counts as a handler error, without
 // calling the handler, so a fixed deploy can still run it. With
 // Config.HandlerTimeout set, a run that takes longer has its context
@@ -46,7 +51,15 @@
 // gathered for Config.FinishWindow (or Config.FinishBatch of them, or
 // until no other handler is running) and stored in one driver call; a
 // failed call is retried with back-off while the tasks' leases are kept
-// alive. A handler's slot is free again as soon as it returns, so that
+// alive. One outcome that the store will not take does not hold back the
+// others: a batch that the store refuses (gosk.ErrInvalid), or whose call
+// failed three times in a row, is stored one outcome at a time. An
+// outcome the store refuses on its own (gosk.ErrInvalid, or five failures
+// in a row while the store answers other calls) is given up: logged at
+// Error level and reported as an EventNotStored whose Err says why. Its
+// lease is no longer pinged, so it runs out and the store hands the task
+// out again (or fails it, "lease expired", if that was its last attempt);
+// Run returns an error at its end. A handler's slot is free again as soon as it returns, so that
 // the next claim overlaps the storing of outcomes; the tasks a worker
 // holds, running or waiting for their outcome to be stored, never number
 // more than twice Config.Concurrency.
@@ -73,7 +86,8 @@
 // goroutines and returns nil: a worker that returns nil has left no task
 // leased. If the store fails throughout, Run gives up after Config.Lease
 // and returns an error; those tasks are claimed again when their leases
-// run out.
+// run out. Run also returns an error if the store refused an outcome
+// while it ran (see Handler results).
 //
 // # Retention
 //

@@ -7,16 +7,23 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
 )
 
-// maxMessageLen bounds the error text stored with a task.
-const maxMessageLen = 4096
+// Tries before the finisher treats a failure of the store as a refusal of
+// what it was given rather than an outage: a batch that failed splitAfter
+// times in a row is stored one outcome at a time, and an outcome that
+// failed refuseAfter times in a row on its own, while the store answered
+// other calls, is given up (see store).
+const (
+	splitAfter  = 3
+	refuseAfter = 5
+)
 
 // retentionRounds bounds the purge calls of one retention round.
 const retentionRounds = 10
@@ -60,6 +67,9 @@ type pending[T any] struct {
 	result[T]
 	out  driver.Outcome
 	kind EventKind
+	// tried says that a Finish call with this outcome failed, so that it
+	// may have been stored after all. Written by the finisher only.
+	tried bool
 }
 
 // engine is one Run or Work of a worker. Its goroutines are: the caller's
@@ -89,6 +99,9 @@ type engine[T any] struct {
 	results  chan result[T]
 	handlers sync.WaitGroup
 	notStord int // outcomes given up on; written by the finisher only
+	// answered counts the store calls (claims, pings, finishes) that
+	// succeeded: the finisher's evidence that the store is up.
+	answered atomic.Uint64
 }
 
 func newEngine[T any](w *Worker[T]) *engine[T] {
@@ -163,7 +176,7 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 	bg.Wait()
 
 	if err == nil && e.notStord > 0 {
-		err = fmt.Errorf("worker: shut down with %d task outcomes not stored; their leases will run out and the tasks will run again", e.notStord)
+		err = fmt.Errorf("worker: %d task outcomes not stored (see EventNotStored); their leases run out and the tasks will run again", e.notStord)
 	}
 	e.log.Debug("gosk: worker stopped", slog.Any("error", err))
 	return err
@@ -265,6 +278,7 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 	if err != nil {
 		return 0, false, err
 	}
+	e.answered.Add(1)
 	stopping = ctx.Err() != nil
 	for _, ct := range tasks {
 		e.start(base, ct, stopping)
@@ -469,22 +483,28 @@ func (e *engine[T]) add(batch []pending[T], res result[T]) []pending[T] {
 	case err == nil:
 		p.out.Kind, p.kind = driver.Complete, EventCompleted
 	case errors.Is(err, gosk.ErrCancelTask):
-		p.out.Kind, p.kind, p.out.Message = driver.Cancel, EventCancelled, message(err)
+		p.out.Kind, p.kind, p.out.Message = driver.Cancel, EventCancelled, driver.CleanMessage(err.Error())
 	case errors.As(err, &snooze):
 		p.out.Kind, p.kind, p.out.Delay, p.out.KeepAttempt = driver.Release, EventSnoozed, snooze.Delay, true
 	case shutdown:
 		p.out.Kind, p.kind, p.out.KeepAttempt = driver.Release, EventReleased, true
 	case r.info.Attempt >= r.info.MaxAttempts:
-		p.out.Kind, p.kind, p.out.Message = driver.Fail, EventFailed, message(err)
+		p.out.Kind, p.kind, p.out.Message = driver.Fail, EventFailed, driver.CleanMessage(err.Error())
 	default:
-		p.out.Kind, p.kind, p.out.Message = driver.Release, EventRetried, message(err)
+		p.out.Kind, p.kind, p.out.Message = driver.Release, EventRetried, driver.CleanMessage(err.Error())
 		p.out.Delay = max(e.cfg.Backoff(r.info.Attempt), 0)
 	}
 	return append(batch, p)
 }
 
-// store finishes a batch in one driver call, retrying failures of the
-// whole call with back-off until giveUp is done.
+// store stores a batch of outcomes, in one Finish call if it can.
+//
+// A failure of the whole call is retried with back-off, as an outage of
+// the store, until giveUp is done (the shutdown then gives the outcomes
+// up). But one outcome that the store cannot take must not hold back the
+// others, nor be retried for ever: a batch that the store refuses
+// (driver.ErrInvalid), or that failed splitAfter times in a row, is stored
+// one outcome at a time by storeAlone.
 func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 	// A run lost since its outcome was gathered is dropped, so that a
 	// batch never names a task twice (its old and its new run).
@@ -500,51 +520,173 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 		live = append(live, p)
 	}
 	batch = live
-	if len(batch) == 0 {
+	if len(batch) == 1 {
+		e.storeAlone(giveUp, batch)
 		return
 	}
-	outs := make([]driver.Outcome, len(batch))
-	for i, p := range batch {
-		outs[i] = p.out
-	}
-	var errs []error
-	for failures := 0; ; {
-		ctx, cancel := context.WithTimeout(giveUp, e.cfg.Lease)
-		var err error
-		errs, err = e.drv.Finish(ctx, outs)
-		cancel()
-		if err == nil && len(errs) != len(outs) {
-			err = fmt.Errorf("driver returned %d results for %d outcomes", len(errs), len(outs))
-		}
+	for failures := 1; len(batch) > 0; failures++ {
+		errs, err := e.finishCall(giveUp, batch)
 		if err == nil {
-			if failures > 0 {
-				// An earlier call may have been stored after all, its
-				// answer lost: the driver then answers ErrTaskConflict
-				// (this lease already ended its run), so the outcome is
-				// stored, whether it finalised or released the task.
-				// ErrLeaseLost still means the task was taken from us.
-				for i := range errs {
-					if errors.Is(errs[i], driver.ErrTaskConflict) {
-						errs[i] = nil
-					}
-				}
-			}
-			break
+			e.stored(giveUp, batch, errs)
+			return
 		}
-		failures++
-		fatal := errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid)
-		if fatal || !sleep(giveUp, storeBackoff(failures)) {
-			e.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
-			for _, p := range batch {
-				e.notStord++
-				e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: err, Duration: p.dur})
-			}
+		switch {
+		case errors.Is(err, driver.ErrClosed):
+			e.giveUp(batch, err)
+			return
+		case errors.Is(err, driver.ErrInvalid), failures >= splitAfter:
+			e.log.Warn("gosk: could not store a batch of outcomes; storing them one by one", slog.Any("error", err),
+				slog.Int("tasks", len(batch)), slog.Int("failures", failures))
+			e.storeAlone(giveUp, batch)
+			return
+		}
+		if !sleep(giveUp, storeBackoff(failures)) {
+			e.giveUp(batch, err)
 			return
 		}
 		e.log.Warn("gosk: could not store outcomes; will retry", slog.Any("error", err), slog.Int("tasks", len(batch)), slog.Int("failures", failures))
 	}
+}
+
+// storeAlone stores each outcome of batch in a Finish call of its own. In
+// each round every outcome still waiting is tried once, so that the good
+// ones are stored at once; those that failed are tried again in the next
+// round, after a back-off. An outcome is refused, and given up, when the
+// store says so (driver.ErrInvalid) or when it failed refuseAfter times
+// in a row although the store answered other calls since its first
+// failure (those of other outcomes, pings, claims, or else a ping of the
+// outcome's own lease): the store is up but will not take it. A failure
+// that is a timeout, or that the store shows for every call, is an
+// outage, retried until giveUp is done.
+func (e *engine[T]) storeAlone(giveUp context.Context, batch []pending[T]) {
+	rest := make([]alone[T], len(batch))
+	for i, p := range batch {
+		rest[i] = alone[T]{p: p}
+	}
+	for round := 1; len(rest) > 0; round++ {
+		var again []alone[T]
+		var last error
+		for i, a := range rest {
+			errs, err := e.finishCall(giveUp, []pending[T]{a.p})
+			if err == nil {
+				e.stored(giveUp, []pending[T]{a.p}, errs)
+				continue
+			}
+			a.p.tried = a.p.tried || !errors.Is(err, driver.ErrInvalid)
+			if errors.Is(err, driver.ErrClosed) {
+				rest[i] = a
+				e.giveUp(outcomes(append(again, rest[i:]...)), err)
+				return
+			}
+			if a.failures == 0 {
+				a.answered = e.answered.Load()
+			}
+			a.failures++
+			timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+			if a.failures >= refuseAfter && !timeout && e.answered.Load() == a.answered {
+				// Nothing else answered since: ask the store about this
+				// very task, whose lease a ping then also extends.
+				e.probe(giveUp, a.p.r.lease)
+			}
+			if errors.Is(err, driver.ErrInvalid) || a.failures >= refuseAfter && !timeout && e.answered.Load() != a.answered {
+				e.refuse(a.p, err, a.failures)
+				continue
+			}
+			again = append(again, a)
+			last = err
+		}
+		rest = again
+		if len(rest) == 0 {
+			return
+		}
+		if !sleep(giveUp, storeBackoff(round)) {
+			e.giveUp(outcomes(rest), last)
+			return
+		}
+		e.log.Warn("gosk: could not store outcomes; will retry", slog.Any("error", last), slog.Int("tasks", len(rest)), slog.Int("failures", round))
+	}
+}
+
+// probe pings one lease, so that a store that answers counts in
+// e.answered.
+func (e *engine[T]) probe(giveUp context.Context, l driver.Lease) {
+	ctx, cancel := context.WithTimeout(giveUp, e.cfg.PingInterval)
+	defer cancel()
+	if errs, err := e.drv.Ping(ctx, []driver.Lease{l}, e.cfg.Lease); err == nil && len(errs) == 1 {
+		e.answered.Add(1)
+	}
+}
+
+// alone is an outcome that storeAlone stores on its own.
+type alone[T any] struct {
+	p        pending[T]
+	failures int    // failed calls in a row
+	answered uint64 // engine.answered at the first of them
+}
+
+func outcomes[T any](as []alone[T]) []pending[T] {
+	ps := make([]pending[T], len(as))
+	for i, a := range as {
+		ps[i] = a.p
+	}
+	return ps
+}
+
+// finishCall makes one Finish call for batch.
+func (e *engine[T]) finishCall(giveUp context.Context, batch []pending[T]) ([]error, error) {
+	outs := make([]driver.Outcome, len(batch))
+	for i, p := range batch {
+		outs[i] = p.out
+	}
+	ctx, cancel := context.WithTimeout(giveUp, e.cfg.Lease)
+	errs, err := e.drv.Finish(ctx, outs)
+	cancel()
+	if err == nil && len(errs) != len(outs) {
+		err = fmt.Errorf("driver returned %d results for %d outcomes", len(errs), len(outs))
+	}
+	if err != nil {
+		if !errors.Is(err, driver.ErrInvalid) {
+			// Refused calls change nothing; others may have applied.
+			for i := range batch {
+				batch[i].tried = true
+			}
+		}
+		return nil, err
+	}
+	e.answered.Add(1)
+	return errs, nil
+}
+
+// giveUp gives up outcomes that the store could not take before the
+// shutdown gave up on it, or because it is closed.
+func (e *engine[T]) giveUp(batch []pending[T], err error) {
+	e.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
+	for _, p := range batch {
+		e.notStord++
+		e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: err, Duration: p.dur})
+	}
+}
+
+// refuse gives up one outcome that the store will not take. The task's
+// lease is no longer pinged, so it runs out and the store hands the task
+// out again (or fails it, "lease expired", if that was its last attempt).
+func (e *engine[T]) refuse(p pending[T], err error, failures int) {
+	e.notStord++
+	e.log.Error("gosk: the store refused the outcome; giving up on it, the task will run again when its lease runs out",
+		slog.Int64("task_id", p.r.info.ID), slog.Int("attempt", p.r.info.Attempt), slog.String("outcome", p.out.Kind.String()),
+		slog.Any("error", err), slog.Int("failures", failures))
+	e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: p.dur})
+}
+
+// stored reports the outcomes of a Finish call that succeeded, with its
+// per-item errors.
+func (e *engine[T]) stored(ctx context.Context, batch []pending[T], errs []error) {
 	for i, p := range batch {
 		r := p.r
+		if errors.Is(errs[i], driver.ErrTaskConflict) && p.tried {
+			// An earlier call that failed may have been stored after all.
+			errs[i] = nil
+		}
 		if errs[i] != nil {
 			e.log.Warn("gosk: lease lost before the outcome was stored", slog.Int64("task_id", r.info.ID), slog.Any("error", errs[i]))
 			e.done(r, Event{Kind: EventLeaseLost, Task: r.info, Err: errs[i], Duration: p.dur})
@@ -560,7 +702,7 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 		if p.kind == EventRetried || p.kind == EventFailed {
 			lvl = slog.LevelWarn
 		}
-		e.log.Log(giveUp, lvl, "gosk: task "+p.kind.String(), slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
+		e.log.Log(ctx, lvl, "gosk: task "+p.kind.String(), slog.Int64("task_id", r.info.ID), slog.Int("attempt", r.info.Attempt),
 			slog.Duration("duration", p.dur), slog.Any("error", p.err))
 		e.done(r, ev)
 	}
@@ -664,6 +806,7 @@ func (e *engine[T]) ping(ctx context.Context) {
 			}
 			continue
 		}
+		e.answered.Add(1)
 		for i, perr := range errs {
 			if perr != nil {
 				e.lose(leases[i], perr)
@@ -746,15 +889,6 @@ func (e *engine[T]) handlingCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.handling
-}
-
-// message is the error text stored with a task: valid UTF-8, bounded.
-func message(err error) string {
-	s := strings.ToValidUTF8(err.Error(), "\uFFFD")
-	if len(s) > maxMessageLen {
-		s = strings.ToValidUTF8(s[:maxMessageLen], "")
-	}
-	return s
 }
 
 // storeBackoff is the wait before retrying a failed store call.

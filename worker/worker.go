@@ -64,9 +64,9 @@ const (
 	// EventLeaseLost: the worker lost the task's lease (it ran out, or the
 	// task was cancelled from outside); the outcome was not stored.
 	EventLeaseLost
-	// EventNotStored: the worker gave up storing the outcome (the store
-	// failed until shutdown); the lease will run out and the task will be
-	// claimed again.
+	// EventNotStored: the worker gave up storing the outcome: the store
+	// failed until shutdown, or refused this outcome (Event.Err wraps the
+	// refusal). The lease will run out and the task will be claimed again.
 	EventNotStored
 )
 

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -754,12 +755,13 @@ func TestLongErrorTextIsBoundedAndValid(t *testing.T) {
 	f := newFixture(t, false)
 	id := f.create(1, &gosk.CreateOptions{MaxAttempts: 1})[0]
 	w, err := worker.New(f.q, func(context.Context, *gosk.Task[job]) error {
-		return errors.New(strings.Repeat("é", 5000) + "\xff")
+		return errors.New(strings.Repeat("é", driver.MaxMessageLen) + "\xff")
 	}, nil)
 	require.NoError(t, err)
 	require.NoError(t, w.Work(context.Background()))
 	msg := f.get(id).LastError
-	assert.LessOrEqual(t, len(msg), 4096)
+	assert.LessOrEqual(t, len(msg), driver.MaxMessageLen)
+	assert.Greater(t, len(msg), driver.MaxMessageLen-utf8.UTFMax, "cut at the limit, not below")
 	assert.True(t, strings.HasPrefix(msg, "éé"))
 	assert.NotContains(t, msg, "\xff")
 }

@@ -78,6 +78,10 @@ type Driver struct {
 
 	mu     sync.RWMutex // held for reading by calls, for writing by Close
 	closed atomic.Bool
+
+	// afterCreateTask, set only by tests, runs in a create after the
+	// writes of tasks[i]; its error ends the create.
+	afterCreateTask func(tasks []driver.NewTask, i int) error
 }
 
 // Open opens (creating if needed) the bbolt file at path and returns a

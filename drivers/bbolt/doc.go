@@ -42,7 +42,9 @@
 // in the future; a Lifo claim seeks fifo/ to now and walks back; a
 // Priority claim walks prio/ and, at a run-at in the future, seeks past
 // the rest of that priority level, so it costs one seek per priority level
-// plus the tasks it takes. Expired leases are the first keys of leases/.
+// plus the tasks it takes. Expired leases are the first keys of leases/;
+// a claim reads every one of them, fails those on their last attempt and
+// merges the rest with the pending tasks it read, by the rule's keys.
 // Purge walks final/ from the oldest; List merges the state buckets from a
 // cursor; Count reads counts/. Every change of state updates the task's
 // record and its index entries in the same transaction.
@@ -116,8 +118,12 @@
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
 //     reentrant): use [Driver.Tx] inside the transaction.
-//   - Claims hand out tasks whose lease ran out before pending tasks, in
-//     the order their leases ran out, whatever the priority rule.
+//   - Each claim reads every lease of its queue that ran out and was not
+//     yet reclaimed, to fail those on their last attempt and to place the
+//     others in the rule's order; many such leases (lapsed low-priority
+//     tasks waiting behind a stream of higher ones) cost every claim:
+//     about 1.5 µs each (10,000 of them: a claim of 10 took 16 ms here,
+//     against 1.2 ms with none).
 //   - Notify reaches only this process's subscribers; since bbolt lets one
 //     process have the file open, that is every worker of the store.
 //   - A payload is copied into the file once and read at each claim; bbolt

@@ -19,7 +19,9 @@ type notifier struct {
 type subscriber struct {
 	queue     string
 	wake      chan struct{}
-	stopWatch func() bool // stops the context watch
+	stopWatch func() bool   // stops the context watch
+	done      chan struct{} // closed once the subscriber is dropped
+	ended     sync.Once
 }
 
 // Subscribe implements driver.Notifier: the subscription's Wake receives a
@@ -43,7 +45,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 }
 
 func (n *notifier) subscribe(ctx context.Context, queue string) (*driver.Subscription, error) {
-	s := &subscriber{queue: queue, wake: make(chan struct{}, 1)}
+	s := &subscriber{queue: queue, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.stopWatch = context.AfterFunc(ctx, func() { n.drop(s) })
 	n.mu.Lock()
 	if n.closed {
@@ -62,7 +64,7 @@ func (n *notifier) subscribe(ctx context.Context, queue string) (*driver.Subscri
 	if ctx.Err() != nil { // done before it was registered: drop may have run first
 		n.drop(s)
 	}
-	return &driver.Subscription{Wake: s.wake, Stop: func() { n.stop(s) }}, nil
+	return &driver.Subscription{Wake: s.wake, Stop: func() { n.stop(s) }, Done: s.done}, nil
 }
 
 // stop ends a subscription and its context watch; it is safe to call more
@@ -72,7 +74,8 @@ func (n *notifier) stop(s *subscriber) {
 	n.drop(s)
 }
 
-// drop removes a subscriber; it is safe to call more than once.
+// drop removes a subscriber and closes its done channel; it is safe to
+// call more than once.
 func (n *notifier) drop(s *subscriber) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -82,6 +85,7 @@ func (n *notifier) drop(s *subscriber) {
 			delete(n.subs, s.queue)
 		}
 	}
+	s.ended.Do(func() { close(s.done) })
 }
 
 // wake signals every subscriber of the queues, merging with a signal not

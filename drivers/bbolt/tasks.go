@@ -2,10 +2,13 @@ package bbolt
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -27,7 +30,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		return res, nil
 	}
 	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
-		return create(s, d.now(), tasks, res, wake)
+		return d.create(s, d.now(), tasks, res, wake, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -37,12 +40,23 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 
 // create stores tasks in s, filling res and noting in wake the queues that
 // got a task available at once. It overwrites every item of res, so it can
-// run again after a rollback.
-func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}) error {
+// run again after a rollback. If log is not nil, create notes in it what
+// it writes, so that log.undo can take a failed create back where no
+// rollback will (in the caller's transaction).
+func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}, log *createLog) error {
+	if log != nil {
+		log.seq = s.tasks.Sequence()
+	}
 	for i, nt := range tasks {
+		if log != nil {
+			log.queue(s, nt.Queue)
+		}
 		q, err := s.queue(nt.Queue, true)
 		if err != nil {
 			return err
+		}
+		if log != nil {
+			log.count(q, nt.Queue)
 		}
 		if nt.UniqueKey != "" {
 			if id := uniqueHolder(q, nt.UniqueKey); id != 0 {
@@ -68,6 +82,9 @@ func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResu
 			createdAt:   now,
 			runAt:       after(now, nt.Delay),
 		}
+		if log != nil {
+			log.tasks = append(log.tasks, t)
+		}
 		if err := s.savePayload(t); err != nil {
 			return err
 		}
@@ -78,8 +95,77 @@ func create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResu
 		if nt.Delay == 0 {
 			wake[nt.Queue] = struct{}{}
 		}
+		if d.afterCreateTask != nil {
+			if err := d.afterCreateTask(tasks, i); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// createLog is what a create wrote, from which undo takes it back: every
+// write of a new pending task is a key of its own, or a count.
+type createLog struct {
+	seq    uint64           // the task sequence before the create
+	counts map[string]int64 // each touched queue's pending count before
+	made   []string         // queues whose buckets the create made
+	tasks  []*task          // tasks whose writes began, in order
+}
+
+// queue notes, before the create touches queue, whether it must make its
+// buckets.
+func (l *createLog) queue(s *store, name string) {
+	if _, seen := l.counts[name]; seen {
+		return
+	}
+	if _, open := s.qs[name]; !open && s.queues.Bucket([]byte(name)) == nil {
+		l.made = append(l.made, name)
+	}
+}
+
+// count notes a queue's pending count before the create's first task in
+// it.
+func (l *createLog) count(q *queueBuckets, name string) {
+	if l.counts == nil {
+		l.counts = make(map[string]int64)
+	}
+	if _, seen := l.counts[name]; !seen {
+		l.counts[name] = readCount(q, driver.StatePending)
+	}
+}
+
+// undo deletes what the create wrote: each task's record, payload, index
+// entries and unique key (deleting a key that was never written does
+// nothing), the queues' pending counts as they were, the buckets of
+// queues the create made, and the task sequence.
+func (l *createLog) undo(s *store) error {
+	var errs []error
+	for _, t := range slices.Backward(l.tasks) {
+		q := s.qs[t.queue]
+		if q == nil {
+			continue
+		}
+		errs = append(errs,
+			q.fifo.Delete(timeIDKey(t.runAt, t.id)),
+			q.prio.Delete(prioKey(t.priority, t.runAt, t.id)),
+			q.states[driver.StatePending].Delete(idKey(t.id)),
+			s.remove(t.id))
+		if t.uniqueKey != "" && uniqueHolder(q, t.uniqueKey) == t.id {
+			errs = append(errs, q.unique.Delete([]byte(t.uniqueKey)))
+		}
+	}
+	for name, n := range l.counts {
+		if q := s.qs[name]; q != nil {
+			errs = append(errs, q.counts.Put([]byte(driver.StatePending), binary.BigEndian.AppendUint64(nil, uint64(n))))
+		}
+	}
+	for _, name := range l.made {
+		delete(s.qs, name)
+		errs = append(errs, s.queues.DeleteBucket([]byte(name)))
+	}
+	errs = append(errs, s.tasks.SetSequence(l.seq))
+	return errors.Join(errs...)
 }
 
 // after returns now plus d in Unix nanoseconds, saturating instead of
@@ -91,10 +177,12 @@ func after(now int64, d time.Duration) int64 {
 	return now + int64(d)
 }
 
-// Claim implements driver.Driver. Tasks whose lease ran out come first, in
-// the order their leases ran out; then available pending tasks in p.Rule
-// order. Claims that find nothing to do use a read transaction only, so
-// idle workers polling the store cost no write and no fsync.
+// Claim implements driver.Driver. It fails every task of the queue whose
+// lease ran out on its last attempt, then hands out tasks in p.Rule order
+// from the available pending tasks and the tasks whose lease ran out,
+// merged by the rule's keys (priority, run-at, ID). Claims that find
+// nothing to do use a read transaction only, so idle workers polling the
+// store cost no write and no fsync.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -136,48 +224,41 @@ func claimable(q *queueBuckets, now int64) bool {
 }
 
 func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []driver.ClaimedTask) ([]driver.ClaimedTask, error) {
-	lease := after(now, p.Lease)
-	// Expired leases, in rounds: one that ran out on its task's last attempt
-	// fails instead of counting against the limit. Keys are gathered
+	// Every lease that ran out: one on its task's last attempt fails (it
+	// does not count against the limit); the others are candidates, in
+	// their place by the rule as pending tasks would be. Keys are gathered
 	// before the index is changed, as a bbolt cursor must not see its
 	// bucket change under it.
-	for len(out) < p.Limit {
-		ids := dueIDs(q.leases, now, p.Limit-len(out))
-		if len(ids) == 0 {
-			break
-		}
-		for _, id := range ids {
-			t, err := s.mustLoad(id)
-			if err != nil {
-				return out, err
-			}
-			old := *t
-			t.token++
-			if t.attempt >= t.maxAttempts {
-				t.state = driver.StateFailed
-				t.lastError = driver.LeaseExpiredMessage
-				t.leaseExp = 0
-				t.finalizedAt = now
-			} else {
-				t.attempt++
-				t.leaseExp = lease
-			}
-			if err := s.move(q, &old, t); err != nil {
-				return out, err
-			}
-			if t.state == driver.StateRunning {
-				out = append(out, claimed(s, t))
-			}
-		}
-	}
-	if len(out) == p.Limit {
-		return out, nil
-	}
-	for _, id := range available(q, now, p.Rule, p.Limit-len(out)) {
+	var candidates []*task
+	for _, id := range dueIDs(q.leases, now, math.MaxInt) {
 		t, err := s.mustLoad(id)
 		if err != nil {
 			return out, err
 		}
+		if t.attempt < t.maxAttempts {
+			candidates = append(candidates, t)
+			continue
+		}
+		old := *t
+		t.token++
+		t.state = driver.StateFailed
+		t.lastError = driver.LeaseExpiredMessage
+		t.leaseExp = 0
+		t.finalizedAt = now
+		if err := s.move(q, &old, t); err != nil {
+			return out, err
+		}
+	}
+	for _, id := range available(q, now, p.Rule, p.Limit) {
+		t, err := s.mustLoad(id)
+		if err != nil {
+			return out, err
+		}
+		candidates = append(candidates, t)
+	}
+	slices.SortFunc(candidates, ruleOrder(p.Rule))
+	lease := after(now, p.Lease)
+	for _, t := range candidates[:min(len(candidates), p.Limit)] {
 		old := *t
 		t.state = driver.StateRunning
 		t.attempt++
@@ -189,6 +270,30 @@ func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []dri
 		out = append(out, claimed(s, t))
 	}
 	return out, nil
+}
+
+// ruleOrder returns the comparison that sorts tasks in the rule's order:
+// by run-at then ID (Fifo), the reverse (Lifo), or by priority, highest
+// first, then as Fifo (Priority).
+func ruleOrder(r driver.PriorityRule) func(a, b *task) int {
+	fifo := func(a, b *task) int {
+		if c := cmp.Compare(a.runAt, b.runAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
+	}
+	switch r {
+	case driver.Lifo:
+		return func(a, b *task) int { return fifo(b, a) }
+	case driver.Priority:
+		return func(a, b *task) int {
+			if c := cmp.Compare(b.priority, a.priority); c != 0 {
+				return c
+			}
+			return fifo(a, b)
+		}
+	}
+	return fifo
 }
 
 func claimed(s *store, t *task) driver.ClaimedTask {

@@ -14,6 +14,9 @@ import (
 // appear when, and only if, tx commits, together with whatever else the
 // caller wrote in it. Subscribers are woken once tx has committed.
 //
+// A Create that returns an error leaves nothing of its batch in tx: bbolt
+// has no savepoints, so it deletes what it wrote before returning.
+//
 // The creator is valid while tx is open. Calling the Driver's own methods
 // that write (Create, Claim, ...) while holding tx deadlocks, as with any
 // nested bbolt write transaction: use the creator instead.
@@ -59,7 +62,13 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		return nil, translate(err)
 	}
 	wake := make(map[string]struct{})
-	if err := create(s, c.d.now(), tasks, res, wake); err != nil {
+	var log createLog
+	if err := c.d.create(s, c.d.now(), tasks, res, wake, &log); err != nil {
+		// bbolt has no savepoint: take back what the create wrote, so that
+		// tx holds nothing of the batch if the caller commits it.
+		if uerr := log.undo(s); uerr != nil {
+			return nil, translate(fmt.Errorf("%w (and undoing the create's writes failed, so tx must be rolled back: %w)", err, uerr))
+		}
 		return nil, translate(err)
 	}
 	if len(wake) > 0 {

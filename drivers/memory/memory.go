@@ -96,6 +96,14 @@ type queue struct {
 
 type subscriber struct {
 	wake chan struct{}
+	done chan struct{} // closed by end
+	end  func()        // closes done, once
+}
+
+func newSubscriber() *subscriber {
+	s := &subscriber{wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.end = sync.OnceFunc(func() { close(s.done) })
+	return s
 }
 
 // New returns an empty driver.
@@ -348,6 +356,11 @@ func (d *Driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
+	for _, set := range d.subs {
+		for s := range set {
+			s.end()
+		}
+	}
 	clear(d.subs)
 	return nil
 }
@@ -362,7 +375,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 		return nil, err
 	}
 	defer d.mu.Unlock()
-	s := &subscriber{wake: make(chan struct{}, 1)}
+	s := newSubscriber()
 	if d.subs[queue] == nil {
 		d.subs[queue] = make(map[*subscriber]struct{})
 	}
@@ -376,12 +389,14 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 			if len(d.subs[queue]) == 0 {
 				delete(d.subs, queue)
 			}
+			s.end()
 		})
 	}
 	unhook := context.AfterFunc(ctx, stop)
 	return &driver.Subscription{
 		Wake: s.wake,
 		Stop: func() { unhook(); stop() },
+		Done: s.done,
 	}, nil
 }
 

@@ -86,30 +86,48 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 	if err := driver.ValidateIDs(ids); err != nil {
 		return nil, err
 	}
-	errs, err := d.retry(ctx, ids)
+	errs, err := d.retry(ctx, d.pool, ids)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && len(ids) > 1 {
 		// Two tasks of the batch share a unique key: retry them one by
-		// one, so that the first takes the key and the next is refused.
-		errs = make([]error, len(ids))
-		for i, id := range ids {
-			one, err := d.retry(ctx, []int64{id})
-			if err != nil {
-				return nil, d.translate(err)
-			}
-			errs[i] = one[0]
-		}
-		return errs, nil
+		// one, so that the first takes the key and the next is refused,
+		// in one transaction, so that an error undoes the whole batch.
+		errs, err = d.retryEach(ctx, ids)
 	}
 	return errs, d.translate(err)
 }
 
-func (d *Driver) retry(ctx context.Context, ids []int64) ([]error, error) {
+// retryEach retries ids one statement each, in one transaction.
+func (d *Driver) retryEach(ctx context.Context, ids []int64) ([]error, error) {
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+		defer cancel()
+		_ = tx.Rollback(rctx) // does nothing after a commit
+	}()
+	errs := make([]error, len(ids))
+	for i, id := range ids {
+		one, err := d.retry(ctx, tx, []int64{id})
+		if err != nil {
+			return nil, err
+		}
+		errs[i] = one[0]
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error, error) {
 	errs := make([]error, 0, len(ids))
 	if len(ids) == 0 {
 		return errs, nil
 	}
-	rows, err := d.pool.Query(ctx, d.q.retry, ids, d.channel)
+	rows, err := q.Query(ctx, d.q.retry, ids, d.channel)
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,12 @@
 // [ErrForeignSchema]. Neither changes anything. The queries live in
 // queries/*.sql, embedded as well.
 //
+// Unique keys and last errors are text columns. The port lets through only
+// valid UTF-8 without NUL, which a UTF8 database stores byte for byte; a
+// database in another encoding could not hold every such text (an emoji in
+// a LATIN1 database), so Open and New refuse it with [ErrEncoding]
+// (SQL_ASCII, which stores bytes unchecked, is accepted).
+//
 // Every batch is one statement: Create inserts the whole batch from
 // arrays (unnest), Claim locks, fails and leases in one statement, Ping,
 // Finish, Retry and Cancel update the whole batch from arrays, and Purge
@@ -118,6 +124,9 @@
 //     fall back to polling) and pgx's prepared-statement cache must be
 //     turned off in the connection string (default_query_exec_mode).
 //   - Tasks whose lease lapsed are reclaimed by the claims of their queue;
-//     a queue that nobody claims from keeps them running.
+//     a queue that nobody claims from keeps them running. Each claim reads
+//     and sorts the queue's lapsed, not yet reclaimed leases to place them
+//     in the rule's order: with 10,000 of them a claim of 10 took about
+//     9 ms here, against 1 ms with none.
 //   - Purge deletes rows; reclaiming their space is left to autovacuum.
 package postgres

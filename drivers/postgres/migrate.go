@@ -20,6 +20,11 @@ var ErrSchemaTooNew = errors.New("gosk/postgres: database schema is newer than t
 // migrations did not create; pick another Options.Schema.
 var ErrForeignSchema = errors.New("gosk/postgres: schema holds a table gosk did not create")
 
+// ErrEncoding means the database's encoding cannot hold every text the
+// port allows (valid UTF-8 without NUL) byte for byte: gosk needs a
+// database created with ENCODING 'UTF8' (or 'SQL_ASCII').
+var ErrEncoding = errors.New("gosk/postgres: database encoding is not UTF8")
+
 // migration is one numbered file of migrations/.
 type migration struct {
 	version int
@@ -74,6 +79,13 @@ func (d *Driver) migrate(ctx context.Context) error {
 		return err
 	}
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var encoding string
+		if err := tx.QueryRow(ctx, d.q.migrateEncoding).Scan(&encoding); err != nil {
+			return err
+		}
+		if encoding != "UTF8" && encoding != "SQL_ASCII" {
+			return fmt.Errorf("%w: the database is %s; unique keys and error texts are UTF-8", ErrEncoding, encoding)
+		}
 		if _, err := tx.Exec(ctx, d.q.migrateLock, d.schema); err != nil {
 			return err
 		}
@@ -109,7 +121,7 @@ func (d *Driver) migrate(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrSchemaTooNew) || errors.Is(err, ErrForeignSchema) {
+		if errors.Is(err, ErrSchemaTooNew) || errors.Is(err, ErrForeignSchema) || errors.Is(err, ErrEncoding) {
 			return err
 		}
 		return fmt.Errorf("gosk/postgres: migrate schema %q: %w", d.schema, d.translate(err))

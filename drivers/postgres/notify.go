@@ -32,7 +32,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 		return nil, err
 	}
 	stopAfter := context.AfterFunc(ctx, s.stop)
-	sub := &driver.Subscription{Wake: s.wake, Stop: func() { stopAfter(); s.stop() }}
+	sub := &driver.Subscription{Wake: s.wake, Stop: func() { stopAfter(); s.stop() }, Done: s.done}
 	select {
 	case <-ready:
 	case <-ctx.Done():
@@ -48,9 +48,15 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 
 // subscriber is one subscription's end of the listener.
 type subscriber struct {
-	wake chan struct{}
-	stop func()
+	wake  chan struct{}
+	stop  func()
+	done  chan struct{} // closed by finish
+	ended sync.Once
 }
+
+// finish closes the subscriber's done channel, once, after it has left the
+// listener.
+func (s *subscriber) finish() { s.ended.Do(func() { close(s.done) }) }
 
 // listener owns the dedicated LISTEN connection of a driver and its
 // goroutine, started by the first Subscribe and stopped by close.
@@ -92,16 +98,17 @@ func (l *listener) add(ctx context.Context, queue string) (*subscriber, <-chan s
 	if l.closed {
 		return nil, nil, errClosed
 	}
-	s := &subscriber{wake: make(chan struct{}, 1)}
+	s := &subscriber{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
 			l.mu.Lock()
-			defer l.mu.Unlock()
 			delete(l.subs[queue], s)
 			if len(l.subs[queue]) == 0 {
 				delete(l.subs, queue)
 			}
+			l.mu.Unlock()
+			s.finish()
 		})
 	}
 	if l.subs[queue] == nil {
@@ -125,10 +132,16 @@ func (l *listener) close() {
 	if started {
 		l.cancel()
 	}
+	all := l.subs
 	l.subs = make(map[string]map[*subscriber]struct{})
 	l.mu.Unlock()
 	if started {
 		<-l.done
+	}
+	for _, subs := range all {
+		for s := range subs {
+			s.finish()
+		}
 	}
 }
 

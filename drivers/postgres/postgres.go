@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/puddle/v2"
 
@@ -77,6 +78,11 @@ type Driver struct {
 	logger  *slog.Logger
 	closed  atomic.Bool
 	lis     *listener
+
+	// betweenCreateSteps, set only by tests, runs after a create's insert
+	// and before it reads the holders of taken unique keys, with the
+	// backend PID of the create's connection; its error ends the create.
+	betweenCreateSteps func(ctx context.Context, pid uint32) error
 }
 
 // Open connects to the database named by connString (a URL or key=value
@@ -223,9 +229,11 @@ var errClosed = fmt.Errorf("%w: gosk/postgres", driver.ErrClosed)
 
 // translate is the one place where errors of pgx and PostgreSQL become the
 // port's: no rows becomes driver.ErrTaskNotFound, a closed pool (or a call
-// that raced Close) driver.ErrClosed, each wrapping the cause. Context
-// errors and the port's own sentinels pass as they are.
+// that raced Close) driver.ErrClosed, a text the database cannot hold
+// driver.ErrInvalid, each wrapping the cause. Context errors and the
+// port's own sentinels pass as they are.
 func (d *Driver) translate(err error) error {
+	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
@@ -235,11 +243,22 @@ func (d *Driver) translate(err error) error {
 		return err
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
+	case errors.As(err, &pgErr) && encodingCodes[pgErr.Code]:
+		// The port's validators refuse every text that a UTF8 database
+		// cannot hold, and Open refuses other encodings: this is a
+		// defence, so that such a refusal is never a raw error that a
+		// caller would retry.
+		return fmt.Errorf("%w: gosk/postgres: the database cannot store the text: %w", driver.ErrInvalid, err)
 	case errors.Is(err, puddle.ErrClosedPool), d.closed.Load():
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
 	}
 	return fmt.Errorf("gosk/postgres: %w", err)
 }
+
+// encodingCodes are the SQLSTATEs of a text the database refuses to
+// store: invalid byte sequence or NUL (character_not_in_repertoire), and
+// a character the database's encoding lacks (untranslatable_character).
+var encodingCodes = map[string]bool{"22021": true, "22P05": true}
 
 func isPortError(err error) bool {
 	for _, s := range []error{

@@ -81,7 +81,7 @@ func TestRoundTrip(t *testing.T) {
 	})
 	require.NoError(t, err)
 	require.ErrorIs(t, errs[0], driver.ErrTaskConflict)
-	require.ErrorIs(t, errs[1], driver.ErrLeaseLost)
+	require.ErrorIs(t, errs[1], driver.ErrTaskConflict, "the lease already released the task")
 
 	rec, err := d.Get(ctx, got[1].Task.ID)
 	require.NoError(t, err)
@@ -240,4 +240,36 @@ func TestAdmin(t *testing.T) {
 	require.Equal(t, 1, n)
 	_, err = d.Get(ctx, res[1].ID)
 	require.ErrorIs(t, err, driver.ErrTaskNotFound)
+}
+
+// A Retry of two tasks that share a unique key, which the one statement
+// cannot take both of, retries them one by one in one transaction: the
+// first takes the key, the second is refused with ErrDuplicate.
+func TestRetryOfTasksSharingAKey(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t)
+	ctx := context.Background()
+	var ids []int64
+	for range 2 {
+		n := task("r")
+		n.UniqueKey = "k"
+		res, err := d.Create(ctx, []driver.NewTask{n})
+		require.NoError(t, err)
+		require.NoError(t, res[0].Err)
+		errs, err := d.Cancel(ctx, []int64{res[0].ID})
+		require.NoError(t, err)
+		require.NoError(t, errs[0])
+		ids = append(ids, res[0].ID)
+	}
+	errs, err := d.Retry(ctx, []int64{ids[1], ids[0], 1 << 40})
+	require.NoError(t, err)
+	require.NoError(t, errs[0])
+	require.ErrorIs(t, errs[1], driver.ErrDuplicate)
+	require.ErrorIs(t, errs[2], driver.ErrTaskNotFound)
+	rec, err := d.Get(ctx, ids[1])
+	require.NoError(t, err)
+	require.Equal(t, driver.StatePending, rec.State)
+	rec, err = d.Get(ctx, ids[0])
+	require.NoError(t, err)
+	require.Equal(t, driver.StateCancelled, rec.State)
 }

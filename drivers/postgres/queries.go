@@ -25,6 +25,7 @@ type queries struct {
 
 	migrateLock, migrateInspect, migrateBootstrap string
 	migrateVersion, migrateRecord                 string
+	migrateEncoding                               string
 }
 
 // ruleOrder is the ORDER BY list of each priority rule, over the columns
@@ -65,6 +66,7 @@ func renderQueries(quotedSchema string) queries {
 		migrateBootstrap: r("migrate_bootstrap"),
 		migrateVersion:   r("migrate_version"),
 		migrateRecord:    r("migrate_record"),
+		migrateEncoding:  r("migrate_encoding"),
 	}
 	claim := r("claim")
 	for rule, order := range ruleOrder {

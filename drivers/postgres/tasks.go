@@ -49,26 +49,65 @@ func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) erro
 	return rows.Err()
 }
 
-// Create stores tasks in one statement; see driver.Driver.
+// Create stores tasks in one atomic step; see driver.Driver. A batch
+// without unique keys is one statement. A batch with unique keys is one
+// transaction: its insert, and the read of the holders of keys it found
+// taken, which must see holders committed after the insert's snapshot.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if d.closed.Load() {
 		return nil, errClosed
 	}
-	res, err := d.create(ctx, pgxRunner(d.pool), tasks)
-	return res, d.translate(err)
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	if !hasUniqueKey(tasks) {
+		res, err := d.create(ctx, pgxRunner(d.pool), tasks)
+		return res, d.translate(err)
+	}
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	res, err := d.create(ctx, pgxRunner(tx), tasks)
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
+	if err != nil {
+		// After a failed commit Rollback does nothing; after a failed
+		// step it ends the transaction, or closes the connection, which
+		// ends it too.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+		return nil, d.translate(err)
+	}
+	return res, nil
+}
+
+// undoTimeout bounds a rollback that runs after the caller's context
+// ended, so that a dead server cannot hold the call.
+const undoTimeout = 5 * time.Second
+
+// hasUniqueKey reports whether a task of the batch has a unique key, which
+// may make its create read the holders of taken keys after the insert.
+func hasUniqueKey(tasks []driver.NewTask) bool {
+	for _, t := range tasks {
+		if t.UniqueKey != "" {
+			return true
+		}
+	}
+	return false
 }
 
 type uniqueKey struct{ queue, key string }
 
-// create inserts tasks through run. Tasks that repeat a unique key of an
-// earlier task in the batch are not sent; they get the earlier task's
-// answer. Conflicts with stored tasks are resolved by reading the holders'
-// IDs after the insert, which changes nothing, so the one INSERT is the
-// whole write.
+// create inserts valid tasks through run. Tasks that repeat a unique key
+// of an earlier task in the batch are not sent; they get the earlier
+// task's answer. Conflicts with stored tasks are resolved by reading the
+// holders' IDs after the insert, in a second statement: the caller runs
+// create in a transaction when the batch has unique keys, so that an
+// error of the second step undoes the first.
 func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasks(tasks); err != nil {
-		return nil, err
-	}
 	results := make([]driver.CreateResult, len(tasks))
 	if len(tasks) == 0 {
 		return results, nil
@@ -131,6 +170,16 @@ func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask)
 	}
 	if j != len(send) {
 		return nil, fmt.Errorf("create returned %d rows for %d tasks", j, len(send))
+	}
+	if len(blocked) > 0 && d.betweenCreateSteps != nil {
+		var pid uint32
+		err := run(ctx, "SELECT pg_backend_pid()", nil, func(scan func(...any) error) error { return scan(&pid) })
+		if err == nil {
+			err = d.betweenCreateSteps(ctx, pid)
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(blocked) > 0 {
 		if err := d.resolveHolders(ctx, run, tasks, blocked, results); err != nil {

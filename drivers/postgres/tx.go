@@ -31,13 +31,42 @@ type txCreator struct {
 	run runner
 }
 
-// Create behaves as Driver.Create, inside the transaction.
+// Create behaves as Driver.Create, inside the transaction: when it
+// returns an error, nothing of its batch is in the transaction. A batch
+// with unique keys runs in a savepoint, rolled back on error, which also
+// leaves the transaction usable; a failed batch without unique keys is
+// one failed statement, which leaves the transaction aborted.
 func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if c.d.closed.Load() {
 		return nil, errClosed
 	}
+	if err := driver.ValidateNewTasks(tasks); err != nil {
+		return nil, err
+	}
+	if !hasUniqueKey(tasks) {
+		res, err := c.d.create(ctx, c.run, tasks)
+		return res, c.d.translate(err)
+	}
+	noRows := func(func(...any) error) error { return nil }
+	if err := c.run(ctx, "SAVEPOINT gosk_create", nil, noRows); err != nil {
+		return nil, c.d.translate(err)
+	}
 	res, err := c.d.create(ctx, c.run, tasks)
-	return res, c.d.translate(err)
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+		defer cancel()
+		if uerr := c.run(rctx, "ROLLBACK TO SAVEPOINT gosk_create", nil, noRows); uerr != nil {
+			// The transaction cannot commit the batch either way: its
+			// connection is gone or it is aborted.
+			return nil, c.d.translate(err)
+		}
+		_ = c.run(rctx, "RELEASE SAVEPOINT gosk_create", nil, noRows)
+		return nil, c.d.translate(err)
+	}
+	if err := c.run(ctx, "RELEASE SAVEPOINT gosk_create", nil, noRows); err != nil {
+		return nil, c.d.translate(err)
+	}
+	return res, nil
 }
 
 func sqlRunner(tx *sql.Tx) runner {

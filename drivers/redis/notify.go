@@ -70,5 +70,6 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 			once.Do(func() { close(stop) })
 			<-done
 		},
+		Done: done,
 	}, nil
 }

@@ -177,9 +177,9 @@ type call struct {
 }
 
 // run runs calls and returns their replies in order. One call runs by SHA
-// with EVAL as a fallback; several go in one pipeline (on a cluster, one
-// per node), and any that met an empty script cache are sent again with
-// EVAL, which is safe because a NOSCRIPT call did nothing.
+// with EVAL as a fallback; several go in one pipeline (see evalEach). The
+// first call that failed fails the whole; a caller for which some calls
+// may apply while others fail uses evalEach.
 func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
 	if err := d.checkOpen(); err != nil {
 		return nil, err
@@ -194,7 +194,35 @@ func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
 		out[0] = v
 		return out, nil
 	}
+	for i, cmd := range d.evalEach(ctx, calls, false) {
+		v, err := cmd.Result()
+		if err != nil {
+			return nil, translate(err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// evalEach sends calls in one pipeline, inside MULTI/EXEC if tx, and
+// returns their commands, each holding its own reply or error. Without
+// tx (on a cluster, one pipeline per node) calls go by SHA, and any that
+// met an empty script cache are sent again with EVAL, which is safe
+// because a NOSCRIPT call did nothing. With tx they send the scripts'
+// source (EVAL): inside MULTI a missing script would fail at EXEC with no
+// way to fall back. Redis does not roll a transaction back, so with tx
+// too each call has its own outcome.
+func (d *Driver) evalEach(ctx context.Context, calls []call, tx bool) []*goredis.Cmd {
 	cmds := make([]*goredis.Cmd, len(calls))
+	if tx {
+		_, _ = d.client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+			for i, c := range calls {
+				cmds[i] = c.script.Eval(ctx, tx, c.keys, c.args...)
+			}
+			return nil
+		})
+		return cmds
+	}
 	pipe := d.client.Pipeline()
 	for i, c := range calls {
 		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
@@ -214,42 +242,7 @@ func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
 		}
 		_, _ = pipe.Exec(ctx)
 	}
-	for i, cmd := range cmds {
-		v, err := cmd.Result()
-		if err != nil {
-			return nil, translate(err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-// runTx runs calls in one MULTI/EXEC transaction and returns their replies in order. It sends the scripts' source
-// (EVAL): inside MULTI a missing script would fail at EXEC with no way to
-// fall back.
-func (d *Driver) runTx(ctx context.Context, calls []call) ([]any, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	cmds := make([]*goredis.Cmd, len(calls))
-	_, err := d.client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
-		for i, c := range calls {
-			cmds[i] = c.script.Eval(ctx, tx, c.keys, c.args...)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, translate(err)
-	}
-	out := make([]any, len(calls))
-	for i, cmd := range cmds {
-		v, err := cmd.Result()
-		if err != nil {
-			return nil, translate(err)
-		}
-		out[i] = v
-	}
-	return out, nil
+	return cmds
 }
 
 // group splits n items by the slot that holds them, keeping the items'
@@ -271,8 +264,12 @@ func micros(d time.Duration) int64 { return d.Microseconds() }
 // Create stores tasks. Tasks of one queue (one hash slot) are stored by one
 // script call, atomically. A batch spanning several slots is one
 // MULTI/EXEC transaction on a single server; on a cluster, where a
-// transaction cannot span slots, it is one pipeline, atomic per slot (see
-// # Caveats in the package doc).
+// transaction cannot span slots, it is one pipeline. Either way each
+// slot's call applies or fails on its own (Redis does not roll back a
+// transaction): if some fail and others apply, the call returns no error
+// and each task of a failed slot has that failure as its result's Err
+// (see # Caveats in the package doc). The call's own error means that no
+// slot's call applied.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := d.checkOpen(); err != nil {
 		return nil, err
@@ -288,21 +285,46 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	for j, s := range slots {
 		calls[j] = d.createCall(s, 0, tasks, items[s])
 	}
-	var replies []any
-	var err error
-	if _, cluster := d.client.(*goredis.ClusterClient); len(calls) == 1 || cluster {
-		replies, err = d.run(ctx, calls)
-	} else {
-		replies, err = d.runTx(ctx, calls)
-	}
-	if err != nil {
-		return nil, err
-	}
 	out := make([]driver.CreateResult, len(tasks))
-	for j, s := range slots {
-		if err := parseCreate(replies[j], items[s], out); err != nil {
+	if len(calls) == 1 {
+		replies, err := d.run(ctx, calls)
+		if err != nil {
 			return nil, err
 		}
+		if err := parseCreate(replies[0], items[slots[0]], out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	_, cluster := d.client.(*goredis.ClusterClient)
+	var first error // of the first slot that failed
+	applied := 0
+	for j, cmd := range d.evalEach(ctx, calls, !cluster) {
+		s := slots[j]
+		v, err := cmd.Result()
+		if err != nil {
+			err = translate(err)
+			if first == nil {
+				first = err
+			}
+			for _, i := range items[s] {
+				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q not stored: %w", tasks[i].Queue, err)}
+			}
+			continue
+		}
+		applied++
+		if err := parseCreate(v, items[s], out); err != nil {
+			// The slot's call applied but its reply cannot be read.
+			for _, i := range items[s] {
+				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q: %w", tasks[i].Queue, err)}
+			}
+		}
+	}
+	if applied == 0 {
+		return nil, first
 	}
 	return out, nil
 }

@@ -321,3 +321,43 @@ func TestTxUniqueKeys(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2), n[driver.StatePending], "the held task and the new one")
 }
+
+// TestTxKeyTakenByAnotherCreatorOfTheSameTx shows that two Creators bound
+// to one transaction (as q.CreateTx(ctx, drv.Tx(tx), ...) called twice
+// makes) see each other's unique keys, and that the other commands of the
+// pipeline do not confuse the look-up.
+func TestTxKeyTakenByAnotherCreatorOfTheSameTx(t *testing.T) {
+	t.Parallel()
+	client := singleClient(t)
+	d := newDriver(t, client, nil)
+	defer d.Close()
+	ctx := t.Context()
+
+	var first, second []driver.CreateResult
+	_, err := client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
+		var err error
+		first, err = d.Tx(tx).Create(ctx, []driver.NewTask{
+			{Queue: "q", Payload: []byte("1"), MaxAttempts: 1, UniqueKey: "a"},
+			{Queue: "q", Payload: []byte("2"), MaxAttempts: 1},
+		})
+		if err != nil {
+			return err
+		}
+		tx.Set(ctx, "unrelated", "x", 0)
+		tx.Eval(ctx, "return 1", nil)
+		second, err = d.Tx(tx).Create(ctx, []driver.NewTask{
+			{Queue: "other", Payload: []byte("3"), MaxAttempts: 1, UniqueKey: "a"},
+			{Queue: "q", Payload: []byte("4"), MaxAttempts: 1, UniqueKey: "a"},
+		})
+		return err
+	})
+	require.NoError(t, err)
+	require.NoError(t, first[0].Err)
+	require.NoError(t, second[0].Err, "a key is scoped to its queue")
+	require.ErrorIs(t, second[1].Err, driver.ErrDuplicate, "a key taken by another Creator of the same transaction")
+	require.Equal(t, first[0].ID, second[1].ID)
+	for _, r := range []driver.CreateResult{first[0], first[1], second[0]} {
+		_, err := d.Get(ctx, r.ID)
+		require.NoError(t, err, "every acknowledged task exists after EXEC")
+	}
+}

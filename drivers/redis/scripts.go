@@ -19,6 +19,9 @@ type scripts struct {
 	create, claim, ping, finish *goredis.Script
 	retry, cancel, purge        *goredis.Script
 	list, count                 *goredis.Script
+	// createSrc is the create script's source, by which Driver.Tx finds
+	// the create calls queued in a transaction.
+	createSrc string
 }
 
 func mustRead(name string) string {
@@ -31,13 +34,13 @@ func mustRead(name string) string {
 
 func loadScripts() *scripts {
 	common := mustRead("lua/common.lua")
-	s := func(name string) *goredis.Script {
-		return goredis.NewScript(common + "\n" + mustRead("lua/"+name+".lua"))
-	}
+	src := func(name string) string { return common + "\n" + mustRead("lua/"+name+".lua") }
+	s := func(name string) *goredis.Script { return goredis.NewScript(src(name)) }
 	return &scripts{
 		create: s("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
 		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
 		list: s("list"), count: s("count"),
+		createSrc: src("create"),
 	}
 }
 

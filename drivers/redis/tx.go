@@ -30,9 +30,12 @@ type TxCreator struct {
 // Redis runs a transaction's commands only at EXEC, so the IDs are
 // reserved beforehand (one INCRBY per slot, outside the transaction; a
 // discarded transaction leaves a gap in the IDs) and unique keys are checked
-// when Create is called. If another task takes a unique key between that
-// check and EXEC, the transaction stores nothing for that item and its
-// returned ID names no task (see # Caveats in the package doc).
+// when Create is called: against the store, and against the create calls
+// queued earlier in tx (by any Creator bound to it), so that a key taken
+// earlier in the same transaction is ErrDuplicate with that task's ID. If
+// another client's task takes a unique key between that check and EXEC,
+// the transaction stores nothing for that item and its returned ID names
+// no task (see # Caveats in the package doc).
 func (d *Driver) Tx(tx goredis.Pipeliner) *TxCreator {
 	return &TxCreator{d: d, tx: tx}
 }
@@ -54,9 +57,9 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		return out, nil
 	}
 
-	// Check unique keys now, against the store and earlier tasks of the
-	// batch, in one pipeline.
-	type ukey struct{ queue, key string }
+	// Check unique keys now, against the store, the tasks queued earlier
+	// in the same transaction and earlier tasks of the batch.
+	var taken map[ukey]int64
 	pipe := d.client.Pipeline()
 	holders := make(map[int]*goredis.StringCmd)
 	for i, t := range tasks {
@@ -66,6 +69,7 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	}
 	if len(holders) > 0 {
 		_, _ = pipe.Exec(ctx)
+		taken = d.takenInTx(c.tx)
 	}
 	inBatch := make(map[ukey]int) // first task of the batch with each key
 	dupOf := make(map[int]int)    // a later task with the same key -> that first task
@@ -83,6 +87,10 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 				return nil, translate(err)
 			}
 			k := ukey{t.Queue, t.UniqueKey}
+			if id, ok := taken[k]; ok {
+				out[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
+				continue
+			}
 			if j, dup := inBatch[k]; dup {
 				dupOf[i] = j
 				continue
@@ -104,6 +112,9 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			return nil, translate(err)
 		}
 	}
+	// Every check comes before the first call is queued, so that an
+	// error leaves nothing of the batch in the transaction.
+	calls := make([]call, len(slots))
 	for j, s := range slots {
 		idx := make([]int, len(items[s]))
 		for n, k := range items[s] {
@@ -117,7 +128,9 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			}
 			out[i] = driver.CreateResult{ID: id}
 		}
-		cl := d.createCall(s, first, tasks, idx)
+		calls[j] = d.createCall(s, first, tasks, idx)
+	}
+	for _, cl := range calls {
 		// EVAL, not EVALSHA: inside MULTI a missing script would fail at
 		// EXEC with no way to fall back.
 		cl.script.Eval(ctx, c.tx, cl.keys, cl.args...)
@@ -126,4 +139,42 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		out[i] = driver.CreateResult{ID: out[j].ID, Err: driver.ErrDuplicate}
 	}
 	return out, nil
+}
+
+// ukey is a unique key in its queue.
+type ukey struct{ queue, key string }
+
+// takenInTx returns the unique keys that the create script calls queued
+// in tx so far will take at EXEC, each with the ID of its task: a key
+// taken earlier in the same transaction, by this Creator or another bound
+// to tx, makes a duplicate just as a stored one does. It reads the
+// arguments createCall lays out, EVAL style: "eval", source, 1, base key,
+// slot, first sequence number, count, then six values per task (queue,
+// payload, priority, delay, max attempts, unique key).
+func (d *Driver) takenInTx(tx goredis.Pipeliner) map[ukey]int64 {
+	const head, per = 7, 6
+	taken := make(map[ukey]int64)
+	for _, cmd := range tx.Cmds() {
+		a := cmd.Args()
+		if len(a) < head || a[0] != "eval" || a[1] != d.s.createSrc {
+			continue
+		}
+		slot, ok1 := a[4].(int)
+		seq, ok2 := a[5].(int64)
+		n, ok3 := a[6].(int)
+		if !ok1 || !ok2 || !ok3 || len(a) != head+per*n {
+			continue
+		}
+		for k := range n {
+			queue, _ := a[head+per*k].(string)
+			key, _ := a[head+per*k+5].(string)
+			if key == "" {
+				continue
+			}
+			if _, seen := taken[ukey{queue, key}]; !seen {
+				taken[ukey{queue, key}] = (seq+int64(k))<<slotBits | int64(slot)
+			}
+		}
+	}
+	return taken
 }

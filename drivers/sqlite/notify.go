@@ -30,8 +30,14 @@ type watch struct {
 
 type subscriber struct {
 	wake   chan struct{}
-	unhook func() bool // stops the context watch
+	unhook func() bool   // stops the context watch
+	done   chan struct{} // closed by finish
+	ended  sync.Once
 }
+
+// finish closes the subscriber's done channel, once, after it has left the
+// hub (and, if it was the last, the watch has ended).
+func (s *subscriber) finish() { s.ended.Do(func() { close(s.done) }) }
 
 func (h *hub) init() { h.subs = make(map[string]map[*subscriber]struct{}) }
 
@@ -48,7 +54,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 	if err := d.read(ctx); err != nil {
 		return nil, err
 	}
-	s := &subscriber{wake: make(chan struct{}, 1)}
+	s := &subscriber{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	h := &d.hub
 	h.mu.Lock()
 	if h.closed {
@@ -80,6 +86,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 			}
 			h.mu.Unlock()
 			last.end()
+			s.finish()
 		})
 	}
 	// AfterFunc starts no goroutine until ctx is done, and Stop or Close
@@ -89,6 +96,7 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 	return &driver.Subscription{
 		Wake: s.wake,
 		Stop: func() { s.unhook(); stop() },
+		Done: s.done,
 	}, nil
 }
 
@@ -128,9 +136,11 @@ func (h *hub) wakeAll() {
 func (h *hub) close() {
 	h.mu.Lock()
 	h.closed = true
+	var all []*subscriber
 	for _, set := range h.subs {
 		for s := range set {
 			s.unhook()
+			all = append(all, s)
 		}
 	}
 	clear(h.subs)
@@ -139,6 +149,9 @@ func (h *hub) close() {
 	h.watch = nil
 	h.mu.Unlock()
 	last.end()
+	for _, s := range all {
+		s.finish()
+	}
 }
 
 // end stops the watch and waits for its goroutine to return. A nil watch

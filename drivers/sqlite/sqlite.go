@@ -110,6 +110,12 @@ type Driver struct {
 	pending []*writeReq
 	closed  atomic.Bool
 	hub     hub
+
+	// Set only by tests: afterCreateInsert runs once a create's tasks are
+	// written and before they commit, and beforeGroupCommit before a
+	// group's COMMIT; an error of either ends that create or that group.
+	afterCreateInsert func(tasks []driver.NewTask) error
+	beforeGroupCommit func() error
 }
 
 var (

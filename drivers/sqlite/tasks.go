@@ -20,6 +20,9 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	var woken map[string]bool
 	err := d.write(ctx, func(c conn, now int64) (err error) {
 		results, woken, err = d.insert(ctx, c, tasks, now)
+		if err == nil && d.afterCreateInsert != nil {
+			err = d.afterCreateInsert(tasks)
+		}
 		return err
 	})
 	if err != nil {

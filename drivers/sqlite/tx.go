@@ -49,6 +49,9 @@ func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		return nil, d.translate(ctx, err)
 	}
 	results, woken, err := d.insert(ctx, t.tx, tasks, d.clock().UnixNano())
+	if err == nil && d.afterCreateInsert != nil {
+		err = d.afterCreateInsert(tasks)
+	}
 	if err != nil {
 		_, _ = t.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO gosk_create")
 		_, _ = t.tx.ExecContext(context.WithoutCancel(ctx), "RELEASE gosk_create")

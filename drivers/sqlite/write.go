@@ -301,6 +301,11 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 			}
 		}
 	}
+	if d.beforeGroupCommit != nil {
+		if err := d.beforeGroupCommit(); err != nil {
+			return err
+		}
+	}
 	if _, err := w.ExecContext(keep, "COMMIT"); err != nil {
 		return err
 	}

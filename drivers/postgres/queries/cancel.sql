@@ -5,14 +5,23 @@
 WITH input AS (
     SELECT * FROM unnest($1::bigint[]) WITH ORDINALITY AS i (id, ord)
 ),
+locked AS MATERIALIZED (
+    -- Row locks are taken here, in task-ID order whatever the order of the
+    -- input, so that statements over shared rows cannot deadlock.
+    SELECT t.id
+    FROM {{schema}}.gosk_tasks t
+    WHERE t.id = ANY($1::bigint[])
+    ORDER BY t.id
+    FOR NO KEY UPDATE
+),
 cancelled AS (
     UPDATE {{schema}}.gosk_tasks t
     SET state = 'cancelled',
         lease_token = t.lease_token + 1,
         lease_expires_at = NULL,
         finalized_at = now()
-    FROM input i
-    WHERE t.id = i.id AND t.state IN ('pending', 'running')
+    FROM locked l
+    WHERE t.id = l.id AND t.state IN ('pending', 'running')
     RETURNING t.id
 )
 SELECT c.id IS NOT NULL, t.id IS NOT NULL

@@ -2,17 +2,19 @@
 -- for $3 microseconds. {{order}} is the priority rule's ORDER BY list, chosen
 -- from a fixed set by the driver.
 --
--- Running tasks whose lease ran out are locked first: those on their last
--- attempt are failed with the text $4, the others join the pending tasks
--- that are due as candidates. The pending scan walks a partial index over
--- pending tasks only, in rule order, and locks with SKIP LOCKED so that
--- concurrent claimers take different tasks instead of queueing.
-WITH expired AS (
-    SELECT id, attempt >= max_attempts AS exhausted
+-- Running tasks whose lease ran out are locked first: every one on its
+-- last attempt is failed with the text $4 (it does not count against $2);
+-- of the others, the first $2 in rule order join the pending tasks that
+-- are due as candidates, so that a lapsed task takes its place by the rule
+-- as a pending task with its priority, run-at and ID would. The pending
+-- scan walks a partial index over pending tasks only, in rule order, and
+-- locks with SKIP LOCKED so that concurrent claimers take different tasks
+-- instead of queueing.
+WITH exhausted AS (
+    SELECT id
     FROM {{schema}}.gosk_tasks
     WHERE queue = $1 AND state = 'running' AND lease_expires_at <= now()
-    ORDER BY lease_expires_at
-    LIMIT $2
+      AND attempt >= max_attempts
     FOR UPDATE SKIP LOCKED
 ),
 lapsed AS (
@@ -22,9 +24,18 @@ lapsed AS (
         last_error = $4,
         lease_expires_at = NULL,
         finalized_at = now()
-    FROM expired e
-    WHERE t.id = e.id AND e.exhausted
+    FROM exhausted e
+    WHERE t.id = e.id
     RETURNING t.id
+),
+expired AS (
+    SELECT id, priority, run_at
+    FROM {{schema}}.gosk_tasks
+    WHERE queue = $1 AND state = 'running' AND lease_expires_at <= now()
+      AND attempt < max_attempts
+    ORDER BY {{order}}
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
 ),
 due AS (
     SELECT id, priority, run_at
@@ -35,10 +46,7 @@ due AS (
     FOR UPDATE SKIP LOCKED
 ),
 candidates AS (
-    SELECT t.id, t.priority, t.run_at
-    FROM {{schema}}.gosk_tasks t
-    JOIN expired e ON e.id = t.id
-    WHERE NOT e.exhausted
+    SELECT id, priority, run_at FROM expired
     UNION ALL
     SELECT id, priority, run_at FROM due
 ),

@@ -1,7 +1,7 @@
 -- Creates a batch of tasks in one statement.
 --
--- Each input row draws its ID from the task sequence first, so each result
--- lines up with its input by ID. A row whose queue and unique key belong to
+-- Each input row draws its ID from the task sequence first, in input
+-- order, so each result lines up with its input by ID. A row whose queue and unique key belong to
 -- a pending or running task is skipped by ON CONFLICT; the caller looks up
 -- the holder's ID with create_existing.sql. Queues that got a task available
 -- at once are notified (delivered on commit).
@@ -19,7 +19,9 @@ inserted AS (
     SELECT id, queue, coalesce(payload, ''), priority, nullif(unique_key, ''), max_attempts,
            now() + delay_us * interval '1 microsecond'
     FROM input
-    ORDER BY ord
+    -- Keyed rows go in in one order whatever the batch's, so that creates
+    -- whose keys overlap wait for each other instead of deadlocking.
+    ORDER BY queue, unique_key, ord
     ON CONFLICT DO NOTHING
     RETURNING id, queue, run_at <= created_at AS available
 ),

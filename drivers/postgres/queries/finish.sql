@@ -12,6 +12,15 @@ WITH input AS (
     FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::boolean[])
         WITH ORDINALITY AS i (id, token, state, message, delay_us, keep_attempt, ord)
 ),
+locked AS MATERIALIZED (
+    -- Row locks are taken here, in task-ID order whatever the order of the
+    -- input, so that statements over shared rows cannot deadlock.
+    SELECT t.id
+    FROM {{schema}}.gosk_tasks t
+    WHERE t.id = ANY($1::bigint[])
+    ORDER BY t.id
+    FOR NO KEY UPDATE
+),
 finished AS (
     UPDATE {{schema}}.gosk_tasks t
     SET state = i.state,
@@ -20,8 +29,9 @@ finished AS (
         run_at = CASE WHEN i.state = 'pending' THEN now() + i.delay_us * interval '1 microsecond' ELSE t.run_at END,
         lease_expires_at = NULL,
         finalized_at = CASE WHEN i.state = 'pending' THEN NULL ELSE now() END
-    FROM input i
-    WHERE t.id = i.id AND t.lease_token = i.token AND t.state = 'running'
+    FROM locked l
+    JOIN input i ON i.id = l.id
+    WHERE t.id = l.id AND t.lease_token = i.token AND t.state = 'running'
     RETURNING t.id, t.queue, i.state = 'pending' AND i.delay_us = 0 AS available
 ),
 woken AS (

@@ -8,6 +8,15 @@
 WITH input AS (
     SELECT * FROM unnest($1::bigint[]) WITH ORDINALITY AS i (id, ord)
 ),
+locked AS MATERIALIZED (
+    -- Row locks are taken here, in task-ID order whatever the order of the
+    -- input, so that statements over shared rows cannot deadlock.
+    SELECT t.id
+    FROM {{schema}}.gosk_tasks t
+    WHERE t.id = ANY($1::bigint[])
+    ORDER BY t.id
+    FOR NO KEY UPDATE
+),
 retried AS (
     UPDATE {{schema}}.gosk_tasks t
     SET state = 'pending',
@@ -15,8 +24,8 @@ retried AS (
         run_at = now(),
         lease_expires_at = NULL,
         finalized_at = NULL
-    FROM input i
-    WHERE t.id = i.id
+    FROM locked l
+    WHERE t.id = l.id
       AND t.state IN ('failed', 'cancelled')
       AND NOT EXISTS (
           SELECT 1 FROM {{schema}}.gosk_tasks o

@@ -1,19 +1,22 @@
 -- claim.lua: lease up to n available tasks of one queue.
 -- ARGV: queue, n, rule ('fifo', 'lifo', 'priority'), lease (µs),
 -- retention (µs), lease-expired message.
--- Reply: the claimed tasks' records (see common.lua), expired leases first,
--- then in rule order.
+-- Reply: the claimed tasks' records (see common.lua), in rule order.
 local q, n, rule = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local lease, retention, expired_msg = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local now = now_us()
 local running = qkey(q, 'running')
 local out = {}
 
--- take leases the task id, whose FIELDS are v; from_pending says it is in
--- the pending sets (not an expired lease in the running set).
-local function take(id, v, from_pending)
-  if from_pending then
-    remove_pending(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
+-- take leases the task id, whose FIELDS are v; from says which sets it is
+-- taken out of: 'pending' (the pending sets) or 'lapsed' (the lapsed sets,
+-- a lease that ran out).
+local function take(id, v, from)
+  local pr, r = tonumber(v[F_PR]), tonumber(v[F_R])
+  if from == 'pending' then
+    remove_pending(q, id, pr, r)
+  else
+    unlapse(q, id, pr, r)
   end
   local until_ = now + lease
   v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', fmt(tonumber(v[F_A]) + 1), fmt(until_), fmt(tonumber(v[F_TOK]) + 1)
@@ -23,69 +26,111 @@ local function take(id, v, from_pending)
   out[#out + 1] = v
 end
 
--- Expired leases: hand them out again, or fail those on their last attempt.
--- The scan is bounded: n to hand out, plus up to 1000 to fail.
-local scanned = 0
-while #out < n and scanned < n + 1000 do
-  local ids = redis.call('ZRANGEBYSCORE', running, '-inf', now, 'LIMIT', 0, n - #out)
-  if #ids == 0 then
-    break
+-- Leases that ran out since the last claim of the queue: one on its
+-- task's last attempt is failed (it does not count against n); the others
+-- move into the lapsed sets, where they stand as a pending task with their
+-- priority, run-at and ID would. Each lapse is moved once.
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
+  local v = read(id)
+  if not v[F_Q] then
+    -- The task's hash is gone (deleted by hand, or evicted): drop the
+    -- index entries that still name it.
+    redis.call('ZREM', running, id)
+    redis.call('ZREM', qkey(q, 'all'), id)
+  elseif tonumber(v[F_A]) >= tonumber(v[F_MA]) then
+    finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
+  else
+    lapse(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
   end
-  for _, id in ipairs(ids) do
-    scanned = scanned + 1
-    local v = read(id)
-    if not v[F_Q] then
-      -- The task's hash is gone (deleted by hand, or evicted): drop the
-      -- index entries that still name it.
-      redis.call('ZREM', running, id)
-      redis.call('ZREM', qkey(q, 'all'), id)
-    elseif tonumber(v[F_A]) >= tonumber(v[F_MA]) then
-      finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
-    else
-      take(id, v, false)
+end
+
+-- Up to n candidates of each kind, in rule order: pending tasks that have
+-- come due, and lapsed leases.
+local pending_ids, pending_members, lapsed_ids, lapsed_members
+if rule == 'fifo' then
+  pending_ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, n)
+  lapsed_ids = redis.call('ZRANGE', qkey(q, 'lapsed'), 0, n - 1)
+elseif rule == 'lifo' then
+  pending_ids = redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, n)
+  lapsed_ids = redis.call('ZREVRANGE', qkey(q, 'lapsed'), 0, n - 1)
+else
+  -- Promote tasks whose run-at has come into the priority set.
+  local delayed = qkey(q, 'delayed')
+  local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 10000)
+  for _, id in ipairs(due) do
+    local pr, r = unpack(redis.call('HMGET', task_key(id), 'pr', 'r'))
+    if pr then
+      redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
+    end
+    redis.call('ZREM', delayed, id)
+  end
+  pending_ids, lapsed_ids = {}, {}
+  pending_members = redis.call('ZRANGE', qkey(q, 'prio'), 0, n - 1)
+  for i, m in ipairs(pending_members) do
+    pending_ids[i] = string.sub(m, 19)
+  end
+  lapsed_members = redis.call('ZRANGE', qkey(q, 'lapsedprio'), 0, n - 1)
+  for i, m in ipairs(lapsed_members) do
+    lapsed_ids[i] = string.sub(m, 19)
+  end
+end
+
+local candidates = {}
+for i, id in ipairs(pending_ids) do
+  local v = read(id)
+  if v[F_Q] then
+    candidates[#candidates + 1] = {id = id, v = v, from = 'pending'}
+  else
+    -- The task's hash is gone (deleted by hand, or evicted): drop the
+    -- index entries that still name it.
+    redis.call('ZREM', qkey(q, 'pending'), id)
+    redis.call('ZREM', qkey(q, 'delayed'), id)
+    redis.call('ZREM', qkey(q, 'all'), id)
+    if pending_members then
+      redis.call('ZREM', qkey(q, 'prio'), pending_members[i])
+    end
+  end
+end
+for i, id in ipairs(lapsed_ids) do
+  local v = read(id)
+  if v[F_Q] then
+    candidates[#candidates + 1] = {id = id, v = v, from = 'lapsed'}
+  else
+    redis.call('ZREM', qkey(q, 'lapsed'), id)
+    redis.call('ZREM', running, id)
+    redis.call('ZREM', qkey(q, 'all'), id)
+    if lapsed_members then
+      redis.call('ZREM', qkey(q, 'lapsedprio'), lapsed_members[i])
     end
   end
 end
 
-if #out < n then
-  local k = n - #out
-  local ids, members
-  if rule == 'fifo' then
-    ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, k)
-  elseif rule == 'lifo' then
-    ids = redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, k)
-  else
-    -- Promote tasks whose run-at has come into the priority set.
-    local delayed = qkey(q, 'delayed')
-    local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 10000)
-    for _, id in ipairs(due) do
-      local pr, r = unpack(redis.call('HMGET', task_key(id), 'pr', 'r'))
-      if pr then
-        redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
-      end
-      redis.call('ZREM', delayed, id)
-    end
-    ids = {}
-    members = redis.call('ZRANGE', qkey(q, 'prio'), 0, k - 1)
-    for i, m in ipairs(members) do
-      ids[i] = string.sub(m, 19)
-    end
+-- The rule's order over both kinds: run-at then ID (Fifo), the reverse
+-- (Lifo), or priority, highest first, then as Fifo. IDs are zero-padded,
+-- so they compare as strings.
+local function fifo_before(a, b)
+  local ra, rb = tonumber(a.v[F_R]), tonumber(b.v[F_R])
+  if ra ~= rb then
+    return ra < rb
   end
-  for i, id in ipairs(ids) do
-    local v = read(id)
-    if v[F_Q] then
-      take(id, v, true)
-    else
-      -- The task's hash is gone (deleted by hand, or evicted): drop the
-      -- index entries that still name it.
-      redis.call('ZREM', qkey(q, 'pending'), id)
-      redis.call('ZREM', qkey(q, 'delayed'), id)
-      redis.call('ZREM', qkey(q, 'all'), id)
-      if members then
-        redis.call('ZREM', qkey(q, 'prio'), members[i])
-      end
+  return a.id < b.id
+end
+local before = fifo_before
+if rule == 'lifo' then
+  before = function(a, b) return fifo_before(b, a) end
+elseif rule == 'priority' then
+  before = function(a, b)
+    local pa, pb = tonumber(a.v[F_PR]), tonumber(b.v[F_PR])
+    if pa ~= pb then
+      return pa > pb
     end
+    return fifo_before(a, b)
   end
+end
+table.sort(candidates, before)
+for i = 1, math.min(n, #candidates) do
+  local c = candidates[i]
+  take(c.id, c.v, c.from)
 end
 
 sweep(q, now, retention)

@@ -66,6 +66,23 @@ local function remove_pending(q, id, pr, r)
   redis.call('ZREM', qkey(q, 'prio'), prio_member(r, id))
 end
 
+-- A running task whose lease ran out is moved, by the first claim that
+-- finds it, into the lapsed sets, which order it as the pending sets would
+-- (by run-at for Fifo and Lifo, by -priority and "<run-at>:<ID>" for
+-- Priority); its entry in the running set then scores +inf, so that no
+-- claim moves it twice. unlapse takes it out of the lapsed sets again, for
+-- every call that changes a running task (ping, finish, cancel, claim).
+local function lapse(q, id, pr, r)
+  redis.call('ZADD', qkey(q, 'running'), '+inf', id)
+  redis.call('ZADD', qkey(q, 'lapsed'), r, id)
+  redis.call('ZADD', qkey(q, 'lapsedprio'), -pr, prio_member(r, id))
+end
+
+local function unlapse(q, id, pr, r)
+  redis.call('ZREM', qkey(q, 'lapsed'), id)
+  redis.call('ZREM', qkey(q, 'lapsedprio'), prio_member(r, id))
+end
+
 -- finalize moves a pending or running task (already taken out of the
 -- pending sets by the caller) to a final state, in one HSET. msg, if not
 -- empty, becomes the last error; uk is the task's unique key, released if

@@ -13,7 +13,7 @@ for i = 2, #ARGV, 6 do
   local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local delay, keep = tonumber(ARGV[i + 4]), ARGV[i + 5]
   local tk = task_key(id)
-  local q, s, tok, uk, pr, a = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'uk', 'pr', 'a'))
+  local q, s, tok, uk, pr, a, r0 = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'uk', 'pr', 'a', 'r'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token then
@@ -22,6 +22,7 @@ for i = 2, #ARGV, 6 do
     -- This lease already ended its run: it finalised or released the task.
     out[#out + 1] = CONFLICT
   elseif kind == 'release' then
+    unlapse(q, id, tonumber(pr), tonumber(r0))
     local r = now + delay
     local fields = {'s', 'pending', 'r', fmt(r), 'l', '0'}
     if msg ~= '' then
@@ -40,6 +41,7 @@ for i = 2, #ARGV, 6 do
     end
     out[#out + 1] = OK
   else
+    unlapse(q, id, tonumber(pr), tonumber(r0))
     finalize(q, id, final_state[kind], now, msg, uk, nil)
     touched[q] = true
     out[#out + 1] = OK

@@ -7,7 +7,7 @@ local out = {}
 for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], tonumber(ARGV[i + 1])
   local tk = task_key(id)
-  local q, s, tok = unpack(redis.call('HMGET', tk, 'q', 's', 'tok'))
+  local q, s, tok, pr, r = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'pr', 'r'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token or s ~= 'running' then
@@ -16,6 +16,7 @@ for i = 2, #ARGV, 2 do
     local until_ = now + extend
     redis.call('HSET', tk, 'l', fmt(until_))
     redis.call('ZADD', qkey(q, 'running'), until_, id)
+    unlapse(q, id, tonumber(pr), tonumber(r))
     out[#out + 1] = OK
   end
 end
