@@ -68,9 +68,10 @@ func (f *fixture) countByList(a driver.Admin, q string) map[driver.State]int64 {
 			return out
 		}
 		for _, r := range page {
+			require.Greater(f.t, r.ID, after, "rule: List returns only tasks after its cursor, in ascending ID order")
+			after = r.ID
 			out[r.State]++
 		}
-		after = page[len(page)-1].ID
 	}
 }
 
