@@ -95,6 +95,16 @@ func (tl *timeline) step() {
 	tl.pass(gap)
 }
 
+// orderDelay is the delay of a task that must become available after
+// tasks created just after it: on the suite's clock any delay will do, on
+// the store's it must outlast a few creates on a loaded machine.
+func (tl *timeline) orderDelay() time.Duration {
+	if tl.c != nil {
+		return 200 * time.Millisecond
+	}
+	return time.Second
+}
+
 // reach lets the store's time reach at: moves the clock there, or waits
 // until a probe is created at or after it.
 func (tl *timeline) reach(at time.Time) {
