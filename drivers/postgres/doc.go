@@ -104,6 +104,13 @@
 // Notifications are hints: workers poll as well, so nothing is lost if
 // they are.
 //
+// # Limits
+//
+// Create refuses a payload longer than Options.MaxPayloadLen with
+// driver.ErrInvalid naming the limit, before the store is touched; the
+// default is driver.DefaultMaxPayloadLen (4 MiB) and the highest allowed
+// setting 512 MiB (driver.MaxPayloadLimit); a bytea holds up to 1 GB.
+//
 // # Capabilities
 //
 // Driver implements driver.Driver, driver.Notifier and driver.Admin (List,

@@ -64,6 +64,12 @@ type Options struct {
 	// ReconnectMax caps the listener's reconnect wait. Default
 	// DefaultReconnectMax (5s); it must not be below ReconnectMin.
 	ReconnectMax time.Duration
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before it is sent. Zero means
+	// driver.DefaultMaxPayloadLen (4 MiB); at most driver.MaxPayloadLimit
+	// (512 MiB; a bytea holds up to 1 GB).
+	MaxPayloadLen int
 }
 
 // Driver is the PostgreSQL adapter. It is safe for concurrent use by many
@@ -76,8 +82,10 @@ type Driver struct {
 	channel string // LISTEN/NOTIFY channel of this schema
 	q       queries
 	logger  *slog.Logger
-	closed  atomic.Bool
-	lis     *listener
+	// maxPayload is Options.MaxPayloadLen with its default filled.
+	maxPayload int
+	closed     atomic.Bool
+	lis        *listener
 
 	// betweenCreateSteps, set only by tests, runs after a create's insert
 	// and before it reads the holders of taken unique keys, with the
@@ -141,6 +149,11 @@ func (o *Options) withDefaults() (Options, error) {
 	if err := validateSchema(v.Schema); err != nil {
 		return v, err
 	}
+	n, err := driver.PayloadLimit("gosk/postgres: Options.MaxPayloadLen", v.MaxPayloadLen)
+	if err != nil {
+		return v, err
+	}
+	v.MaxPayloadLen = n
 	if v.MaxConns < 0 {
 		return v, fmt.Errorf("%w: Options.MaxConns %d is negative", driver.ErrInvalid, v.MaxConns)
 	}
@@ -190,6 +203,8 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 		channel: channelName(o.Schema),
 		q:       renderQueries(schema),
 		logger:  o.Logger,
+
+		maxPayload: o.MaxPayloadLen,
 	}
 	d.lis = newListener(pool.Config().ConnConfig, d.channel, o)
 	if err := d.migrate(ctx); err != nil {

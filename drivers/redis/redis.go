@@ -46,6 +46,12 @@ type Options struct {
 	// days); a negative value keeps final tasks until Admin.Purge deletes
 	// them.
 	Retention time.Duration
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before it is sent. Zero means
+	// driver.DefaultMaxPayloadLen (4 MiB); at most driver.MaxPayloadLimit
+	// (512 MiB, Redis's default proto-max-bulk-len).
+	MaxPayloadLen int
 }
 
 // Driver is a gosk driver on Redis (single node, Sentinel or Cluster). Its
@@ -55,6 +61,7 @@ type Driver struct {
 	ownsClient bool
 	keys       keys
 	retention  time.Duration
+	maxPayload int // Options.MaxPayloadLen with its default filled
 	s          *scripts
 
 	closed  atomic.Bool
@@ -80,6 +87,10 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 	if err := validatePrefix(o.Prefix); err != nil {
 		return nil, err
 	}
+	maxPayload, err := driver.PayloadLimit("gosk/redis: Options.MaxPayloadLen", o.MaxPayloadLen)
+	if err != nil {
+		return nil, err
+	}
 	switch {
 	case o.Retention == 0:
 		o.Retention = DefaultRetention
@@ -87,11 +98,12 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		o.Retention = 0
 	}
 	d := &Driver{
-		client:    client,
-		keys:      keys{prefix: o.Prefix},
-		retention: o.Retention,
-		s:         loadScripts(),
-		closing:   make(chan struct{}),
+		client:     client,
+		keys:       keys{prefix: o.Prefix},
+		retention:  o.Retention,
+		maxPayload: maxPayload,
+		s:          loadScripts(),
+		closing:    make(chan struct{}),
 	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
@@ -274,7 +286,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
 	}
 	if len(tasks) == 0 {

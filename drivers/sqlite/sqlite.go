@@ -83,6 +83,13 @@ type Options struct {
 	// wakes every subscriber. Negative turns the check off: workers then
 	// find such tasks at their poll interval. Default: 100ms.
 	WatchInterval time.Duration
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before the file is touched.
+	// Zero means driver.DefaultMaxPayloadLen (4 MiB); at most
+	// driver.MaxPayloadLimit (512 MiB, within SQLite's default
+	// SQLITE_MAX_LENGTH of 1e9 bytes per row).
+	MaxPayloadLen int
 }
 
 // Driver is a gosk driver on an SQLite database. Create one with Open or
@@ -93,6 +100,8 @@ type Driver struct {
 	memory bool // an in-memory database: one connection
 	clock  func() time.Time
 	q      *queries
+	// maxPayload is Options.MaxPayloadLen with its default filled.
+	maxPayload int
 
 	// writer serialises this process's write transactions: a token is
 	// taken before BEGIN IMMEDIATE and given back after COMMIT, so the
@@ -142,6 +151,11 @@ func (opts *Options) withDefaults() (Options, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	n, err := driver.PayloadLimit("gosk/sqlite: Options.MaxPayloadLen", o.MaxPayloadLen)
+	if err != nil {
+		return o, err
+	}
+	o.MaxPayloadLen = n
 	if o.BusyTimeout < 0 {
 		return o, fmt.Errorf("gosk/sqlite: Options.BusyTimeout %v is negative", o.BusyTimeout)
 	}
@@ -242,8 +256,10 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		db:     db,
 		memory: memory,
 		clock:  o.Clock,
-		q:      q,
-		writer: make(chan struct{}, 1),
+
+		maxPayload: o.MaxPayloadLen,
+		q:          q,
+		writer:     make(chan struct{}, 1),
 		// An in-memory database has one connection, which readers and the
 		// caller's transactions need too; so may a caller's small pool.
 		keep: !memory && db.Stats().MaxOpenConnections != 1,
