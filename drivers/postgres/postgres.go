@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -93,10 +94,19 @@ type Driver struct {
 	betweenCreateSteps func(ctx context.Context, pid uint32) error
 }
 
+// DefaultConnectTimeout bounds each connection attempt of a pool that Open
+// builds, when the connection string sets no connect_timeout: a server
+// that does not answer (a closed port that drops packets, a port that
+// is not PostgreSQL) then fails Open within it instead of hanging.
+const DefaultConnectTimeout = 10 * time.Second
+
 // Open connects to the database named by connString (a URL or key=value
 // string, as pgx takes it), migrates the schema and returns a Driver that
-// owns its pool: Close closes the pool. Errors never quote the connection
-// string, so a password in it is not printed.
+// owns its pool: Close closes the pool. Each connection attempt is bounded
+// by the connection string's connect_timeout, or DefaultConnectTimeout
+// (10s). Errors say what is wrong and where (a malformed connection
+// string and why, a server at host:port that did not answer) but never
+// quote the connection string, so a password in it is not printed.
 func Open(ctx context.Context, connString string, opts *Options) (*Driver, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -104,16 +114,18 @@ func Open(ctx context.Context, connString string, opts *Options) (*Driver, error
 	}
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
-		// pgx redacts passwords from parse errors only on a best-effort
-		// basis, so its text is not passed on.
-		return nil, errors.New("gosk/postgres: the connection string cannot be parsed (its text is not shown, as it may hold a password)")
+		return nil, fmt.Errorf("%w: gosk/postgres: the connection string cannot be parsed: %s (the string is not shown, as it may hold a password)",
+			driver.ErrInvalid, parseReason(err, connString))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("gosk/postgres: open pool: %w", err)
+		return nil, fmt.Errorf("gosk/postgres: open pool: %s", scrub(err.Error(), connString))
 	}
 	d, err := newDriver(ctx, pool, true, o)
 	if err != nil {
@@ -121,6 +133,69 @@ func Open(ctx context.Context, connString string, opts *Options) (*Driver, error
 		return nil, err
 	}
 	return d, nil
+}
+
+// parseReason returns why pgx could not parse connString, with every
+// password candidate of connString masked: pgx's own text quotes the
+// string, redacted only on a best-effort basis, and a URL's parse error
+// quotes it whole.
+func parseReason(err error, connString string) string {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return scrub(err.Error(), connString)
+	}
+	text := pce.Error()
+	if i := strings.Index(text, "`: "); i >= 0 {
+		text = text[i+3:]
+	}
+	if inner := errors.Unwrap(pce); inner != nil {
+		// Replace the inner error's text, which may quote the string, by
+		// its cause alone.
+		var ue *url.Error
+		if errors.As(inner, &ue) {
+			text = strings.Replace(text, inner.Error(), ue.Err.Error(), 1)
+		}
+	}
+	return scrub(text, connString)
+}
+
+// scrub masks in s every part of connString that could be a password: the
+// password of a URL's user info and the values of password= and
+// sslpassword=, as written and percent-decoded.
+func scrub(s, connString string) string {
+	var secrets []string
+	if _, rest, ok := strings.Cut(connString, "://"); ok {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				secrets = append(secrets, pw)
+			}
+		}
+	}
+	for _, key := range []string{"password=", "sslpassword="} {
+		for rest := connString; ; {
+			i := strings.Index(rest, key)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(key):]
+			end := strings.IndexAny(rest, "& ")
+			if end < 0 {
+				end = len(rest)
+			}
+			secrets = append(secrets, strings.Trim(rest[:end], "'"))
+		}
+	}
+	for _, pw := range secrets {
+		if dec, err := url.PathUnescape(pw); err == nil && dec != pw {
+			secrets = append(secrets, dec)
+		}
+	}
+	for _, pw := range secrets {
+		if pw != "" {
+			s = strings.ReplaceAll(s, pw, "xxxxx")
+		}
+	}
+	return s
 }
 
 // New returns a Driver over a pool the caller already has, after migrating
@@ -136,6 +211,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Driver, error
 		return nil, err
 	}
 	return newDriver(ctx, pool, false, o)
+}
+
+// timeoutNote says how long one connection attempt may take.
+func timeoutNote(d time.Duration) string {
+	if d == 0 {
+		return "no connect timeout"
+	}
+	return fmt.Sprintf("connect timeout %v", d)
 }
 
 func (o *Options) withDefaults() (Options, error) {
@@ -207,6 +290,17 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 		maxPayload: o.MaxPayloadLen,
 	}
 	d.lis = newListener(pool.Config().ConnConfig, d.channel, o)
+	if err := pool.Ping(ctx); err != nil {
+		cc := pool.Config().ConnConfig
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("gosk/postgres: connect to PostgreSQL at %s:%d: %w", cc.Host, cc.Port, ctx.Err())
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) { // it answered, and refused
+			return nil, fmt.Errorf("gosk/postgres: connect to PostgreSQL at %s:%d: %w", cc.Host, cc.Port, err)
+		}
+		return nil, fmt.Errorf("gosk/postgres: PostgreSQL at %s:%d did not answer (%s): %w", cc.Host, cc.Port, timeoutNote(cc.ConnectTimeout), err)
+	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
 	}
