@@ -2,8 +2,11 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,15 +114,36 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 	return d, nil
 }
 
+// DefaultDialTimeout bounds each connection attempt of a client that Open
+// builds, when the URL sets no dial_timeout.
+const DefaultDialTimeout = 5 * time.Second
+
 // Open connects to the Redis server at url (redis://, rediss:// or
 // unix://, as go-redis's ParseURL reads them) and returns a driver on that
-// connection, which Close closes.
+// connection, which Close closes. Each connection attempt is bounded by
+// the URL's dial_timeout, or DefaultDialTimeout (5s). Errors say what is
+// wrong and where (a malformed URL and why, a server at host:port that did
+// not answer) but never quote the URL, so a password in it is not printed.
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("%w: redis URL: %w", driver.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: gosk/redis: the URL cannot be parsed: %s (the URL is not shown, as it may hold a password)", driver.ErrInvalid, urlReason(err, url))
+	}
+	if ro.DialTimeout == 0 {
+		ro.DialTimeout = DefaultDialTimeout
 	}
 	client := goredis.NewClient(ro)
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", ro.Addr, ctx.Err())
+		}
+		var rerr goredis.Error
+		if errors.As(err, &rerr) { // it answered, and refused (auth, database number)
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %s", ro.Addr, scrub(err.Error(), ro.Password))
+		}
+		return nil, fmt.Errorf("gosk/redis: Redis at %s did not answer (dial timeout %v): %s", ro.Addr, ro.DialTimeout, scrub(err.Error(), ro.Password))
+	}
 	d, err := New(ctx, client, opts)
 	if err != nil {
 		_ = client.Close()
@@ -127,6 +151,37 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	}
 	d.ownsClient = true
 	return d, nil
+}
+
+// urlReason returns why go-redis could not parse rawURL, without the URL:
+// a url.Error quotes it whole, password included.
+func urlReason(err error, rawURL string) string {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	text := err.Error()
+	if u, perr := neturl.Parse(rawURL); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			text = scrub(text, pw)
+		}
+	}
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				text = scrub(text, pw)
+			}
+		}
+	}
+	return text
+}
+
+// scrub masks secret in s.
+func scrub(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "xxxxx")
 }
 
 func validatePrefix(p string) error {
