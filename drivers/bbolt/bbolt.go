@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -116,6 +117,10 @@ func Open(path string, opts *Options) (*Driver, error) {
 		return nil, fmt.Errorf("gosk/bbolt: open %s: the file is locked by another process or driver that has it open (waited %v, Options.LockTimeout): %w", path, o.LockTimeout, err)
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // its text would repeat the path
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("gosk/bbolt: open %s: %w", path, err)
 	}
 	d, err := newDriver(db, o, true)

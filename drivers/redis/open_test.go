@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -91,5 +92,26 @@ func TestOpenErrors(t *testing.T) {
 			t.Errorf("%s and %s give the same message %q; each mistake needs its reason", c.name, other, msg)
 		}
 		seen[msg] = c.name
+	}
+}
+
+// A key prefix that tries to reach other keys (a glob, a hash tag, a
+// separator of the protocol) is refused by New before any command is
+// sent: the client here points at a closed port, and the refusal comes
+// at once. Open refuses it the same way.
+func TestPrefixInjectionRefused(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	client := goredis.NewClient(&goredis.Options{Addr: closed, MaxRetries: -1})
+	defer client.Close() //nolint:errcheck
+	for _, p := range []string{"*", "gosk:*", "x?", "x[a]", "{x}", "x}", "x y", "x\r\nFLUSHALL\r\n", "x\x00", "x\xff", "é", "x'", strings.Repeat("p", redis.MaxPrefixLen+1)} {
+		_, err := redis.New(context.Background(), client, &redis.Options{Prefix: p})
+		require.ErrorIs(t, err, driver.ErrInvalid, "prefix %q", p)
+		assert.Contains(t, err.Error(), "Options.Prefix", "the error names the option")
+		_, err = redis.Open(context.Background(), "redis://"+closed+"/0", &redis.Options{Prefix: p})
+		require.ErrorIs(t, err, driver.ErrInvalid, "Open with prefix %q refuses it before it connects", p)
 	}
 }

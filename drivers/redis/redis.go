@@ -80,6 +80,27 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 	if client == nil {
 		return nil, fmt.Errorf("%w: redis client is nil", driver.ErrInvalid)
 	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	d := &Driver{
+		client:     client,
+		keys:       keys{prefix: o.Prefix},
+		retention:  o.Retention,
+		maxPayload: o.MaxPayloadLen,
+		s:          loadScripts(),
+		closing:    make(chan struct{}),
+	}
+	if err := d.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// withDefaults returns the options with defaults filled, or an error
+// naming the option out of range.
+func (opts *Options) withDefaults() (Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -88,30 +109,20 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		o.Prefix = DefaultPrefix
 	}
 	if err := validatePrefix(o.Prefix); err != nil {
-		return nil, err
+		return o, err
 	}
-	maxPayload, err := driver.PayloadLimit("gosk/redis: Options.MaxPayloadLen", o.MaxPayloadLen)
+	n, err := driver.PayloadLimit("gosk/redis: Options.MaxPayloadLen", o.MaxPayloadLen)
 	if err != nil {
-		return nil, err
+		return o, err
 	}
+	o.MaxPayloadLen = n
 	switch {
 	case o.Retention == 0:
 		o.Retention = DefaultRetention
 	case o.Retention < 0:
 		o.Retention = 0
 	}
-	d := &Driver{
-		client:     client,
-		keys:       keys{prefix: o.Prefix},
-		retention:  o.Retention,
-		maxPayload: maxPayload,
-		s:          loadScripts(),
-		closing:    make(chan struct{}),
-	}
-	if err := d.migrate(ctx); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return o, nil
 }
 
 // DefaultDialTimeout bounds each connection attempt of a client that Open
@@ -125,6 +136,9 @@ const DefaultDialTimeout = 5 * time.Second
 // wrong and where (a malformed URL and why, a server at host:port that did
 // not answer) but never quote the URL, so a password in it is not printed.
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
+	if _, err := opts.withDefaults(); err != nil {
+		return nil, err
+	}
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("%w: gosk/redis: the URL cannot be parsed: %s (the URL is not shown, as it may hold a password)", driver.ErrInvalid, urlReason(err, url))
@@ -186,14 +200,14 @@ func scrub(s, secret string) string {
 
 func validatePrefix(p string) error {
 	if len(p) > MaxPrefixLen {
-		return fmt.Errorf("%w: Options.Prefix is %d bytes, longer than %d", driver.ErrInvalid, len(p), MaxPrefixLen)
+		return fmt.Errorf("%w: gosk/redis: Options.Prefix is %d bytes, longer than %d", driver.ErrInvalid, len(p), MaxPrefixLen)
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 			c == '_' || c == '-' || c == '.' || c == ':' || c == '/'
 		if !ok {
-			return fmt.Errorf("%w: Options.Prefix %q has character %q; allowed are letters, digits and _ - . : / (braces would break the cluster hash tags)", driver.ErrInvalid, p, c)
+			return fmt.Errorf("%w: gosk/redis: Options.Prefix %q has character %q; allowed are letters, digits and _ - . : / (braces would break the cluster hash tags)", driver.ErrInvalid, p, c)
 		}
 	}
 	return nil

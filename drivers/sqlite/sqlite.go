@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -146,7 +149,7 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.TablePrefix = DefaultTablePrefix
 	}
 	if !prefixPattern.MatchString(o.TablePrefix) {
-		return o, fmt.Errorf("gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", o.TablePrefix)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", driver.ErrInvalid, o.TablePrefix)
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -157,7 +160,7 @@ func (opts *Options) withDefaults() (Options, error) {
 	}
 	o.MaxPayloadLen = n
 	if o.BusyTimeout < 0 {
-		return o, fmt.Errorf("gosk/sqlite: Options.BusyTimeout %v is negative", o.BusyTimeout)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.BusyTimeout %v is negative", driver.ErrInvalid, o.BusyTimeout)
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = DefaultBusyTimeout
@@ -170,7 +173,7 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.Sync = SyncFull
 	case SyncFull, SyncNormal:
 	default:
-		return o, fmt.Errorf("gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", o.Sync)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", driver.ErrInvalid, o.Sync)
 	}
 	return o, nil
 }
@@ -187,9 +190,17 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 		return nil, err
 	}
 	if dsn == "" {
-		return nil, errors.New("gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"")
+		return nil, fmt.Errorf("%w: gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"", driver.ErrInvalid)
 	}
 	memory := isMemoryDSN(dsn)
+	path := dsnPath(dsn)
+	if !memory {
+		if dir := filepath.Dir(path); dir != "" {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, fmt.Errorf("gosk/sqlite: open %s: the directory %s cannot be used: %w", path, dir, unwrapPath(err))
+			}
+		}
+	}
 	db, err := sql.Open("sqlite", withParams(dsn, o, memory))
 	if err != nil {
 		return nil, fmt.Errorf("gosk/sqlite: open %s: %w", dsn, err)
@@ -201,6 +212,9 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 	d, err := newDriver(ctx, db, o, memory)
 	if err != nil {
 		db.Close()
+		if !memory && strings.Contains(err.Error(), "unable to open database file") {
+			return nil, fmt.Errorf("gosk/sqlite: open %s: the file cannot be opened or created (check that it is a database and that the process may write it and its directory): %w", path, cause(err))
+		}
 		return nil, err
 	}
 	d.ownDB = true
@@ -302,6 +316,30 @@ func (d *Driver) Close() error {
 		return d.db.Close()
 	}
 	return nil
+}
+
+// cause returns what err wraps, or err: the driver's own prefix off.
+func cause(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+// dsnPath returns the file path of a DSN: without "file:" and the query.
+func dsnPath(dsn string) string {
+	name, _, _ := strings.Cut(dsn, "?")
+	return strings.TrimPrefix(name, "file:")
+}
+
+// unwrapPath returns the cause of an *fs.PathError, whose text would
+// repeat the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func isMemoryDSN(dsn string) bool {
