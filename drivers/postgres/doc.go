@@ -16,8 +16,9 @@
 // # Layout
 //
 // Everything lives in one schema, "gosk" unless [Options.Schema] says
-// otherwise; the name is always quoted as an identifier, never spliced in
-// raw. The table gosk_tasks holds one row per task: queue, state (as text),
+// otherwise; the name is ASCII letters, digits, _ and - (anything else is
+// refused at Open and New before anything runs) and is always quoted as an
+// identifier, never spliced in raw. The table gosk_tasks holds one row per task: queue, state (as text),
 // payload (bytea), priority, unique key, attempt count, max attempts, lease
 // token, last error, and the times created, run-at, lease expiry and
 // finalised. IDs come from the table's identity sequence and are never

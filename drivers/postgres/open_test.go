@@ -69,7 +69,7 @@ func TestOpenErrors(t *testing.T) {
 		{"unknown sslmode", "postgres://u:" + pw + "@127.0.0.1/db?sslmode=sometimes", true, []string{"cannot be parsed", "sslmode"}},
 		{"bad connect_timeout", "host=127.0.0.1 user=u password=" + pw + " connect_timeout=soon", true, []string{"cannot be parsed", "connect_timeout"}},
 		{"no equals sign", "host=127.0.0.1 user password=" + pw, true, []string{"cannot be parsed"}},
-		{"closed port", "postgres://u:" + pw + "@" + closed + "/db?sslmode=disable", false, []string{"PostgreSQL at " + closed + " did not answer"}},
+		{"closed port", "postgres://u:" + pw + "@" + closed + "/db?sslmode=disable", false, []string{"PostgreSQL at " + closed + " did not answer", "connect timeout 10s"}},
 		{"not PostgreSQL", "postgres://u:" + pw + "@" + silent + "/db?sslmode=disable&connect_timeout=1", false, []string{"PostgreSQL at " + silent + " did not answer", "connect timeout 1s"}},
 	}
 	seen := map[string]string{}

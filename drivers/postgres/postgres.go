@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -42,9 +41,11 @@ const (
 // default.
 type Options struct {
 	// Schema is the PostgreSQL schema that holds gosk's tables. It is
-	// created if missing and always quoted as an identifier, so any name
-	// of 1 to 63 bytes of UTF-8 without NUL works, case included. Default
-	// DefaultSchema ("gosk").
+	// created if missing. 1 to 63 bytes of ASCII letters, digits, _ and -,
+	// starting with a letter or _ and not with pg_; always quoted as an
+	// identifier, so case is kept. Anything else is refused at Open and
+	// New with ErrInvalid before anything runs. Default DefaultSchema
+	// ("gosk").
 	Schema string
 
 	// MaxConns is the pool size when Open builds the pool. Zero keeps the
@@ -261,17 +262,25 @@ func (o *Options) withDefaults() (Options, error) {
 	return v, nil
 }
 
-// validateSchema checks a schema name: PostgreSQL truncates identifiers
-// longer than 63 bytes, which would silently merge two schemas, and cannot
-// store NUL.
+// validateSchema checks a schema name: 1 to 63 bytes (PostgreSQL truncates
+// longer identifiers, which would silently merge two schemas) of ASCII
+// letters, digits, _ and -, starting with a letter or _, and not starting
+// with pg_ (reserved by PostgreSQL). The name is also always quoted as an
+// identifier; the narrow set means a name that tries SQL is refused
+// before anything runs, as the other adapters refuse theirs.
 func validateSchema(s string) error {
-	switch {
-	case len(s) > 63:
-		return fmt.Errorf("%w: Options.Schema is %d bytes; PostgreSQL names hold at most 63", driver.ErrInvalid, len(s))
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: Options.Schema is not valid UTF-8", driver.ErrInvalid)
-	case strings.ContainsRune(s, 0):
-		return fmt.Errorf("%w: Options.Schema contains NUL", driver.ErrInvalid)
+	if len(s) > 63 {
+		return fmt.Errorf("%w: gosk/postgres: Options.Schema is %d bytes; PostgreSQL names hold at most 63", driver.ErrInvalid, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '-')
+		if !ok {
+			return fmt.Errorf("%w: gosk/postgres: Options.Schema %q has character %q at byte %d; allowed are ASCII letters, digits, _ and -, starting with a letter or _", driver.ErrInvalid, s, c, i)
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(s), "pg_") {
+		return fmt.Errorf("%w: gosk/postgres: Options.Schema %q starts with pg_, which PostgreSQL reserves for its own schemas", driver.ErrInvalid, s)
 	}
 	return nil
 }
