@@ -1,10 +1,14 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net"
+	neturl "net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,4 +97,64 @@ func TestOpenErrors(t *testing.T) {
 		}
 		seen[msg] = c.name
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the listener's goroutine and the
+// test's.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The password of the connection string is in no log line, also when the
+// listener loses its connection and reconnects (the server here trusts
+// local connections, so any password is accepted).
+func TestPasswordNotLogged(t *testing.T) {
+	t.Parallel()
+	raw := serverURL(t)
+	schema := testSchema(t, raw)
+	u, err := neturl.Parse(withAppName(raw, schema))
+	require.NoError(t, err)
+	// The URL's own password if it has one, else one the server ignores.
+	pw, ok := u.User.Password()
+	if !ok || pw == "" {
+		pw = "s3cret-Pw-log"
+		u.User = neturl.UserPassword(u.User.Username(), pw)
+	}
+	var logs lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := postgres.Open(context.Background(), u.String(), &postgres.Options{Schema: schema, Logger: logger, ReconnectMin: 10 * time.Millisecond})
+	if err != nil {
+		require.NotContains(t, err.Error(), pw, "an Open error never prints the password")
+	}
+	require.NoError(t, err, "the test server must trust local connections or the URL carry the password")
+	t.Cleanup(func() { _ = d.Close() })
+	sub, err := d.Subscribe(context.Background(), "n")
+	require.NoError(t, err)
+	defer sub.Stop()
+	killer := connect(t, raw)
+	var killed int
+	require.Eventually(t, func() bool {
+		require.NoError(t, killer.QueryRow(context.Background(),
+			"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'", schema).Scan(&killed))
+		return killed == 1
+	}, 10*time.Second, 10*time.Millisecond, "one listener connection to terminate")
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "reconnected") },
+		10*time.Second, 10*time.Millisecond, "the listener logs its reconnect")
+	out := logs.String()
+	t.Logf("log:\n%s", out)
+	assert.Contains(t, out, "lost its connection", "the listener logs the lost connection with its error")
+	assert.NotContains(t, out, pw, "no log line prints the password")
 }
