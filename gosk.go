@@ -178,6 +178,8 @@ func (q *Queue[T]) Driver() driver.Driver { return q.drv }
 // unique key that a pending or running task of the queue holds, nothing is
 // stored and Create returns that task's ID with an error wrapping
 // [ErrDuplicate].
+// An encoded payload longer than the driver's payload limit (4 MiB unless
+// the driver's options set another) is refused with [ErrInvalid].
 func (q *Queue[T]) Create(ctx context.Context, v T, opts *CreateOptions) (int64, error) {
 	return q.CreateTx(ctx, q.drv, v, opts)
 }

@@ -452,3 +452,20 @@ func TestSnooze(t *testing.T) {
 	assert.Zero(t, s.Delay, "negative counts as zero")
 	assert.NotErrorIs(t, err, gosk.ErrCancelTask)
 }
+
+// A payload whose encoding is over the driver's limit is refused with
+// ErrInvalid naming the limit, and nothing of its batch is stored.
+func TestPayloadOverTheDriversLimit(t *testing.T) {
+	t.Parallel()
+	d := memory.New(&memory.Options{MaxPayloadLen: 64})
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[email](d, "emails", nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = q.CreateMany(ctx, []email{{To: "a"}, {To: strings.Repeat("b", 64)}}, nil)
+	require.ErrorIs(t, err, gosk.ErrInvalid)
+	assert.Contains(t, err.Error(), "payload limit of 64 bytes")
+	n, err := d.Count(ctx, "emails")
+	require.NoError(t, err)
+	assert.Empty(t, n[driver.StatePending], "nothing of the batch is stored")
+}

@@ -92,6 +92,20 @@ const (
 	MaxPriority = math.MaxInt16
 	// MaxAttemptsLimit is the largest NewTask.MaxAttempts.
 	MaxAttemptsLimit = math.MaxInt32
+
+	// DefaultMaxPayloadLen is the longest NewTask.Payload a driver takes
+	// unless its options say otherwise: 4 MiB. A task's payload names the
+	// work (IDs, parameters, a small document), not the data the work is
+	// about, and every store rewrites or copies it at claims; 4 MiB is
+	// far above any payload of that kind while a batch of them stays a
+	// request every store takes in one round trip. Each adapter's options
+	// can lower it, or raise it up to MaxPayloadLimit.
+	DefaultMaxPayloadLen = 4 << 20
+	// MaxPayloadLimit is the highest payload limit an adapter accepts in
+	// its options: 512 MiB, what every store we ship a driver for holds in
+	// one value (a Redis string by default, a PostgreSQL bytea, an SQLite
+	// blob, a bbolt value).
+	MaxPayloadLimit = 512 << 20
 )
 
 // NewTask is a task to create.
@@ -99,7 +113,9 @@ type NewTask struct {
 	// Queue names the task's queue. Required: see ValidateQueueName.
 	Queue string
 	// Payload is the task's data, stored as given. Nil and empty payloads
-	// both read back as empty.
+	// both read back as empty. It is at most the driver's payload limit
+	// long (DefaultMaxPayloadLen unless the driver's options set another;
+	// see ValidateNewTasksMax).
 	Payload []byte
 	// Priority orders tasks under the Priority rule: higher first. Zero is
 	// the usual value; it must lie within [MinPriority, MaxPriority].

@@ -34,9 +34,19 @@ func ValidateQueueName(name string) error {
 	return nil
 }
 
-// ValidateNewTasks checks a batch for Create.
+// ValidateNewTasks checks a batch for Create, with payloads of at most
+// DefaultMaxPayloadLen bytes.
 func ValidateNewTasks(tasks []NewTask) error {
+	return ValidateNewTasksMax(tasks, DefaultMaxPayloadLen)
+}
+
+// ValidateNewTasksMax checks a batch for Create, with payloads of at most
+// maxPayload bytes (the driver's payload limit, which the error names).
+func ValidateNewTasksMax(tasks []NewTask, maxPayload int) error {
 	for i, t := range tasks {
+		if len(t.Payload) > maxPayload {
+			return fmt.Errorf("%w: task %d: payload is %d bytes, over the driver's payload limit of %d bytes", ErrInvalid, i, len(t.Payload), maxPayload)
+		}
 		if err := ValidateQueueName(t.Queue); err != nil {
 			return fmt.Errorf("task %d: %w", i, err)
 		}
@@ -54,6 +64,22 @@ func ValidateNewTasks(tasks []NewTask) error {
 		}
 	}
 	return nil
+}
+
+// PayloadLimit returns the payload limit an adapter's option asks for:
+// DefaultMaxPayloadLen for zero, n itself within [1, MaxPayloadLimit], or
+// an error wrapping ErrInvalid that names option (such as
+// "gosk/redis: Options.MaxPayloadLen").
+func PayloadLimit(option string, n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultMaxPayloadLen, nil
+	case n < 0:
+		return 0, fmt.Errorf("%w: %s %d is negative", ErrInvalid, option, n)
+	case n > MaxPayloadLimit:
+		return 0, fmt.Errorf("%w: %s %d is over %d (MaxPayloadLimit), the most every store holds in one value", ErrInvalid, option, n, MaxPayloadLimit)
+	}
+	return n, nil
 }
 
 // CheckText checks a text field (NewTask.UniqueKey, Outcome.Message)

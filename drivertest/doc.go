@@ -149,6 +149,17 @@
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
 //     named twice in one batch; an invalid batch stores nothing.
+//   - Hostile: queue names with quotes, %, *, ?, braces, brackets,
+//     backslashes, NUL, newlines, invalid UTF-8 and more are refused with
+//     ErrInvalid in the words of driver.ValidateQueueName by Create,
+//     Claim, Subscribe, List, Count and Purge alike, and a batch holding
+//     one stores nothing; unique keys that look like patterns, escapes,
+//     SQL, Lua or key separators are stored and read back exactly and
+//     match only themselves; bad ones are refused in the words of
+//     driver.CheckText; a payload of exactly the driver's limit
+//     (Harness.MaxPayloadLen, default driver.DefaultMaxPayloadLen) is
+//     stored whole, and one byte more is ErrInvalid naming the limit and
+//     stores nothing of its batch.
 //   - Notify, Admin, Tx: each optional capability, when present. Notify
 //     covers the wake-ups (create, release, retry) and how a subscription
 //     ends, watched through Subscription.Done: by itself once its context

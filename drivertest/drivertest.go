@@ -44,6 +44,12 @@ type Harness struct {
 	// that reason; a capability that is neither present nor exempted fails
 	// them.
 	Exempt map[Capability]string
+
+	// MaxPayloadLen is the payload limit of the drivers New returns (see
+	// driver.ValidateNewTasksMax). Zero means driver.DefaultMaxPayloadLen.
+	// The suite stores a payload of exactly this length and expects one
+	// byte more to be refused.
+	MaxPayloadLen int
 }
 
 // Capability names an optional capability of a driver.
@@ -109,6 +115,7 @@ func groups() []group {
 		{"Context", contextRules},
 		{"Closed", closedRules},
 		{"Input", inputRules},
+		{"Hostile", hostileRules},
 		{"Notify", slices.Concat(notifyRules, subscriptionRules)},
 		{"Admin", slices.Concat(adminRules, adminLifeRules)},
 		{"Tx", slices.Concat(txRules, txKeyRules)},

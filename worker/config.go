@@ -15,6 +15,15 @@ const (
 	DefaultConcurrency = 10
 	// DefaultLease is Config.Lease's default.
 	DefaultLease = 30 * time.Second
+	// MinLease is the shortest Config.Lease: 100ms. A lease must outlast
+	// a ping's round trip to the store several times over on a loaded
+	// machine (pings go every Lease/3 by default), and stores keep time to
+	// a millisecond; a shorter lease would run out between pings and have
+	// tasks run twice.
+	MinLease = 100 * time.Millisecond
+	// MinPingInterval is the shortest Config.PingInterval: 1ms, below
+	// which the worker would do little but ping.
+	MinPingInterval = time.Millisecond
 	// DefaultPollInterval is Config.PollInterval's default.
 	DefaultPollInterval = time.Second
 	// DefaultFinishWindow is Config.FinishWindow's default.
@@ -49,12 +58,12 @@ type Config struct {
 
 	// Lease is how long a claimed task is held without a ping; a task
 	// whose worker stops pinging is claimable again once it runs out.
-	// Default 30s.
+	// Default 30s; at least MinLease (100ms).
 	Lease time.Duration
 
 	// PingInterval is how often the worker extends the leases of all the
-	// tasks it holds, in one driver call. It must be shorter than Lease.
-	// Default Lease/3.
+	// tasks it holds, in one driver call. It must be shorter than Lease,
+	// and at least MinPingInterval (1ms). Default Lease/3.
 	PingInterval time.Duration
 
 	// PollInterval is how long an idle worker waits before it looks for
@@ -145,11 +154,17 @@ func (c Config) fill() (Config, error) {
 	if c.Lease == 0 {
 		c.Lease = DefaultLease
 	}
+	if c.Lease < MinLease {
+		return bad("Config.Lease %v is shorter than MinLease %v: a lease that short runs out between pings on a loaded machine", c.Lease, MinLease)
+	}
 	if c.PingInterval < 0 {
 		return bad("Config.PingInterval %v is negative", c.PingInterval)
 	}
 	if c.PingInterval == 0 {
 		c.PingInterval = c.Lease / 3
+	}
+	if c.PingInterval < MinPingInterval {
+		return bad("Config.PingInterval %v is shorter than MinPingInterval %v", c.PingInterval, MinPingInterval)
 	}
 	if c.PingInterval >= c.Lease {
 		return bad("Config.PingInterval %v is not shorter than Config.Lease %v, so leases would run out between pings", c.PingInterval, c.Lease)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -64,6 +65,12 @@ type Options struct {
 	// FileMode is the permission of a file that Open creates. Open only.
 	// Default DefaultFileMode (0600).
 	FileMode os.FileMode
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before the file is touched.
+	// Zero means driver.DefaultMaxPayloadLen (4 MiB); at most
+	// driver.MaxPayloadLimit (512 MiB; a bbolt value holds up to 2 GiB).
+	MaxPayloadLen int
 }
 
 // Driver is a gosk driver storing tasks in a bbolt file. Build one with
@@ -74,7 +81,9 @@ type Driver struct {
 	bucket []byte
 	clock  func() time.Time
 	commit *committer
-	notify notifier
+	// maxPayload is Options.MaxPayloadLen with its default filled.
+	maxPayload int
+	notify     notifier
 
 	mu     sync.RWMutex // held for reading by calls, for writing by Close
 	closed atomic.Bool
@@ -108,6 +117,10 @@ func Open(path string, opts *Options) (*Driver, error) {
 		return nil, fmt.Errorf("gosk/bbolt: open %s: the file is locked by another process or driver that has it open (waited %v, Options.LockTimeout): %w", path, o.LockTimeout, err)
 	}
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // its text would repeat the path
+			err = pe.Err
+		}
 		return nil, fmt.Errorf("gosk/bbolt: open %s: %w", path, err)
 	}
 	d, err := newDriver(db, o, true)
@@ -141,7 +154,9 @@ func newDriver(db *bolt.DB, o Options, owned bool) (*Driver, error) {
 		owned:  owned,
 		bucket: []byte(o.Bucket),
 		clock:  o.Clock,
-		commit: &committer{db: db, mode: o.Commit},
+
+		maxPayload: o.MaxPayloadLen,
+		commit:     &committer{db: db, mode: o.Commit},
 	}
 	if err := db.Update(func(tx *bolt.Tx) error { return migrate(tx, d.bucket) }); err != nil {
 		return nil, translate(err)
@@ -164,6 +179,11 @@ func fill(opts *Options) (Options, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	n, err := driver.PayloadLimit("gosk/bbolt: Options.MaxPayloadLen", o.MaxPayloadLen)
+	if err != nil {
+		return o, err
+	}
+	o.MaxPayloadLen = n
 	if !o.Commit.valid() {
 		return o, fmt.Errorf("%w: gosk/bbolt: Options.Commit: unknown mode %v", driver.ErrInvalid, o.Commit)
 	}

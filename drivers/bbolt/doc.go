@@ -95,6 +95,13 @@
 // workers, and between producers. A claim that finds nothing available
 // uses a read transaction only, so idle workers cost no writes.
 //
+// # Limits
+//
+// Create refuses a payload longer than Options.MaxPayloadLen with
+// driver.ErrInvalid naming the limit, before the store is touched; the
+// default is driver.DefaultMaxPayloadLen (4 MiB) and the highest allowed
+// setting 512 MiB (driver.MaxPayloadLimit); a bbolt value holds up to 2 GiB, but each write rewrites it.
+//
 // # Capabilities
 //
 // Every optional capability of the port:

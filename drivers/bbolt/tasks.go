@@ -22,7 +22,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		return nil, err
 	}
 	defer leave()
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
 	}
 	res := make([]driver.CreateResult, len(tasks))

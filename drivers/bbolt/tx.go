@@ -47,7 +47,7 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	case !c.tx.Writable():
 		return nil, fmt.Errorf("%w: gosk/bbolt: transaction is read-only", driver.ErrInvalid)
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, c.d.maxPayload); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -26,6 +26,14 @@
 // One mutex guards the store; every call holds it for the duration of its
 // batch, which makes each call atomic.
 //
+// # Limits
+//
+// Create refuses a payload longer than Options.MaxPayloadLen with
+// driver.ErrInvalid naming the limit, before the store is touched; the
+// default is driver.DefaultMaxPayloadLen (4 MiB) and the highest allowed
+// setting driver.MaxPayloadLimit (512 MiB). As New returns no error, a
+// setting out of range makes every Create fail with ErrInvalid naming it.
+//
 // # Capabilities
 //
 //   - notify: in-process; Subscribe's channel is signalled when a task is
@@ -56,12 +64,20 @@ import (
 type Options struct {
 	// Clock returns the current time. Default: time.Now.
 	Clock func() time.Time
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes. Zero
+	// means driver.DefaultMaxPayloadLen (4 MiB); at most
+	// driver.MaxPayloadLimit. As New returns no error, a value out of
+	// range makes every Create fail with ErrInvalid naming this option.
+	MaxPayloadLen int
 }
 
 // Driver is an in-memory driver. Create one with New; it is safe for
 // concurrent use.
 type Driver struct {
-	clock func() time.Time
+	clock      func() time.Time
+	maxPayload int
+	optErr     error // an option out of range, returned by every Create
 
 	mu     sync.Mutex
 	closed bool
@@ -117,6 +133,11 @@ func New(opts *Options) *Driver {
 	if opts != nil && opts.Clock != nil {
 		d.clock = opts.Clock
 	}
+	var n int
+	if opts != nil {
+		n = opts.MaxPayloadLen
+	}
+	d.maxPayload, d.optErr = driver.PayloadLimit("gosk/memory: Options.MaxPayloadLen", n)
 	return d
 }
 
@@ -148,9 +169,17 @@ func (d *Driver) begin(ctx context.Context) error {
 	return nil
 }
 
+// validate checks a batch for Create against the driver's options.
+func (d *Driver) validate(tasks []driver.NewTask) error {
+	if d.optErr != nil {
+		return d.optErr
+	}
+	return driver.ValidateNewTasksMax(tasks, d.maxPayload)
+}
+
 // Create stores tasks; see driver.Driver.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := d.validate(tasks); err != nil {
 		return nil, err
 	}
 	if err := d.begin(ctx); err != nil {
@@ -576,7 +605,7 @@ func (tx *Tx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.Crea
 	if tx.done {
 		return nil, fmt.Errorf("%w: transaction already ended", driver.ErrInvalid)
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := tx.d.validate(tasks); err != nil {
 		return nil, err
 	}
 	d := tx.d

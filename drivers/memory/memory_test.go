@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
@@ -71,4 +72,22 @@ func BenchmarkDriver(b *testing.B) {
 	drivertest.RunBenchmarks(b, drivertest.Harness{
 		New: func(testing.TB) driver.Driver { return memory.New(nil) },
 	})
+}
+
+func TestMaxPayloadLenOption(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d := memory.New(&memory.Options{MaxPayloadLen: 8})
+	defer d.Close()
+	_, err := d.Create(ctx, []driver.NewTask{{Queue: "q", Payload: make([]byte, 8), MaxAttempts: 1}})
+	require.NoError(t, err, "a payload of exactly Options.MaxPayloadLen is stored")
+	_, err = d.Create(ctx, []driver.NewTask{{Queue: "q", Payload: make([]byte, 9), MaxAttempts: 1}})
+	require.ErrorIs(t, err, driver.ErrInvalid, "one byte over Options.MaxPayloadLen is refused")
+	assert.Contains(t, err.Error(), "limit of 8 bytes")
+
+	bad := memory.New(&memory.Options{MaxPayloadLen: -1})
+	defer bad.Close()
+	_, err = bad.Create(ctx, []driver.NewTask{{Queue: "q", MaxAttempts: 1}})
+	require.ErrorIs(t, err, driver.ErrInvalid, "an out-of-range option fails every Create")
+	assert.Contains(t, err.Error(), "Options.MaxPayloadLen")
 }

@@ -16,8 +16,9 @@
 // # Layout
 //
 // Everything lives in one schema, "gosk" unless [Options.Schema] says
-// otherwise; the name is always quoted as an identifier, never spliced in
-// raw. The table gosk_tasks holds one row per task: queue, state (as text),
+// otherwise; the name is ASCII letters, digits, _ and - (anything else is
+// refused at Open and New before anything runs) and is always quoted as an
+// identifier, never spliced in raw. The table gosk_tasks holds one row per task: queue, state (as text),
 // payload (bytea), priority, unique key, attempt count, max attempts, lease
 // token, last error, and the times created, run-at, lease expiry and
 // finalised. IDs come from the table's identity sequence and are never
@@ -103,6 +104,13 @@
 // reconnect because notifications may have been missed. Close stops it.
 // Notifications are hints: workers poll as well, so nothing is lost if
 // they are.
+//
+// # Limits
+//
+// Create refuses a payload longer than Options.MaxPayloadLen with
+// driver.ErrInvalid naming the limit, before the store is touched; the
+// default is driver.DefaultMaxPayloadLen (4 MiB) and the highest allowed
+// setting 512 MiB (driver.MaxPayloadLimit); a bytea holds up to 1 GB.
 //
 // # Capabilities
 //

@@ -124,7 +124,7 @@ func (d *Driver) migrate(ctx context.Context) error {
 		if errors.Is(err, ErrSchemaTooNew) || errors.Is(err, ErrForeignSchema) || errors.Is(err, ErrEncoding) {
 			return err
 		}
-		return fmt.Errorf("gosk/postgres: migrate schema %q: %w", d.schema, d.translate(err))
+		return fmt.Errorf("gosk/postgres: migrate schema %q: %w", d.schema, err)
 	}
 	return nil
 }

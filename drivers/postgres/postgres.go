@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,9 +41,11 @@ const (
 // default.
 type Options struct {
 	// Schema is the PostgreSQL schema that holds gosk's tables. It is
-	// created if missing and always quoted as an identifier, so any name
-	// of 1 to 63 bytes of UTF-8 without NUL works, case included. Default
-	// DefaultSchema ("gosk").
+	// created if missing. 1 to 63 bytes of ASCII letters, digits, _ and -,
+	// starting with a letter or _ and not with pg_; always quoted as an
+	// identifier, so case is kept. Anything else is refused at Open and
+	// New with ErrInvalid before anything runs. Default DefaultSchema
+	// ("gosk").
 	Schema string
 
 	// MaxConns is the pool size when Open builds the pool. Zero keeps the
@@ -64,6 +66,12 @@ type Options struct {
 	// ReconnectMax caps the listener's reconnect wait. Default
 	// DefaultReconnectMax (5s); it must not be below ReconnectMin.
 	ReconnectMax time.Duration
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before it is sent. Zero means
+	// driver.DefaultMaxPayloadLen (4 MiB); at most driver.MaxPayloadLimit
+	// (512 MiB; a bytea holds up to 1 GB).
+	MaxPayloadLen int
 }
 
 // Driver is the PostgreSQL adapter. It is safe for concurrent use by many
@@ -76,8 +84,10 @@ type Driver struct {
 	channel string // LISTEN/NOTIFY channel of this schema
 	q       queries
 	logger  *slog.Logger
-	closed  atomic.Bool
-	lis     *listener
+	// maxPayload is Options.MaxPayloadLen with its default filled.
+	maxPayload int
+	closed     atomic.Bool
+	lis        *listener
 
 	// betweenCreateSteps, set only by tests, runs after a create's insert
 	// and before it reads the holders of taken unique keys, with the
@@ -85,10 +95,19 @@ type Driver struct {
 	betweenCreateSteps func(ctx context.Context, pid uint32) error
 }
 
+// DefaultConnectTimeout bounds each connection attempt of a pool that Open
+// builds, when the connection string sets no connect_timeout: a server
+// that does not answer (a closed port that drops packets, a port that
+// is not PostgreSQL) then fails Open within it instead of hanging.
+const DefaultConnectTimeout = 10 * time.Second
+
 // Open connects to the database named by connString (a URL or key=value
 // string, as pgx takes it), migrates the schema and returns a Driver that
-// owns its pool: Close closes the pool. Errors never quote the connection
-// string, so a password in it is not printed.
+// owns its pool: Close closes the pool. Each connection attempt is bounded
+// by the connection string's connect_timeout, or DefaultConnectTimeout
+// (10s). Errors say what is wrong and where (a malformed connection
+// string and why, a server at host:port that did not answer) but never
+// quote the connection string, so a password in it is not printed.
 func Open(ctx context.Context, connString string, opts *Options) (*Driver, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -96,16 +115,18 @@ func Open(ctx context.Context, connString string, opts *Options) (*Driver, error
 	}
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
-		// pgx redacts passwords from parse errors only on a best-effort
-		// basis, so its text is not passed on.
-		return nil, errors.New("gosk/postgres: the connection string cannot be parsed (its text is not shown, as it may hold a password)")
+		return nil, fmt.Errorf("%w: gosk/postgres: the connection string cannot be parsed: %s (the string is not shown, as it may hold a password)",
+			driver.ErrInvalid, parseReason(err, connString))
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("gosk/postgres: open pool: %w", err)
+		return nil, fmt.Errorf("gosk/postgres: open pool: %s", scrub(err.Error(), connString))
 	}
 	d, err := newDriver(ctx, pool, true, o)
 	if err != nil {
@@ -113,6 +134,69 @@ func Open(ctx context.Context, connString string, opts *Options) (*Driver, error
 		return nil, err
 	}
 	return d, nil
+}
+
+// parseReason returns why pgx could not parse connString, with every
+// password candidate of connString masked: pgx's own text quotes the
+// string, redacted only on a best-effort basis, and a URL's parse error
+// quotes it whole.
+func parseReason(err error, connString string) string {
+	var pce *pgconn.ParseConfigError
+	if !errors.As(err, &pce) {
+		return scrub(err.Error(), connString)
+	}
+	text := pce.Error()
+	if i := strings.Index(text, "`: "); i >= 0 {
+		text = text[i+3:]
+	}
+	if inner := errors.Unwrap(pce); inner != nil {
+		// Replace the inner error's text, which may quote the string, by
+		// its cause alone.
+		var ue *url.Error
+		if errors.As(inner, &ue) {
+			text = strings.Replace(text, inner.Error(), ue.Err.Error(), 1)
+		}
+	}
+	return scrub(text, connString)
+}
+
+// scrub masks in s every part of connString that could be a password: the
+// password of a URL's user info and the values of password= and
+// sslpassword=, as written and percent-decoded.
+func scrub(s, connString string) string {
+	var secrets []string
+	if _, rest, ok := strings.Cut(connString, "://"); ok {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				secrets = append(secrets, pw)
+			}
+		}
+	}
+	for _, key := range []string{"password=", "sslpassword="} {
+		for rest := connString; ; {
+			i := strings.Index(rest, key)
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len(key):]
+			end := strings.IndexAny(rest, "& ")
+			if end < 0 {
+				end = len(rest)
+			}
+			secrets = append(secrets, strings.Trim(rest[:end], "'"))
+		}
+	}
+	for _, pw := range secrets {
+		if dec, err := url.PathUnescape(pw); err == nil && dec != pw {
+			secrets = append(secrets, dec)
+		}
+	}
+	for _, pw := range secrets {
+		if pw != "" {
+			s = strings.ReplaceAll(s, pw, "xxxxx")
+		}
+	}
+	return s
 }
 
 // New returns a Driver over a pool the caller already has, after migrating
@@ -130,6 +214,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts *Options) (*Driver, error
 	return newDriver(ctx, pool, false, o)
 }
 
+// timeoutNote says how long one connection attempt may take.
+func timeoutNote(d time.Duration) string {
+	if d == 0 {
+		return "no connect timeout"
+	}
+	return fmt.Sprintf("connect timeout %v", d)
+}
+
 func (o *Options) withDefaults() (Options, error) {
 	var v Options
 	if o != nil {
@@ -141,6 +233,11 @@ func (o *Options) withDefaults() (Options, error) {
 	if err := validateSchema(v.Schema); err != nil {
 		return v, err
 	}
+	n, err := driver.PayloadLimit("gosk/postgres: Options.MaxPayloadLen", v.MaxPayloadLen)
+	if err != nil {
+		return v, err
+	}
+	v.MaxPayloadLen = n
 	if v.MaxConns < 0 {
 		return v, fmt.Errorf("%w: Options.MaxConns %d is negative", driver.ErrInvalid, v.MaxConns)
 	}
@@ -165,17 +262,25 @@ func (o *Options) withDefaults() (Options, error) {
 	return v, nil
 }
 
-// validateSchema checks a schema name: PostgreSQL truncates identifiers
-// longer than 63 bytes, which would silently merge two schemas, and cannot
-// store NUL.
+// validateSchema checks a schema name: 1 to 63 bytes (PostgreSQL truncates
+// longer identifiers, which would silently merge two schemas) of ASCII
+// letters, digits, _ and -, starting with a letter or _, and not starting
+// with pg_ (reserved by PostgreSQL). The name is also always quoted as an
+// identifier; the narrow set means a name that tries SQL is refused
+// before anything runs, as the other adapters refuse theirs.
 func validateSchema(s string) error {
-	switch {
-	case len(s) > 63:
-		return fmt.Errorf("%w: Options.Schema is %d bytes; PostgreSQL names hold at most 63", driver.ErrInvalid, len(s))
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%w: Options.Schema is not valid UTF-8", driver.ErrInvalid)
-	case strings.ContainsRune(s, 0):
-		return fmt.Errorf("%w: Options.Schema contains NUL", driver.ErrInvalid)
+	if len(s) > 63 {
+		return fmt.Errorf("%w: gosk/postgres: Options.Schema is %d bytes; PostgreSQL names hold at most 63", driver.ErrInvalid, len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '-')
+		if !ok {
+			return fmt.Errorf("%w: gosk/postgres: Options.Schema %q has character %q at byte %d; allowed are ASCII letters, digits, _ and -, starting with a letter or _", driver.ErrInvalid, s, c, i)
+		}
+	}
+	if strings.HasPrefix(strings.ToLower(s), "pg_") {
+		return fmt.Errorf("%w: gosk/postgres: Options.Schema %q starts with pg_, which PostgreSQL reserves for its own schemas", driver.ErrInvalid, s)
 	}
 	return nil
 }
@@ -190,8 +295,21 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 		channel: channelName(o.Schema),
 		q:       renderQueries(schema),
 		logger:  o.Logger,
+
+		maxPayload: o.MaxPayloadLen,
 	}
 	d.lis = newListener(pool.Config().ConnConfig, d.channel, o)
+	if err := pool.Ping(ctx); err != nil {
+		cc := pool.Config().ConnConfig
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("gosk/postgres: connect to PostgreSQL at %s:%d: %w", cc.Host, cc.Port, ctx.Err())
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) { // it answered, and refused
+			return nil, fmt.Errorf("gosk/postgres: connect to PostgreSQL at %s:%d: %w", cc.Host, cc.Port, err)
+		}
+		return nil, fmt.Errorf("gosk/postgres: PostgreSQL at %s:%d did not answer (%s): %w", cc.Host, cc.Port, timeoutNote(cc.ConnectTimeout), err)
+	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
 	}

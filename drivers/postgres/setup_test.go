@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
@@ -84,27 +86,55 @@ func TestForeignSchema(t *testing.T) {
 	require.ErrorIs(t, err, postgres.ErrForeignSchema)
 }
 
-// A schema name that needs quoting (case, spaces, quotes) works and is
-// never taken as SQL.
-func TestQuotedSchemaName(t *testing.T) {
+// A schema name that tries SQL is refused at Open and New before anything
+// runs; a name that needs quoting for its case works and keeps its case.
+func TestSchemaInjectionRefused(t *testing.T) {
 	t.Parallel()
 	url := serverURL(t)
-	schema := testSchema(t, url) + `_Odd "name"; DROP TABLE x --`
+	base := testSchema(t, url)
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	defer pool.Close()
+	hostile := []string{
+		base + `_Odd "name"; DROP TABLE x --`,
+		base + `"; DROP SCHEMA public CASCADE; --`,
+		base + "'x'",
+		base + " x",
+		base + ".x",
+		base + `\x`,
+		base + "\x00",
+		base + "\xff",
+		base + "é",
+		"1" + base,
+		"pg_" + base,
+		"",
+	}
+	for _, schema := range hostile[:len(hostile)-1] {
+		_, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
+		require.ErrorIs(t, err, driver.ErrInvalid, "Open with schema %q", schema)
+		assert.Contains(t, err.Error(), "Options.Schema", "the error names the option")
+		_, err = postgres.New(context.Background(), pool, &postgres.Options{Schema: schema})
+		require.ErrorIs(t, err, driver.ErrInvalid, "New with schema %q", schema)
+	}
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM pg_namespace WHERE strpos(nspname, $1) > 0", base).Scan(&n))
+	assert.Zero(t, n, "a refused schema name creates no schema")
+
+	mixed := base + "_Mixed-Case"
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(context.Background(), url)
 		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+			_, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{mixed}.Sanitize()+" CASCADE")
 			_ = conn.Close(context.Background())
 		}
 	})
-	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: schema})
-	require.NoError(t, err)
+	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: mixed})
+	require.NoError(t, err, "a schema name of letters, digits, _ and - in mixed case is valid")
 	defer d.Close() //nolint:errcheck
-	res, err := d.Create(context.Background(), []driver.NewTask{task("q")})
-	require.NoError(t, err)
-	rec, err := d.Get(context.Background(), res[0].ID)
-	require.NoError(t, err)
-	require.Equal(t, "q", rec.Queue)
+	require.NoError(t, pool.QueryRow(context.Background(),
+		"SELECT count(*) FROM pg_namespace WHERE nspname = $1", mixed).Scan(&n))
+	assert.Equal(t, 1, n, "the schema keeps its case")
 }
 
 func TestOptionsRefused(t *testing.T) {

@@ -57,7 +57,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if d.closed.Load() {
 		return nil, errClosed
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
 	}
 	if !hasUniqueKey(tasks) {

@@ -40,7 +40,7 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	if c.d.closed.Load() {
 		return nil, errClosed
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, c.d.maxPayload); err != nil {
 		return nil, err
 	}
 	if !hasUniqueKey(tasks) {

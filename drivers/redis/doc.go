@@ -114,6 +114,13 @@
 // processes: each atomic step is a single script, and Redis runs scripts
 // one at a time. Two claims never hand out one task while its lease holds.
 //
+// # Limits
+//
+// Create refuses a payload longer than Options.MaxPayloadLen with
+// driver.ErrInvalid naming the limit, before the store is touched; the
+// default is driver.DefaultMaxPayloadLen (4 MiB) and the highest allowed
+// setting 512 MiB (driver.MaxPayloadLimit), Redis's default proto-max-bulk-len.
+//
 // # Capabilities
 //
 //   - driver.Notifier: Subscribe listens on the queue's pub/sub channel,

@@ -2,8 +2,11 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +49,12 @@ type Options struct {
 	// days); a negative value keeps final tasks until Admin.Purge deletes
 	// them.
 	Retention time.Duration
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before it is sent. Zero means
+	// driver.DefaultMaxPayloadLen (4 MiB); at most driver.MaxPayloadLimit
+	// (512 MiB, Redis's default proto-max-bulk-len).
+	MaxPayloadLen int
 }
 
 // Driver is a gosk driver on Redis (single node, Sentinel or Cluster). Its
@@ -55,6 +64,7 @@ type Driver struct {
 	ownsClient bool
 	keys       keys
 	retention  time.Duration
+	maxPayload int // Options.MaxPayloadLen with its default filled
 	s          *scripts
 
 	closed  atomic.Bool
@@ -70,6 +80,27 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 	if client == nil {
 		return nil, fmt.Errorf("%w: redis client is nil", driver.ErrInvalid)
 	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	d := &Driver{
+		client:     client,
+		keys:       keys{prefix: o.Prefix},
+		retention:  o.Retention,
+		maxPayload: o.MaxPayloadLen,
+		s:          loadScripts(),
+		closing:    make(chan struct{}),
+	}
+	if err := d.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// withDefaults returns the options with defaults filled, or an error
+// naming the option out of range.
+func (opts *Options) withDefaults() (Options, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -78,36 +109,55 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		o.Prefix = DefaultPrefix
 	}
 	if err := validatePrefix(o.Prefix); err != nil {
-		return nil, err
+		return o, err
 	}
+	n, err := driver.PayloadLimit("gosk/redis: Options.MaxPayloadLen", o.MaxPayloadLen)
+	if err != nil {
+		return o, err
+	}
+	o.MaxPayloadLen = n
 	switch {
 	case o.Retention == 0:
 		o.Retention = DefaultRetention
 	case o.Retention < 0:
 		o.Retention = 0
 	}
-	d := &Driver{
-		client:    client,
-		keys:      keys{prefix: o.Prefix},
-		retention: o.Retention,
-		s:         loadScripts(),
-		closing:   make(chan struct{}),
-	}
-	if err := d.migrate(ctx); err != nil {
-		return nil, err
-	}
-	return d, nil
+	return o, nil
 }
+
+// DefaultDialTimeout bounds each connection attempt of a client that Open
+// builds, when the URL sets no dial_timeout.
+const DefaultDialTimeout = 5 * time.Second
 
 // Open connects to the Redis server at url (redis://, rediss:// or
 // unix://, as go-redis's ParseURL reads them) and returns a driver on that
-// connection, which Close closes.
+// connection, which Close closes. Each connection attempt is bounded by
+// the URL's dial_timeout, or DefaultDialTimeout (5s). Errors say what is
+// wrong and where (a malformed URL and why, a server at host:port that did
+// not answer) but never quote the URL, so a password in it is not printed.
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
+	if _, err := opts.withDefaults(); err != nil {
+		return nil, err
+	}
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("%w: redis URL: %w", driver.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: gosk/redis: the URL cannot be parsed: %s (the URL is not shown, as it may hold a password)", driver.ErrInvalid, urlReason(err, url))
+	}
+	if ro.DialTimeout == 0 {
+		ro.DialTimeout = DefaultDialTimeout
 	}
 	client := goredis.NewClient(ro)
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", ro.Addr, ctx.Err())
+		}
+		var rerr goredis.Error
+		if errors.As(err, &rerr) { // it answered, and refused (auth, database number)
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %s", ro.Addr, scrub(err.Error(), ro.Password))
+		}
+		return nil, fmt.Errorf("gosk/redis: Redis at %s did not answer (dial timeout %v): %s", ro.Addr, ro.DialTimeout, scrub(err.Error(), ro.Password))
+	}
 	d, err := New(ctx, client, opts)
 	if err != nil {
 		_ = client.Close()
@@ -117,16 +167,47 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	return d, nil
 }
 
+// urlReason returns why go-redis could not parse rawURL, without the URL:
+// a url.Error quotes it whole, password included.
+func urlReason(err error, rawURL string) string {
+	var ue *neturl.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	text := err.Error()
+	if u, perr := neturl.Parse(rawURL); perr == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			text = scrub(text, pw)
+		}
+	}
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				text = scrub(text, pw)
+			}
+		}
+	}
+	return text
+}
+
+// scrub masks secret in s.
+func scrub(s, secret string) string {
+	if secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, secret, "xxxxx")
+}
+
 func validatePrefix(p string) error {
 	if len(p) > MaxPrefixLen {
-		return fmt.Errorf("%w: Options.Prefix is %d bytes, longer than %d", driver.ErrInvalid, len(p), MaxPrefixLen)
+		return fmt.Errorf("%w: gosk/redis: Options.Prefix is %d bytes, longer than %d", driver.ErrInvalid, len(p), MaxPrefixLen)
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 			c == '_' || c == '-' || c == '.' || c == ':' || c == '/'
 		if !ok {
-			return fmt.Errorf("%w: Options.Prefix %q has character %q; allowed are letters, digits and _ - . : / (braces would break the cluster hash tags)", driver.ErrInvalid, p, c)
+			return fmt.Errorf("%w: gosk/redis: Options.Prefix %q has character %q; allowed are letters, digits and _ - . : / (braces would break the cluster hash tags)", driver.ErrInvalid, p, c)
 		}
 	}
 	return nil
@@ -274,7 +355,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
 	}
 	if len(tasks) == 0 {

@@ -49,7 +49,7 @@ func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	if c.tx == nil {
 		return nil, fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
 	}
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
 	}
 	out := make([]driver.CreateResult, len(tasks))

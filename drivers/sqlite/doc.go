@@ -79,6 +79,13 @@
 // each connection would otherwise see a database of its own; everything
 // then runs one call at a time.
 //
+// # Limits
+//
+// Create refuses a payload longer than Options.MaxPayloadLen with
+// driver.ErrInvalid naming the limit, before the store is touched; the
+// default is driver.DefaultMaxPayloadLen (4 MiB) and the highest allowed
+// setting 512 MiB (driver.MaxPayloadLimit), within SQLite's default SQLITE_MAX_LENGTH of 1e9 bytes per row.
+//
 // # Capabilities
 //
 //   - notify: [Driver.Subscribe] wakes a subscription when this driver

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +86,13 @@ type Options struct {
 	// wakes every subscriber. Negative turns the check off: workers then
 	// find such tasks at their poll interval. Default: 100ms.
 	WatchInterval time.Duration
+
+	// MaxPayloadLen is the longest payload Create takes, in bytes; a
+	// longer one is refused with ErrInvalid before the file is touched.
+	// Zero means driver.DefaultMaxPayloadLen (4 MiB); at most
+	// driver.MaxPayloadLimit (512 MiB, within SQLite's default
+	// SQLITE_MAX_LENGTH of 1e9 bytes per row).
+	MaxPayloadLen int
 }
 
 // Driver is a gosk driver on an SQLite database. Create one with Open or
@@ -93,6 +103,8 @@ type Driver struct {
 	memory bool // an in-memory database: one connection
 	clock  func() time.Time
 	q      *queries
+	// maxPayload is Options.MaxPayloadLen with its default filled.
+	maxPayload int
 
 	// writer serialises this process's write transactions: a token is
 	// taken before BEGIN IMMEDIATE and given back after COMMIT, so the
@@ -137,13 +149,18 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.TablePrefix = DefaultTablePrefix
 	}
 	if !prefixPattern.MatchString(o.TablePrefix) {
-		return o, fmt.Errorf("gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", o.TablePrefix)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", driver.ErrInvalid, o.TablePrefix)
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	n, err := driver.PayloadLimit("gosk/sqlite: Options.MaxPayloadLen", o.MaxPayloadLen)
+	if err != nil {
+		return o, err
+	}
+	o.MaxPayloadLen = n
 	if o.BusyTimeout < 0 {
-		return o, fmt.Errorf("gosk/sqlite: Options.BusyTimeout %v is negative", o.BusyTimeout)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.BusyTimeout %v is negative", driver.ErrInvalid, o.BusyTimeout)
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = DefaultBusyTimeout
@@ -156,7 +173,7 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.Sync = SyncFull
 	case SyncFull, SyncNormal:
 	default:
-		return o, fmt.Errorf("gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", o.Sync)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", driver.ErrInvalid, o.Sync)
 	}
 	return o, nil
 }
@@ -173,9 +190,17 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 		return nil, err
 	}
 	if dsn == "" {
-		return nil, errors.New("gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"")
+		return nil, fmt.Errorf("%w: gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"", driver.ErrInvalid)
 	}
 	memory := isMemoryDSN(dsn)
+	path := dsnPath(dsn)
+	if !memory {
+		if dir := filepath.Dir(path); dir != "" {
+			if _, err := os.Stat(dir); err != nil {
+				return nil, fmt.Errorf("gosk/sqlite: open %s: the directory %s cannot be used: %w", path, dir, unwrapPath(err))
+			}
+		}
+	}
 	db, err := sql.Open("sqlite", withParams(dsn, o, memory))
 	if err != nil {
 		return nil, fmt.Errorf("gosk/sqlite: open %s: %w", dsn, err)
@@ -187,6 +212,9 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 	d, err := newDriver(ctx, db, o, memory)
 	if err != nil {
 		db.Close()
+		if !memory && strings.Contains(err.Error(), "unable to open database file") {
+			return nil, fmt.Errorf("gosk/sqlite: open %s: the file cannot be opened or created (check that it is a database and that the process may write it and its directory): %w", path, cause(err))
+		}
 		return nil, err
 	}
 	d.ownDB = true
@@ -242,8 +270,10 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		db:     db,
 		memory: memory,
 		clock:  o.Clock,
-		q:      q,
-		writer: make(chan struct{}, 1),
+
+		maxPayload: o.MaxPayloadLen,
+		q:          q,
+		writer:     make(chan struct{}, 1),
 		// An in-memory database has one connection, which readers and the
 		// caller's transactions need too; so may a caller's small pool.
 		keep: !memory && db.Stats().MaxOpenConnections != 1,
@@ -286,6 +316,30 @@ func (d *Driver) Close() error {
 		return d.db.Close()
 	}
 	return nil
+}
+
+// cause returns what err wraps, or err: the driver's own prefix off.
+func cause(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+// dsnPath returns the file path of a DSN: without "file:" and the query.
+func dsnPath(dsn string) string {
+	name, _, _ := strings.Cut(dsn, "?")
+	return strings.TrimPrefix(name, "file:")
+}
+
+// unwrapPath returns the cause of an *fs.PathError, whose text would
+// repeat the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func isMemoryDSN(dsn string) bool {

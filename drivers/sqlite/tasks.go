@@ -13,7 +13,7 @@ import (
 
 // Create stores tasks in one transaction; see driver.Driver.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
 	}
 	var results []driver.CreateResult

@@ -33,7 +33,7 @@ type TxCreator struct {
 
 // Create stores tasks inside the transaction; see driver.Creator.
 func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasks(tasks); err != nil {
+	if err := driver.ValidateNewTasksMax(tasks, t.d.maxPayload); err != nil {
 		return nil, err
 	}
 	d := t.d
