@@ -89,6 +89,18 @@
 // run out. Run also returns an error if the store refused an outcome
 // while it ran (see Handler results).
 //
+// While Run's context is live, a store that is down is waited for: claims
+// and finishes are retried with back-off (growing to 5s between tries, so
+// an outage costs a few calls a minute, not a spin), pings at their
+// interval, and the worker carries on where it was once the store answers.
+// Work, which must return, never waits for ever, even with a context that
+// has no deadline: once the store has answered no call for Config.Lease
+// while outcomes wait to be stored (by then the leases of the tasks it
+// holds have run out unpinged, so other workers may take them), it gives
+// up those outcomes and any still to come, reports each as an
+// EventNotStored, and returns an error that names them (task ID and
+// outcome) and wraps the last store error.
+//
 // # Retention
 //
 // With a driver that implements driver.Admin, every running worker purges

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,11 +99,25 @@ type engine[T any] struct {
 	freed    chan struct{}
 	results  chan result[T]
 	handlers sync.WaitGroup
-	notStord int // outcomes given up on; written by the finisher only
+	// notStored are the outcomes given up on, and notStoredErr the last
+	// store error among them; written by the finisher only.
+	notStored    []string
+	notStoredErr error
 	// answered counts the store calls (claims, pings, finishes) that
-	// succeeded: the finisher's evidence that the store is up.
-	answered atomic.Uint64
+	// succeeded: the finisher's evidence that the store is up. lastAnswer
+	// is the time of the latest, in Unix nanoseconds.
+	answered   atomic.Uint64
+	lastAnswer atomic.Int64
 }
+
+// answer records a store call that succeeded.
+func (e *engine[T]) answer() {
+	e.answered.Add(1)
+	e.lastAnswer.Store(time.Now().UnixNano())
+}
+
+// maxNamed bounds the outcomes that Work's error names one by one.
+const maxNamed = 10
 
 func newEngine[T any](w *Worker[T]) *engine[T] {
 	return &engine[T]{
@@ -136,6 +151,10 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 		defer close(finished)
 		e.finish(giveUpCtx)
 	}()
+	if once {
+		e.lastAnswer.Store(time.Now().UnixNano())
+		bg.Go(func() { e.watchStore(pingCtx, giveUp) })
+	}
 	if !once && e.w.admin != nil && e.cfg.Retention != NoRetention {
 		bg.Go(func() { e.purge(pingCtx) })
 	}
@@ -175,8 +194,8 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 	stopPing()
 	bg.Wait()
 
-	if err == nil && e.notStord > 0 {
-		err = fmt.Errorf("worker: %d task outcomes not stored (see EventNotStored); their leases run out and the tasks will run again", e.notStord)
+	if err == nil && len(e.notStored) > 0 {
+		err = e.notStoredError()
 	}
 	e.log.Debug("gosk: worker stopped", slog.Any("error", err))
 	return err
@@ -278,7 +297,7 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 	if err != nil {
 		return 0, false, err
 	}
-	e.answered.Add(1)
+	e.answer()
 	stopping = ctx.Err() != nil
 	for _, ct := range tasks {
 		e.start(base, ct, stopping)
@@ -613,7 +632,7 @@ func (e *engine[T]) probe(giveUp context.Context, l driver.Lease) {
 	ctx, cancel := context.WithTimeout(giveUp, e.cfg.PingInterval)
 	defer cancel()
 	if errs, err := e.drv.Ping(ctx, []driver.Lease{l}, e.cfg.Lease); err == nil && len(errs) == 1 {
-		e.answered.Add(1)
+		e.answer()
 	}
 }
 
@@ -653,7 +672,7 @@ func (e *engine[T]) finishCall(giveUp context.Context, batch []pending[T]) ([]er
 		}
 		return nil, err
 	}
-	e.answered.Add(1)
+	e.answer()
 	return errs, nil
 }
 
@@ -662,7 +681,7 @@ func (e *engine[T]) finishCall(giveUp context.Context, batch []pending[T]) ([]er
 func (e *engine[T]) giveUp(batch []pending[T], err error) {
 	e.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
 	for _, p := range batch {
-		e.notStord++
+		e.noteNotStored(p, err)
 		e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: err, Duration: p.dur})
 	}
 }
@@ -671,11 +690,68 @@ func (e *engine[T]) giveUp(batch []pending[T], err error) {
 // lease is no longer pinged, so it runs out and the store hands the task
 // out again (or fails it, "lease expired", if that was its last attempt).
 func (e *engine[T]) refuse(p pending[T], err error, failures int) {
-	e.notStord++
+	e.noteNotStored(p, err)
 	e.log.Error("gosk: the store refused the outcome; giving up on it, the task will run again when its lease runs out",
 		slog.Int64("task_id", p.r.info.ID), slog.Int("attempt", p.r.info.Attempt), slog.String("outcome", p.out.Kind.String()),
 		slog.Any("error", err), slog.Int("failures", failures))
 	e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: p.dur})
+}
+
+// noteNotStored records an outcome given up on, for the error of Run or
+// Work.
+func (e *engine[T]) noteNotStored(p pending[T], err error) {
+	e.notStored = append(e.notStored, fmt.Sprintf("task %d %s", p.r.info.ID, p.kind))
+	if err != nil {
+		e.notStoredErr = err
+	}
+}
+
+// notStoredError is the error of a Run or Work that gave up outcomes: it
+// names them (the first maxNamed) and wraps the last store error.
+func (e *engine[T]) notStoredError() error {
+	named := e.notStored
+	more := ""
+	if len(named) > maxNamed {
+		more = fmt.Sprintf(" and %d more", len(named)-maxNamed)
+		named = named[:maxNamed]
+	}
+	return fmt.Errorf("worker: %d task outcomes not stored (see EventNotStored): %s%s; their leases run out and the tasks will run again: %w",
+		len(e.notStored), strings.Join(named, ", "), more, e.notStoredErr)
+}
+
+// watchStore bounds Work's wait for a store that is down: once no store
+// call has succeeded for a whole Config.Lease while outcomes wait to be
+// stored, it gives up storing (giveUp), so that the waiting outcomes and
+// any still to come are given up at once and Work returns. By then no
+// ping has extended the leases of the tasks the worker holds for a lease,
+// so those leases have run out and any worker may claim the tasks again.
+// It returns when ctx is done.
+func (e *engine[T]) watchStore(ctx context.Context, giveUp context.CancelFunc) {
+	t := time.NewTimer(e.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		since := time.Since(time.Unix(0, e.lastAnswer.Load()))
+		if since >= e.cfg.Lease && e.waiting() > 0 {
+			e.log.Error("gosk: the store has answered no call for a lease; giving up the outcomes not stored",
+				slog.Duration("since", since), slog.Int("tasks", e.waiting()))
+			giveUp()
+			return
+		}
+		t.Reset(min(e.cfg.PingInterval, max(e.cfg.Lease-since, time.Millisecond)))
+	}
+}
+
+// waiting is how many outcomes wait to be stored: tasks held whose
+// handler has returned.
+func (e *engine[T]) waiting() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.held) + len(e.orphans) - e.handling
 }
 
 // stored reports the outcomes of a Finish call that succeeded, with its
@@ -806,7 +882,7 @@ func (e *engine[T]) ping(ctx context.Context) {
 			}
 			continue
 		}
-		e.answered.Add(1)
+		e.answer()
 		for i, perr := range errs {
 			if perr != nil {
 				e.lose(leases[i], perr)
