@@ -65,7 +65,10 @@ type Driver struct {
 
 // New returns a driver on client, after bringing the key layout under the
 // prefix to the version this code knows (see # Migrations in the package
-// doc). The driver leaves client open when it is closed.
+// doc). The driver leaves client open when it is closed. A client made
+// with go-redis's default MaxRetries resends a command whose connection
+// broke, which may run a script twice (see Open); set MaxRetries to -1
+// unless that is acceptable.
 func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*Driver, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: redis client is nil", driver.ErrInvalid)
@@ -101,11 +104,23 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 
 // Open connects to the Redis server at url (redis://, rediss:// or
 // unix://, as go-redis's ParseURL reads them) and returns a driver on that
-// connection, which Close closes.
+// connection, which Close closes. Unless the URL sets max_retries, the
+// client does not resend a command whose connection broke (go-redis's
+// default is to resend it up to 3 times): the server may have run it
+// already, and a resent script would store a create twice or report a
+// stored outcome as ErrTaskConflict. The error goes to the caller, which
+// retries knowing that (package worker does).
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("%w: redis URL: %w", driver.ErrInvalid, err)
+	}
+	if ro.MaxRetries == 0 {
+		// go-redis would resend a script whose connection broke after the
+		// server ran it: a create stored twice, an outcome answered
+		// ErrTaskConflict as if another call had stored it. gosk's callers
+		// retry themselves, knowing a call may have applied.
+		ro.MaxRetries = -1
 	}
 	client := goredis.NewClient(ro)
 	d, err := New(ctx, client, opts)
