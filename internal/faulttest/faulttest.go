@@ -8,7 +8,6 @@ package faulttest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -164,20 +163,28 @@ func (l *Load) Finish() (acked, failed int) {
 	l.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	for _, id := range ids {
-		for {
-			task, err := l.Q.Get(ctx, id)
-			if errors.Is(err, gosk.ErrTaskNotFound) {
-				l.t.Fatalf("task %d was acknowledged by Create but does not exist: an acknowledged create was lost", id)
+	for {
+		tasks, err := l.list(ctx)
+		notFinal := int64(0)
+		if err == nil {
+			for _, id := range ids {
+				rec, ok := tasks[id]
+				if !ok {
+					l.t.Fatalf("task %d was acknowledged by Create but does not exist: an acknowledged create was lost", id)
+				}
+				if !rec.State.Final() {
+					notFinal = id
+					break
+				}
 			}
-			if err == nil && task.State.Final() {
+			if notFinal == 0 {
 				break
 			}
-			if ctx.Err() != nil {
-				l.t.Fatalf("task %d is not final 60s after the fault (last error %v): stuck\nworker log:\n%s", id, err, l.logs.String())
-			}
-			time.Sleep(10 * time.Millisecond)
 		}
+		if ctx.Err() != nil {
+			l.t.Fatalf("task %d is not final 60s after the fault (last error %v): stuck\nworker log:\n%s", notFinal, err, l.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// A create that failed may have stored its task; one that succeeded
 	// stored exactly one. More tasks than creates means a create stored
@@ -193,8 +200,8 @@ func (l *Load) Finish() (acked, failed int) {
 	if total > int64(len(ids)+failed) {
 		l.t.Errorf("the queue holds %d tasks after %d acknowledged and %d failed creates: a create stored more than one task", total, len(ids), failed)
 	}
-	if strings.Contains(l.logs.String(), "lease lost before the outcome was stored") {
-		l.t.Errorf("the worker saw an outcome it had stored reported as another's (a Finish resent after a broken connection?):\n%s", l.logs.String())
+	if strings.Contains(l.logs.String(), "task state conflict") {
+		l.t.Errorf("an outcome the worker had not stored was answered ErrTaskConflict, as if stored already (a Finish resent after a broken connection?):\n%s", l.logs.String())
 	}
 	l.stopW()
 	if err := <-l.wDone; err != nil {
@@ -202,6 +209,25 @@ func (l *Load) Finish() (acked, failed int) {
 	}
 	l.wDone <- nil // for the cleanup
 	return len(ids), failed
+}
+
+// list returns every task of the queue by ID, a page at a time.
+func (l *Load) list(ctx context.Context) (map[int64]driver.TaskRecord, error) {
+	all := make(map[int64]driver.TaskRecord)
+	var after int64
+	for {
+		page, err := l.Drv.List(ctx, driver.ListParams{Queue: l.Q.Name(), AfterID: after, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			all[r.ID] = r
+			after = r.ID
+		}
+		if len(page) < 1000 {
+			return all, nil
+		}
+	}
 }
 
 type syncBuffer struct {
