@@ -58,19 +58,28 @@ func TestFaultTerminateBackends(t *testing.T) {
 	t.Logf("terminated %d backends; %d creates acknowledged, %d failed", killed, acked, failed)
 }
 
-// TestFaultCrashAndRestart crashes a throwaway PostgreSQL server
+// TestFaultThrowawayServer runs the faults that need a server of the
+// test's own, one after the other on one throwaway server (initdb takes
+// seconds on a loaded machine): a worker started before the server, then
+// a crash and restart.
+func TestFaultThrowawayServer(t *testing.T) {
+	t.Parallel()
+	tStart := time.Now()
+	s := testenv.NewPostgres(t)
+	t.Logf("initdb took %v", time.Since(tStart))
+	t.Run("WorkerBeforeServer", func(t *testing.T) { workerBeforeServer(t, s) })
+	t.Run("CrashAndRestart", func(t *testing.T) { crashAndRestart(t, s) })
+}
+
+// crashAndRestart crashes a throwaway PostgreSQL server, running,
 // (pg_ctl stop -m immediate: no shutdown checkpoint, crash recovery at the
 // next start) under a running worker and producer, keeps it down for a
 // second and starts it again: the worker logs the outage, backs off (a
 // bounded number of claims while the server is down), reconnects and
 // carries on, and every acknowledged create exists after the restart and
 // becomes final.
-func TestFaultCrashAndRestart(t *testing.T) {
-	t.Parallel()
-	tStart := time.Now()
-	s := testenv.StartPostgres(t)
-	t.Logf("initdb and start took %v", time.Since(tStart))
-	d, err := postgres.Open(context.Background(), s.URL, &postgres.Options{MaxConns: 6, ReconnectMin: 10 * time.Millisecond})
+func crashAndRestart(t *testing.T, s *testenv.Server) {
+	d, err := postgres.Open(context.Background(), s.URL, &postgres.Options{Schema: "crash", MaxConns: 6, ReconnectMin: 10 * time.Millisecond})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	l := faulttest.Start(t, d, "crash")
@@ -101,3 +110,27 @@ const (
 	outage          = time.Second
 	maxOutageClaims = 15
 )
+
+// workerBeforeServer starts a worker on a Lazy driver whose
+// server is not up yet, then the server: the worker starts working
+// without a restart, the schema migrated by its first call. Without
+// Lazy, Open refuses the server that is down.
+func workerBeforeServer(t *testing.T, s *testenv.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := postgres.Open(ctx, s.URL, nil)
+	require.Error(t, err, "Open refuses a server that is down")
+
+	d, err := postgres.Open(ctx, s.URL, &postgres.Options{Schema: "later", Lazy: true, MaxConns: 6, ReconnectMin: 10 * time.Millisecond})
+	require.NoError(t, err, "a Lazy Open does not contact the server")
+	t.Cleanup(func() { _ = d.Close() })
+	l := faulttest.Start(t, d, "later")
+	l.WaitClaims(3)
+	assert.Zero(t, l.Acked(), "nothing is acknowledged while the server is down")
+
+	s.Start()
+	l.WaitAcked(20)
+	acked, failed := l.Finish()
+	t.Logf("%d creates acknowledged, %d failed", acked, failed)
+	assert.Contains(t, l.Logs(), "claim failed; will retry", "the worker logs the store that is down")
+}

@@ -113,3 +113,28 @@ const (
 	outage          = time.Second
 	maxOutageClaims = 15
 )
+
+// TestFaultWorkerBeforeServer starts a worker on a Lazy driver whose
+// server is not up yet, then the server: the worker starts working
+// without a restart. Without Lazy, Open refuses the server that is down.
+func TestFaultWorkerBeforeServer(t *testing.T) {
+	t.Parallel()
+	s := testenv.NewRedis(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := goskredis.Open(ctx, s.URL, nil)
+	require.Error(t, err, "Open refuses a server that is down")
+
+	d, err := goskredis.Open(ctx, s.URL, &goskredis.Options{Lazy: true})
+	require.NoError(t, err, "a Lazy Open does not contact the server")
+	t.Cleanup(func() { _ = d.Close() })
+	l := faulttest.Start(t, d, "later")
+	l.WaitClaims(3)
+	assert.Zero(t, l.Acked(), "nothing is acknowledged while the server is down")
+
+	s.Start()
+	l.WaitAcked(20)
+	acked, failed := l.Finish()
+	t.Logf("%d creates acknowledged, %d failed", acked, failed)
+	assert.Contains(t, l.Logs(), "claim failed; will retry", "the worker logs the store that is down")
+}

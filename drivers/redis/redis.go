@@ -39,6 +39,16 @@ type Options struct {
 	// letters, digits and _ - . : /. Default: "gosk:".
 	Prefix string
 
+	// Lazy makes New and Open return without contacting the server: the
+	// key layout is migrated by the first call that reaches it, and until
+	// then every call fails as calls fail while the server is down (an
+	// error that is not driver.ErrInvalid nor driver.ErrClosed, which
+	// package worker retries with back-off). So a worker may start before
+	// its Redis: it starts working once the server answers, without a
+	// restart. Default false: New and Open migrate at once and refuse a
+	// server that does not answer.
+	Lazy bool
+
 	// Retention is how long a final task is kept for inspection after it
 	// is finalised. Scripts that finalise tasks of a queue also delete a
 	// bounded number of that queue's final tasks older than this, so memory
@@ -56,6 +66,12 @@ type Driver struct {
 	keys       keys
 	retention  time.Duration
 	s          *scripts
+
+	// migrated says that the key layout is migrated (at once, or for a
+	// Lazy driver by its first call); migrating serialises lazy
+	// migrations.
+	migrated  atomic.Bool
+	migrating chan struct{}
 
 	closed  atomic.Bool
 	closing chan struct{}
@@ -95,11 +111,42 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		retention: o.Retention,
 		s:         loadScripts(),
 		closing:   make(chan struct{}),
+		migrating: make(chan struct{}, 1),
+	}
+	if o.Lazy {
+		return d, nil
 	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
 	}
+	d.migrated.Store(true)
 	return d, nil
+}
+
+// use is the start of every call but Subscribe: it refuses a closed
+// driver and, for a Lazy one, migrates the key layout if no call has yet.
+// Calls wait for a migration in progress, until their context is done.
+func (d *Driver) use(ctx context.Context) error {
+	if err := d.checkOpen(); err != nil {
+		return err
+	}
+	if d.migrated.Load() {
+		return nil
+	}
+	select {
+	case d.migrating <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.migrating }()
+	if d.migrated.Load() {
+		return nil
+	}
+	if err := d.migrate(ctx); err != nil {
+		return err
+	}
+	d.migrated.Store(true)
+	return nil
 }
 
 // Open connects to the Redis server at url (redis://, rediss:// or
@@ -196,7 +243,7 @@ type call struct {
 // first call that failed fails the whole; a caller for which some calls
 // may apply while others fail uses evalEach.
 func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	out := make([]any, len(calls))
@@ -286,7 +333,7 @@ func micros(d time.Duration) int64 { return d.Microseconds() }
 // (see # Caveats in the package doc). The call's own error means that no
 // slot's call applied.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateNewTasks(tasks); err != nil {
@@ -311,7 +358,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		}
 		return out, nil
 	}
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	_, cluster := d.client.(*goredis.ClusterClient)
@@ -389,7 +436,7 @@ func parseID(v any) (int64, error) {
 // Expired leases come first; see the package doc for how each rule is
 // served by a sorted set.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	p, err := driver.ValidateClaim(p)
@@ -423,7 +470,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases, one script call per slot, all in one pipeline.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidatePing(leases, extend); err != nil {
@@ -443,7 +490,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 
 // Finish applies outcomes, one script call per slot, all in one pipeline.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateOutcomes(outcomes); err != nil {
@@ -500,7 +547,7 @@ var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r",
 
 // Get reads a task's hash with one HMGET.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	if err := driver.ValidateID(id); err != nil {

@@ -246,3 +246,16 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// WaitClaims waits until the worker has made n Claim calls, failed ones
+// included.
+func (l *Load) WaitClaims(n int64) {
+	l.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for l.Drv.Claims() < n {
+		if time.Now().After(deadline) {
+			l.t.Fatalf("after 60s the worker has made %d of %d claims", l.Drv.Claims(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -33,7 +33,8 @@ type Server struct {
 	crash func() error
 }
 
-// Start starts the server again after Crash and waits until it answers.
+// Start starts the server (again, after Crash) and waits until it
+// answers.
 func (s *Server) Start() {
 	s.t.Helper()
 	s.mu.Lock()
@@ -101,13 +102,21 @@ func postgresBin() (initdb, pgctl string, err error) {
 	return i, p, nil
 }
 
-// StartPostgres starts a throwaway PostgreSQL server (initdb into a
-// temporary directory, pg_ctl start on a free loopback port, trust
-// authentication, database "postgres") and returns it once it answers.
-// Run as root, the server runs as the user postgres, as PostgreSQL
-// requires. Without the server binaries the test skips (fails when
-// Required).
+// StartPostgres starts a throwaway PostgreSQL server (see NewPostgres)
+// and returns it once it answers.
 func StartPostgres(t testing.TB) *Server {
+	t.Helper()
+	s := NewPostgres(t)
+	s.Start()
+	return s
+}
+
+// NewPostgres prepares a throwaway PostgreSQL server (initdb into a
+// temporary directory; trust authentication, database "postgres", a free
+// loopback port) without starting it: Start starts it with pg_ctl. Run as
+// root, the server runs as the user postgres, as PostgreSQL requires.
+// Without the server binaries the test skips (fails when Required).
+func NewPostgres(t testing.TB) *Server {
 	t.Helper()
 	initdb, pgctl, err := postgresBin()
 	if err != nil {
@@ -179,19 +188,25 @@ func StartPostgres(t testing.TB) *Server {
 		}
 	}
 	s.crash = func() error { return run(pgctl, "-D", data, "-m", "immediate", "-w", "stop") }
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { _ = run(pgctl, "-D", data, "-m", "immediate", "-w", "stop") })
 	return s
 }
 
-// StartRedis starts a throwaway redis-server on a free loopback port with
-// the append-only file on and fsynced at every write (appendonly yes,
-// appendfsync always) in a temporary directory, so that every
-// acknowledged write survives a SIGKILL, and returns it once it answers.
-// Without redis-server the test skips (fails when Required).
+// StartRedis starts a throwaway redis-server (see NewRedis) and returns
+// it once it answers.
 func StartRedis(t testing.TB) *Server {
+	t.Helper()
+	s := NewRedis(t)
+	s.Start()
+	return s
+}
+
+// NewRedis prepares a throwaway redis-server on a free loopback port,
+// without starting it (Start does), with the append-only file on and
+// fsynced at every write (appendonly yes, appendfsync always) in a
+// temporary directory, so that every acknowledged write survives a
+// SIGKILL. Without redis-server the test skips (fails when Required).
+func NewRedis(t testing.TB) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -249,9 +264,6 @@ func StartRedis(t testing.TB) *Server {
 		}
 	}
 	s.crash = stop
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
