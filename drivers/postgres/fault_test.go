@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/drivers/postgres"
 	"github.com/gosk/gosk/internal/faulttest"
 	"github.com/gosk/gosk/internal/testenv"
@@ -69,6 +70,17 @@ func TestFaultThrowawayServer(t *testing.T) {
 	t.Logf("initdb took %v", time.Since(tStart))
 	t.Run("WorkerBeforeServer", func(t *testing.T) { workerBeforeServer(t, s) })
 	t.Run("CrashAndRestart", func(t *testing.T) { crashAndRestart(t, s) })
+	t.Run("WorkOnDeadServer", func(t *testing.T) {
+		// Work, with no deadline, whose server crashes under it and stays
+		// down, returns with an error naming the outcomes it could not
+		// store instead of retrying for ever.
+		d, err := postgres.Open(context.Background(), s.URL, &postgres.Options{Schema: "dead"})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d.Close() })
+		q, err := gosk.NewQueue[int](d, "dead", nil)
+		require.NoError(t, err)
+		faulttest.WorkOnDeadStore(t, q, s.Crash)
+	})
 }
 
 // crashAndRestart crashes a throwaway PostgreSQL server, running,

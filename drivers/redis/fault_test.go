@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosk/gosk"
 	goskredis "github.com/gosk/gosk/drivers/redis"
 	"github.com/gosk/gosk/internal/faulttest"
 	"github.com/gosk/gosk/internal/testenv"
@@ -137,4 +138,18 @@ func TestFaultWorkerBeforeServer(t *testing.T) {
 	acked, failed := l.Finish()
 	t.Logf("%d creates acknowledged, %d failed", acked, failed)
 	assert.Contains(t, l.Logs(), "claim failed; will retry", "the worker logs the store that is down")
+}
+
+// TestFaultWorkOnDeadServer: Work, with no deadline, whose server is
+// SIGKILLed under it and stays down, returns with an error naming the
+// outcomes it could not store instead of retrying for ever.
+func TestFaultWorkOnDeadServer(t *testing.T) {
+	t.Parallel()
+	s := testenv.StartRedis(t)
+	d, err := goskredis.Open(context.Background(), s.URL, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[int](d, "dead", nil)
+	require.NoError(t, err)
+	faulttest.WorkOnDeadStore(t, q, s.Crash)
 }

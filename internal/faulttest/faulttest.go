@@ -8,6 +8,7 @@ package faulttest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -258,4 +259,46 @@ func (l *Load) WaitClaims(n int64) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// WorkOnDeadStore creates tasks on q, then calls Work with a context that
+// has no deadline, its handlers crashing the server (crash) before they
+// return, so that no outcome can be stored and the server stays down.
+// Work must return within a bound, with an error naming the outcomes not
+// stored; it returns that error.
+func WorkOnDeadStore(t testing.TB, q *gosk.Queue[int], crash func()) error {
+	t.Helper()
+	const n = 4
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range n {
+		if _, err := q.Create(ctx, i, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	var started sync.WaitGroup
+	started.Add(n)
+	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error {
+		started.Done()
+		started.Wait()
+		once.Do(crash)
+		return nil
+	}, &worker.Config{Concurrency: n, Lease: time.Second, Retention: worker.NoRetention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- w.Work(context.Background()) }()
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Work, with no deadline, on a server that stays down, has not returned after 60s")
+	}
+	t.Logf("Work returned after %v: %v", time.Since(start), err)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d task outcomes not stored", n)) {
+		t.Fatalf("Work returned %v, not an error naming the %d outcomes not stored", err, n)
+	}
+	return err
 }
