@@ -253,7 +253,7 @@ func NewRedis(t testing.TB) *Server {
 			select {
 			case <-ch:
 				log, _ := os.ReadFile(filepath.Join(dir, "log"))
-				return fmt.Errorf("redis-server exited: %v\n%s", err, log)
+				return fmt.Errorf("redis-server exited: %w\n%s", err, log)
 			default:
 			}
 			if ctx.Err() != nil {
