@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/memory"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -81,3 +83,65 @@ func TestWorkGivesUpOnADeadStore(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// edge wraps a memory driver whose store goes down at the edge of an
+// outage the way a crashing server does: the first finishes fail, one
+// ping still succeeds after the first of those failures, and then every
+// ping fails until the store comes back, at finish number comeBack.
+type edge struct {
+	*memory.Driver
+	comeBack int
+
+	mu       sync.Mutex
+	finishes int
+	pinged   bool // the one ping that succeeds in the outage has been made
+}
+
+func (e *edge) Finish(ctx context.Context, o []driver.Outcome) ([]error, error) {
+	e.mu.Lock()
+	e.finishes++
+	down := e.finishes < e.comeBack
+	e.mu.Unlock()
+	if down {
+		return nil, errStore
+	}
+	return e.Driver.Finish(ctx, o)
+}
+
+func (e *edge) Ping(ctx context.Context, l []driver.Lease, extend time.Duration) ([]error, error) {
+	e.mu.Lock()
+	fail := e.finishes >= 1 && e.finishes < e.comeBack && e.pinged
+	if e.finishes >= 1 {
+		e.pinged = true
+	}
+	e.mu.Unlock()
+	if fail {
+		return nil, errStore
+	}
+	return e.Driver.Ping(ctx, l, extend)
+}
+
+// TestOutageEdgeIsNoRefusal: an outcome whose Finish calls fail through
+// an outage is not taken for one the store refuses just because the store
+// answered a call at the outage's edge, after the outcome's first
+// failure: it is stored once the store is back. (The finisher used to
+// count every failure after the first answer, and gave the outcome up at
+// the fifth.)
+func TestOutageEdgeIsNoRefusal(t *testing.T) {
+	mem := memory.New(nil)
+	t.Cleanup(func() { _ = mem.Close() })
+	d := &edge{Driver: mem, comeBack: 8}
+	q, err := gosk.NewQueue[job](d, "jobs", nil)
+	require.NoError(t, err)
+	id, err := q.Create(context.Background(), job{N: 1}, nil)
+	require.NoError(t, err)
+	var ev events
+	w, err := worker.New(q, func(context.Context, *gosk.Task[job]) error { return nil },
+		&worker.Config{Lease: 30 * time.Second, PingInterval: 20 * time.Millisecond, OnEvent: ev.add, Retention: worker.NoRetention})
+	require.NoError(t, err)
+	require.NoError(t, w.Work(context.Background()), "Work stores the outcome once the store is back")
+	assert.Equal(t, map[worker.EventKind]int{worker.EventCompleted: 1}, ev.kinds())
+	task, err := q.Get(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, gosk.StateCompleted, task.State)
+}

@@ -54,8 +54,9 @@
 // alive. One outcome that the store will not take does not hold back the
 // others: a batch that the store refuses (gosk.ErrInvalid), or whose call
 // failed three times in a row, is stored one outcome at a time. An
-// outcome the store refuses on its own (gosk.ErrInvalid, or five failures
-// in a row while the store answers other calls) is given up: logged at
+// outcome the store refuses on its own (gosk.ErrInvalid, or five failures,
+// each with the store seen answering other calls since the one before) is
+// given up: logged at
 // Error level and reported as an EventNotStored whose Err says why. Its
 // lease is no longer pinged, so it runs out and the store hands the task
 // out again (or fails it, "lease expired", if that was its last attempt);

@@ -19,8 +19,9 @@ import (
 // Tries before the finisher treats a failure of the store as a refusal of
 // what it was given rather than an outage: a batch that failed splitAfter
 // times in a row is stored one outcome at a time, and an outcome that
-// failed refuseAfter times in a row on its own, while the store answered
-// other calls, is given up (see store).
+// failed refuseAfter times on its own, each time with the store seen
+// answering other calls since its previous failure, is given up (see
+// storeAlone).
 const (
 	splitAfter  = 3
 	refuseAfter = 5
@@ -571,16 +572,18 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 // each round every outcome still waiting is tried once, so that the good
 // ones are stored at once; those that failed are tried again in the next
 // round, after a back-off. An outcome is refused, and given up, when the
-// store says so (driver.ErrInvalid) or when it failed refuseAfter times
-// in a row although the store answered other calls since its first
-// failure (those of other outcomes, pings, claims, or else a ping of the
-// outcome's own lease): the store is up but will not take it. A failure
-// that is a timeout, or that the store shows for every call, is an
-// outage, retried until giveUp is done.
+// store says so (driver.ErrInvalid) or when it failed refuseAfter times,
+// each time although the store answered another call since the outcome's
+// previous failure (those of other outcomes, pings, claims, or else a
+// ping of the outcome's own lease): the store is up but will not take it.
+// A failure that is a timeout, or that the store shows for every call,
+// is an outage, retried until giveUp is done; so is one at the edge of an
+// outage, when the store answered a call and then went down: only
+// failures with the store seen up in between count.
 func (e *engine[T]) storeAlone(giveUp context.Context, batch []pending[T]) {
 	rest := make([]alone[T], len(batch))
 	for i, p := range batch {
-		rest[i] = alone[T]{p: p}
+		rest[i] = alone[T]{p: p, mark: e.answered.Load()}
 	}
 	for round := 1; len(rest) > 0; round++ {
 		var again []alone[T]
@@ -597,17 +600,22 @@ func (e *engine[T]) storeAlone(giveUp context.Context, batch []pending[T]) {
 				e.giveUp(outcomes(append(again, rest[i:]...)), err)
 				return
 			}
-			if a.failures == 0 {
-				a.answered = e.answered.Load()
-			}
 			a.failures++
 			timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-			if a.failures >= refuseAfter && !timeout && e.answered.Load() == a.answered {
-				// Nothing else answered since: ask the store about this
-				// very task, whose lease a ping then also extends.
-				e.probe(giveUp, a.p.r.lease)
+			if !timeout {
+				if e.answered.Load() == a.mark {
+					// Nothing else answered since this outcome's last
+					// failure: ask the store about this very task, whose
+					// lease a ping then also extends.
+					e.probe(giveUp, a.p.r.lease)
+				}
+				if e.answered.Load() != a.mark {
+					// The store is up, yet this outcome failed.
+					a.strikes++
+				}
 			}
-			if errors.Is(err, driver.ErrInvalid) || a.failures >= refuseAfter && !timeout && e.answered.Load() != a.answered {
+			a.mark = e.answered.Load()
+			if errors.Is(err, driver.ErrInvalid) || a.strikes >= refuseAfter {
 				e.refuse(a.p, err, a.failures)
 				continue
 			}
@@ -639,8 +647,12 @@ func (e *engine[T]) probe(giveUp context.Context, l driver.Lease) {
 // alone is an outcome that storeAlone stores on its own.
 type alone[T any] struct {
 	p        pending[T]
-	failures int    // failed calls in a row
-	answered uint64 // engine.answered at the first of them
+	failures int // failed calls
+	// strikes counts the failures that came while the store was seen
+	// answering: some call succeeded since this outcome's previous
+	// failure (or since storeAlone began), or else a probe did.
+	strikes int
+	mark    uint64 // engine.answered at the previous failure
 }
 
 func outcomes[T any](as []alone[T]) []pending[T] {
