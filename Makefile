@@ -18,7 +18,8 @@ help: ## List the targets with a line on each
 run: ## Run the quickstart: a few hundred tasks through a pool of workers
 	$(GO) run ./examples/quickstart
 
-test: ## Run every test with the race detector (server tests need GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL)
+test: ## Run every test with the race detector (servers: GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL, else the local defaults)
+	@$(GO) run ./internal/testenv/findservers
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 
 lint: ## Run golangci-lint (a pinned version, built by `go run`: nothing to install)

@@ -54,8 +54,9 @@
 // alive. One outcome that the store will not take does not hold back the
 // others: a batch that the store refuses (gosk.ErrInvalid), or whose call
 // failed three times in a row, is stored one outcome at a time. An
-// outcome the store refuses on its own (gosk.ErrInvalid, or five failures
-// in a row while the store answers other calls) is given up: logged at
+// outcome the store refuses on its own (gosk.ErrInvalid, or five failures,
+// each with the store seen answering other calls since the one before) is
+// given up: logged at
 // Error level and reported as an EventNotStored whose Err says why. Its
 // lease is no longer pinged, so it runs out and the store hands the task
 // out again (or fails it, "lease expired", if that was its last attempt);
@@ -88,6 +89,18 @@
 // and returns an error; those tasks are claimed again when their leases
 // run out. Run also returns an error if the store refused an outcome
 // while it ran (see Handler results).
+//
+// While Run's context is live, a store that is down is waited for: claims
+// and finishes are retried with back-off (growing to 5s between tries, so
+// an outage costs a few calls a minute, not a spin), pings at their
+// interval, and the worker carries on where it was once the store answers.
+// Work, which must return, never waits for ever, even with a context that
+// has no deadline: once the store has answered no call for Config.Lease
+// while outcomes wait to be stored (by then the leases of the tasks it
+// holds have run out unpinged, so other workers may take them), it gives
+// up those outcomes and any still to come, reports each as an
+// EventNotStored, and returns an error that names them (task ID and
+// outcome) and wraps the last store error.
 //
 // # Retention
 //

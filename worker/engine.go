@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,8 +19,9 @@ import (
 // Tries before the finisher treats a failure of the store as a refusal of
 // what it was given rather than an outage: a batch that failed splitAfter
 // times in a row is stored one outcome at a time, and an outcome that
-// failed refuseAfter times in a row on its own, while the store answered
-// other calls, is given up (see store).
+// failed refuseAfter times on its own, each time with the store seen
+// answering other calls since its previous failure, is given up (see
+// storeAlone).
 const (
 	splitAfter  = 3
 	refuseAfter = 5
@@ -98,11 +100,25 @@ type engine[T any] struct {
 	freed    chan struct{}
 	results  chan result[T]
 	handlers sync.WaitGroup
-	notStord int // outcomes given up on; written by the finisher only
+	// notStored are the outcomes given up on, and notStoredErr the last
+	// store error among them; written by the finisher only.
+	notStored    []string
+	notStoredErr error
 	// answered counts the store calls (claims, pings, finishes) that
-	// succeeded: the finisher's evidence that the store is up.
-	answered atomic.Uint64
+	// succeeded: the finisher's evidence that the store is up. lastAnswer
+	// is the time of the latest, in Unix nanoseconds.
+	answered   atomic.Uint64
+	lastAnswer atomic.Int64
 }
+
+// answer records a store call that succeeded.
+func (e *engine[T]) answer() {
+	e.answered.Add(1)
+	e.lastAnswer.Store(time.Now().UnixNano())
+}
+
+// maxNamed bounds the outcomes that Work's error names one by one.
+const maxNamed = 10
 
 func newEngine[T any](w *Worker[T]) *engine[T] {
 	return &engine[T]{
@@ -136,6 +152,10 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 		defer close(finished)
 		e.finish(giveUpCtx)
 	}()
+	if once {
+		e.lastAnswer.Store(time.Now().UnixNano())
+		bg.Go(func() { e.watchStore(pingCtx, giveUp) })
+	}
 	if !once && e.w.admin != nil && e.cfg.Retention != NoRetention {
 		bg.Go(func() { e.purge(pingCtx) })
 	}
@@ -175,8 +195,8 @@ func (e *engine[T]) run(ctx context.Context, once bool) error {
 	stopPing()
 	bg.Wait()
 
-	if err == nil && e.notStord > 0 {
-		err = fmt.Errorf("worker: %d task outcomes not stored (see EventNotStored); their leases run out and the tasks will run again", e.notStord)
+	if err == nil && len(e.notStored) > 0 {
+		err = e.notStoredError()
 	}
 	e.log.Debug("gosk: worker stopped", slog.Any("error", err))
 	return err
@@ -278,7 +298,7 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 	if err != nil {
 		return 0, false, err
 	}
-	e.answered.Add(1)
+	e.answer()
 	stopping = ctx.Err() != nil
 	for _, ct := range tasks {
 		e.start(base, ct, stopping)
@@ -552,16 +572,18 @@ func (e *engine[T]) store(giveUp context.Context, batch []pending[T]) {
 // each round every outcome still waiting is tried once, so that the good
 // ones are stored at once; those that failed are tried again in the next
 // round, after a back-off. An outcome is refused, and given up, when the
-// store says so (driver.ErrInvalid) or when it failed refuseAfter times
-// in a row although the store answered other calls since its first
-// failure (those of other outcomes, pings, claims, or else a ping of the
-// outcome's own lease): the store is up but will not take it. A failure
-// that is a timeout, or that the store shows for every call, is an
-// outage, retried until giveUp is done.
+// store says so (driver.ErrInvalid) or when it failed refuseAfter times,
+// each time although the store answered another call since the outcome's
+// previous failure (those of other outcomes, pings, claims, or else a
+// ping of the outcome's own lease): the store is up but will not take it.
+// A failure that is a timeout, or that the store shows for every call,
+// is an outage, retried until giveUp is done; so is one at the edge of an
+// outage, when the store answered a call and then went down: only
+// failures with the store seen up in between count.
 func (e *engine[T]) storeAlone(giveUp context.Context, batch []pending[T]) {
 	rest := make([]alone[T], len(batch))
 	for i, p := range batch {
-		rest[i] = alone[T]{p: p}
+		rest[i] = alone[T]{p: p, mark: e.answered.Load()}
 	}
 	for round := 1; len(rest) > 0; round++ {
 		var again []alone[T]
@@ -578,17 +600,22 @@ func (e *engine[T]) storeAlone(giveUp context.Context, batch []pending[T]) {
 				e.giveUp(outcomes(append(again, rest[i:]...)), err)
 				return
 			}
-			if a.failures == 0 {
-				a.answered = e.answered.Load()
-			}
 			a.failures++
 			timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
-			if a.failures >= refuseAfter && !timeout && e.answered.Load() == a.answered {
-				// Nothing else answered since: ask the store about this
-				// very task, whose lease a ping then also extends.
-				e.probe(giveUp, a.p.r.lease)
+			if !timeout {
+				if e.answered.Load() == a.mark {
+					// Nothing else answered since this outcome's last
+					// failure: ask the store about this very task, whose
+					// lease a ping then also extends.
+					e.probe(giveUp, a.p.r.lease)
+				}
+				if e.answered.Load() != a.mark {
+					// The store is up, yet this outcome failed.
+					a.strikes++
+				}
 			}
-			if errors.Is(err, driver.ErrInvalid) || a.failures >= refuseAfter && !timeout && e.answered.Load() != a.answered {
+			a.mark = e.answered.Load()
+			if errors.Is(err, driver.ErrInvalid) || a.strikes >= refuseAfter {
 				e.refuse(a.p, err, a.failures)
 				continue
 			}
@@ -613,15 +640,19 @@ func (e *engine[T]) probe(giveUp context.Context, l driver.Lease) {
 	ctx, cancel := context.WithTimeout(giveUp, e.cfg.PingInterval)
 	defer cancel()
 	if errs, err := e.drv.Ping(ctx, []driver.Lease{l}, e.cfg.Lease); err == nil && len(errs) == 1 {
-		e.answered.Add(1)
+		e.answer()
 	}
 }
 
 // alone is an outcome that storeAlone stores on its own.
 type alone[T any] struct {
 	p        pending[T]
-	failures int    // failed calls in a row
-	answered uint64 // engine.answered at the first of them
+	failures int // failed calls
+	// strikes counts the failures that came while the store was seen
+	// answering: some call succeeded since this outcome's previous
+	// failure (or since storeAlone began), or else a probe did.
+	strikes int
+	mark    uint64 // engine.answered at the previous failure
 }
 
 func outcomes[T any](as []alone[T]) []pending[T] {
@@ -653,7 +684,7 @@ func (e *engine[T]) finishCall(giveUp context.Context, batch []pending[T]) ([]er
 		}
 		return nil, err
 	}
-	e.answered.Add(1)
+	e.answer()
 	return errs, nil
 }
 
@@ -662,7 +693,7 @@ func (e *engine[T]) finishCall(giveUp context.Context, batch []pending[T]) ([]er
 func (e *engine[T]) giveUp(batch []pending[T], err error) {
 	e.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
 	for _, p := range batch {
-		e.notStord++
+		e.noteNotStored(p, err)
 		e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: err, Duration: p.dur})
 	}
 }
@@ -671,11 +702,68 @@ func (e *engine[T]) giveUp(batch []pending[T], err error) {
 // lease is no longer pinged, so it runs out and the store hands the task
 // out again (or fails it, "lease expired", if that was its last attempt).
 func (e *engine[T]) refuse(p pending[T], err error, failures int) {
-	e.notStord++
+	e.noteNotStored(p, err)
 	e.log.Error("gosk: the store refused the outcome; giving up on it, the task will run again when its lease runs out",
 		slog.Int64("task_id", p.r.info.ID), slog.Int("attempt", p.r.info.Attempt), slog.String("outcome", p.out.Kind.String()),
 		slog.Any("error", err), slog.Int("failures", failures))
 	e.done(p.r, Event{Kind: EventNotStored, Task: p.r.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: p.dur})
+}
+
+// noteNotStored records an outcome given up on, for the error of Run or
+// Work.
+func (e *engine[T]) noteNotStored(p pending[T], err error) {
+	e.notStored = append(e.notStored, fmt.Sprintf("task %d %s", p.r.info.ID, p.kind))
+	if err != nil {
+		e.notStoredErr = err
+	}
+}
+
+// notStoredError is the error of a Run or Work that gave up outcomes: it
+// names them (the first maxNamed) and wraps the last store error.
+func (e *engine[T]) notStoredError() error {
+	named := e.notStored
+	more := ""
+	if len(named) > maxNamed {
+		more = fmt.Sprintf(" and %d more", len(named)-maxNamed)
+		named = named[:maxNamed]
+	}
+	return fmt.Errorf("worker: %d task outcomes not stored (see EventNotStored): %s%s; their leases run out and the tasks will run again: %w",
+		len(e.notStored), strings.Join(named, ", "), more, e.notStoredErr)
+}
+
+// watchStore bounds Work's wait for a store that is down: once no store
+// call has succeeded for a whole Config.Lease while outcomes wait to be
+// stored, it gives up storing (giveUp), so that the waiting outcomes and
+// any still to come are given up at once and Work returns. By then no
+// ping has extended the leases of the tasks the worker holds for a lease,
+// so those leases have run out and any worker may claim the tasks again.
+// It returns when ctx is done.
+func (e *engine[T]) watchStore(ctx context.Context, giveUp context.CancelFunc) {
+	t := time.NewTimer(e.cfg.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		since := time.Since(time.Unix(0, e.lastAnswer.Load()))
+		if since >= e.cfg.Lease && e.waiting() > 0 {
+			e.log.Error("gosk: the store has answered no call for a lease; giving up the outcomes not stored",
+				slog.Duration("since", since), slog.Int("tasks", e.waiting()))
+			giveUp()
+			return
+		}
+		t.Reset(min(e.cfg.PingInterval, max(e.cfg.Lease-since, time.Millisecond)))
+	}
+}
+
+// waiting is how many outcomes wait to be stored: tasks held whose
+// handler has returned.
+func (e *engine[T]) waiting() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.held) + len(e.orphans) - e.handling
 }
 
 // stored reports the outcomes of a Finish call that succeeded, with its
@@ -806,7 +894,7 @@ func (e *engine[T]) ping(ctx context.Context) {
 			}
 			continue
 		}
-		e.answered.Add(1)
+		e.answer()
 		for i, perr := range errs {
 			if perr != nil {
 				e.lose(leases[i], perr)

@@ -193,7 +193,10 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // was available it returns gosk.ErrNoTask. It is the one-shot form of Run
 // for programs driven by a scheduler of their own. If ctx is done before
 // the tasks are handled, Work shuts down as Run does and returns ctx's
-// error.
+// error. If the store stops answering, Work gives up storing once it has
+// answered nothing for Config.Lease, and returns an error naming the
+// outcomes not stored (see Shutdown in the package doc), so that a dead
+// store never holds Work for ever.
 func (w *Worker[T]) Work(ctx context.Context) error {
 	if !w.active.CompareAndSwap(false, true) {
 		return errBusy

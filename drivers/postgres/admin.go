@@ -12,8 +12,8 @@ import (
 
 // List returns tasks of a queue in ID order; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	p, err := driver.ValidateList(p)
 	if err != nil {
@@ -42,8 +42,8 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 // Count returns how many tasks of queue are in each state; see
 // driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidateQueueName(queue); err != nil {
 		return nil, err
@@ -80,8 +80,8 @@ var errKeyTaken = fmt.Errorf("its unique key is held by another pending or runni
 // see driver.Admin. A task whose unique key another pending or running
 // task holds is left as it is, with driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidateIDs(ids); err != nil {
 		return nil, err
@@ -161,8 +161,8 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 // Cancel moves pending or running tasks to cancelled in one statement and
 // takes running tasks' leases away; see driver.Admin.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidateIDs(ids); err != nil {
 		return nil, err
@@ -174,8 +174,8 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 // Purge deletes up to p.Limit old final tasks in one statement; see
 // driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	if d.closed.Load() {
-		return 0, errClosed
+	if err := d.use(ctx); err != nil {
+		return 0, err
 	}
 	p, err := driver.ValidatePurge(p)
 	if err != nil {

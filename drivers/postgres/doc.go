@@ -73,6 +73,18 @@
 // would hand the same token out again, so a worker holding the lost claim
 // could act on a task that another worker now holds.
 //
+// # Outages
+//
+// A call made while the server is down, or whose connection the server
+// terminated, fails with an error that package worker retries with
+// back-off; the pool reconnects by itself and the notify listener
+// reconnects with its own back-off (Options.ReconnectMin, ReconnectMax).
+// The fault tests terminate the driver's connections under load and crash
+// and restart a server (pg_ctl stop -m immediate) under a running worker:
+// every acknowledged create survives and becomes final. Open refuses a
+// server that is down; with Options.Lazy it does not contact the server,
+// so a worker can start before its database.
+//
 // # Concurrency
 //
 // Claims lock candidate rows with FOR UPDATE SKIP LOCKED, so concurrent

@@ -72,6 +72,17 @@ type Options struct {
 	// driver.DefaultMaxPayloadLen (4 MiB); at most driver.MaxPayloadLimit
 	// (512 MiB; a bytea holds up to 1 GB).
 	MaxPayloadLen int
+
+	// Lazy makes Open and New return without contacting the server: the
+	// schema is migrated by the first call that reaches it, and until then
+	// every call fails as calls fail while the server is down (an error
+	// that is not driver.ErrInvalid nor driver.ErrClosed, which package
+	// worker retries with back-off). So a worker may start before its
+	// database: it starts working once the server answers, without a
+	// restart. Default false: Open and New migrate at once and refuse a
+	// server that does not answer, which is the clearer choice when the
+	// server should be up.
+	Lazy bool
 }
 
 // Driver is the PostgreSQL adapter. It is safe for concurrent use by many
@@ -88,6 +99,11 @@ type Driver struct {
 	maxPayload int
 	closed     atomic.Bool
 	lis        *listener
+
+	// migrated says that the schema is migrated (at once, or for a Lazy
+	// driver by its first call); migrating serialises lazy migrations.
+	migrated  atomic.Bool
+	migrating chan struct{}
 
 	// betweenCreateSteps, set only by tests, runs after a create's insert
 	// and before it reads the holders of taken unique keys, with the
@@ -297,8 +313,13 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 		logger:  o.Logger,
 
 		maxPayload: o.MaxPayloadLen,
+		// migrating is a lock that a waiter can give up on.
+		migrating: make(chan struct{}, 1),
 	}
 	d.lis = newListener(pool.Config().ConnConfig, d.channel, o)
+	if o.Lazy {
+		return d, nil
+	}
 	if err := pool.Ping(ctx); err != nil {
 		cc := pool.Config().ConnConfig
 		if ctx.Err() != nil {
@@ -313,7 +334,34 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
 	}
+	d.migrated.Store(true)
 	return d, nil
+}
+
+// use is the start of every call: it refuses a closed driver and, for a
+// Lazy one, migrates the schema if no call has yet. Calls wait for a
+// migration in progress, until their context is done.
+func (d *Driver) use(ctx context.Context) error {
+	if d.closed.Load() {
+		return errClosed
+	}
+	if d.migrated.Load() {
+		return nil
+	}
+	select {
+	case d.migrating <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.migrating }()
+	if d.migrated.Load() {
+		return nil
+	}
+	if err := d.migrate(ctx); err != nil {
+		return err
+	}
+	d.migrated.Store(true)
+	return nil
 }
 
 // channelName is the LISTEN/NOTIFY channel of a schema: a fixed prefix and a

@@ -54,8 +54,8 @@ func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) erro
 // transaction: its insert, and the read of the holders of keys it found
 // taken, which must see holders committed after the insert's snapshot.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
 		return nil, err
@@ -238,8 +238,8 @@ func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.
 
 // Claim leases up to p.Limit tasks in one statement; see driver.Driver.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	p, err := driver.ValidateClaim(p)
 	if err != nil {
@@ -267,8 +267,8 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases in one statement; see driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidatePing(leases, extend); err != nil {
 		return nil, err
@@ -325,8 +325,8 @@ var targetState = map[driver.OutcomeKind]driver.State{
 
 // Finish applies outcomes in one statement; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if d.closed.Load() {
-		return nil, errClosed
+	if err := d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidateOutcomes(outcomes); err != nil {
 		return nil, err
@@ -431,8 +431,8 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 
 // Get returns one task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if d.closed.Load() {
-		return driver.TaskRecord{}, errClosed
+	if err := d.use(ctx); err != nil {
+		return driver.TaskRecord{}, err
 	}
 	if err := driver.ValidateID(id); err != nil {
 		return driver.TaskRecord{}, err

@@ -37,8 +37,8 @@ type txCreator struct {
 // leaves the transaction usable; a failed batch without unique keys is
 // one failed statement, which leaves the transaction aborted.
 func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if c.d.closed.Load() {
-		return nil, errClosed
+	if err := c.d.use(ctx); err != nil {
+		return nil, err
 	}
 	if err := driver.ValidateNewTasksMax(tasks, c.d.maxPayload); err != nil {
 		return nil, err

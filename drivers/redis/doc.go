@@ -93,6 +93,16 @@
 // master may lack the last writes of the old one. Set maxmemory-policy to
 // noeviction: an evicting policy would silently drop tasks.
 //
+// A client made by Open does not resend a command whose connection broke
+// (go-redis resends by default), since the server may have run the script
+// already: a resent create would store a second task. The error reaches
+// the caller, which retries knowing the call may have applied; package
+// worker does. The fault tests kill the driver's connections (CLIENT
+// KILL) under load and SIGKILL and restart a server with appendfsync
+// always under a running worker: every acknowledged create survives and
+// becomes final. Open refuses a server that is down; with Options.Lazy it
+// does not contact the server, so a worker can start before its Redis.
+//
 // # Retention
 //
 // Final tasks are kept for inspection. Scripts that finalise tasks of a

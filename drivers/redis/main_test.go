@@ -167,5 +167,5 @@ func txHarness(client goredis.UniversalClient) func(t testing.TB, d driver.Drive
 // singleURL returns GOSK_TEST_REDIS_URL, skipping as singleClient does.
 func singleURL(t testing.TB) string {
 	singleClient(t)
-	return os.Getenv(testenv.RedisVar)
+	return testenv.URL(t, testenv.RedisVar)
 }

@@ -42,6 +42,16 @@ type Options struct {
 	// letters, digits and _ - . : /. Default: "gosk:".
 	Prefix string
 
+	// Lazy makes New and Open return without contacting the server: the
+	// key layout is migrated by the first call that reaches it, and until
+	// then every call fails as calls fail while the server is down (an
+	// error that is not driver.ErrInvalid nor driver.ErrClosed, which
+	// package worker retries with back-off). So a worker may start before
+	// its Redis: it starts working once the server answers, without a
+	// restart. Default false: New and Open migrate at once and refuse a
+	// server that does not answer.
+	Lazy bool
+
 	// Retention is how long a final task is kept for inspection after it
 	// is finalised. Scripts that finalise tasks of a queue also delete a
 	// bounded number of that queue's final tasks older than this, so memory
@@ -67,6 +77,12 @@ type Driver struct {
 	maxPayload int // Options.MaxPayloadLen with its default filled
 	s          *scripts
 
+	// migrated says that the key layout is migrated (at once, or for a
+	// Lazy driver by its first call); migrating serialises lazy
+	// migrations.
+	migrated  atomic.Bool
+	migrating chan struct{}
+
 	closed  atomic.Bool
 	closing chan struct{}
 	subsMu  sync.Mutex
@@ -75,7 +91,10 @@ type Driver struct {
 
 // New returns a driver on client, after bringing the key layout under the
 // prefix to the version this code knows (see # Migrations in the package
-// doc). The driver leaves client open when it is closed.
+// doc). The driver leaves client open when it is closed. A client made
+// with go-redis's default MaxRetries resends a command whose connection
+// broke, which may run a script twice (see Open); set MaxRetries to -1
+// unless that is acceptable.
 func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*Driver, error) {
 	if client == nil {
 		return nil, fmt.Errorf("%w: redis client is nil", driver.ErrInvalid)
@@ -91,10 +110,15 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		maxPayload: o.MaxPayloadLen,
 		s:          loadScripts(),
 		closing:    make(chan struct{}),
+		migrating:  make(chan struct{}, 1),
+	}
+	if o.Lazy {
+		return d, nil
 	}
 	if err := d.migrate(ctx); err != nil {
 		return nil, err
 	}
+	d.migrated.Store(true)
 	return d, nil
 }
 
@@ -125,6 +149,32 @@ func (opts *Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// use is the start of every call but Subscribe: it refuses a closed
+// driver and, for a Lazy one, migrates the key layout if no call has yet.
+// Calls wait for a migration in progress, until their context is done.
+func (d *Driver) use(ctx context.Context) error {
+	if err := d.checkOpen(); err != nil {
+		return err
+	}
+	if d.migrated.Load() {
+		return nil
+	}
+	select {
+	case d.migrating <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-d.migrating }()
+	if d.migrated.Load() {
+		return nil
+	}
+	if err := d.migrate(ctx); err != nil {
+		return err
+	}
+	d.migrated.Store(true)
+	return nil
+}
+
 // DefaultDialTimeout bounds each connection attempt of a client that Open
 // builds, when the URL sets no dial_timeout.
 const DefaultDialTimeout = 5 * time.Second
@@ -135,8 +185,15 @@ const DefaultDialTimeout = 5 * time.Second
 // the URL's dial_timeout, or DefaultDialTimeout (5s). Errors say what is
 // wrong and where (a malformed URL and why, a server at host:port that did
 // not answer) but never quote the URL, so a password in it is not printed.
+// Unless the URL sets max_retries, the client does not resend a command
+// whose connection broke (go-redis's default is to resend it up to 3
+// times): the server may have run it already, and a resent script would
+// store a create twice or report a stored outcome as ErrTaskConflict. The
+// error goes to the caller, which retries knowing that (package worker
+// does). With Options.Lazy, Open does not contact the server.
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
-	if _, err := opts.withDefaults(); err != nil {
+	o, err := opts.withDefaults()
+	if err != nil {
 		return nil, err
 	}
 	ro, err := goredis.ParseURL(url)
@@ -146,8 +203,15 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	if ro.DialTimeout == 0 {
 		ro.DialTimeout = DefaultDialTimeout
 	}
+	if ro.MaxRetries == 0 {
+		// go-redis would resend a script whose connection broke after the
+		// server ran it: a create stored twice, an outcome answered
+		// ErrTaskConflict as if another call had stored it. gosk's callers
+		// retry themselves, knowing a call may have applied.
+		ro.MaxRetries = -1
+	}
 	client := goredis.NewClient(ro)
-	if err := client.Ping(ctx).Err(); err != nil {
+	if err := client.Ping(ctx).Err(); err != nil && !o.Lazy {
 		_ = client.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", ro.Addr, ctx.Err())
@@ -262,7 +326,7 @@ type call struct {
 // first call that failed fails the whole; a caller for which some calls
 // may apply while others fail uses evalEach.
 func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	out := make([]any, len(calls))
@@ -352,7 +416,7 @@ func micros(d time.Duration) int64 { return d.Microseconds() }
 // (see # Caveats in the package doc). The call's own error means that no
 // slot's call applied.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
@@ -377,7 +441,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		}
 		return out, nil
 	}
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	_, cluster := d.client.(*goredis.ClusterClient)
@@ -455,7 +519,7 @@ func parseID(v any) (int64, error) {
 // Expired leases come first; see the package doc for how each rule is
 // served by a sorted set.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	p, err := driver.ValidateClaim(p)
@@ -489,7 +553,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases, one script call per slot, all in one pipeline.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidatePing(leases, extend); err != nil {
@@ -509,7 +573,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 
 // Finish applies outcomes, one script call per slot, all in one pipeline.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateOutcomes(outcomes); err != nil {
@@ -566,7 +630,7 @@ var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r",
 
 // Get reads a task's hash with one HMGET.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	if err := driver.ValidateID(id); err != nil {

@@ -43,7 +43,7 @@ func (d *Driver) Tx(tx goredis.Pipeliner) *TxCreator {
 // Create queues the creation of tasks in the transaction.
 func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	d := c.d
-	if err := d.checkOpen(); err != nil {
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if c.tx == nil {

@@ -19,7 +19,7 @@ func PostgresURL(t testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		Unavailable(t, "PostgreSQL at "+PostgresVar, err)
+		Unavailable(t, "PostgreSQL at "+PostgresVar+" (or its default address)", err)
 	}
 	_ = conn.Close(ctx)
 	return url
