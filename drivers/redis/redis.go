@@ -2,7 +2,9 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	neturl "net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -105,7 +107,13 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("%w: redis URL: %w", driver.ErrInvalid, err)
+		// net/url's *url.Error quotes the whole URL, password included;
+		// its cause alone names what is wrong without it.
+		var uerr *neturl.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("%w: redis URL (not shown, as it may hold a password): %w", driver.ErrInvalid, err)
 	}
 	client := goredis.NewClient(ro)
 	d, err := New(ctx, client, opts)
