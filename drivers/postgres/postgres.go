@@ -98,7 +98,7 @@ func Open(ctx context.Context, connString string, opts *Options) (*Driver, error
 	if err != nil {
 		// pgx redacts passwords from parse errors only on a best-effort
 		// basis, so its text is not passed on.
-		return nil, errors.New("gosk/postgres: the connection string cannot be parsed (its text is not shown, as it may hold a password)")
+		return nil, fmt.Errorf("%w: gosk/postgres: the connection string cannot be parsed (its text is not shown, as it may hold a password)", driver.ErrInvalid)
 	}
 	if o.MaxConns > 0 {
 		cfg.MaxConns = o.MaxConns
