@@ -137,13 +137,13 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.TablePrefix = DefaultTablePrefix
 	}
 	if !prefixPattern.MatchString(o.TablePrefix) {
-		return o, fmt.Errorf("gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", o.TablePrefix)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", driver.ErrInvalid, o.TablePrefix)
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
 	if o.BusyTimeout < 0 {
-		return o, fmt.Errorf("gosk/sqlite: Options.BusyTimeout %v is negative", o.BusyTimeout)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.BusyTimeout %v is negative", driver.ErrInvalid, o.BusyTimeout)
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = DefaultBusyTimeout
@@ -156,7 +156,7 @@ func (opts *Options) withDefaults() (Options, error) {
 		o.Sync = SyncFull
 	case SyncFull, SyncNormal:
 	default:
-		return o, fmt.Errorf("gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", o.Sync)
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.Sync %q: want SyncFull or SyncNormal", driver.ErrInvalid, o.Sync)
 	}
 	return o, nil
 }
@@ -173,7 +173,7 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 		return nil, err
 	}
 	if dsn == "" {
-		return nil, errors.New("gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"")
+		return nil, fmt.Errorf("%w: gosk/sqlite: Open: the DSN is empty; give a file path or \":memory:\"", driver.ErrInvalid)
 	}
 	memory := isMemoryDSN(dsn)
 	db, err := sql.Open("sqlite", withParams(dsn, o, memory))
