@@ -198,7 +198,8 @@
 //
 // Beside the subtests, [FuzzBoundary] is the body of a native fuzz target
 // (go test -fuzz) for a driver's boundary: queue names, unique keys,
-// payloads and outcome messages of arbitrary bytes and sizes go through
+// payloads and outcome messages of arbitrary bytes and sizes, and delays
+// of any length, go through
 // Create, Get, Claim, Finish and Get; each input either round-trips
 // exactly or is refused with ErrInvalid and stores nothing, and Count
 // matches what the target stored after every step. The memory, SQLite and

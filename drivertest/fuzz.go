@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +14,8 @@ import (
 
 // FuzzBoundary is the body of a driver's fuzz target for its boundary:
 // queue names, unique keys, payloads and outcome messages of arbitrary
-// bytes and sizes go through Create, Get, Claim, Finish and Get again on
+// bytes and sizes, and delays of any length, go through Create, Get,
+// Claim, Finish (or Admin.Cancel, for a delayed task) and Get again on
 // d, which the caller opens once (with f's TempDir and Cleanup) and which
 // must have the Admin capability. For each input, the rule is:
 //
@@ -23,9 +25,12 @@ import (
 //   - any other input round-trips exactly: Get and Claim return the queue,
 //     payload and unique key as given, and a Fail outcome stores the
 //     message as given;
+//   - a delayed task's run-at is not before its creation, and a task
+//     delayed by an hour or more (up to the longest time.Duration) is not
+//     claimable at once;
 //   - after every input, the counts of the queue are exactly the tasks the
 //     target has stored in it (every one of them failed or completed, as
-//     each input ends its task).
+//     each input ends its task: failed, completed or cancelled).
 //
 // The seed corpus (f.Add) holds quotes, %, *, braces, NUL bytes, newlines,
 // invalid UTF-8 and lengths at and over the limits; the driver package's
@@ -38,29 +43,35 @@ func FuzzBoundary(f *testing.F, d driver.Driver) {
 	seeds := []struct {
 		queue, key, msg string
 		payload         []byte
+		delay           time.Duration
 	}{
-		{"q", "", "", nil},
-		{"q", "k", "boom", []byte(`{"a":1}`)},
-		{"emails.send:v2/x-y_z", "user:42", "line one\nline two", []byte{0, 1, 2, 0xff}},
-		{"q'; DROP TABLE tasks; --", "k'\"`%*{}", "m%s%d", []byte("x")},
-		{"q{tag}", "{tag}*?[]", "", []byte{}},
-		{"q\x00", "k\x00", "m\x00", []byte{0}},
-		{"q", "\xff\xfe", "\xc3\x28", []byte("\xff")},
-		{"q", "k\r\n\t", "€ ∂ 𝄞", bytes.Repeat([]byte{0xaa}, 70000)},
-		{"", "k", "", nil},
-		{strings.Repeat("q", driver.MaxQueueNameLen), strings.Repeat("k", driver.MaxUniqueKeyLen), strings.Repeat("m", driver.MaxMessageLen), nil},
-		{strings.Repeat("q", driver.MaxQueueNameLen+1), strings.Repeat("k", driver.MaxUniqueKeyLen+1), strings.Repeat("m", driver.MaxMessageLen+1), nil},
-		{"q q", "k", "", nil},
-		{"Q", "k", "", nil},
+		{"q", "", "", nil, 0},
+		{"q", "k", "", []byte("late"), math.MaxInt64},
+		{"q", "k", "", []byte("late"), 250 * 365 * 24 * time.Hour},
+		{"q", "", "", nil, time.Hour},
+		{"q", "", "", nil, time.Nanosecond},
+		{"q", "", "", nil, -1},
+		{"q", "k", "boom", []byte(`{"a":1}`), 0},
+		{"emails.send:v2/x-y_z", "user:42", "line one\nline two", []byte{0, 1, 2, 0xff}, 0},
+		{"q'; DROP TABLE tasks; --", "k'\"`%*{}", "m%s%d", []byte("x"), 0},
+		{"q{tag}", "{tag}*?[]", "", []byte{}, 0},
+		{"q\x00", "k\x00", "m\x00", []byte{0}, 0},
+		{"q", "\xff\xfe", "\xc3\x28", []byte("\xff"), 0},
+		{"q", "k\r\n\t", "€ ∂ 𝄞", bytes.Repeat([]byte{0xaa}, 70000), 0},
+		{"", "k", "", nil, 0},
+		{strings.Repeat("q", driver.MaxQueueNameLen), strings.Repeat("k", driver.MaxUniqueKeyLen), strings.Repeat("m", driver.MaxMessageLen), nil, 0},
+		{strings.Repeat("q", driver.MaxQueueNameLen+1), strings.Repeat("k", driver.MaxUniqueKeyLen+1), strings.Repeat("m", driver.MaxMessageLen+1), nil, 0},
+		{"q q", "k", "", nil, 0},
+		{"Q", "k", "", nil, 0},
 	}
 	for _, s := range seeds {
-		f.Add(s.queue, s.key, s.msg, s.payload)
+		f.Add(s.queue, s.key, s.msg, s.payload, int64(s.delay))
 	}
 	ctx := context.Background()
 	// stored counts, per queue, the tasks this process has stored: the
 	// fuzzing engine calls the body one input at a time in each process.
 	stored := map[string]map[driver.State]int64{}
-	f.Fuzz(func(t *testing.T, queue, key, msg string, payload []byte) {
+	f.Fuzz(func(t *testing.T, queue, key, msg string, payload []byte, delay int64) {
 		validQueue := driver.ValidateQueueName(queue) == nil
 		validKey := driver.CheckText(key, driver.MaxUniqueKeyLen) == nil
 		validMsg := driver.CheckText(msg, driver.MaxMessageLen) == nil
@@ -84,10 +95,10 @@ func FuzzBoundary(f *testing.F, d driver.Driver) {
 			}
 		}
 		checkCounts("before Create")
-		res, err := d.Create(ctx, []driver.NewTask{{Queue: queue, Payload: payload, MaxAttempts: 1, UniqueKey: key}})
-		if !validQueue || !validKey {
+		res, err := d.Create(ctx, []driver.NewTask{{Queue: queue, Payload: payload, MaxAttempts: 1, UniqueKey: key, Delay: time.Duration(delay)}})
+		if !validQueue || !validKey || delay < 0 {
 			if !errors.Is(err, driver.ErrInvalid) {
-				t.Fatalf("rule: invalid input is refused with ErrInvalid: Create(queue %q, key %q) = %v, %v", queue, key, res, err)
+				t.Fatalf("rule: invalid input is refused with ErrInvalid: Create(queue %q, key %q, delay %v) = %v, %v", queue, key, time.Duration(delay), res, err)
 			}
 			checkCounts("after a refused Create")
 			return
@@ -111,6 +122,25 @@ func FuzzBoundary(f *testing.F, d driver.Driver) {
 		want[driver.StatePending]++
 		stored[queue] = want
 		checkCounts("after Create")
+		if rec.RunAt.Before(rec.CreatedAt) {
+			t.Fatalf("rule: run-at is creation plus the delay: delay %v gave run-at %v, before creation at %v", time.Duration(delay), rec.RunAt, rec.CreatedAt)
+		}
+		if delay > 0 {
+			if time.Duration(delay) >= time.Hour {
+				claimed, err := d.Claim(ctx, driver.ClaimParams{Queue: queue, Limit: 1, Rule: driver.Fifo, Lease: time.Minute})
+				if err != nil || len(claimed) != 0 {
+					t.Fatalf("rule: a delayed task is not claimable before its run-at: delay %v, run-at %v: Claim = %d tasks, %v", time.Duration(delay), rec.RunAt, len(claimed), err)
+				}
+			}
+			errs, err := admin.Cancel(ctx, []int64{id})
+			if err != nil || len(errs) != 1 || errs[0] != nil {
+				t.Fatalf("Cancel(%d) = %v, %v", id, errs, err)
+			}
+			want[driver.StatePending]--
+			want[driver.StateCancelled]++
+			checkCounts("after Cancel")
+			return
+		}
 
 		claimed, err := d.Claim(ctx, driver.ClaimParams{Queue: queue, Limit: 1, Rule: driver.Fifo, Lease: time.Minute})
 		if err != nil || len(claimed) != 1 {
