@@ -43,6 +43,12 @@ func FuzzOpenURL(f *testing.F) {
 	f.Add("u", "p", "h", "?protocol=9&db=x")
 	f.Add("u", "p w", "h:6379", "/0?client_name=a b")
 	f.Add("u\x00", "\n", "h\x7f", "#frag")
+	// A password with an unescaped '#', '/' or '?' ends the host early, and
+	// the parsers then quoted a piece of it as a port, a path or an option.
+	f.Add("u", "#", "h", "")
+	f.Add("u", "/ss", "h", "/0")
+	f.Add("u", "?ss", "h", "")
+	f.Add("u", "a#b/c?d", "h:6379", "/0")
 	f.Fuzz(func(t *testing.T, user, password, host, rest string) {
 		for _, s := range []string{user, host, rest} {
 			if strings.Contains(s, secretMark) {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	neturl "net/url"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -107,13 +109,7 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
-		// net/url's *url.Error quotes the whole URL, password included;
-		// its cause alone names what is wrong without it.
-		var uerr *neturl.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, fmt.Errorf("%w: redis URL (not shown, as it may hold a password): %w", driver.ErrInvalid, err)
+		return nil, fmt.Errorf("%w: redis URL (not shown, as it may hold a password): %s", driver.ErrInvalid, urlReason(err))
 	}
 	client := goredis.NewClient(ro)
 	d, err := New(ctx, client, opts)
@@ -123,6 +119,29 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	}
 	d.ownsClient = true
 	return d, nil
+}
+
+// quoted matches a Go-quoted string in an error message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// urlReason says why ParseURL refused a URL without quoting any of it: a
+// password with an unescaped '#', '/' or '?' in it ends the URL's host
+// early, and the parsers then quote a piece of the password as a port, a
+// path or an option. net/url's *url.Error quotes the whole URL; its cause
+// is kept with what it quotes elided. go-redis's errors are kept up to the
+// text they quote, after their second colon.
+func urlReason(err error) string {
+	var uerr *neturl.Error
+	if errors.As(err, &uerr) {
+		return quoted.ReplaceAllString(uerr.Err.Error(), `"…"`)
+	}
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		if j := strings.Index(msg[i+2:], ": "); j >= 0 {
+			msg = msg[:i+2+j]
+		}
+	}
+	return quoted.ReplaceAllString(msg, `"…"`)
 }
 
 func validatePrefix(p string) error {
