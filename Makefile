@@ -7,10 +7,11 @@ PKGS          ?= ./...
 BENCH         ?= .
 BENCHTIME     ?= 1s
 TEST_TIMEOUT  ?= 12m
+FUZZTIME      ?= 4s
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test lint bench cover fmt vet services
+.PHONY: help run test lint bench cover fmt vet services fuzz
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,6 +22,9 @@ run: ## Run the quickstart: a few hundred tasks through a pool of workers
 test: ## Run every test with the race detector (servers: GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL, else the local defaults)
 	@$(GO) run ./internal/testenv/findservers
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+fuzz: ## Run every fuzz target for FUZZTIME each (default 4s; FUZZ=regexp picks targets)
+	bash .ci/fuzz $(FUZZTIME)
 
 lint: ## Run golangci-lint (a pinned version, built by `go run`: nothing to install)
 	$(GOLANGCI_LINT) run $(PKGS)

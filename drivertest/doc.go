@@ -207,6 +207,17 @@
 //	   3. worker 0 finishes: release t1 (lease of step 2) keeping the attempt -> nil
 //	   4. ...
 //
+// Beside the subtests, [FuzzBoundary] is the body of a native fuzz target
+// (go test -fuzz) for a driver's boundary: queue names, unique keys,
+// payloads and outcome messages of arbitrary bytes and sizes, and delays
+// of any length, go through Create, Get, Claim, Finish (Cancel for a
+// delayed task) and Get; each input either round-trips exactly or is
+// refused with ErrInvalid and stores nothing, a delayed task is not
+// claimable before its run-at, and Count matches what the target stored
+// after every step. The memory, SQLite and
+// bbolt packages each have a FuzzBoundary target built on it, with their
+// corpora in testdata/fuzz/FuzzBoundary; its seeds run in every go test.
+//
 // # Time
 //
 // A driver that reads the time from a clock its constructor takes should

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	neturl "net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +199,7 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	}
 	ro, err := goredis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("%w: gosk/redis: the URL cannot be parsed: %s (the URL is not shown, as it may hold a password)", driver.ErrInvalid, urlReason(err, url))
+		return nil, fmt.Errorf("%w: gosk/redis: the URL cannot be parsed: %s (the URL is not shown, as it may hold a password)", driver.ErrInvalid, urlReason(err))
 	}
 	if ro.DialTimeout == 0 {
 		ro.DialTimeout = DefaultDialTimeout
@@ -231,27 +232,27 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	return d, nil
 }
 
-// urlReason returns why go-redis could not parse rawURL, without the URL:
-// a url.Error quotes it whole, password included.
-func urlReason(err error, rawURL string) string {
-	var ue *neturl.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+// quoted matches a Go-quoted string in an error message.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// urlReason says why ParseURL refused a URL without quoting any of it: a
+// password with an unescaped '#', '/' or '?' in it ends the URL's host
+// early, and the parsers then quote a piece of the password as a port, a
+// path or an option. net/url's *url.Error quotes the whole URL; its cause
+// is kept with what it quotes elided. go-redis's errors are kept up to the
+// text they quote, after their second colon.
+func urlReason(err error) string {
+	var uerr *neturl.Error
+	if errors.As(err, &uerr) {
+		return quoted.ReplaceAllString(uerr.Err.Error(), `"…"`)
 	}
-	text := err.Error()
-	if u, perr := neturl.Parse(rawURL); perr == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			text = scrub(text, pw)
+	msg := err.Error()
+	if i := strings.Index(msg, ": "); i >= 0 {
+		if j := strings.Index(msg[i+2:], ": "); j >= 0 {
+			msg = msg[:i+2+j]
 		}
 	}
-	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
-		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
-				text = scrub(text, pw)
-			}
-		}
-	}
-	return text
+	return quoted.ReplaceAllString(msg, `"…"`)
 }
 
 // scrub masks secret in s.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -57,7 +58,7 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 		}
 		var id int64
 		err := c.QueryRowContext(ctx, d.q.insert, t.Queue, payload, t.Priority, key,
-			t.MaxAttempts, now, now+int64(t.Delay)).Scan(&id)
+			t.MaxAttempts, now, after(now, t.Delay)).Scan(&id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -97,7 +98,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		rows, err := c.QueryContext(ctx, d.q.lease, jsonIDs(ids), now+int64(p.Lease))
+		rows, err := c.QueryContext(ctx, d.q.lease, jsonIDs(ids), after(now, p.Lease))
 		if err != nil {
 			return err
 		}
@@ -189,7 +190,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		if len(held) == 0 {
 			return nil
 		}
-		_, err = c.ExecContext(ctx, d.q.extend, jsonIDs(held), now+int64(extend))
+		_, err = c.ExecContext(ctx, d.q.extend, jsonIDs(held), after(now, extend))
 		return err
 	})
 	if err != nil {
@@ -229,7 +230,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				if o.KeepAttempt {
 					keep = 1
 				}
-				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, now+int64(o.Delay), o.Message, keep)
+				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, after(now, o.Delay), o.Message, keep)
 				if o.Delay == 0 {
 					woken[f.queue] = true
 				}
@@ -334,4 +335,14 @@ func queryIDs(ctx context.Context, c conn, query string, args ...any) ([]int64, 
 func jsonIDs(ids []int64) string {
 	b, _ := json.Marshal(ids)
 	return string(b)
+}
+
+// after is now plus d in Unix nanoseconds, held at the largest time the
+// column can store (in 2262) rather than wrapping round to a time long
+// past, which would make a task delayed by centuries available at once.
+func after(now int64, d time.Duration) int64 {
+	if int64(d) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
