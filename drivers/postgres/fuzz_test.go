@@ -105,7 +105,3 @@ func schemaAllowed(s string) bool {
 }
 
 var schemaName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)
-
-func validUTF8NoNUL(s string) bool {
-	return driver.CheckText(s, len(s)) == nil
-}

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -157,6 +158,18 @@ func Open(ctx context.Context, connString string, opts *Options) (*Driver, error
 // string, redacted only on a best-effort basis, and a URL's parse error
 // quotes it whole.
 func parseReason(err error, connString string) string {
+	return quoted.ReplaceAllString(parseText(err, connString), `"…"`)
+}
+
+// quoted matches a Go-quoted string in an error message. pgx quotes pieces
+// of the connection string in its reasons, and where a password holds a
+// quote or a space those pieces may be parts of it that scrub cannot
+// recognise: every quoted piece is elided.
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// parseText is pgx's reason for refusing connString, with the string's
+// passwords masked.
+func parseText(err error, connString string) string {
 	var pce *pgconn.ParseConfigError
 	if !errors.As(err, &pce) {
 		return scrub(err.Error(), connString)
