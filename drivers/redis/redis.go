@@ -215,13 +215,13 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	if err := client.Ping(ctx).Err(); err != nil && !o.Lazy {
 		_ = client.Close()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", ro.Addr, ctx.Err())
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", where(ro), ctx.Err())
 		}
 		var rerr goredis.Error
 		if errors.As(err, &rerr) { // it answered, and refused (auth, database number)
-			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %s", ro.Addr, scrub(err.Error(), ro.Password))
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %s", where(ro), dialText(err, ro))
 		}
-		return nil, fmt.Errorf("gosk/redis: Redis at %s did not answer (dial timeout %v): %s", ro.Addr, ro.DialTimeout, scrub(err.Error(), ro.Password))
+		return nil, fmt.Errorf("gosk/redis: Redis at %s did not answer (dial timeout %v): %s", where(ro), ro.DialTimeout, dialText(err, ro))
 	}
 	d, err := New(ctx, client, opts)
 	if err != nil {
@@ -253,6 +253,26 @@ func urlReason(err error) string {
 		}
 	}
 	return quoted.ReplaceAllString(msg, `"…"`)
+}
+
+// where names the server of ro for an error: its host:port, but not the
+// path of a Unix socket, which is the rest of a unix:// URL and may hold
+// what the user meant as a password.
+func where(ro *goredis.Options) string {
+	if ro.Network == "unix" {
+		return "the Unix socket that the URL names"
+	}
+	return ro.Addr
+}
+
+// dialText is a connection error's text with the password, and a Unix
+// socket's path, masked.
+func dialText(err error, ro *goredis.Options) string {
+	text := scrub(err.Error(), ro.Password)
+	if ro.Network == "unix" {
+		text = scrub(text, ro.Addr)
+	}
+	return text
 }
 
 // scrub masks secret in s.
