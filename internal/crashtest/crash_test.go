@@ -28,14 +28,14 @@ func TestMain(m *testing.M) {
 func short(s Store) Config {
 	return Config{
 		Store:            s,
-		Tasks:            300,
+		Tasks:            200,
 		Workers:          2,
 		Concurrency:      4,
 		Producers:        2,
 		BatchSize:        10,
 		Lease:            time.Second,
-		KillMin:          20 * time.Millisecond,
-		KillMax:          80 * time.Millisecond,
+		KillMin:          100 * time.Millisecond,
+		KillMax:          250 * time.Millisecond,
 		MinWorkerKills:   3,
 		MinProducerKills: 2,
 		Mix:              []string{BehaveOK, BehaveOK, BehaveErr, BehaveFail, BehaveCancel, BehavePanic},
