@@ -39,7 +39,7 @@ func short(s Store) Config {
 		MinWorkerKills:   3,
 		MinProducerKills: 2,
 		Mix:              []string{BehaveOK, BehaveOK, BehaveErr, BehaveFail, BehaveCancel, BehavePanic},
-		Timeout:          60 * time.Second,
+		Timeout:          20 * time.Second,
 	}
 }
 

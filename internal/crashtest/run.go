@@ -114,7 +114,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	assigned := 0
 	chunk := max(cfg.BatchSize*4, cfg.Tasks/max(cfg.Producers, 1)/4)
 	startProducer := func() error {
-		n := min(chunk, cfg.Tasks-assigned)
+		n := cfg.Tasks - assigned
+		if !one {
+			n = min(chunk, n)
+		}
 		if n <= 0 {
 			return nil
 		}
@@ -200,30 +203,51 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return nil, err
 			}
 		case <-book.changed:
+			// Until enough producers were killed, one is killed as soon
+			// as it starts a create.
+			if rep.ProducerKills >= cfg.MinProducerKills {
+				continue
+			}
+			for _, p := range procs {
+				if p.budget > 0 && book.state(p.pid).trying {
+					rep.ProducerKills++
+					if book.state(p.pid).open > 0 {
+						rep.WorkerKills++
+					}
+					kill(p)
+					logf("killed producer %d in a create; acked %d", p.pid, book.acked())
+					if err := replace(p); err != nil {
+						return nil, err
+					}
+					break
+				}
+			}
 		case <-nextKill.C:
 			// A worker is killed while it runs handlers, a producer while
 			// a create is under way; a one-process store's process for
 			// either reason.
 			var victims []*proc
+			wantProducer := rep.ProducerKills < cfg.MinProducerKills
+			producers := 0
 			for _, p := range procs {
 				s := book.state(p.pid)
-				producing := p.budget > 0 && s.trying && (rep.ProducerKills < cfg.MinProducerKills || cfg.MinProducerKills == 0)
-				if (p.worker && s.open > 0) || producing {
+				stillProducing := p.budget > 0 && s.acked < p.budget
+				if stillProducing {
+					producers++
+				}
+				producing := p.budget > 0 && s.trying && (wantProducer || cfg.MinProducerKills == 0)
+				if producing || (p.worker && s.open > 0 && !(wantProducer && stillProducing)) {
 					victims = append(victims, p)
 				}
+			}
+			if producers == 0 && book.acked() >= cfg.Tasks && rep.WorkerKills >= cfg.MinWorkerKills {
+				goto produced // no producer is left to kill
 			}
 			if len(victims) == 0 {
 				nextKill.Reset(5 * time.Millisecond)
 				continue
 			}
 			p := victims[rand.N(len(victims))]
-			if rep.ProducerKills < cfg.MinProducerKills {
-				for _, v := range victims {
-					if v.budget > 0 {
-						p = v
-					}
-				}
-			}
 			s := book.state(p.pid)
 			if p.worker && s.open > 0 {
 				rep.WorkerKills++
@@ -239,6 +263,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			nextKill.Reset(cfg.KillMin + rand.N(cfg.KillMax-cfg.KillMin+1))
 		}
 	}
+produced:
 	// Every task is acknowledged: end the processes with one last kill
 	// each, and finish the queue here.
 	for _, p := range procs {
