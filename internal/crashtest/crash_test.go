@@ -28,18 +28,18 @@ func TestMain(m *testing.M) {
 func short(s Store) Config {
 	return Config{
 		Store:            s,
-		Tasks:            200,
+		Tasks:            300,
 		Workers:          2,
 		Concurrency:      4,
 		Producers:        2,
 		BatchSize:        10,
 		Lease:            time.Second,
 		KillMin:          100 * time.Millisecond,
-		KillMax:          250 * time.Millisecond,
+		KillMax:          0,
 		MinWorkerKills:   3,
 		MinProducerKills: 2,
 		Mix:              []string{BehaveOK, BehaveOK, BehaveErr, BehaveFail, BehaveCancel, BehavePanic},
-		Timeout:          20 * time.Second,
+		Timeout:          60 * time.Second,
 	}
 }
 

@@ -32,7 +32,9 @@ type Config struct {
 	BatchSize int
 	// Lease is the workers' lease.
 	Lease time.Duration
-	// KillMin and KillMax bound the random wait between two kills.
+	// KillMin and KillMax bound the random wait between two kills; a
+	// KillMax of 0 means no random kills, only the minimums below (made
+	// at least KillMin/4 apart).
 	KillMin, KillMax time.Duration
 	// MinWorkerKills and MinProducerKills: producing does not end before
 	// this many kills of each were made.
@@ -189,8 +191,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return startWorker()
 		}
 	}
+	var lastKill time.Time
 	nextKill := time.NewTimer(cfg.KillMin)
 	defer nextKill.Stop()
+	if cfg.KillMax == 0 {
+		nextKill.Stop()
+	}
 	for book.acked() < cfg.Tasks || rep.WorkerKills < cfg.MinWorkerKills || rep.ProducerKills < cfg.MinProducerKills {
 		select {
 		case <-ctx.Done():
@@ -206,6 +212,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			// Until enough producers were killed, one is killed as soon
 			// as it starts a create.
 			if rep.ProducerKills >= cfg.MinProducerKills {
+				// Then until enough workers were killed, one is killed
+				// as soon as it runs handlers, a little after the last
+				// kill so that its replacement gets going.
+				if rep.WorkerKills >= cfg.MinWorkerKills || time.Since(lastKill) < cfg.KillMin/4 {
+					continue
+				}
+				for _, p := range procs {
+					if p.worker && book.state(p.pid).open > 0 {
+						rep.WorkerKills++
+						if p.budget > 0 && book.state(p.pid).trying {
+							rep.ProducerKills++
+						}
+						kill(p)
+						lastKill = time.Now()
+						logf("killed worker %d in a run; acked %d", p.pid, book.acked())
+						if err := replace(p); err != nil {
+							return nil, err
+						}
+						break
+					}
+				}
 				continue
 			}
 			for _, p := range procs {
@@ -215,6 +242,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 						rep.WorkerKills++
 					}
 					kill(p)
+					lastKill = time.Now()
 					logf("killed producer %d in a create; acked %d", p.pid, book.acked())
 					if err := replace(p); err != nil {
 						return nil, err
@@ -256,6 +284,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				rep.ProducerKills++
 			}
 			kill(p)
+			lastKill = time.Now()
 			logf("killed %d (worker %v, producer %v) acked %d", p.pid, p.worker, p.budget > 0, book.acked())
 			if err := replace(p); err != nil {
 				return nil, err
