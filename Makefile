@@ -7,10 +7,12 @@ PKGS          ?= ./...
 BENCH         ?= .
 BENCHTIME     ?= 1s
 TEST_TIMEOUT  ?= 12m
+SOAK_TASKS    ?= 100000
+SOAK_FLAGS    ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test lint bench cover fmt vet services
+.PHONY: help run test soak lint bench cover fmt vet services
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +22,9 @@ run: ## Run the quickstart: a few hundred tasks through a pool of workers
 
 test: ## Run every test with the race detector (server tests need GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL)
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+soak: ## Kill workers and producers at random for minutes on each durable driver and print the accounting (SOAK_TASKS=100000 SOAK_FLAGS=-stores=sqlite,bbolt)
+	GOSK_SOAK_TASKS=$(SOAK_TASKS) $(GO) run ./internal/crashtest/soak $(SOAK_FLAGS)
 
 lint: ## Run golangci-lint (a pinned version, built by `go run`: nothing to install)
 	$(GOLANGCI_LINT) run $(PKGS)
