@@ -264,7 +264,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					producers++
 				}
 				producing := p.budget > 0 && s.trying && (wantProducer || cfg.MinProducerKills == 0)
-				if producing || (p.worker && s.open > 0 && !(wantProducer && stillProducing)) {
+				// A process still producing is kept for a kill in a
+				// create while producers are wanted.
+				holds := p.worker && s.open > 0 && (!wantProducer || !stillProducing)
+				if producing || holds {
 					victims = append(victims, p)
 				}
 			}
@@ -348,8 +351,8 @@ func drain(ctx context.Context, cfg Config, book *logbook) error {
 		select {
 		case <-ctx.Done():
 			stop()
-			<-errc
-			return fmt.Errorf("draining: %w (left: %v, last error %v)", ctx.Err(), n, err)
+			werr := <-errc
+			return fmt.Errorf("draining: %w (left: %v, last count error: %w, worker: %w)", ctx.Err(), n, err, werr)
 		case err := <-errc:
 			return errors.Join(errors.New("the draining worker stopped"), err)
 		case <-tick.C:
