@@ -32,8 +32,11 @@ type procState struct {
 type logbook struct {
 	mu      sync.Mutex
 	runs    []*run
-	open    map[[2]int64]*run // pid, task ID -> its open run
+	open    map[[3]int64]*run // pid, task ID, attempt -> its open run
 	last    map[[3]int64]*run // pid, task ID, attempt -> its last run
+	// A process may run one task twice at once: a lease that ran out
+	// in a slow process can be taken again by that process, under the
+	// next attempt. Hence the attempt in the keys.
 	tries   map[string]int    // marker -> tasks in the create call
 	acks    map[string][]int64
 	procs   map[int]*procState
@@ -42,7 +45,7 @@ type logbook struct {
 
 func newLogbook() *logbook {
 	return &logbook{
-		open:    make(map[[2]int64]*run),
+		open:    make(map[[3]int64]*run),
 		last:    make(map[[3]int64]*run),
 		tries:   make(map[string]int),
 		acks:    make(map[string][]int64),
@@ -104,12 +107,12 @@ func (b *logbook) record(pid int, line string) {
 	case "start":
 		r := &run{pid: pid, id: num(1), attempt: int(num(2)), start: num(3)}
 		b.runs = append(b.runs, r)
-		b.open[[2]int64{int64(pid), r.id}] = r
+		b.open[[3]int64{int64(pid), r.id, int64(r.attempt)}] = r
 		b.last[[3]int64{int64(pid), r.id, int64(r.attempt)}] = r
 		p.open++
 		p.started++
 	case "end":
-		k := [2]int64{int64(pid), num(1)}
+		k := [3]int64{int64(pid), num(1), num(2)}
 		if r := b.open[k]; r != nil {
 			r.end, r.result = num(3), f[len(f)-1]
 			delete(b.open, k)
