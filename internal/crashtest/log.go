@@ -30,16 +30,17 @@ type procState struct {
 
 // logbook gathers the records of every process.
 type logbook struct {
-	mu      sync.Mutex
-	runs    []*run
-	open    map[[3]int64]*run // pid, task ID, attempt -> its open run
-	last    map[[3]int64]*run // pid, task ID, attempt -> its last run
+	mu   sync.Mutex
+	runs []*run
+	open map[[3]int64]*run // pid, task ID, attempt -> its open run
+	last map[[3]int64]*run // pid, task ID, attempt -> its last run
 	// A process may run one task twice at once: a lease that ran out
 	// in a slow process can be taken again by that process, under the
 	// next attempt. Hence the attempt in the keys.
-	tries   map[string]int    // marker -> tasks in the create call
+	tries   map[string]int // marker -> tasks in the create call
 	acks    map[string][]int64
 	procs   map[int]*procState
+	finals  int // final outcomes stored, as the workers' events say
 	changed chan struct{}
 }
 
@@ -76,6 +77,12 @@ func (b *logbook) state(pid int) procState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return *b.proc(pid)
+}
+
+func (b *logbook) finished() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.finals
 }
 
 func (b *logbook) acked() int {
@@ -121,6 +128,10 @@ func (b *logbook) record(pid int, line string) {
 	case "ev":
 		if r := b.last[[3]int64{int64(pid), num(1), num(2)}]; r != nil {
 			r.event = worker.EventKind(num(3))
+		}
+		switch worker.EventKind(num(3)) {
+		case worker.EventCompleted, worker.EventCancelled, worker.EventFailed:
+			b.finals++
 		}
 	case "try":
 		b.tries[f[1]] = int(num(2))

@@ -47,6 +47,12 @@ type Config struct {
 	UniqueKeys int
 	// MaxDelay, if positive, gives one task in eight a delay below it.
 	MaxDelay time.Duration
+	// KillUntil, if positive, keeps the workers working and the kills
+	// coming after the last task is acknowledged, until the workers have
+	// finished this fraction of the acknowledged tasks. Default 0: the
+	// processes are killed for good once the minimum kills are made and
+	// every task is acknowledged, and this process finishes the queue.
+	KillUntil float64
 	// Timeout bounds the whole run.
 	Timeout time.Duration
 	// Logf, if set, hears progress.
@@ -197,7 +203,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.KillMax == 0 {
 		nextKill.Stop()
 	}
-	for book.acked() < cfg.Tasks || rep.WorkerKills < cfg.MinWorkerKills || rep.ProducerKills < cfg.MinProducerKills {
+	for book.acked() < cfg.Tasks || rep.WorkerKills < cfg.MinWorkerKills || rep.ProducerKills < cfg.MinProducerKills ||
+		float64(book.finished()) < cfg.KillUntil*float64(book.acked()) {
 		select {
 		case <-ctx.Done():
 			return nil, fmt.Errorf("producing: %w (acked %d of %d, kills %d+%d)", ctx.Err(), book.acked(), cfg.Tasks, rep.WorkerKills, rep.ProducerKills)
@@ -271,7 +278,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 					victims = append(victims, p)
 				}
 			}
-			if producers == 0 && book.acked() >= cfg.Tasks && rep.WorkerKills >= cfg.MinWorkerKills {
+			if producers == 0 && book.acked() >= cfg.Tasks && rep.WorkerKills >= cfg.MinWorkerKills &&
+				float64(book.finished()) >= cfg.KillUntil*float64(book.acked()) {
 				goto produced // no producer is left to kill
 			}
 			if len(victims) == 0 {

@@ -45,6 +45,7 @@ func main() {
 		killMin     = flag.Duration("kill-min", time.Second, "shortest wait between kills")
 		killMax     = flag.Duration("kill-max", 3*time.Second, "longest wait between kills")
 		unique      = flag.Int("unique", 1000, "distinct unique keys (one create in four makes a keyed task)")
+		until       = flag.Float64("until", 0.9, "keep killing until the workers have finished this fraction of the tasks")
 		timeout     = flag.Duration("timeout", time.Hour, "bound on each store's run")
 		verbose     = flag.Bool("v", false, "log every kill")
 	)
@@ -70,7 +71,7 @@ func main() {
 		cfg := crashtest.Config{
 			Store: s, Tasks: *n, Workers: *workers, Concurrency: *concurrency, Producers: *producers,
 			BatchSize: *batch, Lease: *lease, KillMin: *killMin, KillMax: *killMax,
-			Mix: mix, UniqueKeys: *unique, MaxDelay: 500 * time.Millisecond, Timeout: *timeout,
+			Mix: mix, UniqueKeys: *unique, MaxDelay: 500 * time.Millisecond, KillUntil: *until, Timeout: *timeout,
 		}
 		if *verbose {
 			cfg.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, kind+": "+f+"\n", a...) }
