@@ -152,8 +152,13 @@ func (r *Report) check(ctx context.Context, d driver.Driver, cfg Config, book *l
 			} else if !t.FinalizedAt.IsZero() && start.After(t.FinalizedAt.Add(tolerance)) {
 				r.violate("task %d: a run started at %v, after the task was final at %v", id, start, t.FinalizedAt)
 			}
-			if prev := seen[x.attempt]; prev != nil && prev.event != worker.EventSnoozed {
-				r.violate("task %d: attempt %d ran twice (processes %d and %d) without a stored snooze between", id, x.attempt, prev.pid, x.pid)
+			// An attempt runs again only after a snooze gave it back: a
+			// stored one, or one whose process was killed after it
+			// may have stored it and before it could say so.
+			if prev := seen[x.attempt]; prev != nil && prev.event != worker.EventSnoozed &&
+				(prev.result != "snooze" || prev.event != 0 || !killed[prev.pid]) {
+				r.violate("task %d: attempt %d ran twice (processes %d and %d) without a snooze between (the first ended %q, event %v, killed %v)",
+					id, x.attempt, prev.pid, x.pid, prev.result, prev.event, killed[prev.pid])
 			}
 			seen[x.attempt] = x
 			if i == len(rs)-1 {
