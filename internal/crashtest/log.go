@@ -33,10 +33,14 @@ type logbook struct {
 	mu   sync.Mutex
 	runs []*run
 	open map[[3]int64]*run // pid, task ID, attempt -> its open run
-	last map[[3]int64]*run // pid, task ID, attempt -> its last run
 	// A process may run one task twice at once: a lease that ran out
 	// in a slow process can be taken again by that process, under the
 	// next attempt. Hence the attempt in the keys.
+	//
+	// unheard holds, per pid, task ID and attempt, the runs whose event
+	// has not come yet, oldest first: an event may come after the
+	// snoozed task already started again under the same attempt.
+	unheard map[[3]int64][]*run
 	tries   map[string]int // marker -> tasks in the create call
 	acks    map[string][]int64
 	procs   map[int]*procState
@@ -47,7 +51,7 @@ type logbook struct {
 func newLogbook() *logbook {
 	return &logbook{
 		open:    make(map[[3]int64]*run),
-		last:    make(map[[3]int64]*run),
+		unheard: make(map[[3]int64][]*run),
 		tries:   make(map[string]int),
 		acks:    make(map[string][]int64),
 		procs:   make(map[int]*procState),
@@ -115,7 +119,8 @@ func (b *logbook) record(pid int, line string) {
 		r := &run{pid: pid, id: num(1), attempt: int(num(2)), start: num(3)}
 		b.runs = append(b.runs, r)
 		b.open[[3]int64{int64(pid), r.id, int64(r.attempt)}] = r
-		b.last[[3]int64{int64(pid), r.id, int64(r.attempt)}] = r
+		k := [3]int64{int64(pid), r.id, int64(r.attempt)}
+		b.unheard[k] = append(b.unheard[k], r)
 		p.open++
 		p.started++
 	case "end":
@@ -126,8 +131,14 @@ func (b *logbook) record(pid int, line string) {
 			p.open--
 		}
 	case "ev":
-		if r := b.last[[3]int64{int64(pid), num(1), num(2)}]; r != nil {
-			r.event = worker.EventKind(num(3))
+		k := [3]int64{int64(pid), num(1), num(2)}
+		if rs := b.unheard[k]; len(rs) > 0 {
+			rs[0].event = worker.EventKind(num(3))
+			if len(rs) == 1 {
+				delete(b.unheard, k)
+			} else {
+				b.unheard[k] = rs[1:]
+			}
 		}
 		switch worker.EventKind(num(3)) {
 		case worker.EventCompleted, worker.EventCancelled, worker.EventFailed:
