@@ -8,10 +8,12 @@ BENCH         ?= .
 BENCHTIME     ?= 1s
 TEST_TIMEOUT  ?= 12m
 FUZZTIME      ?= 4s
+SOAK_TASKS    ?= 100000
+SOAK_FLAGS    ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test lint bench cover fmt vet services fuzz
+.PHONY: help run test soak fuzz lint bench cover fmt vet services
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +27,9 @@ test: ## Run every test with the race detector (servers: GOSK_TEST_POSTGRES_URL,
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 4s; FUZZ=regexp picks targets)
 	bash .ci/fuzz $(FUZZTIME)
+
+soak: ## Kill workers and producers at random for minutes on each durable driver and print the accounting (SOAK_TASKS=100000 SOAK_FLAGS=-stores=sqlite,bbolt)
+	GOSK_SOAK_TASKS=$(SOAK_TASKS) $(GO) run ./internal/crashtest/soak $(SOAK_FLAGS)
 
 lint: ## Run golangci-lint (a pinned version, built by `go run`: nothing to install)
 	$(GOLANGCI_LINT) run $(PKGS)
