@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	neturl "net/url"
 	"regexp"
 	"strconv"
@@ -214,14 +215,15 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	client := goredis.NewClient(ro)
 	if err := client.Ping(ctx).Err(); err != nil && !o.Lazy {
 		_ = client.Close()
+		addr, hidden := where(ro, url)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", where(ro), ctx.Err())
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %w", addr, ctx.Err())
 		}
 		var rerr goredis.Error
 		if errors.As(err, &rerr) { // it answered, and refused (auth, database number)
-			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %s", where(ro), dialText(err, ro))
+			return nil, fmt.Errorf("gosk/redis: connect to Redis at %s: %s", addr, dialText(err, ro, hidden))
 		}
-		return nil, fmt.Errorf("gosk/redis: Redis at %s did not answer (dial timeout %v): %s", where(ro), ro.DialTimeout, dialText(err, ro))
+		return nil, fmt.Errorf("gosk/redis: Redis at %s did not answer (dial timeout %v): %s", addr, ro.DialTimeout, dialText(err, ro, hidden))
 	}
 	d, err := New(ctx, client, opts)
 	if err != nil {
@@ -255,22 +257,32 @@ func urlReason(err error) string {
 	return quoted.ReplaceAllString(msg, `"…"`)
 }
 
-// where names the server of ro for an error: its host:port, but not the
-// path of a Unix socket, which is the rest of a unix:// URL and may hold
-// what the user meant as a password.
-func where(ro *goredis.Options) string {
+// where names the server of ro for an error: its host:port, unless that
+// could hold part of a password. That is the path of a Unix socket (the
+// rest of a unix:// URL), and the host of a URL that has an '@' but no user
+// info: a password with an unescaped '#', '/' or '?' ends the URL's
+// authority early, and the parsers then take a piece of it as the host.
+func where(ro *goredis.Options, rawURL string) (name string, hidden bool) {
 	if ro.Network == "unix" {
-		return "the Unix socket that the URL names"
+		return "the Unix socket that the URL names", true
 	}
-	return ro.Addr
+	if strings.Contains(rawURL, "@") {
+		if u, err := neturl.Parse(rawURL); err != nil || u.User == nil {
+			return "the address that the URL names (not shown: the URL's user info did not parse)", true
+		}
+	}
+	return ro.Addr, false
 }
 
-// dialText is a connection error's text with the password, and a Unix
-// socket's path, masked.
-func dialText(err error, ro *goredis.Options) string {
+// dialText is a connection error's text with the password masked, and the
+// address too where where hides it.
+func dialText(err error, ro *goredis.Options, hidden bool) string {
 	text := scrub(err.Error(), ro.Password)
-	if ro.Network == "unix" {
+	if hidden {
 		text = scrub(text, ro.Addr)
+		if host, _, splitErr := net.SplitHostPort(ro.Addr); splitErr == nil {
+			text = scrub(text, host)
+		}
 	}
 	return text
 }
