@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/puddle/v2"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/retryonce"
 )
 
 // Compile-time proof that Driver has the whole contract.
@@ -101,10 +102,9 @@ type Driver struct {
 	closed     atomic.Bool
 	lis        *listener
 
-	// migrated says that the schema is migrated (at once, or for a Lazy
-	// driver by its first call); migrating serialises lazy migrations.
-	migrated  atomic.Bool
-	migrating chan struct{}
+	// migrations migrates the schema once: at once, or for a Lazy
+	// driver at its first call.
+	migrations *retryonce.Once
 
 	// betweenCreateSteps, set only by tests, runs after a create's insert
 	// and before it reads the holders of taken unique keys, with the
@@ -326,8 +326,7 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 		logger:  o.Logger,
 
 		maxPayload: o.MaxPayloadLen,
-		// migrating is a lock that a waiter can give up on.
-		migrating: make(chan struct{}, 1),
+		migrations: retryonce.New(),
 	}
 	d.lis = newListener(pool.Config().ConnConfig, d.channel, o)
 	if o.Lazy {
@@ -344,10 +343,9 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 		}
 		return nil, fmt.Errorf("gosk/postgres: PostgreSQL at %s:%d did not answer (%s): %w", cc.Host, cc.Port, timeoutNote(cc.ConnectTimeout), err)
 	}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.migrations.Do(ctx, d.migrate); err != nil {
 		return nil, err
 	}
-	d.migrated.Store(true)
 	return d, nil
 }
 
@@ -358,23 +356,7 @@ func (d *Driver) use(ctx context.Context) error {
 	if d.closed.Load() {
 		return errClosed
 	}
-	if d.migrated.Load() {
-		return nil
-	}
-	select {
-	case d.migrating <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-d.migrating }()
-	if d.migrated.Load() {
-		return nil
-	}
-	if err := d.migrate(ctx); err != nil {
-		return err
-	}
-	d.migrated.Store(true)
-	return nil
+	return d.migrations.Do(ctx, d.migrate)
 }
 
 // channelName is the LISTEN/NOTIFY channel of a schema: a fixed prefix and a

@@ -16,6 +16,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/retryonce"
 )
 
 // Compile-time checks that the driver offers the port and every capability.
@@ -79,11 +80,9 @@ type Driver struct {
 	maxPayload int // Options.MaxPayloadLen with its default filled
 	s          *scripts
 
-	// migrated says that the key layout is migrated (at once, or for a
-	// Lazy driver by its first call); migrating serialises lazy
-	// migrations.
-	migrated  atomic.Bool
-	migrating chan struct{}
+	// migrations migrates the key layout once: at once, or for a Lazy
+	// driver at its first call.
+	migrations *retryonce.Once
 
 	closed  atomic.Bool
 	closing chan struct{}
@@ -112,15 +111,14 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		maxPayload: o.MaxPayloadLen,
 		s:          loadScripts(),
 		closing:    make(chan struct{}),
-		migrating:  make(chan struct{}, 1),
+		migrations: retryonce.New(),
 	}
 	if o.Lazy {
 		return d, nil
 	}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.migrations.Do(ctx, d.migrate); err != nil {
 		return nil, err
 	}
-	d.migrated.Store(true)
 	return d, nil
 }
 
@@ -158,23 +156,7 @@ func (d *Driver) use(ctx context.Context) error {
 	if err := d.checkOpen(); err != nil {
 		return err
 	}
-	if d.migrated.Load() {
-		return nil
-	}
-	select {
-	case d.migrating <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-d.migrating }()
-	if d.migrated.Load() {
-		return nil
-	}
-	if err := d.migrate(ctx); err != nil {
-		return err
-	}
-	d.migrated.Store(true)
-	return nil
+	return d.migrations.Do(ctx, d.migrate)
 }
 
 // DefaultDialTimeout bounds each connection attempt of a client that Open
