@@ -105,7 +105,12 @@
 // sits in the item's result; the method's own error is for failures of the
 // whole call ([ErrInvalid], [ErrClosed], a broken connection, a cancelled
 // context), in which case nothing in the batch was applied. A batch that
-// names the same task twice is invalid. Callers may pass leases, outcomes
+// names the same task twice is invalid. A per-item error that names a task
+// is a [*TaskError].
+//
+// A call checks, in this order: that the driver is open ([ErrClosed]
+// whatever the input), then its input ([ErrInvalid], before the store is
+// touched), then the store. Callers may pass leases, outcomes
 // and IDs in any order, and the results still line up with the input; a
 // store that locks rows takes its locks in one order (task ID), so that
 // two calls over shared tasks never deadlock whatever their orders.

@@ -1,6 +1,9 @@
 package driver
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors shared by every driver. Adapters return them wrapped with
 // %w where a cause is worth keeping, so callers test with errors.Is. Package
@@ -40,3 +43,37 @@ var (
 	// ErrClosed means the driver has been closed.
 	ErrClosed = errors.New("gosk: driver closed")
 )
+
+// TaskError is the error of one item of a batch call that names a task
+// (Ping, Finish, Retry, Cancel): which task, and why. Err is one of the
+// sentinels above, so errors.Is sees through a TaskError; Detail, when set,
+// says in words what the sentinel alone does not (the state the task was
+// in, the task that holds a unique key). Every shipped adapter reports its
+// per-item errors in this one form; a third-party driver may return the
+// bare sentinel, which callers handle the same way.
+type TaskError struct {
+	ID     int64
+	Err    error
+	Detail string
+}
+
+// NewTaskError returns a *TaskError for task id with the sentinel err and,
+// when format is not empty, a detail formatted from format and args.
+func NewTaskError(id int64, err error, format string, args ...any) error {
+	e := &TaskError{ID: id, Err: err}
+	if format != "" {
+		e.Detail = fmt.Sprintf(format, args...)
+	}
+	return e
+}
+
+// Error reads "task 7: gosk: task state conflict: it is pending".
+func (e *TaskError) Error() string {
+	if e.Detail == "" {
+		return fmt.Sprintf("task %d: %v", e.ID, e.Err)
+	}
+	return fmt.Sprintf("task %d: %v: %s", e.ID, e.Err, e.Detail)
+}
+
+// Unwrap returns the sentinel.
+func (e *TaskError) Unwrap() error { return e.Err }
