@@ -77,3 +77,21 @@ func (e *TaskError) Error() string {
 
 // Unwrap returns the sentinel.
 func (e *TaskError) Unwrap() error { return e.Err }
+
+// portErrors lists the sentinels above that a driver returns.
+var portErrors = []error{
+	ErrInvalid, ErrClosed, ErrTaskNotFound, ErrTaskConflict, ErrLeaseLost,
+	ErrDuplicate, ErrUnsupportedPriorityRule, ErrNoTask,
+}
+
+// IsPortError reports whether err is, or wraps, one of this package's
+// sentinels: an answer in the port's own terms, which an adapter passes on
+// as it is rather than wrapping it again as a store failure.
+func IsPortError(err error) bool {
+	for _, s := range portErrors {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,7 +1,9 @@
 package driver_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/gosk/gosk/driver"
@@ -22,5 +24,22 @@ func TestTaskErrorNamesTheTaskAndUnwrapsToItsSentinel(t *testing.T) {
 	bare := driver.NewTaskError(3, driver.ErrTaskNotFound, "")
 	if got, want := bare.Error(), "task 3: gosk: task not found"; got != want {
 		t.Fatalf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestIsPortErrorSeesSentinelsThroughWrapping(t *testing.T) {
+	for _, err := range []error{
+		driver.ErrInvalid, driver.ErrClosed, driver.ErrDuplicate,
+		driver.NewTaskError(1, driver.ErrLeaseLost, ""),
+		fmt.Errorf("gosk/x: %w", driver.ErrTaskConflict),
+	} {
+		if !driver.IsPortError(err) {
+			t.Errorf("IsPortError(%v) = false, want true", err)
+		}
+	}
+	for _, err := range []error{nil, errors.New("connection reset"), context.Canceled} {
+		if driver.IsPortError(err) {
+			t.Errorf("IsPortError(%v) = true, want false", err)
+		}
 	}
 }
