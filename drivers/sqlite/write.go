@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	sqldriver "database/sql/driver"
+	"errors"
 	"sync/atomic"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -79,6 +80,18 @@ func (w *writeConn) QueryRowContext(ctx context.Context, query string, args ...a
 		return w.c.QueryRowContext(context.WithoutCancel(ctx), query, args...)
 	}
 	return st.QueryRowContext(context.WithoutCancel(ctx), args...)
+}
+
+// discard closes the connection for good rather than giving it back to
+// the pool, which ends any transaction it was left in and releases its
+// locks. The statements go first: SQLite cannot finalize them once their
+// connection is closed.
+func (w *writeConn) discard() {
+	for q, st := range w.stmts {
+		_ = st.Close()
+		delete(w.stmts, q)
+	}
+	_ = w.c.Raw(func(any) error { return sqldriver.ErrBadConn })
 }
 
 func (w *writeConn) close() {
@@ -258,6 +271,16 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 		if err == nil {
 			break
 		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			// The SQLite driver reports the context's error whenever the
+			// context ended while the statement ran, even if BEGIN
+			// succeeded: the connection may hold the write lock inside an
+			// open transaction, which no later BEGIN would end. Drop it;
+			// closing it releases whatever it held.
+			w.discard()
+			d.w = nil
+			return err
+		}
 		if !isCode(err, sqlite3.SQLITE_BUSY) || gctx.Err() != nil || d.closed.Load() {
 			return err
 		}
@@ -269,7 +292,7 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 		// Roll back so the connection stays clean; if that fails too,
 		// drop the connection (w != d.w tells the deferred close above).
 		if _, rbErr := w.ExecContext(keep, "ROLLBACK"); rbErr != nil {
-			_ = w.c.Raw(func(any) error { return sqldriver.ErrBadConn })
+			w.discard()
 			d.w = nil
 		}
 	}()
