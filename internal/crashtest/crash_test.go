@@ -40,6 +40,7 @@ func short(s Store) Config {
 		MinProducerKills: 2,
 		Mix:              []string{BehaveOK, BehaveOK, BehaveErr, BehaveFail, BehaveCancel, BehavePanic},
 		Timeout:          60 * time.Second,
+		Stall:            30 * time.Second,
 	}
 }
 

@@ -55,6 +55,11 @@ type Config struct {
 	KillUntil float64
 	// Timeout bounds the whole run.
 	Timeout time.Duration
+	// Stall, if positive, ends the run with an error once no process has
+	// recorded anything for this long while tasks remain: every process
+	// is sent SIGQUIT first, so that its goroutines are printed to
+	// stderr for the post-mortem.
+	Stall time.Duration
 	// Logf, if set, hears progress.
 	Logf func(format string, args ...any)
 }
@@ -203,6 +208,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.KillMax == 0 {
 		nextKill.Stop()
 	}
+	stall := time.NewTimer(cfg.Stall)
+	defer stall.Stop()
+	if cfg.Stall <= 0 {
+		stall.Stop()
+	}
 	for book.acked() < cfg.Tasks || rep.WorkerKills < cfg.MinWorkerKills || rep.ProducerKills < cfg.MinProducerKills ||
 		float64(book.finished()) < cfg.KillUntil*float64(book.acked()) {
 		select {
@@ -215,7 +225,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if err := replace(p); err != nil {
 				return nil, err
 			}
+		case <-stall.C:
+			for _, p := range procs {
+				_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+			}
+			for _, p := range procs {
+				<-p.done
+			}
+			return nil, fmt.Errorf("stalled: no process recorded anything for %v (acked %d of %d, finished %d); their goroutines are printed above",
+				cfg.Stall, book.acked(), cfg.Tasks, book.finished())
 		case <-book.changed:
+			if cfg.Stall > 0 {
+				stall.Reset(cfg.Stall)
+			}
 			// Until enough producers were killed, one is killed as soon
 			// as it starts a create.
 			if rep.ProducerKills >= cfg.MinProducerKills {

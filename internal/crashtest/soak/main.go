@@ -47,6 +47,7 @@ func main() {
 		unique      = flag.Int("unique", 1000, "distinct unique keys (one create in four makes a keyed task)")
 		until       = flag.Float64("until", 0.9, "keep killing until the workers have finished this fraction of the tasks")
 		timeout     = flag.Duration("timeout", time.Hour, "bound on each store's run")
+		stall       = flag.Duration("stall", 2*time.Minute, "end a store's run with goroutine dumps of its processes when none of them has recorded anything for this long (0: never)")
 		verbose     = flag.Bool("v", false, "log every kill")
 	)
 	flag.Parse()
@@ -71,7 +72,7 @@ func main() {
 		cfg := crashtest.Config{
 			Store: s, Tasks: *n, Workers: *workers, Concurrency: *concurrency, Producers: *producers,
 			BatchSize: *batch, Lease: *lease, KillMin: *killMin, KillMax: *killMax,
-			Mix: mix, UniqueKeys: *unique, MaxDelay: 500 * time.Millisecond, KillUntil: *until, Timeout: *timeout,
+			Mix: mix, UniqueKeys: *unique, MaxDelay: 500 * time.Millisecond, KillUntil: *until, Timeout: *timeout, Stall: *stall,
 		}
 		if *verbose {
 			cfg.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, kind+": "+f+"\n", a...) }
