@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -90,9 +91,9 @@ func (w *lineWriter) line(fields ...string) {
 }
 
 func (r role) run(ctx context.Context, out *lineWriter) error {
-	d, err := r.Store.Open(ctx)
+	d, err := retryStore(ctx, "open", func() (driver.Driver, error) { return r.Store.Open(ctx) })
 	if err != nil {
-		return err
+		return fmt.Errorf("open: %w", err)
 	}
 	defer d.Close()
 	q, err := gosk.NewQueue[Job](d, Queue, &gosk.QueueOptions{MaxAttempts: 3})
@@ -141,9 +142,12 @@ func (r role) produce(ctx context.Context, q *gosk.Queue[Job], out *lineWriter) 
 			}
 		}
 		out.line("try", marker, strconv.Itoa(len(items)))
-		res, err := q.CreateItems(ctx, items)
+		// A create that fails stored nothing, so it is tried again, as a
+		// real producer would (a store busy past its timeout on a
+		// loaded machine is not a broken promise).
+		res, err := retryStore(ctx, "create", func() ([]gosk.CreateResult, error) { return q.CreateItems(ctx, items) })
 		if err != nil {
-			return err
+			return fmt.Errorf("create: %w", err)
 		}
 		ack := []string{"ack", marker}
 		for _, c := range res {
@@ -235,5 +239,18 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// retryStore calls f until it succeeds, up to ten times with a growing
+// pause, saying on stderr why it tries again.
+func retryStore[R any](ctx context.Context, what string, f func() (R, error)) (R, error) {
+	for i := 1; ; i++ {
+		r, err := f()
+		if err == nil || i == 10 || ctx.Err() != nil {
+			return r, err
+		}
+		fmt.Fprintf(os.Stderr, "crashtest child %d: %s failed (try %d): %v\n", os.Getpid(), what, i, err)
+		time.Sleep(time.Duration(i) * 100 * time.Millisecond)
 	}
 }
