@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 // Times of the purge-age subtests on the real clock: the gap left between
@@ -29,7 +30,7 @@ func (f *fixture) storeNow() time.Time {
 
 // pass makes d pass after the store time at: it moves the suite's clock
 // beyond at+d, or waits until the store's own clock is there.
-func (f *fixture) pass(clk *clock, at time.Time, d time.Duration) {
+func (f *fixture) pass(clk *testclock.Clock, at time.Time, d time.Duration) {
 	f.t.Helper()
 	(&timeline{f: f, c: clk}).reach(at.Add(d + time.Millisecond))
 }
@@ -168,7 +169,7 @@ var adminLifeRules = []rule{
 		_, err := f.d.Get(f.ctx, id)
 		assert.NoError(t, err, "rule: the purge age counts from finalisation, not creation")
 		if clk != nil {
-			clk.Advance(2 * time.Hour)
+			clk.Add(2 * time.Hour)
 			n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: time.Hour})
 			require.NoError(t, err)
 			assert.Equal(t, 1, n, "rule: a task finalised more than OlderThan ago is purged")

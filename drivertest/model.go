@@ -14,6 +14,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 // The model-based test drives the driver with random sequences of
@@ -77,9 +78,9 @@ type model struct {
 	t      *rapid.T
 	s      *suite
 	f      *fixture
-	clock  *clock       // nil when the store keeps its own clock
-	admin  driver.Admin // nil without the capability
-	queues []string     // named A and B in messages
+	clock  *testclock.Clock // nil when the store keeps its own clock
+	admin  driver.Admin     // nil without the capability
+	queues []string         // named A and B in messages
 	tasks  map[int64]*modelTask
 	ids    []int64          // every task, in creation order
 	unique map[string]int64 // queue and key of a pending or running task -> its ID
@@ -455,7 +456,7 @@ func (m *model) tx(rt *rapid.T) {
 func (m *model) advance(rt *rapid.T) {
 	d := rapid.SampledFrom([]time.Duration{modelTick, modelLapse}).Draw(rt, "advance")
 	m.step("move the clock on by %v", d)
-	m.clock.Advance(d)
+	m.clock.Add(d)
 	m.tick()
 }
 

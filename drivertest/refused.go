@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 // lapseLease is the length of a lease the subtest lets run out: short on
 // the real clock, a minute on the suite's clock (moved past it by lapse).
-func lapseLease(clk *clock) time.Duration {
+func lapseLease(clk *testclock.Clock) time.Duration {
 	if clk != nil {
 		return time.Minute
 	}
@@ -23,10 +24,10 @@ func lapseLease(clk *clock) time.Duration {
 
 // lapse lets every lease of lapseLease(clk) taken so far run out: it moves
 // the suite's clock past them, or waits for the store's own clock.
-func (f *fixture) lapse(clk *clock) {
+func (f *fixture) lapse(clk *testclock.Clock) {
 	f.t.Helper()
 	if clk != nil {
-		clk.Advance(2 * lapseLease(clk))
+		clk.Add(2 * lapseLease(clk))
 		return
 	}
 	f.lapsed(shortLease)
@@ -34,16 +35,16 @@ func (f *fixture) lapse(clk *clock) {
 
 // tick moves the suite's clock on by a second, if there is one, so that a
 // call that wrongly applies stamps times that differ from the ones before.
-func tick(clk *clock) {
+func tick(clk *testclock.Clock) {
 	if clk != nil {
-		clk.Advance(time.Second)
+		clk.Add(time.Second)
 	}
 }
 
 // reclaimed creates a task in q with a last error, claims it under a lease
 // that then runs out, and lets another claim take it. It returns the stale
 // claim and the live one.
-func (f *fixture) reclaimed(q string, clk *clock) (stale, live driver.ClaimedTask) {
+func (f *fixture) reclaimed(q string, clk *testclock.Clock) (stale, live driver.ClaimedTask) {
 	f.t.Helper()
 	id := f.create(task(q, "reclaimed"))[0]
 	first := f.claimOne(q, longLease)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 // timePrecision is the tolerance of the exact-duration checks on a store
@@ -31,7 +32,7 @@ const (
 // on conditions for real time to pass.
 type timeline struct {
 	f *fixture
-	c *clock // nil: the store keeps its own clock
+	c *testclock.Clock // nil: the store keeps its own clock
 }
 
 // timed returns a fixture on the suite's clock when the harness has one,
@@ -78,7 +79,7 @@ func (tl *timeline) around(fn func()) (lo, hi time.Time) {
 func (tl *timeline) pass(d time.Duration) {
 	tl.f.t.Helper()
 	if tl.c != nil {
-		tl.c.Advance(d)
+		tl.c.Add(d)
 		return
 	}
 	tl.reach(tl.now().Add(d))
@@ -89,7 +90,7 @@ func (tl *timeline) pass(d time.Duration) {
 func (tl *timeline) step() {
 	tl.f.t.Helper()
 	if tl.c != nil {
-		tl.c.Advance(clockGap)
+		tl.c.Add(clockGap)
 		return
 	}
 	tl.pass(gap)
@@ -111,7 +112,7 @@ func (tl *timeline) reach(at time.Time) {
 	tl.f.t.Helper()
 	if tl.c != nil {
 		if d := at.Sub(tl.c.Now()); d > 0 {
-			tl.c.Advance(d)
+			tl.c.Add(d)
 		}
 		return
 	}
@@ -125,7 +126,7 @@ func (tl *timeline) reach(at time.Time) {
 func (tl *timeline) lapse(lease time.Duration) {
 	tl.f.t.Helper()
 	if tl.c != nil {
-		tl.c.Advance(lease + time.Millisecond)
+		tl.c.Add(lease + time.Millisecond)
 		return
 	}
 	tl.f.lapsed(lease)
@@ -167,11 +168,11 @@ func (tl *timeline) dueAt(q string, rule driver.PriorityRule, at time.Time, what
 		if d := before.Sub(tl.c.Now()); d < 0 {
 			f.t.Fatalf("%s: it was due at %v, but the clock already reads %v", what, at, tl.c.Now())
 		} else {
-			tl.c.Advance(d)
+			tl.c.Add(d)
 		}
 		got := f.claim(q, rule, 10, longLease)
 		require.Empty(f.t, ids(got), "rule: %s, and not a moment before: claimable a millisecond early (due at %v)", what, at)
-		tl.c.Advance(time.Millisecond)
+		tl.c.Add(time.Millisecond)
 		got = f.claim(q, rule, 1, longLease)
 		require.Len(f.t, got, 1, "rule: %s: not claimable at that time (%v)", what, at)
 		return got[0]
