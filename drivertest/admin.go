@@ -185,3 +185,28 @@ func listIDs(recs []driver.TaskRecord) []int64 {
 	}
 	return out
 }
+
+// adminInputRules are the rules of what every Admin method refuses.
+var adminInputRules = []rule{
+	{name: "RefusesBadInput", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		_, err := a.List(f.ctx, driver.ListParams{Queue: q, Limit: -1})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "List with a negative limit")
+		_, err = a.List(f.ctx, driver.ListParams{Queue: ""})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "List with an empty queue name")
+		_, err = a.List(f.ctx, driver.ListParams{Queue: q, States: []driver.State{"sleeping"}})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "List with an unknown state")
+		_, err = a.Count(f.ctx, "")
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Count with an empty queue name")
+		_, err = a.Purge(f.ctx, driver.PurgeParams{Queue: q, Limit: -1})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Purge with a negative limit")
+		_, err = a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: -time.Second})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Purge with a negative age")
+		_, err = a.Retry(f.ctx, []int64{0})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Retry of ID 0")
+		_, err = a.Cancel(f.ctx, []int64{7, 7})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Cancel naming one task twice")
+	}},
+}
