@@ -73,6 +73,7 @@ const (
 )
 
 // rule is one subtest: a rule of the contract and the test that proves it.
+// Why the rule matters is in whys, under the subtest's name.
 type rule struct {
 	name string
 	// serial rules do not run in parallel with their group (they load the
@@ -119,7 +120,8 @@ func groups() []group {
 
 // Run runs the conformance suite against the driver that h makes. Each
 // rule of the contract is one subtest, named after the rule
-// ("Fencing/StaleLeaseAfterReclaim"), with a fresh driver from h.New. Rules
+// ("Fencing/StaleLeaseAfterReclaim"), with a fresh driver from h.New; a
+// subtest that fails also prints, in one line, why its rule matters. Rules
 // of one group run in parallel; groups run one after the other, and Run
 // returns when every subtest has finished.
 func Run(t *testing.T, h Harness) {
@@ -130,6 +132,7 @@ func Run(t *testing.T, h Harness) {
 		t.Run(g.name, func(t *testing.T) {
 			for _, r := range g.rules {
 				t.Run(r.name, func(t *testing.T) {
+					explain(t, g.name+"/"+r.name)
 					if !r.serial {
 						t.Parallel()
 					}
