@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 type email struct {
@@ -22,25 +22,9 @@ type email struct {
 	Subject string `json:"subject"`
 }
 
-// clock is a settable clock shared by a memory driver and a queue.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a settable clock to share between a memory driver and a
+// queue.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 func newQueue(t *testing.T, opts *gosk.QueueOptions) (*gosk.Queue[email], *memory.Driver) {
 	t.Helper()

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 // Times of the purge-age subtests on the real clock: the gap left between
@@ -29,7 +30,7 @@ func (f *fixture) storeNow() time.Time {
 
 // pass makes d pass after the store time at: it moves the suite's clock
 // beyond at+d, or waits until the store's own clock is there.
-func (f *fixture) pass(clk *clock, at time.Time, d time.Duration) {
+func (f *fixture) pass(clk *testclock.Clock, at time.Time, d time.Duration) {
 	f.t.Helper()
 	(&timeline{f: f, c: clk}).reach(at.Add(d + time.Millisecond))
 }
@@ -168,7 +169,7 @@ var adminLifeRules = []rule{
 		_, err := f.d.Get(f.ctx, id)
 		assert.NoError(t, err, "rule: the purge age counts from finalisation, not creation")
 		if clk != nil {
-			clk.Advance(2 * time.Hour)
+			clk.Add(2 * time.Hour)
 			n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: time.Hour})
 			require.NoError(t, err)
 			assert.Equal(t, 1, n, "rule: a task finalised more than OlderThan ago is purged")
@@ -183,4 +184,29 @@ func listIDs(recs []driver.TaskRecord) []int64 {
 		out[i] = r.ID
 	}
 	return out
+}
+
+// adminInputRules are the rules of what every Admin method refuses.
+var adminInputRules = []rule{
+	{name: "RefusesBadInput", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		_, err := a.List(f.ctx, driver.ListParams{Queue: q, Limit: -1})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "List with a negative limit")
+		_, err = a.List(f.ctx, driver.ListParams{Queue: ""})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "List with an empty queue name")
+		_, err = a.List(f.ctx, driver.ListParams{Queue: q, States: []driver.State{"sleeping"}})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "List with an unknown state")
+		_, err = a.Count(f.ctx, "")
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Count with an empty queue name")
+		_, err = a.Purge(f.ctx, driver.PurgeParams{Queue: q, Limit: -1})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Purge with a negative limit")
+		_, err = a.Purge(f.ctx, driver.PurgeParams{Queue: q, OlderThan: -time.Second})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Purge with a negative age")
+		_, err = a.Retry(f.ctx, []int64{0})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Retry of ID 0")
+		_, err = a.Cancel(f.ctx, []int64{7, 7})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Cancel naming one task twice")
+	}},
 }

@@ -642,6 +642,8 @@ func TestBrokenDriversFail(t *testing.T) {
 			}
 			for _, want := range bd.caught {
 				assert.Equal(t, brokenRuns, fails[want], "subtest %s must catch a driver that breaks the rule %q in each of %d runs", want, bd.rule, brokenRuns)
+				rule := strings.Join(strings.SplitN(want, "/", 3)[:2], "/") // a rule's subtest, above its runs per priority rule
+				assert.Regexp(t, `(?m)^\s+\S+: why `+regexp.QuoteMeta(rule)+` matters: \S`, string(outs[0]), "subtest %s prints why its rule matters when it fails", rule)
 			}
 			var failed []string
 			for _, sub := range slices.Sorted(maps.Keys(fails)) {

@@ -57,7 +57,8 @@
 // # What the subtests prove
 //
 // Each subtest is named after the rule it proves, and its failure message
-// says which rule broke. The groups are:
+// says which rule broke and, in one line, why that rule matters to the
+// users of package gosk and package worker. The groups are:
 //
 //   - Create: Get returns every field Create stored; batch results line up
 //     with the input; IDs are distinct and never reused.

@@ -4,57 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
 )
-
-// lapseLease is the length of a lease the subtest lets run out: short on
-// the real clock, a minute on the suite's clock (moved past it by lapse).
-func lapseLease(clk *clock) time.Duration {
-	if clk != nil {
-		return time.Minute
-	}
-	return shortLease
-}
-
-// lapse lets every lease of lapseLease(clk) taken so far run out: it moves
-// the suite's clock past them, or waits for the store's own clock.
-func (f *fixture) lapse(clk *clock) {
-	f.t.Helper()
-	if clk != nil {
-		clk.Advance(2 * lapseLease(clk))
-		return
-	}
-	f.lapsed(shortLease)
-}
-
-// tick moves the suite's clock on by a second, if there is one, so that a
-// call that wrongly applies stamps times that differ from the ones before.
-func tick(clk *clock) {
-	if clk != nil {
-		clk.Advance(time.Second)
-	}
-}
-
-// reclaimed creates a task in q with a last error, claims it under a lease
-// that then runs out, and lets another claim take it. It returns the stale
-// claim and the live one.
-func (f *fixture) reclaimed(q string, clk *clock) (stale, live driver.ClaimedTask) {
-	f.t.Helper()
-	id := f.create(task(q, "reclaimed"))[0]
-	first := f.claimOne(q, longLease)
-	require.NoError(f.t, f.finish(driver.Outcome{Lease: first.Lease, Kind: driver.Release, Message: "earlier"}))
-	stale = f.claimOne(q, lapseLease(clk))
-	require.Equal(f.t, id, stale.Task.ID)
-	f.lapse(clk)
-	live = f.claimOne(q, longLease)
-	require.Equal(f.t, id, live.Task.ID, "the lapsed task is reclaimed")
-	return stale, live
-}
 
 // staleCall is one call a lease can make: a ping, or an outcome.
 type staleCall struct {

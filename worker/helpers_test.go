@@ -15,6 +15,7 @@ import (
 	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/internal/testclock"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -32,25 +33,8 @@ type job struct {
 	N int `json:"n"`
 }
 
-// clock is a settable clock for the memory driver.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a settable clock for the memory driver.
+func newClock() *testclock.Clock { return testclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) }
 
 // spy wraps a memory driver, keeping every capability, and records the
 // calls the worker makes. failFinish makes that many Finish calls fail.
@@ -154,7 +138,7 @@ type bare struct{ driver.Driver }
 // fixture is a queue on a spied memory driver with a fake-able clock.
 type fixture struct {
 	t     *testing.T
-	clock *clock
+	clock *testclock.Clock
 	mem   *memory.Driver
 	spy   *spy
 	q     *gosk.Queue[job]

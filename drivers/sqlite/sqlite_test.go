@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	gosksqlite "github.com/gosk/gosk/drivers/sqlite"
+	"github.com/gosk/gosk/internal/testclock"
 )
 
 // openFile opens a driver on a new file in a temp directory, closed at the
@@ -26,24 +27,6 @@ func openFile(t testing.TB, opts *gosksqlite.Options) (*gosksqlite.Driver, strin
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	return d, path
-}
-
-// fakeClock is a clock that tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func newTask(queue string) driver.NewTask {
@@ -215,7 +198,7 @@ func TestNewChecksTheHandle(t *testing.T) {
 func TestLeaseExpiryWithClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	clock := testclock.New(time.Unix(1_700_000_000, 0))
 	d, _ := openFile(t, &gosksqlite.Options{Clock: clock.Now})
 	nt := newTask("q")
 	nt.MaxAttempts = 2

@@ -1,0 +1,31 @@
+package memory_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/memory"
+	"github.com/gosk/gosk/drivertest"
+)
+
+// TestDriver runs the conformance suite on the memory driver.
+func TestDriver(t *testing.T) {
+	drivertest.Run(t, drivertest.Harness{
+		New: func(testing.TB) driver.Driver { return memory.New(nil) },
+		NewClocked: func(_ testing.TB, clock func() time.Time) driver.Driver {
+			return memory.New(&memory.Options{Clock: clock})
+		},
+		Tx: func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
+			tx := d.(*memory.Driver).Begin()
+			return tx, tx.Commit, tx.Rollback
+		},
+	})
+}
+
+// BenchmarkDriver runs the shared driver benchmarks on the memory driver.
+func BenchmarkDriver(b *testing.B) {
+	drivertest.RunBenchmarks(b, drivertest.Harness{
+		New: func(testing.TB) driver.Driver { return memory.New(nil) },
+	})
+}
