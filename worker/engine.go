@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,10 +28,6 @@ const (
 
 // retentionRounds bounds the purge calls of one retention round.
 const retentionRounds = 10
-
-// maxDues bounds the due times of its own releases a worker remembers;
-// releases due later than all of them are found by polling.
-const maxDues = 1024
 
 // errNotRun is the result of a task claimed while the worker was already
 // stopping; it is released without running.
@@ -91,11 +86,10 @@ type engine[T any] struct {
 	// handlers still hold a slot until they return.
 	orphans  map[*run[T]]struct{}
 	handling int // handlers that have not returned
-	// dues are the times at which tasks this worker released for a retry
-	// become available again, earliest first, at most maxDues of them;
-	// dueSet signals the claim loop that the earliest moved earlier.
-	dues   []time.Time
-	dueSet chan struct{}
+
+	// dues are the times at which tasks this worker released become
+	// available again.
+	dues *dueTracker
 
 	freed    chan struct{}
 	results  chan result[T]
@@ -129,7 +123,7 @@ func newEngine[T any](w *Worker[T]) *engine[T] {
 		held:    make(map[int64]*run[T]),
 		orphans: make(map[*run[T]]struct{}),
 		freed:   make(chan struct{}, 1),
-		dueSet:  make(chan struct{}, 1),
+		dues:    newDueTracker(),
 		results: make(chan result[T], 2*w.cfg.Concurrency),
 	}
 }
@@ -261,13 +255,13 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 		case <-poll.C:
 			want = true
 			poll.Reset(jitter(e.cfg.PollInterval))
-		case <-e.dueSet:
-			if d, ok := e.untilDue(); ok {
+		case <-e.dues.sooner:
+			if d, ok := e.dues.next(time.Now()); ok {
 				due.Reset(d)
 			}
 		case <-due.C:
 			want = true
-			if d, ok := e.clearDue(); ok {
+			if d, ok := e.dues.pass(time.Now()); ok {
 				due.Reset(d)
 			}
 		}
@@ -783,7 +777,7 @@ func (e *engine[T]) stored(ctx context.Context, batch []pending[T], errs []error
 		if p.kind == EventRetried || p.kind == EventSnoozed {
 			// Even with no delay: a driver without driver.Notifier wakes
 			// nobody when a task is released.
-			e.noteDue(p.out.Delay)
+			e.dues.add(time.Now().Add(p.out.Delay))
 		}
 		ev := Event{Kind: p.kind, Task: r.info, Err: p.err, Duration: p.dur, Delay: p.out.Delay}
 		lvl := slog.LevelDebug
@@ -794,55 +788,6 @@ func (e *engine[T]) stored(ctx context.Context, batch []pending[T], errs []error
 			slog.Duration("duration", p.dur), slog.Any("error", p.err))
 		e.done(r, ev)
 	}
-}
-
-// noteDue records that a task this worker released becomes available
-// after delay (on the store's clock; the process clock is near enough for
-// a wake-up) and tells the claim loop if that is sooner than it knew.
-// Every due time is kept, not only the earliest, so that a retry due
-// after another is not left to the next poll.
-func (e *engine[T]) noteDue(delay time.Duration) {
-	at := time.Now().Add(delay)
-	e.mu.Lock()
-	i, _ := slices.BinarySearchFunc(e.dues, at, time.Time.Compare)
-	if i < maxDues {
-		if len(e.dues) == maxDues {
-			e.dues = e.dues[:maxDues-1]
-		}
-		e.dues = slices.Insert(e.dues, i, at)
-	}
-	e.mu.Unlock()
-	if i == 0 {
-		select {
-		case e.dueSet <- struct{}{}:
-		default:
-		}
-	}
-}
-
-// untilDue returns how long until the earliest released task is due, and
-// false if none is.
-func (e *engine[T]) untilDue() (time.Duration, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.dues) == 0 {
-		return 0, false
-	}
-	return max(time.Until(e.dues[0]), 0), true
-}
-
-// clearDue forgets the due times that have passed and returns untilDue
-// of the rest.
-func (e *engine[T]) clearDue() (time.Duration, bool) {
-	e.mu.Lock()
-	now := time.Now()
-	n := 0
-	for n < len(e.dues) && !e.dues[n].After(now) {
-		n++
-	}
-	e.dues = slices.Delete(e.dues, 0, n)
-	e.mu.Unlock()
-	return e.untilDue()
 }
 
 // done forgets a run, frees its slot and reports its event.
