@@ -33,6 +33,8 @@ type engine[T any] struct {
 	handlers sync.WaitGroup // the running handlers
 }
 
+// newEngine returns an engine for one Run or Work of w, its finisher
+// wired to its ledger, due tracker and store health.
 func newEngine[T any](w *Worker[T]) *engine[T] {
 	e := &engine[T]{
 		w:       w,

@@ -28,6 +28,7 @@ type dueTracker struct {
 	sooner chan struct{}
 }
 
+// newDueTracker returns a tracker that knows no due time.
 func newDueTracker() *dueTracker {
 	return &dueTracker{sooner: make(chan struct{}, 1)}
 }

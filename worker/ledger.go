@@ -51,6 +51,7 @@ type ledger[T any] struct {
 	running int
 }
 
+// newLedger returns an empty ledger.
 func newLedger[T any]() *ledger[T] {
 	return &ledger[T]{byTask: make(map[int64]*attempt[T]), orphans: make(map[*attempt[T]]struct{})}
 }
