@@ -185,7 +185,12 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 		return errBusy
 	}
 	defer w.active.Store(false)
-	return newEngine(w).run(ctx, false)
+	e := newEngine(w)
+	var purge func(context.Context, context.CancelFunc)
+	if w.admin != nil && w.cfg.Retention != NoRetention {
+		purge = func(ctx context.Context, _ context.CancelFunc) { e.purge(ctx) }
+	}
+	return e.serve(ctx, e.claimUntilDone, purge)
 }
 
 // Work claims the tasks available now, up to Config.Concurrency, in one
@@ -202,5 +207,6 @@ func (w *Worker[T]) Work(ctx context.Context) error {
 		return errBusy
 	}
 	defer w.active.Store(false)
-	return newEngine(w).run(ctx, true)
+	e := newEngine(w)
+	return e.serve(ctx, e.claimOnce, e.watchStore)
 }

@@ -1,0 +1,311 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+)
+
+// engine is one Run or Work of a worker. Its goroutines are the caller's
+// (the claiming, then the shutdown: this file), one per running handler
+// (handle.go), the finisher (finisher.go), the pinger (ping.go), and one
+// that Run or Work adds: Run's purge (retention.go), when the driver has
+// driver.Admin, or Work's watch on the store (health.go). Every one of
+// them has returned when serve returns.
+type engine[T any] struct {
+	w   *Worker[T]
+	cfg Config
+	log *slog.Logger
+	drv driver.Driver
+
+	runs   *ledger[T]  // the attempts held, and their state
+	dues   *dueTracker // when the tasks this worker released become available
+	health *health     // the store calls that succeeded
+	fin    *finisher[T]
+
+	results  chan result[T] // from the handlers to the finisher; closed by the shutdown
+	freed    chan struct{}  // signalled when a slot may have come free
+	handlers sync.WaitGroup // the running handlers
+}
+
+// newEngine returns an engine for one Run or Work of w, its finisher
+// wired to its ledger, due tracker and store health.
+func newEngine[T any](w *Worker[T]) *engine[T] {
+	e := &engine[T]{
+		w:       w,
+		cfg:     w.cfg,
+		log:     w.cfg.Logger.With(slog.String("queue", w.q.Name())),
+		drv:     w.q.Driver(),
+		runs:    newLedger[T](),
+		dues:    newDueTracker(),
+		health:  newHealth(),
+		results: make(chan result[T], 2*w.cfg.Concurrency),
+		freed:   make(chan struct{}, 1),
+	}
+	e.fin = &finisher[T]{
+		drv:    e.drv,
+		cfg:    e.cfg,
+		log:    e.log,
+		in:     e.results,
+		runs:   e.runs,
+		health: e.health,
+		dues:   e.dues,
+		report: e.settle,
+	}
+	return e
+}
+
+// serve is what Run and Work share. It starts the pinger, the finisher
+// and side (if not nil), lets claim claim tasks until it returns, then
+// shuts down (see shutdown) and stops its goroutines. It returns claim's
+// error or, failing that, the error naming the outcomes not stored.
+//
+// claim gets the caller's ctx, and base, which carries ctx's values but
+// not its cancellation: handlers and the store calls of a shutdown must
+// outlive ctx. side gets a context that ends once every outcome is
+// stored, and the function that makes the finisher give up retrying.
+func (e *engine[T]) serve(ctx context.Context, claim func(ctx, base context.Context) error, side func(ctx context.Context, giveUp context.CancelFunc)) error {
+	base := context.WithoutCancel(ctx)
+	var bg sync.WaitGroup
+	bgCtx, stopBG := context.WithCancel(base)
+	defer stopBG()
+	giveUpCtx, giveUp := context.WithCancel(base)
+	defer giveUp()
+	finished := make(chan struct{})
+
+	bg.Go(func() { e.ping(bgCtx) })
+	go func() {
+		defer close(finished)
+		e.fin.run(giveUpCtx)
+	}()
+	if side != nil {
+		bg.Go(func() { side(bgCtx, giveUp) })
+	}
+
+	e.log.Debug("gosk: worker started", slog.Int("concurrency", e.cfg.Concurrency), slog.String("rule", e.cfg.Rule.String()))
+	err := claim(ctx, base)
+	e.shutdown(giveUp, finished)
+	stopBG()
+	bg.Wait()
+
+	if err == nil {
+		err = e.fin.unstored.error()
+	}
+	e.log.Debug("gosk: worker stopped", slog.Any("error", err))
+	return err
+}
+
+// shutdown ends a Run or Work once it claims no more: it lets running
+// handlers finish until Config.ShutdownTimeout, then cancels them; then
+// it waits for the finisher to store every outcome, and makes it give up
+// (giveUp) on a store that is still failing a Config.Lease later.
+func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}) {
+	handlersDone := make(chan struct{})
+	go func() {
+		e.handlers.Wait()
+		close(handlersDone)
+	}()
+	timeout := time.NewTimer(e.cfg.ShutdownTimeout)
+	select {
+	case <-handlersDone:
+	case <-timeout.C:
+		n := e.runs.stop()
+		e.log.Warn("gosk: shutdown timeout; cancelling running handlers", slog.Int("handlers", n))
+		<-handlersDone
+	}
+	timeout.Stop()
+	close(e.results)
+	giveUpTimer := time.AfterFunc(e.cfg.Lease, giveUp)
+	<-finished
+	giveUpTimer.Stop()
+}
+
+// claimUntilDone is Run's claim loop. It claims tasks for the free slots
+// until ctx is done, or until the driver is closed or refuses the claim's
+// settings (see fatal), which it returns; other claim errors are retried
+// with back-off. After a short claim it waits for a slot to come free, a
+// wake-up from the driver, the poll interval, or a task it released
+// coming due.
+func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
+	var wake <-chan struct{}
+	if e.w.notifier != nil {
+		sub, err := e.w.notifier.Subscribe(ctx, e.w.q.Name())
+		if err != nil {
+			e.log.Warn("gosk: subscribe failed; polling only", slog.Any("error", err))
+		} else {
+			defer sub.Stop()
+			wake = sub.Wake
+		}
+	}
+	poll := time.NewTimer(jitter(e.cfg.PollInterval))
+	defer poll.Stop()
+	// due fires when a task this worker released becomes available, so
+	// that a retry does not wait for the next poll.
+	due := time.NewTimer(time.Hour)
+	due.Stop()
+	defer due.Stop()
+	want := true // whether to claim as soon as a slot is free
+	failures := 0
+	for ctx.Err() == nil {
+		if free := e.runs.free(e.cfg.Concurrency); want && free > 0 {
+			n, _, err := e.claim(ctx, base, free)
+			if err != nil {
+				if fatal(err) {
+					e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
+					return err
+				}
+				failures++
+				e.log.Warn("gosk: claim failed; will retry", slog.Any("error", err), slog.Int("failures", failures))
+				if !sleep(ctx, storeBackoff(failures)) {
+					return nil
+				}
+				continue
+			}
+			failures = 0
+			want = n == free
+			poll.Reset(jitter(e.cfg.PollInterval))
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-e.freed:
+		case <-wake:
+			want = true
+		case <-poll.C:
+			want = true
+			poll.Reset(jitter(e.cfg.PollInterval))
+		case <-e.dues.sooner:
+			if d, ok := e.dues.next(time.Now()); ok {
+				due.Reset(d)
+			}
+		case <-due.C:
+			want = true
+			if d, ok := e.dues.pass(time.Now()); ok {
+				due.Reset(d)
+			}
+		}
+	}
+	return nil
+}
+
+// claimOnce is Work's claim: one claim of up to Config.Concurrency tasks,
+// then a wait until every attempt it started has ended (its outcome
+// stored or given up, or its lease lost). It returns gosk.ErrNoTask if no
+// task was available, the claim's error if it failed, and ctx's error if
+// ctx ended before the attempts did (the shutdown then releases them).
+func (e *engine[T]) claimOnce(ctx, base context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n, stopping, err := e.claim(ctx, base, e.runs.free(e.cfg.Concurrency))
+	if err != nil {
+		if fatal(err) {
+			e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
+		}
+		return err
+	}
+	if n == 0 {
+		return gosk.ErrNoTask
+	}
+	if stopping {
+		// Claimed as ctx ended: the tasks go back unrun.
+		return ctx.Err()
+	}
+	for e.runs.held() > 0 {
+		select {
+		case <-ctx.Done():
+			if e.runs.held() == 0 {
+				// Every task was handled and stored before the shutdown
+				// could touch one; ctx ended only after, or before this
+				// loop noticed.
+				return nil
+			}
+			return ctx.Err()
+		case <-e.freed:
+		}
+	}
+	return nil
+}
+
+// fatal reports whether a claim error ends Run: the driver is closed, or
+// refuses the claim's settings, which no retry will change.
+func fatal(err error) bool {
+	return errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule)
+}
+
+// claim claims up to limit tasks and starts an attempt for each; tasks
+// that arrive after ctx is done are released at once without running,
+// and stopping says so.
+func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping bool, err error) {
+	cctx, cancel := context.WithTimeout(base, e.cfg.Lease)
+	tasks, err := e.drv.Claim(cctx, driver.ClaimParams{
+		Queue: e.w.q.Name(),
+		Limit: limit,
+		Rule:  e.cfg.Rule,
+		Lease: e.cfg.Lease,
+	})
+	cancel()
+	if err != nil {
+		return 0, false, err
+	}
+	e.health.answer()
+	stopping = ctx.Err() != nil
+	for _, ct := range tasks {
+		e.start(base, ct, stopping)
+	}
+	return len(tasks), stopping, nil
+}
+
+// start holds a claimed task as a new attempt and starts its handler, or,
+// if the worker is stopping, hands it straight to the finisher for
+// release.
+func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping bool) {
+	task, derr := e.w.q.Decode(ct.Task)
+	hctx, cancel := context.WithCancelCause(base)
+	a := &attempt[T]{
+		lease:     ct.Lease,
+		task:      task,
+		decodeErr: derr,
+		cancel:    cancel,
+		info: TaskInfo{
+			ID:          ct.Task.ID,
+			Queue:       ct.Task.Queue,
+			Attempt:     ct.Task.Attempt,
+			MaxAttempts: ct.Task.MaxAttempts,
+			Priority:    ct.Task.Priority,
+		},
+	}
+	if e.runs.hold(a, stopping) {
+		e.log.Warn("gosk: lease ran out and the task was claimed again; cancelling the old run", slog.Int64("task_id", a.lease.TaskID))
+	}
+	if stopping {
+		cancel(ErrShutdown)
+		e.results <- result[T]{a: a, err: errNotRun}
+		return
+	}
+	e.handlers.Add(1)
+	go e.handle(hctx, a)
+}
+
+// settle ends an attempt: it forgets it, frees its slot and tells
+// Config.OnEvent. The finisher calls it once for every attempt.
+func (e *engine[T]) settle(a *attempt[T], ev Event) {
+	e.runs.forget(a)
+	e.signalFreed()
+	if e.cfg.OnEvent != nil {
+		e.cfg.OnEvent(ev)
+	}
+}
+
+// signalFreed tells the claim loop that a slot may have come free.
+func (e *engine[T]) signalFreed() {
+	select {
+	case e.freed <- struct{}{}:
+	default:
+	}
+}

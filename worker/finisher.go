@@ -1,0 +1,389 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+)
+
+// Tries before the finisher treats a failure of the store as a refusal of
+// what it was given rather than an outage: a batch that failed splitAfter
+// times in a row is stored one outcome at a time, and an outcome that
+// failed refuseAfter times on its own, each time with the store seen
+// answering other calls since its previous failure, is given up (see
+// storeAlone).
+const (
+	splitAfter  = 3
+	refuseAfter = 5
+)
+
+// maxNamed bounds the outcomes that the error of Run or Work names one by
+// one.
+const maxNamed = 10
+
+// result is a handler's return, on its way to the finisher.
+type result[T any] struct {
+	a   *attempt[T]
+	err error
+	dur time.Duration
+}
+
+// outcome is a handler's result with the outcome decided for it (see
+// decide), waiting to be stored.
+type outcome[T any] struct {
+	result[T]
+	out  driver.Outcome
+	kind EventKind
+	// tried says that a Finish call with this outcome failed, so that it
+	// may have been stored after all.
+	tried bool
+}
+
+// finisher is the goroutine that stores outcomes. It gathers handler
+// results from in for Config.FinishWindow (or up to a batch, or until no
+// handler is running), decides their outcomes, and stores each batch in
+// one Finish call, retrying a store that is down and giving up an
+// outcome that the store refuses. Each attempt ends with one event,
+// through report, once its outcome is stored, given up or known lost.
+//
+// Its fields are set before run and not changed after; unstored is
+// written by run alone and read once run has returned.
+type finisher[T any] struct {
+	drv    driver.Driver
+	cfg    Config
+	log    *slog.Logger
+	in     <-chan result[T] // closed once every handler has returned
+	runs   *ledger[T]       // whether an attempt is lost or shut down; how many handlers run
+	health *health          // records the Finish calls that succeed, and is asked whether the store is up
+	dues   *dueTracker      // told when the tasks it releases become available
+	// report ends an attempt: it forgets it, frees its slot and tells
+	// Config.OnEvent.
+	report func(a *attempt[T], ev Event)
+
+	unstored unstored
+}
+
+// run stores outcomes until in is closed and drained. Once giveUp is
+// done, outcomes whose Finish call fails are given up instead of retried.
+func (f *finisher[T]) run(giveUp context.Context) {
+	window := time.NewTimer(f.cfg.FinishWindow)
+	window.Stop()
+	defer window.Stop()
+	var batch []outcome[T]
+	for {
+		res, ok := <-f.in
+		if !ok {
+			return
+		}
+		batch = f.add(batch[:0], res)
+		window.Reset(f.cfg.FinishWindow)
+		var open bool
+		batch, open = f.gather(batch, window.C)
+		if len(batch) > 0 {
+			f.store(giveUp, batch)
+		}
+		if !open {
+			return
+		}
+	}
+}
+
+// gather adds results to batch until it is full, window fires, or no
+// result is ready and no handler is running that could send one. It
+// reports whether in is still open.
+func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []outcome[T], open bool) {
+	// Gathering more than Concurrency outcomes gains nothing: by then the
+	// worker holds as many tasks as it may and claims no more.
+	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency)
+	for len(batch) < limit {
+		var timeout <-chan time.Time // nil while a result is ready: it is taken first
+		if len(f.in) == 0 {
+			if f.runs.handling() == 0 {
+				break
+			}
+			timeout = window
+		}
+		select {
+		case res, ok := <-f.in:
+			if !ok {
+				return batch, false
+			}
+			batch = f.add(batch, res)
+		case <-timeout:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// add appends res's outcome to batch, or reports and drops an attempt
+// whose lease is lost.
+func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
+	a := res.a
+	lost, shutdown := f.runs.fate(a)
+	if lost {
+		f.log.Warn("gosk: lease lost; outcome not stored", slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt), slog.Any("handler_error", res.err))
+		f.report(a, Event{Kind: EventLeaseLost, Task: a.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
+		return batch
+	}
+	return append(batch, decide(res, shutdown, f.cfg.Backoff))
+}
+
+// store stores a batch of outcomes, in one Finish call if it can.
+//
+// A failure of the whole call is retried with back-off, as an outage of
+// the store, until giveUp is done (the shutdown then gives the outcomes
+// up). But one outcome that the store cannot take must not hold back the
+// others, nor be retried for ever: a batch that the store refuses
+// (driver.ErrInvalid), or that failed splitAfter times in a row, is stored
+// one outcome at a time by storeAlone.
+func (f *finisher[T]) store(giveUp context.Context, batch []outcome[T]) {
+	// An attempt lost since its outcome was gathered is dropped, so that a
+	// batch never names a task twice (its old and its new attempt).
+	live := batch[:0]
+	for _, o := range batch {
+		if lost, _ := f.runs.fate(o.a); lost {
+			f.report(o.a, Event{Kind: EventLeaseLost, Task: o.a.info, Err: driver.ErrLeaseLost, Duration: o.dur})
+			continue
+		}
+		live = append(live, o)
+	}
+	batch = live
+	if len(batch) == 1 {
+		f.storeAlone(giveUp, batch)
+		return
+	}
+	for failures := 1; len(batch) > 0; failures++ {
+		errs, err := f.finishCall(giveUp, batch)
+		if err == nil {
+			f.stored(giveUp, batch, errs)
+			return
+		}
+		switch {
+		case errors.Is(err, driver.ErrClosed):
+			f.giveUpOn(batch, err)
+			return
+		case errors.Is(err, driver.ErrInvalid), failures >= splitAfter:
+			f.log.Warn("gosk: could not store a batch of outcomes; storing them one by one", slog.Any("error", err),
+				slog.Int("tasks", len(batch)), slog.Int("failures", failures))
+			f.storeAlone(giveUp, batch)
+			return
+		}
+		if !sleep(giveUp, storeBackoff(failures)) {
+			f.giveUpOn(batch, err)
+			return
+		}
+		f.log.Warn("gosk: could not store outcomes; will retry", slog.Any("error", err), slog.Int("tasks", len(batch)), slog.Int("failures", failures))
+	}
+}
+
+// storeAlone stores each outcome of batch in a Finish call of its own. In
+// each round every outcome still waiting is tried once, so that the good
+// ones are stored at once; those that failed are tried again in the next
+// round, after a back-off. An outcome is refused, and given up, when the
+// store says so (driver.ErrInvalid) or when it failed refuseAfter times,
+// each time although the store answered another call since the outcome's
+// previous failure (those of other outcomes, pings, claims, or else a
+// ping of the outcome's own lease): the store is up but will not take it.
+// A failure that is a timeout, or that the store shows for every call,
+// is an outage, retried until giveUp is done; so is one at the edge of an
+// outage, when the store answered a call and then went down: only
+// failures with the store seen up in between count.
+func (f *finisher[T]) storeAlone(giveUp context.Context, batch []outcome[T]) {
+	rest := make([]alone[T], len(batch))
+	for i, o := range batch {
+		rest[i] = alone[T]{o: o, mark: f.health.answers()}
+	}
+	for round := 1; len(rest) > 0; round++ {
+		var again []alone[T]
+		var last error
+		for i, a := range rest {
+			errs, err := f.finishCall(giveUp, []outcome[T]{a.o})
+			if err == nil {
+				f.stored(giveUp, []outcome[T]{a.o}, errs)
+				continue
+			}
+			a.o.tried = a.o.tried || !errors.Is(err, driver.ErrInvalid)
+			if errors.Is(err, driver.ErrClosed) {
+				rest[i] = a
+				f.giveUpOn(outcomesOf(append(again, rest[i:]...)), err)
+				return
+			}
+			a.failures++
+			timeout := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+			if !timeout {
+				if f.health.answers() == a.mark {
+					// Nothing else answered since this outcome's last
+					// failure: ask the store about this very task, whose
+					// lease a ping then also extends.
+					f.probe(giveUp, a.o.a.lease)
+				}
+				if f.health.answers() != a.mark {
+					// The store is up, yet this outcome failed.
+					a.strikes++
+				}
+			}
+			a.mark = f.health.answers()
+			if errors.Is(err, driver.ErrInvalid) || a.strikes >= refuseAfter {
+				f.refuse(a.o, err, a.failures)
+				continue
+			}
+			again = append(again, a)
+			last = err
+		}
+		rest = again
+		if len(rest) == 0 {
+			return
+		}
+		if !sleep(giveUp, storeBackoff(round)) {
+			f.giveUpOn(outcomesOf(rest), last)
+			return
+		}
+		f.log.Warn("gosk: could not store outcomes; will retry", slog.Any("error", last), slog.Int("tasks", len(rest)), slog.Int("failures", round))
+	}
+}
+
+// alone is an outcome that storeAlone stores on its own.
+type alone[T any] struct {
+	o        outcome[T]
+	failures int // failed calls
+	// strikes counts the failures that came while the store was seen
+	// answering: some call succeeded since this outcome's previous
+	// failure (or since storeAlone began), or else a probe did.
+	strikes int
+	mark    uint64 // health.answers() at the previous failure
+}
+
+// outcomesOf returns the outcomes of as.
+func outcomesOf[T any](as []alone[T]) []outcome[T] {
+	os := make([]outcome[T], len(as))
+	for i, a := range as {
+		os[i] = a.o
+	}
+	return os
+}
+
+// probe pings one lease, so that a store that answers counts in
+// f.health.
+func (f *finisher[T]) probe(giveUp context.Context, l driver.Lease) {
+	ctx, cancel := context.WithTimeout(giveUp, f.cfg.PingInterval)
+	defer cancel()
+	if errs, err := f.drv.Ping(ctx, []driver.Lease{l}, f.cfg.Lease); err == nil && len(errs) == 1 {
+		f.health.answer()
+	}
+}
+
+// finishCall makes one Finish call for batch.
+func (f *finisher[T]) finishCall(giveUp context.Context, batch []outcome[T]) ([]error, error) {
+	outs := make([]driver.Outcome, len(batch))
+	for i, o := range batch {
+		outs[i] = o.out
+	}
+	ctx, cancel := context.WithTimeout(giveUp, f.cfg.Lease)
+	errs, err := f.drv.Finish(ctx, outs)
+	cancel()
+	if err == nil && len(errs) != len(outs) {
+		err = fmt.Errorf("driver returned %d results for %d outcomes", len(errs), len(outs))
+	}
+	if err != nil {
+		if !errors.Is(err, driver.ErrInvalid) {
+			// Refused calls change nothing; others may have applied.
+			for i := range batch {
+				batch[i].tried = true
+			}
+		}
+		return nil, err
+	}
+	f.health.answer()
+	return errs, nil
+}
+
+// stored reports the outcomes of a Finish call that succeeded, with its
+// per-item errors.
+func (f *finisher[T]) stored(ctx context.Context, batch []outcome[T], errs []error) {
+	for i, o := range batch {
+		a := o.a
+		if errors.Is(errs[i], driver.ErrTaskConflict) && o.tried {
+			// An earlier call that failed may have been stored after all.
+			errs[i] = nil
+		}
+		if errs[i] != nil {
+			f.log.Warn("gosk: lease lost before the outcome was stored", slog.Int64("task_id", a.info.ID), slog.Any("error", errs[i]))
+			f.report(a, Event{Kind: EventLeaseLost, Task: a.info, Err: errs[i], Duration: o.dur})
+			continue
+		}
+		if o.kind == EventRetried || o.kind == EventSnoozed {
+			// Even with no delay: a driver without driver.Notifier wakes
+			// nobody when a task is released.
+			f.dues.add(time.Now().Add(o.out.Delay))
+		}
+		ev := Event{Kind: o.kind, Task: a.info, Err: o.err, Duration: o.dur, Delay: o.out.Delay}
+		lvl := slog.LevelDebug
+		if o.kind == EventRetried || o.kind == EventFailed {
+			lvl = slog.LevelWarn
+		}
+		f.log.Log(ctx, lvl, "gosk: task "+o.kind.String(), slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt),
+			slog.Duration("duration", o.dur), slog.Any("error", o.err))
+		f.report(a, ev)
+	}
+}
+
+// giveUpOn gives up outcomes that the store could not take before the
+// shutdown gave up on it, or because it is closed.
+func (f *finisher[T]) giveUpOn(batch []outcome[T], err error) {
+	f.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
+	for _, o := range batch {
+		f.unstored.add(o.a.info.ID, o.kind, err)
+		f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: err, Duration: o.dur})
+	}
+}
+
+// refuse gives up one outcome that the store will not take. The task's
+// lease is no longer pinged, so it runs out and the store hands the task
+// out again (or fails it, "lease expired", if that was its last attempt).
+func (f *finisher[T]) refuse(o outcome[T], err error, failures int) {
+	f.unstored.add(o.a.info.ID, o.kind, err)
+	f.log.Error("gosk: the store refused the outcome; giving up on it, the task will run again when its lease runs out",
+		slog.Int64("task_id", o.a.info.ID), slog.Int("attempt", o.a.info.Attempt), slog.String("outcome", o.out.Kind.String()),
+		slog.Any("error", err), slog.Int("failures", failures))
+	f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: o.dur})
+}
+
+// unstored records the outcomes the finisher gave up on, for the error of
+// Run or Work.
+type unstored struct {
+	names []string // "task 7 completed", one per outcome given up
+	err   error    // the last store error among them
+}
+
+// add records that the outcome kind of task id was given up on because
+// of err.
+func (u *unstored) add(id int64, kind EventKind, err error) {
+	u.names = append(u.names, fmt.Sprintf("task %d %s", id, kind))
+	if err != nil {
+		u.err = err
+	}
+}
+
+// error returns nil if no outcome was given up on, and otherwise an
+// error that names them (the first maxNamed) and wraps the last store
+// error.
+func (u *unstored) error() error {
+	if len(u.names) == 0 {
+		return nil
+	}
+	named := u.names
+	more := ""
+	if len(named) > maxNamed {
+		more = fmt.Sprintf(" and %d more", len(named)-maxNamed)
+		named = named[:maxNamed]
+	}
+	return fmt.Errorf("worker: %d task outcomes not stored (see EventNotStored): %s%s; their leases run out and the tasks will run again: %w",
+		len(u.names), strings.Join(named, ", "), more, u.err)
+}

@@ -1,0 +1,202 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+)
+
+// attempt is one claim of a task by this worker, held from the claim
+// until its outcome is stored or its lease is known lost. A task that
+// the worker claims again after its lease ran out is a new attempt.
+type attempt[T any] struct {
+	lease     driver.Lease
+	task      *gosk.Task[T]
+	decodeErr error // the payload did not decode: the handler is not called
+	cancel    context.CancelCauseFunc
+	info      TaskInfo
+
+	// state belongs to the ledger that holds the attempt: only its
+	// methods read or write it, under its lock.
+	state attemptState
+}
+
+// attemptState is where an attempt has got to. The handler's goroutine,
+// the pinger, the claim loop and the shutdown each change it, through
+// the ledger; the finisher reads it to decide what to store.
+type attemptState struct {
+	returned bool // the handler has returned, or was never started
+	lost     bool // the lease is lost: a ping said so, or the task was claimed again
+	shutdown bool // the shutdown cancelled the handler, or it was never started
+}
+
+// ledger records the attempts a worker holds, running or waiting for
+// their outcome to be stored, and owns their state: every read and
+// change of an attempt's state, and of the counts the claim loop sizes
+// its claims by, goes through its methods. Its methods are safe for
+// concurrent use; those that cancel a handler do it under the lock, so
+// that a handler is never cancelled twice for two reasons.
+type ledger[T any] struct {
+	mu sync.Mutex
+	// byTask is the current attempt of each task held.
+	byTask map[int64]*attempt[T]
+	// orphans are attempts whose task this worker claimed again after
+	// their lease ran out (pings failed for a whole lease): lost, but
+	// their handlers hold a slot until they return.
+	orphans map[*attempt[T]]struct{}
+	// running counts the handlers that have not returned.
+	running int
+}
+
+// newLedger returns an empty ledger.
+func newLedger[T any]() *ledger[T] {
+	return &ledger[T]{byTask: make(map[int64]*attempt[T]), orphans: make(map[*attempt[T]]struct{})}
+}
+
+// hold records a new attempt, whose handler is about to start, or, with
+// stopping, one that will never start (the worker began its shutdown
+// while the claim was in flight): that one counts as returned and shut
+// down. If the ledger still holds an earlier attempt of the same task,
+// whose lease ran out before this claim took the task again, that
+// attempt is marked lost, its handler cancelled, and hold reports true.
+func (l *ledger[T]) hold(a *attempt[T], stopping bool) (reclaimed bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if old := l.byTask[a.lease.TaskID]; old != nil {
+		if !old.state.lost {
+			old.state.lost = true
+			old.cancel(fmt.Errorf("worker: task %d claimed again after its lease ran out: %w", a.lease.TaskID, driver.ErrLeaseLost))
+		}
+		l.orphans[old] = struct{}{}
+		reclaimed = true
+	}
+	l.byTask[a.lease.TaskID] = a
+	if stopping {
+		a.state.returned = true
+		a.state.shutdown = true
+	} else {
+		l.running++
+	}
+	return reclaimed
+}
+
+// returned records that a's handler has returned.
+func (l *ledger[T]) returned(a *attempt[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a.state.returned = true
+	l.running--
+}
+
+// lose records that a ping found lease lost, and cancels the handler of
+// the attempt that holds it with cause. It does nothing, and reports
+// false, when that attempt's handler has returned: its outcome is on its
+// way to Finish, which reports a lost lease itself, so a ping racing that
+// Finish is no news.
+func (l *ledger[T]) lose(lease driver.Lease, cause error) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a := l.byTask[lease.TaskID]
+	if a == nil || a.lease != lease || a.state.lost || a.state.returned {
+		return false
+	}
+	a.state.lost = true
+	a.cancel(fmt.Errorf("worker: task %d: %w", lease.TaskID, cause))
+	return true
+}
+
+// stop cancels the handlers still running, with the cause ErrShutdown,
+// when the shutdown timeout has run out, and returns how many. Those
+// whose lease is not lost are marked shut down, so that an error they
+// return releases the task with its attempt given back.
+func (l *ledger[T]) stop() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	stop := func(a *attempt[T]) {
+		if a.state.returned {
+			return
+		}
+		if !a.state.lost {
+			a.state.shutdown = true
+		}
+		a.cancel(ErrShutdown) // a lost attempt's context already has its cause
+		n++
+	}
+	for _, a := range l.byTask {
+		stop(a)
+	}
+	for a := range l.orphans {
+		stop(a)
+	}
+	return n
+}
+
+// fate reports whether a's lease is lost and whether the shutdown
+// cancelled its handler (or it never started).
+func (l *ledger[T]) fate(a *attempt[T]) (lost, shutdown bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return a.state.lost, a.state.shutdown
+}
+
+// leases returns the leases to ping: those of the current attempts not
+// known lost.
+func (l *ledger[T]) leases() []driver.Lease {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	leases := make([]driver.Lease, 0, len(l.byTask))
+	for _, a := range l.byTask {
+		if !a.state.lost {
+			leases = append(leases, a.lease)
+		}
+	}
+	return leases
+}
+
+// forget drops an attempt whose outcome is stored, given up or lost.
+func (l *ledger[T]) forget(a *attempt[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byTask[a.lease.TaskID] == a {
+		delete(l.byTask, a.lease.TaskID)
+	} else {
+		delete(l.orphans, a)
+	}
+}
+
+// free is how many tasks the worker may claim now, with concurrency
+// handlers at most: a slot is free when its handler has returned, so
+// that claims overlap the storing of outcomes, as long as the attempts
+// held (running or waiting for their outcome to be stored) stay within
+// twice concurrency.
+func (l *ledger[T]) free(concurrency int) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return min(concurrency-l.running, 2*concurrency-len(l.byTask)-len(l.orphans))
+}
+
+// held is how many attempts the ledger holds.
+func (l *ledger[T]) held() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.byTask) + len(l.orphans)
+}
+
+// handling is how many handlers are running.
+func (l *ledger[T]) handling() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.running
+}
+
+// waiting is how many outcomes wait to be stored: attempts held whose
+// handler has returned.
+func (l *ledger[T]) waiting() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.byTask) + len(l.orphans) - l.running
+}

@@ -1,0 +1,104 @@
+package worker
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// newAttempt returns an attempt of task id under token, and its context.
+func newAttempt(t *testing.T, id, token int64) (*attempt[int], context.Context) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	t.Cleanup(func() { cancel(nil) })
+	return &attempt[int]{lease: driver.Lease{TaskID: id, Token: token}, cancel: cancel, info: TaskInfo{ID: id}}, ctx
+}
+
+func TestLedgerCountsSlotsFreeWhileHandlersRunAndOutcomesWait(t *testing.T) {
+	t.Parallel()
+	l := newLedger[int]()
+	assert.Equal(t, 2, l.free(2))
+	a, _ := newAttempt(t, 1, 1)
+	b, _ := newAttempt(t, 2, 1)
+	l.hold(a, false)
+	l.hold(b, false)
+	assert.Zero(t, l.free(2), "two handlers run")
+	l.returned(a)
+	assert.Equal(t, 1, l.free(2), "a returned handler frees its slot")
+	assert.Equal(t, 1, l.waiting())
+	c, _ := newAttempt(t, 3, 1)
+	l.hold(c, false)
+	l.returned(b)
+	l.returned(c)
+	assert.Equal(t, 1, l.free(2), "at most twice Concurrency held")
+	assert.Equal(t, 3, l.held())
+	l.forget(a)
+	assert.Equal(t, 2, l.free(2))
+	assert.Zero(t, l.handling())
+}
+
+func TestLedgerLosesOnlyARunningAttemptOfTheLeaseNamed(t *testing.T) {
+	t.Parallel()
+	l := newLedger[int]()
+	a, actx := newAttempt(t, 1, 1)
+	b, _ := newAttempt(t, 2, 1)
+	l.hold(a, false)
+	l.hold(b, false)
+	assert.False(t, l.lose(driver.Lease{TaskID: 1, Token: 9}, driver.ErrLeaseLost), "another claim's lease")
+	assert.True(t, l.lose(a.lease, driver.ErrLeaseLost))
+	require.ErrorIs(t, context.Cause(actx), driver.ErrLeaseLost)
+	assert.False(t, l.lose(a.lease, driver.ErrLeaseLost), "lost once")
+	assert.Equal(t, []driver.Lease{b.lease}, l.leases(), "a lost lease is not pinged")
+	l.returned(b)
+	assert.False(t, l.lose(b.lease, driver.ErrLeaseLost), "a returned handler's outcome is on its way to Finish")
+	lost, _ := l.fate(b)
+	assert.False(t, lost)
+}
+
+func TestLedgerMarksTheEarlierAttemptOfAReclaimedTaskLost(t *testing.T) {
+	t.Parallel()
+	l := newLedger[int]()
+	old, oldCtx := newAttempt(t, 1, 1)
+	l.hold(old, false)
+	cur, _ := newAttempt(t, 1, 2)
+	assert.True(t, l.hold(cur, false))
+	require.ErrorIs(t, context.Cause(oldCtx), driver.ErrLeaseLost)
+	lost, _ := l.fate(old)
+	assert.True(t, lost)
+	assert.Equal(t, 2, l.held(), "the old handler holds its slot until it returns")
+	assert.Equal(t, []driver.Lease{cur.lease}, l.leases())
+	l.forget(old)
+	assert.Equal(t, 1, l.held())
+	l.forget(cur)
+	assert.Zero(t, l.held())
+}
+
+func TestLedgerStopCancelsTheRunningHandlersForTheShutdown(t *testing.T) {
+	t.Parallel()
+	l := newLedger[int]()
+	running, runningCtx := newAttempt(t, 1, 1)
+	done, doneCtx := newAttempt(t, 2, 1)
+	lost, _ := newAttempt(t, 3, 1)
+	for _, a := range []*attempt[int]{running, done, lost} {
+		l.hold(a, false)
+	}
+	l.returned(done)
+	l.lose(lost.lease, driver.ErrLeaseLost)
+	assert.Equal(t, 2, l.stop(), "the running and the lost handler")
+	require.ErrorIs(t, context.Cause(runningCtx), ErrShutdown)
+	require.NoError(t, doneCtx.Err(), "a returned handler is left alone")
+	_, shutdown := l.fate(running)
+	assert.True(t, shutdown)
+	isLost, shutdown := l.fate(lost)
+	assert.True(t, isLost)
+	assert.False(t, shutdown, "a lost attempt stays lost: its outcome is not stored")
+
+	unrun, _ := newAttempt(t, 4, 1)
+	l.hold(unrun, true)
+	_, shutdown = l.fate(unrun)
+	assert.True(t, shutdown, "claimed while stopping: released, never run")
+	assert.Equal(t, 2, l.handling(), "it takes no handler's slot")
+}
