@@ -73,6 +73,9 @@ func main() {
 			Store: s, Tasks: *n, Workers: *workers, Concurrency: *concurrency, Producers: *producers,
 			BatchSize: *batch, Lease: *lease, KillMin: *killMin, KillMax: *killMax,
 			Mix: mix, UniqueKeys: *unique, MaxDelay: 500 * time.Millisecond, KillUntil: *until, Timeout: *timeout, Stall: *stall,
+			// Random kills may miss the producers on a fast store: a few kills
+			// in a create are made first, whatever the dice say.
+			MinProducerKills: 3,
 		}
 		if *verbose {
 			cfg.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, kind+": "+f+"\n", a...) }
