@@ -58,7 +58,7 @@ func ExampleQueue_CreateMany() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := q.CreateMany(ctx, []int{1, 2, 3}, &gosk.CreateOptions{Priority: 10})
+	res, err := q.CreateMany(ctx, gosk.Items([]int{1, 2, 3}, &gosk.CreateOptions{Priority: 10}))
 	if err != nil {
 		panic(err)
 	}
@@ -73,7 +73,7 @@ func ExampleQueue_CreateMany() {
 // Create a task inside a transaction of the store: it appears when the
 // transaction commits. The memory driver's Begin stands in for a database
 // transaction.
-func ExampleQueue_CreateTx() {
+func ExampleQueue_In() {
 	ctx := context.Background()
 	drv := memory.New(nil)
 	defer drv.Close()
@@ -83,7 +83,7 @@ func ExampleQueue_CreateTx() {
 	}
 
 	tx := drv.Begin()
-	id, err := q.CreateTx(ctx, tx, Email{To: "grace@example.com"}, nil)
+	id, err := q.In(tx).Create(ctx, Email{To: "grace@example.com"}, nil)
 	if err != nil {
 		panic(err)
 	}

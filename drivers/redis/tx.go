@@ -23,7 +23,7 @@ type TxCreator struct {
 //
 //	_, err := client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
 //		tx.Set(ctx, "order:42", "paid", 0)
-//		_, err := q.CreateTx(ctx, drv.Tx(tx), Email{To: "a@example.com"}, nil)
+//		_, err := q.In(drv.Tx(tx)).Create(ctx, Email{To: "a@example.com"}, nil)
 //		return err
 //	})
 //

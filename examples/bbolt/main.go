@@ -183,7 +183,7 @@ func signUp(ctx context.Context, db *bolt.DB, drv *goskbbolt.Driver, q *gosk.Que
 		if err := b.Put([]byte(name), []byte(email)); err != nil {
 			return err
 		}
-		if _, err := q.CreateTx(ctx, drv.Tx(tx), Welcome{User: name, Email: email}, nil); err != nil {
+		if _, err := q.In(drv.Tx(tx)).Create(ctx, Welcome{User: name, Email: email}, nil); err != nil {
 			return err
 		}
 		if !strings.Contains(email, "@") {

@@ -141,7 +141,7 @@ func (r role) produce(ctx context.Context, q *gosk.Queue[Job], out *lineWriter) 
 			}
 		}
 		out.line("try", marker, strconv.Itoa(len(items)))
-		res, err := q.CreateItems(ctx, items)
+		res, err := q.CreateMany(ctx, items)
 		if err != nil {
 			return err
 		}
