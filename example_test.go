@@ -72,7 +72,8 @@ func ExampleQueue_CreateMany() {
 
 // Create a task inside a transaction of the store: it appears when the
 // transaction commits. The memory driver's Begin stands in for a database
-// transaction.
+// transaction; with SQLite it is db.BeginTx, and drv.Tx(tx) is the same
+// call on every driver.
 func ExampleQueue_In() {
 	ctx := context.Background()
 	drv := memory.New(nil)
@@ -83,7 +84,7 @@ func ExampleQueue_In() {
 	}
 
 	tx := drv.Begin()
-	id, err := q.In(tx).Create(ctx, Email{To: "grace@example.com"}, nil)
+	id, err := q.In(drv.Tx(tx)).Create(ctx, Email{To: "grace@example.com"}, nil)
 	if err != nil {
 		panic(err)
 	}

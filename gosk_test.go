@@ -262,7 +262,7 @@ func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
 	ctx := context.Background()
 
 	tx := d.Begin()
-	id, err := q.In(tx).Create(ctx, email{To: "kept"}, nil)
+	id, err := q.In(d.Tx(tx)).Create(ctx, email{To: "kept"}, nil)
 	require.NoError(t, err)
 	_, err = q.Get(ctx, id)
 	require.ErrorIs(t, err, gosk.ErrTaskNotFound, "not visible before commit")
@@ -272,7 +272,7 @@ func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
 	assert.Equal(t, "kept", task.Payload.To)
 
 	tx = d.Begin()
-	res, err := q.In(tx).CreateMany(ctx, gosk.Items([]email{{To: "dropped"}, {To: "dropped too"}}, nil))
+	res, err := q.In(d.Tx(tx)).CreateMany(ctx, gosk.Items([]email{{To: "dropped"}, {To: "dropped too"}}, nil))
 	require.NoError(t, err)
 	require.NoError(t, tx.Rollback())
 	for _, r := range res {
@@ -292,7 +292,7 @@ func TestInLeavesTheQueueAsItWas(t *testing.T) {
 	ctx := context.Background()
 
 	tx := d.Begin()
-	inTx := q.In(tx)
+	inTx := q.In(d.Tx(tx))
 	staged, err := inTx.Create(ctx, email{To: "staged"}, nil)
 	require.NoError(t, err)
 	stored, err := q.Create(ctx, email{To: "stored"}, nil)

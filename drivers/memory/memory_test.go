@@ -61,8 +61,9 @@ func TestDriver(t *testing.T) {
 			return memory.New(&memory.Options{Clock: clock})
 		},
 		Tx: func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
-			tx := d.(*memory.Driver).Begin()
-			return tx, tx.Commit, tx.Rollback
+			m := d.(*memory.Driver)
+			tx := m.Begin()
+			return m.Tx(tx), tx.Commit, tx.Rollback
 		},
 	})
 }
@@ -90,4 +91,25 @@ func TestMaxPayloadLenOption(t *testing.T) {
 	_, err = bad.Create(ctx, []driver.NewTask{{Queue: "q", MaxAttempts: 1}})
 	require.ErrorIs(t, err, driver.ErrInvalid, "an out-of-range option fails every Create")
 	assert.Contains(t, err.Error(), "Options.MaxPayloadLen")
+}
+
+// Tx refuses a transaction it cannot stage in: none, or another driver's.
+func TestTxOfAnotherDriver(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	a, b := memory.New(nil), memory.New(nil)
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close() })
+	task := []driver.NewTask{{Queue: "q", MaxAttempts: 1}}
+
+	_, err := a.Tx(nil).Create(ctx, task)
+	require.ErrorIs(t, err, driver.ErrInvalid)
+	_, err = a.Tx(b.Begin()).Create(ctx, task)
+	require.ErrorIs(t, err, driver.ErrInvalid)
+
+	tx := a.Begin()
+	res, err := a.Tx(tx).Create(ctx, task)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit())
+	_, err = a.Get(ctx, res[0].ID)
+	require.NoError(t, err)
 }
