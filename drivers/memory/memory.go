@@ -479,8 +479,8 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 		return nil, err
 	}
 	defer d.mu.Unlock()
-	out := make(map[driver.State]int64, len(driver.States))
-	for _, s := range driver.States {
+	out := make(map[driver.State]int64, len(driver.States()))
+	for _, s := range driver.States() {
 		out[s] = 0
 	}
 	if q := d.queues[queue]; q != nil {
