@@ -54,7 +54,6 @@ func newQueue(t *testing.T, opts *gosk.QueueOptions) (*gosk.Queue[email], *memor
 func TestSentinelsAreTheDriversOwn(t *testing.T) {
 	t.Parallel()
 	pairs := map[error]error{
-		gosk.ErrNoTask:                  driver.ErrNoTask,
 		gosk.ErrTaskNotFound:            driver.ErrTaskNotFound,
 		gosk.ErrTaskConflict:            driver.ErrTaskConflict,
 		gosk.ErrLeaseLost:               driver.ErrLeaseLost,

@@ -240,7 +240,7 @@ func (e *engine[T]) claimLoop(ctx, base context.Context, once bool, wake <-chan 
 			failures = 0
 			if once {
 				if n == 0 {
-					return gosk.ErrNoTask
+					return ErrNoTask
 				}
 				if stopping {
 					// Claimed as ctx ended: the tasks go back unrun.

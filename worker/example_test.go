@@ -93,7 +93,7 @@ func ExampleWorker_Work() {
 	}
 	for {
 		err := w.Work(ctx)
-		if errors.Is(err, gosk.ErrNoTask) {
+		if errors.Is(err, worker.ErrNoTask) {
 			fmt.Println("queue drained")
 			break
 		}
