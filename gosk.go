@@ -171,8 +171,10 @@ func NewQueue[T any](d driver.Driver, name string, opts *QueueOptions) (*Queue[T
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
-	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
-		return nil, fmt.Errorf("%w: QueueOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
+	// The port's rule on max attempts, of which this is the default.
+	err := driver.CheckNewTask(driver.NewTask{MaxAttempts: o.MaxAttempts}, func(f string) string { return "QueueOptions." + f })
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
@@ -269,41 +271,37 @@ func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewT
 	if opts != nil {
 		o = *opts
 	}
-	if o.Priority < driver.MinPriority || o.Priority > driver.MaxPriority {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Priority %d is outside [%d, %d]", ErrInvalid, o.Priority, driver.MinPriority, driver.MaxPriority)
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = q.maxAttempts
 	}
-	if o.Delay < 0 {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Delay %v is negative", ErrInvalid, o.Delay)
+	t := driver.NewTask{
+		Queue:       q.name,
+		Priority:    o.Priority,
+		Delay:       o.Delay,
+		MaxAttempts: o.MaxAttempts,
+		UniqueKey:   o.UniqueKey,
 	}
-	delay := o.Delay
+	// The rules on these fields are the port's, written once in package
+	// driver; CreateOptions names its fields as NewTask does.
+	if err := driver.CheckNewTask(t, optionName); err != nil {
+		return driver.NewTask{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	if !o.RunAt.IsZero() {
 		if o.Delay != 0 {
 			return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Delay and CreateOptions.RunAt are both set; set one", ErrInvalid)
 		}
-		delay = max(o.RunAt.Sub(now), 0)
-	}
-	if o.MaxAttempts == 0 {
-		o.MaxAttempts = q.maxAttempts
-	}
-	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
-	}
-	if err := driver.CheckText(o.UniqueKey, driver.MaxUniqueKeyLen); err != nil {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey %w", ErrInvalid, err)
+		t.Delay = max(o.RunAt.Sub(now), 0)
 	}
 	payload, err := q.codec.Marshal(v)
 	if err != nil {
 		return driver.NewTask{}, fmt.Errorf("gosk: encode payload for queue %q: %w", q.name, err)
 	}
-	return driver.NewTask{
-		Queue:       q.name,
-		Payload:     payload,
-		Priority:    o.Priority,
-		Delay:       delay,
-		MaxAttempts: o.MaxAttempts,
-		UniqueKey:   o.UniqueKey,
-	}, nil
+	t.Payload = payload
+	return t, nil
 }
+
+// optionName calls a field of driver.NewTask by its name in CreateOptions.
+func optionName(field string) string { return "CreateOptions." + field }
 
 // Get reads the task with the given ID. It returns an error wrapping
 // [ErrTaskNotFound] if there is none, or if the task belongs to another
