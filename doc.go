@@ -47,6 +47,14 @@
 // a Tx twin of each), and every path goes through CreateMany, so they all
 // check and report alike.
 //
+// # Codecs
+//
+// A Queue encodes payloads with [JSONCodec] unless [QueueOptions.Codec]
+// says otherwise. For a Queue[[]byte] whose payloads are bytes already
+// (protobuf, MessagePack, a compressed blob), use [BytesCodec]: it stores
+// them as they are, where JSON would store base64 text a third larger.
+// Any other format is a [Codec] of your own.
+//
 // # Options
 //
 // [CreateOptions] sets a task's priority (used by the [Priority] rule), its

@@ -102,3 +102,26 @@ func ExampleQueue_In() {
 	// before commit: true
 	// after commit: grace@example.com
 }
+
+// Store payloads that are bytes already (here a pre-encoded document) as
+// they are, rather than as the base64 text that JSONCodec makes of a
+// []byte.
+func ExampleBytesCodec() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+	q, err := gosk.NewQueue[[]byte](drv, "blobs", &gosk.QueueOptions{Codec: gosk.BytesCodec{}})
+	if err != nil {
+		panic(err)
+	}
+	id, err := q.Create(ctx, []byte("\x08\x96\x01"), nil)
+	if err != nil {
+		panic(err)
+	}
+	rec, err := drv.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("stored %d bytes: % x\n", len(rec.Payload), rec.Payload)
+	// Output: stored 3 bytes: 08 96 01
+}
