@@ -81,6 +81,16 @@
 // Transactional create ([Queue.In]) takes a [driver.Creator] that the
 // adapter binds to the caller's transaction.
 //
+// # Other runtimes
+//
+// Package worker is one runtime over a Queue, built from its exported API
+// only: [Queue.Driver] for the port calls (claim, ping, finish) and
+// [Queue.Decode] to turn each claimed record into a [Task] with the
+// queue's codec. Both are exported on purpose, as the extension point for
+// a runtime of your own (a serverless handler that claims one task per
+// invocation, a scheduler that drives claims itself), which then keeps
+// the contract of package driver as package worker does.
+//
 // # Time
 //
 // Durations (a delay, a lease) are measured on the store's clock.
