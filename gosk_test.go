@@ -255,7 +255,7 @@ func TestCreateManyIsOneBatch(t *testing.T) {
 	assert.ErrorContains(t, err, "item 1")
 }
 
-func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
+func TestInAppearsOnCommitOnly(t *testing.T) {
 	t.Parallel()
 	q, d := newQueue(t, nil)
 	ctx := context.Background()
