@@ -3,8 +3,8 @@
 //
 // A [Queue] is the typed handle on one named queue of a [driver.Driver]:
 // it encodes values of type T with a [Codec] (JSON by default), creates
-// tasks one at a time, in batches or inside the caller's own transaction,
-// and reads them back as [Task] values with their state, attempt count,
+// tasks one at a time or in batches, in the store or inside the caller's
+// own transaction, and reads them back as [Task] values with their state, attempt count,
 // last error and timestamps. Package worker runs handlers over a Queue;
 // the drivers under drivers/ store the tasks.
 //
@@ -24,6 +24,36 @@
 // disappears becomes claimable again once its lease runs out, so a task
 // runs at least once and possibly more than once: handlers should be
 // idempotent. Package driver describes the contract in full.
+//
+// # Creating tasks
+//
+// Two methods create: [Queue.Create] stores one task, [Queue.CreateMany]
+// stores a batch of [Item] values (each a payload and its own options) in
+// one driver call, which is the port's own shape; [Items] makes the batch
+// when every task has the same options. Creating inside the caller's
+// transaction is not a second set of methods but a choice of where the
+// same two store: [Queue.In] returns the queue bound to a [driver.Creator],
+// which every shipped adapter hands out for its store's transaction with
+// a method named Tx:
+//
+//	tx, err := db.BeginTx(ctx, nil)
+//	...
+//	id, err := q.In(drv.Tx(tx)).Create(ctx, Receipt{OrderID: 42}, nil)
+//	...
+//	err = tx.Commit() // the task exists if, and only if, this commits
+//
+// So one task or many, in the store or in a transaction, is two verbs and
+// one binding, not six methods (a single-task form of each batch call, and
+// a Tx twin of each), and every path goes through CreateMany, so they all
+// check and report alike.
+//
+// # Codecs
+//
+// A Queue encodes payloads with [JSONCodec] unless [QueueOptions.Codec]
+// says otherwise. For a Queue[[]byte] whose payloads are bytes already
+// (protobuf, MessagePack, a compressed blob), use [BytesCodec]: it stores
+// them as they are, where JSON would store base64 text a third larger.
+// Any other format is a [Codec] of your own.
 //
 // # Options
 //
@@ -48,8 +78,18 @@
 // The admin helpers of a Queue ([Queue.List], [Queue.Count], [Queue.Retry],
 // [Queue.Cancel], [Queue.Purge]) need a driver that implements
 // [driver.Admin]; with any other driver they return [ErrUnsupported].
-// Transactional create ([Queue.CreateTx]) takes a [driver.Creator] that
-// the adapter binds to the caller's transaction.
+// Transactional create ([Queue.In]) takes a [driver.Creator] that the
+// adapter binds to the caller's transaction.
+//
+// # Other runtimes
+//
+// Package worker is one runtime over a Queue, built from its exported API
+// only: [Queue.Driver] for the port calls (claim, ping, finish) and
+// [Queue.Decode] to turn each claimed record into a [Task] with the
+// queue's codec. Both are exported on purpose, as the extension point for
+// a runtime of your own (a serverless handler that claims one task per
+// invocation, a scheduler that drives claims itself), which then keeps
+// the contract of package driver as package worker does.
 //
 // # Time
 //

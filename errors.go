@@ -6,15 +6,13 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/notask"
 )
 
 // The driver's sentinel errors, re-exported so that a user needs one import
 // to test errors with errors.Is. Each is the very same value as its
 // counterpart in package driver.
 var (
-	// ErrNoTask means no task was available; package worker returns it from
-	// a one-shot run that found no work.
-	ErrNoTask = driver.ErrNoTask
 	// ErrTaskNotFound means no task has the given ID.
 	ErrTaskNotFound = driver.ErrTaskNotFound
 	// ErrTaskConflict means the task's state does not allow the call, such
@@ -34,6 +32,13 @@ var (
 	// ErrClosed means the driver has been closed.
 	ErrClosed = driver.ErrClosed
 )
+
+// ErrNoTask means no task was available: package worker's Work returns it
+// from a one-shot run that found no work.
+//
+// Deprecated: use worker.ErrNoTask, where it is returned; it is the same
+// value, so errors.Is matches either. No driver returns it.
+var ErrNoTask = notask.ErrNoTask
 
 // ErrCancelTask, returned by a handler (wrapped or not), cancels its task:
 // it moves to cancelled, is not retried, and the error's text is stored as

@@ -58,7 +58,7 @@ func ExampleQueue_CreateMany() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := q.CreateMany(ctx, []int{1, 2, 3}, &gosk.CreateOptions{Priority: 10})
+	res, err := q.CreateMany(ctx, gosk.Items([]int{1, 2, 3}, &gosk.CreateOptions{Priority: 10}))
 	if err != nil {
 		panic(err)
 	}
@@ -72,8 +72,9 @@ func ExampleQueue_CreateMany() {
 
 // Create a task inside a transaction of the store: it appears when the
 // transaction commits. The memory driver's Begin stands in for a database
-// transaction.
-func ExampleQueue_CreateTx() {
+// transaction; with SQLite it is db.BeginTx, and drv.Tx(tx) is the same
+// call on every driver.
+func ExampleQueue_In() {
 	ctx := context.Background()
 	drv := memory.New(nil)
 	defer drv.Close()
@@ -83,7 +84,7 @@ func ExampleQueue_CreateTx() {
 	}
 
 	tx := drv.Begin()
-	id, err := q.CreateTx(ctx, tx, Email{To: "grace@example.com"}, nil)
+	id, err := q.In(drv.Tx(tx)).Create(ctx, Email{To: "grace@example.com"}, nil)
 	if err != nil {
 		panic(err)
 	}
@@ -100,4 +101,27 @@ func ExampleQueue_CreateTx() {
 	// Output:
 	// before commit: true
 	// after commit: grace@example.com
+}
+
+// Store payloads that are bytes already (here a pre-encoded document) as
+// they are, rather than as the base64 text that JSONCodec makes of a
+// []byte.
+func ExampleBytesCodec() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+	q, err := gosk.NewQueue[[]byte](drv, "blobs", &gosk.QueueOptions{Codec: gosk.BytesCodec{}})
+	if err != nil {
+		panic(err)
+	}
+	id, err := q.Create(ctx, []byte("\x08\x96\x01"), nil)
+	if err != nil {
+		panic(err)
+	}
+	rec, err := drv.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("stored %d bytes: % x\n", len(rec.Payload), rec.Payload)
+	// Output: stored 3 bytes: 08 96 01
 }

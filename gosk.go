@@ -88,13 +88,24 @@ type CreateOptions struct {
 	UniqueKey string
 }
 
-// Item is one task of a batch for [Queue.CreateItems]: a payload and its
+// Item is one task of a batch for [Queue.CreateMany]: a payload and its
 // options (nil for defaults).
 type Item[T any] struct {
 	// Payload is the task's value.
 	Payload T
 	// Options configures the task; nil means defaults.
 	Options *CreateOptions
+}
+
+// Items returns one Item per value of vs, all with the options opts (nil
+// for defaults): the batch for [Queue.CreateMany] when every task is
+// configured alike.
+func Items[T any](vs []T, opts *CreateOptions) []Item[T] {
+	items := make([]Item[T], len(vs))
+	for i, v := range vs {
+		items[i] = Item[T]{Payload: v, Options: opts}
+	}
+	return items
 }
 
 // Task is a task read back from the store, with its payload decoded.
@@ -134,6 +145,7 @@ type Task[T any] struct {
 // with [NewQueue]; it is safe for concurrent use.
 type Queue[T any] struct {
 	drv         driver.Driver
+	creator     driver.Creator // where Create and CreateMany store: drv, or a Creator given to In
 	name        string
 	codec       Codec
 	maxAttempts int
@@ -159,20 +171,40 @@ func NewQueue[T any](d driver.Driver, name string, opts *QueueOptions) (*Queue[T
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
-	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
-		return nil, fmt.Errorf("%w: QueueOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
+	// The port's rule on max attempts, of which this is the default.
+	err := driver.CheckNewTask(driver.NewTask{MaxAttempts: o.MaxAttempts}, func(f string) string { return "QueueOptions." + f })
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	return &Queue[T]{drv: d, name: name, codec: o.Codec, maxAttempts: o.MaxAttempts, clock: o.Clock}, nil
+	return &Queue[T]{drv: d, creator: d, name: name, codec: o.Codec, maxAttempts: o.MaxAttempts, clock: o.Clock}, nil
 }
 
 // Name returns the queue's name.
 func (q *Queue[T]) Name() string { return q.name }
 
-// Driver returns the driver the queue stores its tasks in.
+// Driver returns the driver the queue stores its tasks in. With
+// [Queue.Decode] it is the seam for a runtime other than package worker
+// (which is built on these two and nothing else): claim, ping and finish
+// through the driver, and decode each claimed record into a Task.
 func (q *Queue[T]) Driver() driver.Driver { return q.drv }
+
+// In returns a copy of q whose Create and CreateMany store through c,
+// typically the Creator an adapter binds to the caller's transaction
+// (every shipped adapter's Tx method): the tasks appear when, and only if,
+// that transaction commits. Every other method of the copy (Get, List,
+// the admin calls) still reads and writes through q's driver, outside the
+// transaction. A nil c makes every create of the copy fail with
+// [ErrInvalid].
+//
+//	id, err := q.In(drv.Tx(tx)).Create(ctx, Email{To: "ada@example.com"}, nil)
+func (q *Queue[T]) In(c driver.Creator) *Queue[T] {
+	cp := *q
+	cp.creator = c
+	return &cp
+}
 
 // Create stores one task with payload v and returns its ID. If opts has a
 // unique key that a pending or running task of the queue holds, nothing is
@@ -181,49 +213,22 @@ func (q *Queue[T]) Driver() driver.Driver { return q.drv }
 // An encoded payload longer than the driver's payload limit (4 MiB unless
 // the driver's options set another) is refused with [ErrInvalid].
 func (q *Queue[T]) Create(ctx context.Context, v T, opts *CreateOptions) (int64, error) {
-	return q.CreateTx(ctx, q.drv, v, opts)
-}
-
-// CreateTx is Create through c, typically a Creator that an adapter binds
-// to the caller's transaction: the task appears when, and only if, that
-// transaction commits.
-func (q *Queue[T]) CreateTx(ctx context.Context, c driver.Creator, v T, opts *CreateOptions) (int64, error) {
-	res, err := q.CreateItemsTx(ctx, c, []Item[T]{{Payload: v, Options: opts}})
+	res, err := q.CreateMany(ctx, []Item[T]{{Payload: v, Options: opts}})
 	if err != nil {
 		return 0, err
 	}
 	return res[0].ID, res[0].Err
 }
 
-// CreateMany stores one task per value of vs, all with the same options
-// (nil for defaults), in one driver call, and returns one result per value
-// in order. A result's Err wraps ErrDuplicate when its unique key was
-// taken; the call's error means nothing was stored.
-func (q *Queue[T]) CreateMany(ctx context.Context, vs []T, opts *CreateOptions) ([]CreateResult, error) {
-	items := make([]Item[T], len(vs))
-	for i, v := range vs {
-		items[i] = Item[T]{Payload: v, Options: opts}
-	}
-	return q.CreateItemsTx(ctx, q.drv, items)
-}
-
-// CreateItems is CreateMany with options per task.
-func (q *Queue[T]) CreateItems(ctx context.Context, items []Item[T]) ([]CreateResult, error) {
-	return q.CreateItemsTx(ctx, q.drv, items)
-}
-
-// CreateManyTx is CreateMany through c (see CreateTx).
-func (q *Queue[T]) CreateManyTx(ctx context.Context, c driver.Creator, vs []T, opts *CreateOptions) ([]CreateResult, error) {
-	items := make([]Item[T], len(vs))
-	for i, v := range vs {
-		items[i] = Item[T]{Payload: v, Options: opts}
-	}
-	return q.CreateItemsTx(ctx, c, items)
-}
-
-// CreateItemsTx is CreateItems through c (see CreateTx). An empty batch
-// stores nothing and makes no driver call.
-func (q *Queue[T]) CreateItemsTx(ctx context.Context, c driver.Creator, items []Item[T]) ([]CreateResult, error) {
+// CreateMany stores one task per item, each with its own options, in one
+// driver call, and returns one result per item in order. A result's Err
+// wraps ErrDuplicate when its unique key was taken (by a stored task or an
+// earlier item of the batch); the call's error means nothing was stored
+// and, for a bad item, names it. An empty batch stores nothing and makes
+// no driver call. [Items] makes the batch when every task has the same
+// options.
+func (q *Queue[T]) CreateMany(ctx context.Context, items []Item[T]) ([]CreateResult, error) {
+	c := q.creator
 	if c == nil {
 		return nil, fmt.Errorf("%w: creator is nil", ErrInvalid)
 	}
@@ -266,41 +271,37 @@ func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewT
 	if opts != nil {
 		o = *opts
 	}
-	if o.Priority < driver.MinPriority || o.Priority > driver.MaxPriority {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Priority %d is outside [%d, %d]", ErrInvalid, o.Priority, driver.MinPriority, driver.MaxPriority)
+	if o.MaxAttempts == 0 {
+		o.MaxAttempts = q.maxAttempts
 	}
-	if o.Delay < 0 {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Delay %v is negative", ErrInvalid, o.Delay)
+	t := driver.NewTask{
+		Queue:       q.name,
+		Priority:    o.Priority,
+		Delay:       o.Delay,
+		MaxAttempts: o.MaxAttempts,
+		UniqueKey:   o.UniqueKey,
 	}
-	delay := o.Delay
+	// The rules on these fields are the port's, written once in package
+	// driver; CreateOptions names its fields as NewTask does.
+	if err := driver.CheckNewTask(t, optionName); err != nil {
+		return driver.NewTask{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
 	if !o.RunAt.IsZero() {
 		if o.Delay != 0 {
 			return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.Delay and CreateOptions.RunAt are both set; set one", ErrInvalid)
 		}
-		delay = max(o.RunAt.Sub(now), 0)
-	}
-	if o.MaxAttempts == 0 {
-		o.MaxAttempts = q.maxAttempts
-	}
-	if o.MaxAttempts < 1 || o.MaxAttempts > driver.MaxAttemptsLimit {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.MaxAttempts %d is outside [1, %d]", ErrInvalid, o.MaxAttempts, driver.MaxAttemptsLimit)
-	}
-	if err := driver.CheckText(o.UniqueKey, driver.MaxUniqueKeyLen); err != nil {
-		return driver.NewTask{}, fmt.Errorf("%w: CreateOptions.UniqueKey %w", ErrInvalid, err)
+		t.Delay = max(o.RunAt.Sub(now), 0)
 	}
 	payload, err := q.codec.Marshal(v)
 	if err != nil {
 		return driver.NewTask{}, fmt.Errorf("gosk: encode payload for queue %q: %w", q.name, err)
 	}
-	return driver.NewTask{
-		Queue:       q.name,
-		Payload:     payload,
-		Priority:    o.Priority,
-		Delay:       delay,
-		MaxAttempts: o.MaxAttempts,
-		UniqueKey:   o.UniqueKey,
-	}, nil
+	t.Payload = payload
+	return t, nil
 }
+
+// optionName calls a field of driver.NewTask by its name in CreateOptions.
+func optionName(field string) string { return "CreateOptions." + field }
 
 // Get reads the task with the given ID. It returns an error wrapping
 // [ErrTaskNotFound] if there is none, or if the task belongs to another
@@ -318,7 +319,8 @@ func (q *Queue[T]) Get(ctx context.Context, id int64) (*Task[T], error) {
 
 // Decode turns a driver's record of a task of this queue into a Task,
 // decoding its payload with the queue's codec. An empty payload decodes to
-// T's zero value. Package worker uses it on claimed tasks.
+// T's zero value. Package worker uses it on claimed tasks, as any other
+// runtime may (see [Queue.Driver]).
 func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
 	t := &Task[T]{
 		ID:             rec.ID,

@@ -38,7 +38,6 @@ func newQueue(t *testing.T, opts *gosk.QueueOptions) (*gosk.Queue[email], *memor
 func TestSentinelsAreTheDriversOwn(t *testing.T) {
 	t.Parallel()
 	pairs := map[error]error{
-		gosk.ErrNoTask:                  driver.ErrNoTask,
 		gosk.ErrTaskNotFound:            driver.ErrTaskNotFound,
 		gosk.ErrTaskConflict:            driver.ErrTaskConflict,
 		gosk.ErrLeaseLost:               driver.ErrLeaseLost,
@@ -207,7 +206,7 @@ func TestCreateManyIsOneBatch(t *testing.T) {
 	t.Parallel()
 	q, _ := newQueue(t, nil)
 	ctx := context.Background()
-	res, err := q.CreateMany(ctx, []email{{To: "a"}, {To: "b"}, {To: "c"}}, &gosk.CreateOptions{Priority: 2})
+	res, err := q.CreateMany(ctx, gosk.Items([]email{{To: "a"}, {To: "b"}, {To: "c"}}, &gosk.CreateOptions{Priority: 2}))
 	require.NoError(t, err)
 	require.Len(t, res, 3)
 	for i, r := range res {
@@ -223,7 +222,7 @@ func TestCreateManyIsOneBatch(t *testing.T) {
 		{Payload: email{To: "y"}, Options: &gosk.CreateOptions{UniqueKey: "u"}},
 		{Payload: email{To: "z"}},
 	}
-	res, err = q.CreateItems(ctx, items)
+	res, err = q.CreateMany(ctx, items)
 	require.NoError(t, err)
 	require.Len(t, res, 3)
 	require.NoError(t, res[0].Err)
@@ -231,22 +230,22 @@ func TestCreateManyIsOneBatch(t *testing.T) {
 	assert.Equal(t, res[0].ID, res[1].ID)
 	require.NoError(t, res[2].Err)
 
-	res, err = q.CreateMany(ctx, nil, nil)
+	res, err = q.CreateMany(ctx, gosk.Items[email](nil, nil))
 	require.NoError(t, err)
 	assert.Empty(t, res)
 
-	_, err = q.CreateItems(ctx, []gosk.Item[email]{{}, {Options: &gosk.CreateOptions{Delay: -1}}})
+	_, err = q.CreateMany(ctx, []gosk.Item[email]{{}, {Options: &gosk.CreateOptions{Delay: -1}}})
 	require.ErrorIs(t, err, gosk.ErrInvalid)
 	assert.ErrorContains(t, err, "item 1")
 }
 
-func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
+func TestInAppearsOnCommitOnly(t *testing.T) {
 	t.Parallel()
 	q, d := newQueue(t, nil)
 	ctx := context.Background()
 
 	tx := d.Begin()
-	id, err := q.CreateTx(ctx, tx, email{To: "kept"}, nil)
+	id, err := q.In(d.Tx(tx)).Create(ctx, email{To: "kept"}, nil)
 	require.NoError(t, err)
 	_, err = q.Get(ctx, id)
 	require.ErrorIs(t, err, gosk.ErrTaskNotFound, "not visible before commit")
@@ -256,7 +255,7 @@ func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
 	assert.Equal(t, "kept", task.Payload.To)
 
 	tx = d.Begin()
-	res, err := q.CreateManyTx(ctx, tx, []email{{To: "dropped"}, {To: "dropped too"}}, nil)
+	res, err := q.In(d.Tx(tx)).CreateMany(ctx, gosk.Items([]email{{To: "dropped"}, {To: "dropped too"}}, nil))
 	require.NoError(t, err)
 	require.NoError(t, tx.Rollback())
 	for _, r := range res {
@@ -264,8 +263,43 @@ func TestCreateTxAppearsOnCommitOnly(t *testing.T) {
 		require.ErrorIs(t, err, gosk.ErrTaskNotFound)
 	}
 
-	_, err = q.CreateTx(ctx, nil, email{}, nil)
+	_, err = q.In(nil).Create(ctx, email{}, nil)
 	require.ErrorIs(t, err, gosk.ErrInvalid)
+}
+
+// In binds a copy: the queue it was called on still creates in the store,
+// and the copy's other methods read the store, outside the transaction.
+func TestInLeavesTheQueueAsItWas(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	ctx := context.Background()
+
+	tx := d.Begin()
+	inTx := q.In(d.Tx(tx))
+	staged, err := inTx.Create(ctx, email{To: "staged"}, nil)
+	require.NoError(t, err)
+	stored, err := q.Create(ctx, email{To: "stored"}, nil)
+	require.NoError(t, err)
+
+	_, err = inTx.Get(ctx, staged)
+	require.ErrorIs(t, err, gosk.ErrTaskNotFound, "the copy's Get reads the store, where the staged task is not yet")
+	task, err := inTx.Get(ctx, stored)
+	require.NoError(t, err)
+	assert.Equal(t, "stored", task.Payload.To)
+	assert.Equal(t, q.Name(), inTx.Name())
+	require.NoError(t, tx.Rollback())
+}
+
+func TestItemsSharesOptions(t *testing.T) {
+	t.Parallel()
+	opts := &gosk.CreateOptions{Priority: 3}
+	items := gosk.Items([]string{"a", "b"}, opts)
+	require.Len(t, items, 2)
+	for i, want := range []string{"a", "b"} {
+		assert.Equal(t, want, items[i].Payload)
+		assert.Same(t, opts, items[i].Options)
+	}
+	assert.Empty(t, gosk.Items[string](nil, nil))
 }
 
 func TestGetUnknownOrForeignTask(t *testing.T) {
@@ -356,7 +390,7 @@ func TestAdminHelpers(t *testing.T) {
 	q, err := gosk.NewQueue[email](d, "emails", nil)
 	require.NoError(t, err)
 	ctx := context.Background()
-	res, err := q.CreateMany(ctx, []email{{To: "1"}, {To: "2"}, {To: "3"}}, nil)
+	res, err := q.CreateMany(ctx, gosk.Items([]email{{To: "1"}, {To: "2"}, {To: "3"}}, nil))
 	require.NoError(t, err)
 	ids := []int64{res[0].ID, res[1].ID, res[2].ID}
 
@@ -446,7 +480,7 @@ func TestPayloadOverTheDriversLimit(t *testing.T) {
 	q, err := gosk.NewQueue[email](d, "emails", nil)
 	require.NoError(t, err)
 	ctx := context.Background()
-	_, err = q.CreateMany(ctx, []email{{To: "a"}, {To: strings.Repeat("b", 64)}}, nil)
+	_, err = q.CreateMany(ctx, gosk.Items([]email{{To: "a"}, {To: strings.Repeat("b", 64)}}, nil))
 	require.ErrorIs(t, err, gosk.ErrInvalid)
 	assert.Contains(t, err.Error(), "payload limit of 64 bytes")
 	n, err := d.Count(ctx, "emails")

@@ -119,10 +119,24 @@
 //
 // Optional capabilities are small interfaces, discovered by type
 // assertion: [Notifier] wakes waiting workers, [Admin] lists, counts,
-// retries, cancels and purges. Transactional create is offered by each
-// adapter as a [Creator] bound to the store's own transaction type. Every
-// shipped driver has all of them; package drivertest tests each one a
-// driver has.
+// retries, cancels and purges. Every shipped driver has all of them;
+// package drivertest tests each one a driver has.
+//
+// Transactional create cannot be an interface of this package, since the
+// transaction's type belongs to the store. Every shipped adapter offers it
+// in one way, which a third-party adapter should follow: a method
+//
+//	func (d *Driver) Tx(tx StoreTx) driver.Creator
+//
+// where StoreTx is the store's own transaction type (*sql.Tx for SQLite,
+// *bbolt.Tx, pgx.Tx, a go-redis Pipeliner from TxPipeline, and for the
+// memory driver the *memory.Tx of its Begin). The returned [Creator]
+// stores tasks that appear when, and only if, tx commits; it never
+// commits or rolls back, and is good for as long as tx is open. A store
+// reached through a second client library names a method for each more
+// transaction type in the same shape (the PostgreSQL adapter's SQLTx takes
+// a database/sql *sql.Tx). The typed API takes the Creator as it is:
+// gosk's Queue.In(drv.Tx(tx)).
 //
 // # Concurrency
 //

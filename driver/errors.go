@@ -9,10 +9,6 @@ import (
 // %w where a cause is worth keeping, so callers test with errors.Is. Package
 // gosk re-exports each of them.
 var (
-	// ErrNoTask means no task was available. Drivers return an empty Claim
-	// instead; package worker returns it from a run that found no work.
-	ErrNoTask = errors.New("gosk: no task available")
-
 	// ErrTaskNotFound means no task has the given ID.
 	ErrTaskNotFound = errors.New("gosk: task not found")
 
@@ -81,7 +77,7 @@ func (e *TaskError) Unwrap() error { return e.Err }
 // portErrors lists the sentinels above that a driver returns.
 var portErrors = []error{
 	ErrInvalid, ErrClosed, ErrTaskNotFound, ErrTaskConflict, ErrLeaseLost,
-	ErrDuplicate, ErrUnsupportedPriorityRule, ErrNoTask,
+	ErrDuplicate, ErrUnsupportedPriorityRule,
 }
 
 // IsPortError reports whether err is, or wraps, one of this package's

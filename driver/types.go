@@ -25,8 +25,11 @@ const (
 	StateFailed State = "failed"
 )
 
-// States lists every state, in lifecycle order.
-var States = []State{StatePending, StateRunning, StateCompleted, StateCancelled, StateFailed}
+// States returns every state, in lifecycle order, in a new slice that the
+// caller may keep or change.
+func States() []State {
+	return []State{StatePending, StateRunning, StateCompleted, StateCancelled, StateFailed}
+}
 
 // Final reports whether s is completed, cancelled or failed.
 func (s State) Final() bool {

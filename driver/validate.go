@@ -50,20 +50,56 @@ func ValidateNewTasksMax(tasks []NewTask, maxPayload int) error {
 		if err := ValidateQueueName(t.Queue); err != nil {
 			return fmt.Errorf("task %d: %w", i, err)
 		}
-		if t.Priority < MinPriority || t.Priority > MaxPriority {
-			return fmt.Errorf("%w: task %d: priority %d outside [%d, %d]", ErrInvalid, i, t.Priority, MinPriority, MaxPriority)
-		}
-		if t.Delay < 0 {
-			return fmt.Errorf("%w: task %d: delay %v is negative", ErrInvalid, i, t.Delay)
-		}
-		if t.MaxAttempts < 1 || t.MaxAttempts > MaxAttemptsLimit {
-			return fmt.Errorf("%w: task %d: max attempts %d outside [1, %d]", ErrInvalid, i, t.MaxAttempts, MaxAttemptsLimit)
-		}
-		if err := CheckText(t.UniqueKey, MaxUniqueKeyLen); err != nil {
-			return fmt.Errorf("%w: task %d: unique key %w", ErrInvalid, i, err)
+		if err := CheckNewTask(t, nil); err != nil {
+			return fmt.Errorf("%w: task %d: %w", ErrInvalid, i, err)
 		}
 	}
 	return nil
+}
+
+// CheckNewTask checks the fields of t whose rules are the same on every
+// driver: Priority within [MinPriority, MaxPriority], Delay not negative,
+// MaxAttempts within [1, MaxAttemptsLimit] and UniqueKey as CheckText
+// says, in that order. (The queue name has ValidateQueueName, and the
+// payload's length is the driver's own limit: see ValidateNewTasksMax.)
+// These rules are written here once: ValidateNewTasksMax applies them to
+// every task of a batch, and package gosk to CreateOptions before it
+// encodes a payload.
+//
+// It returns nil, or an error that names the first field that breaks its
+// rule and says how (such as "priority 40000 is outside [-32768, 32767]")
+// without wrapping ErrInvalid, for the caller to wrap as CheckText's. The
+// error calls a field label(name), name being its name in NewTask
+// ("Priority", "Delay", "MaxAttempts", "UniqueKey"); a nil label calls
+// them as this package's messages do ("priority", "delay", "max
+// attempts", "unique key").
+func CheckNewTask(t NewTask, label func(field string) string) error {
+	if label == nil {
+		label = fieldWords
+	}
+	switch {
+	case t.Priority < MinPriority || t.Priority > MaxPriority:
+		return fmt.Errorf("%s %d is outside [%d, %d]", label("Priority"), t.Priority, MinPriority, MaxPriority)
+	case t.Delay < 0:
+		return fmt.Errorf("%s %v is negative", label("Delay"), t.Delay)
+	case t.MaxAttempts < 1 || t.MaxAttempts > MaxAttemptsLimit:
+		return fmt.Errorf("%s %d is outside [1, %d]", label("MaxAttempts"), t.MaxAttempts, MaxAttemptsLimit)
+	}
+	if err := CheckText(t.UniqueKey, MaxUniqueKeyLen); err != nil {
+		return fmt.Errorf("%s %w", label("UniqueKey"), err)
+	}
+	return nil
+}
+
+// fieldWords is CheckNewTask's default label.
+func fieldWords(field string) string {
+	switch field {
+	case "MaxAttempts":
+		return "max attempts"
+	case "UniqueKey":
+		return "unique key"
+	}
+	return strings.ToLower(field)
 }
 
 // PayloadLimit returns the payload limit an adapter's option asks for:

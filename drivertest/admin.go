@@ -58,7 +58,7 @@ func (f *fixture) purgeBetween(a driver.Admin, q string, early, late time.Time) 
 func (f *fixture) countByList(a driver.Admin, q string) map[driver.State]int64 {
 	f.t.Helper()
 	out := map[driver.State]int64{}
-	for _, st := range driver.States {
+	for _, st := range driver.States() {
 		out[st] = 0
 	}
 	var after int64

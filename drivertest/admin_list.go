@@ -17,7 +17,7 @@ var adminListRules = []rule{
 		q := f.queue()
 		empty, err := a.Count(f.ctx, q)
 		require.NoError(t, err)
-		for _, st := range driver.States {
+		for _, st := range driver.States() {
 			v, ok := empty[st]
 			assert.True(t, ok, "Count of an empty queue has state %v", st)
 			assert.Zero(t, v, "Count of an empty queue is zero for %v", st)

@@ -22,7 +22,7 @@ func benchWorker(b *testing.B, h Harness, run string) {
 	}
 	batch := make([]int, 1000)
 	for done := 0; done < b.N; done += len(batch) {
-		if _, err := q.CreateMany(ctx, batch[:min(len(batch), b.N-done)], nil); err != nil {
+		if _, err := q.CreateMany(ctx, gosk.Items(batch[:min(len(batch), b.N-done)], nil)); err != nil {
 			b.Fatalf("CreateMany: %v", err)
 		}
 	}

@@ -879,7 +879,7 @@ func (b *broken) begin() *brokenTx {
 // a task staged earlier in the same transaction holds gets an ID of its
 // own and no error, and is then never stored.
 func (t *brokenTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	res, err := t.tx.Create(ctx, tasks)
+	res, err := t.b.Tx(t.tx).Create(ctx, tasks)
 	if err != nil {
 		return res, err
 	}

@@ -14,8 +14,9 @@
 //				return d
 //			},
 //			Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
-//				tx := d.(*mystore.Driver).Begin()
-//				return tx, tx.Commit, tx.Rollback
+//				m := d.(*mystore.Driver)
+//				tx := m.Begin()
+//				return m.Tx(tx), tx.Commit, tx.Rollback
 //			},
 //		})
 //	}

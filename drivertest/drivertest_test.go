@@ -25,8 +25,9 @@ func memoryHarness() drivertest.Harness {
 	return drivertest.Harness{
 		New: func(testing.TB) driver.Driver { return memory.New(nil) },
 		Tx: func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
-			tx := d.(*memory.Driver).Begin()
-			return tx, tx.Commit, tx.Rollback
+			m := d.(*memory.Driver)
+			tx := m.Begin()
+			return m.Tx(tx), tx.Commit, tx.Rollback
 		},
 	}
 }

@@ -88,7 +88,7 @@ func FuzzBoundary(f *testing.F, d driver.Driver) {
 			if err != nil {
 				t.Fatalf("Count %q %s: %v", queue, when, err)
 			}
-			for _, st := range driver.States {
+			for _, st := range driver.States() {
 				if got[st] != want[st] {
 					t.Fatalf("rule: the store stays consistent: Count(%q) %s = %v, want %v", queue, when, got, want)
 				}

@@ -171,7 +171,7 @@ func (m *model) count(rt *rapid.T) {
 	got, err := m.admin.Count(m.f.ctx, q)
 	m.noErr(err, "Admin.Count")
 	want := map[driver.State]int64{}
-	for _, s := range driver.States {
+	for _, s := range driver.States() {
 		want[s] = 0
 	}
 	for _, mt := range m.tasks {
@@ -185,7 +185,7 @@ func (m *model) count(rt *rapid.T) {
 
 func (m *model) list(rt *rapid.T) {
 	q := rapid.SampledFrom(m.queues).Draw(rt, "queue")
-	s := rapid.SampledFrom(driver.States).Draw(rt, "state")
+	s := rapid.SampledFrom(driver.States()).Draw(rt, "state")
 	m.step("list the %v tasks of queue %s", s, m.qname(q))
 	got, err := m.admin.List(m.f.ctx, driver.ListParams{Queue: q, States: []driver.State{s}, Limit: 1000})
 	m.noErr(err, "Admin.List")

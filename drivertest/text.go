@@ -261,7 +261,7 @@ func workerStoresHandlerErrorsCleaned(t *testing.T, s *suite) {
 	for i := range vs {
 		vs[i] = i
 	}
-	res, err := q.CreateMany(f.ctx, vs, &gosk.CreateOptions{MaxAttempts: 1})
+	res, err := q.CreateMany(f.ctx, gosk.Items(vs, &gosk.CreateOptions{MaxAttempts: 1}))
 	require.NoError(t, err)
 	var (
 		ended, final atomic.Int64

@@ -28,7 +28,7 @@ func BenchmarkRun(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				batch = append(batch, job{N: i})
 				if len(batch) == cap(batch) || i == b.N-1 {
-					if _, err := q.CreateMany(ctx, batch, nil); err != nil {
+					if _, err := q.CreateMany(ctx, gosk.Items(batch, nil)); err != nil {
 						b.Fatal(err)
 					}
 					batch = batch[:0]

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
 )
 
@@ -195,7 +194,7 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 
 // claimOnce is Work's claim: one claim of up to Config.Concurrency tasks,
 // then a wait until every attempt it started has ended (its outcome
-// stored or given up, or its lease lost). It returns gosk.ErrNoTask if no
+// stored or given up, or its lease lost). It returns ErrNoTask if no
 // task was available, the claim's error if it failed, and ctx's error if
 // ctx ended before the attempts did (the shutdown then releases them).
 func (e *engine[T]) claimOnce(ctx, base context.Context) error {
@@ -210,7 +209,7 @@ func (e *engine[T]) claimOnce(ctx, base context.Context) error {
 		return err
 	}
 	if n == 0 {
-		return gosk.ErrNoTask
+		return ErrNoTask
 	}
 	if stopping {
 		// Claimed as ctx ended: the tasks go back unrun.

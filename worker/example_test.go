@@ -30,7 +30,7 @@ func ExampleWorker_Run() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := q.CreateMany(ctx, []Email{{To: "ada@example.com"}, {To: "not-an-address"}, {To: "grace@example.com"}}, nil); err != nil {
+	if _, err := q.CreateMany(ctx, gosk.Items([]Email{{To: "ada@example.com"}, {To: "not-an-address"}, {To: "grace@example.com"}}, nil)); err != nil {
 		panic(err)
 	}
 
@@ -82,7 +82,7 @@ func ExampleWorker_Work() {
 	if err != nil {
 		panic(err)
 	}
-	if _, err := q.CreateMany(ctx, []Email{{To: "a@example.com"}, {To: "b@example.com"}}, nil); err != nil {
+	if _, err := q.CreateMany(ctx, gosk.Items([]Email{{To: "a@example.com"}, {To: "b@example.com"}}, nil)); err != nil {
 		panic(err)
 	}
 	w, err := worker.New(q, func(ctx context.Context, t *gosk.Task[Email]) error {
@@ -93,7 +93,7 @@ func ExampleWorker_Work() {
 	}
 	for {
 		err := w.Work(ctx)
-		if errors.Is(err, gosk.ErrNoTask) {
+		if errors.Is(err, worker.ErrNoTask) {
 			fmt.Println("queue drained")
 			break
 		}

@@ -57,7 +57,7 @@ func TestFinishRetriedAfterALostAnswerReportsTheStoredOutcome(t *testing.T) {
 			d := &answerLost{Driver: mem, lose: 1}
 			q, err := gosk.NewQueue[job](d, "jobs", nil)
 			require.NoError(t, err)
-			res, err := q.CreateMany(context.Background(), []job{{N: 1}}, &gosk.CreateOptions{MaxAttempts: 3})
+			res, err := q.CreateMany(context.Background(), gosk.Items([]job{{N: 1}}, &gosk.CreateOptions{MaxAttempts: 3}))
 			require.NoError(t, err)
 			id := res[0].ID
 			var ev events

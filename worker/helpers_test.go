@@ -167,7 +167,7 @@ func (f *fixture) create(n int, opts *gosk.CreateOptions) []int64 {
 	for i := range vs {
 		vs[i] = job{N: i}
 	}
-	res, err := f.q.CreateMany(context.Background(), vs, opts)
+	res, err := f.q.CreateMany(context.Background(), gosk.Items(vs, opts))
 	require.NoError(f.t, err)
 	ids := make([]int64, n)
 	for i, r := range res {

@@ -121,7 +121,7 @@ func TestHandlerResultsFollowTheModel(t *testing.T) {
 		}
 		for rounds := 0; ; rounds++ {
 			err := w.Work(ctx)
-			if errors.Is(err, gosk.ErrNoTask) {
+			if errors.Is(err, worker.ErrNoTask) {
 				break
 			}
 			if err != nil {

@@ -25,13 +25,13 @@ func TestWorkHandlesWhatIsAvailableNow(t *testing.T) {
 		return nil
 	}, &worker.Config{Concurrency: 2})
 	require.NoError(t, err)
-	require.ErrorIs(t, w.Work(ctx), gosk.ErrNoTask)
+	require.ErrorIs(t, w.Work(ctx), worker.ErrNoTask)
 	f.create(3, nil)
 	require.NoError(t, w.Work(ctx))
 	assert.EqualValues(t, 2, handled.Load(), "one claim, up to Concurrency")
 	assert.EqualValues(t, 2, f.count(gosk.StateCompleted), "stored before Work returns")
 	require.NoError(t, w.Work(ctx))
-	require.ErrorIs(t, w.Work(ctx), gosk.ErrNoTask)
+	require.ErrorIs(t, w.Work(ctx), worker.ErrNoTask)
 	assert.EqualValues(t, 3, f.count(gosk.StateCompleted))
 }
 
@@ -45,7 +45,7 @@ func TestRunAndWorkDoNotOverlap(t *testing.T) {
 	err = w.Work(context.Background())
 	assert.ErrorContains(t, err, "already running")
 	require.NoError(t, stop())
-	require.ErrorIs(t, w.Work(context.Background()), gosk.ErrNoTask, "free again once Run returned")
+	require.ErrorIs(t, w.Work(context.Background()), worker.ErrNoTask, "free again once Run returned")
 }
 
 func TestWorkCutShortReleasesAndReturnsTheContextError(t *testing.T) {

@@ -195,7 +195,7 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 
 // Work claims the tasks available now, up to Config.Concurrency, in one
 // call, handles them and stores their outcomes, and returns nil; if none
-// was available it returns gosk.ErrNoTask. It is the one-shot form of Run
+// was available it returns [ErrNoTask]. It is the one-shot form of Run
 // for programs driven by a scheduler of their own. If ctx is done before
 // the tasks are handled, Work shuts down as Run does and returns ctx's
 // error. If the store stops answering, Work gives up storing once it has

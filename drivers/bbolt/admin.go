@@ -24,7 +24,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 	}
 	states := p.States
 	if len(states) == 0 {
-		states = driver.States
+		states = driver.States()
 	}
 	var out []driver.TaskRecord
 	err = d.view(ctx, func(s *store) error {
@@ -88,10 +88,10 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 	if err := driver.ValidateQueueName(queue); err != nil {
 		return nil, err
 	}
-	counts := make(map[driver.State]int64, len(driver.States))
+	counts := make(map[driver.State]int64, len(driver.States()))
 	err = d.view(ctx, func(s *store) error {
 		q, err := s.queue(queue, false)
-		for _, st := range driver.States {
+		for _, st := range driver.States() {
 			counts[st] = 0
 			if q != nil {
 				counts[st] = readCount(q, st)

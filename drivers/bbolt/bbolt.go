@@ -97,7 +97,15 @@ type Driver struct {
 // driver on it. The driver owns the file: Close closes it. If another
 // process has the file open, Open waits up to Options.LockTimeout and then
 // fails with an error that says so.
-func Open(path string, opts *Options) (*Driver, error) {
+//
+// ctx bounds Open as it bounds every adapter's Open: a ctx already done
+// stops it before the file is opened and before the layout is migrated,
+// and ctx's deadline, when sooner than Options.LockTimeout, shortens the
+// wait for the lock (Open then fails with an error wrapping
+// context.DeadlineExceeded). bbolt's calls take no context, so a cancel
+// without a deadline is seen between those steps only. The driver keeps
+// nothing of ctx.
+func Open(ctx context.Context, path string, opts *Options) (*Driver, error) {
 	o, err := fill(opts)
 	if err != nil {
 		return nil, err
@@ -105,14 +113,24 @@ func Open(path string, opts *Options) (*Driver, error) {
 	if path == "" {
 		return nil, fmt.Errorf("%w: gosk/bbolt: path is empty", driver.ErrInvalid)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("gosk/bbolt: open %s: %w", path, err)
+	}
+	wait, byCtx := o.LockTimeout, false
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		wait, byCtx = max(time.Until(dl), time.Nanosecond), true
+	}
 	db, err := bolt.Open(path, o.FileMode, &bolt.Options{
-		Timeout: o.LockTimeout,
+		Timeout: wait,
 		// The freelist is rebuilt from the pages when the file is opened,
 		// instead of being written at every commit: fewer pages per
 		// commit, same durability.
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
 	})
+	if errors.Is(err, bolterrors.ErrTimeout) && byCtx {
+		return nil, fmt.Errorf("gosk/bbolt: open %s: the file is locked by another process or driver that has it open (waited %v, until the context's deadline): %w", path, wait.Round(time.Millisecond), context.DeadlineExceeded)
+	}
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("gosk/bbolt: open %s: the file is locked by another process or driver that has it open (waited %v, Options.LockTimeout): %w", path, o.LockTimeout, err)
 	}
@@ -123,7 +141,7 @@ func Open(path string, opts *Options) (*Driver, error) {
 		}
 		return nil, fmt.Errorf("gosk/bbolt: open %s: %w", path, err)
 	}
-	d, err := newDriver(db, o, true)
+	d, err := newDriver(ctx, db, o, true)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -133,8 +151,10 @@ func Open(path string, opts *Options) (*Driver, error) {
 
 // New returns a driver on a bbolt database the caller has already opened,
 // using its own top-level bucket (Options.Bucket) beside the caller's
-// data. Close leaves db open. db must be writable.
-func New(db *bolt.DB, opts *Options) (*Driver, error) {
+// data. Close leaves db open. db must be writable. A ctx already done
+// stops New before it migrates the layout; the driver keeps nothing of
+// ctx.
+func New(ctx context.Context, db *bolt.DB, opts *Options) (*Driver, error) {
 	if db == nil {
 		return nil, fmt.Errorf("%w: gosk/bbolt: db is nil", driver.ErrInvalid)
 	}
@@ -142,10 +162,13 @@ func New(db *bolt.DB, opts *Options) (*Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newDriver(db, o, false)
+	return newDriver(ctx, db, o, false)
 }
 
-func newDriver(db *bolt.DB, o Options, owned bool) (*Driver, error) {
+func newDriver(ctx context.Context, db *bolt.DB, o Options, owned bool) (*Driver, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("gosk/bbolt: migrate: %w", err)
+	}
 	if db.IsReadOnly() {
 		return nil, fmt.Errorf("%w: gosk/bbolt: the database is open read-only; the driver needs to write", driver.ErrInvalid)
 	}

@@ -32,7 +32,7 @@ func newFakeClock() *testclock.Clock {
 // open returns a driver on a fresh file in the test's temp dir.
 func open(t testing.TB, opts *goskbbolt.Options) *goskbbolt.Driver {
 	t.Helper()
-	d, err := goskbbolt.Open(filepath.Join(t.TempDir(), "gosk.db"), opts)
+	d, err := goskbbolt.Open(context.Background(), filepath.Join(t.TempDir(), "gosk.db"), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	return d
@@ -442,20 +442,20 @@ func TestOpenOptions(t *testing.T) {
 		{LockTimeout: -time.Second},
 		{Commit: goskbbolt.CommitMode(9)},
 	} {
-		_, err := goskbbolt.Open(path, bad)
+		_, err := goskbbolt.Open(context.Background(), path, bad)
 		require.ErrorIs(t, err, driver.ErrInvalid, "%+v", bad)
 	}
 
 	// A file that is not a bbolt database is refused, saying so.
 	junk := filepath.Join(t.TempDir(), "junk.db")
 	require.NoError(t, os.WriteFile(junk, []byte("not a database, but long enough to be read as one: "+strings.Repeat("x", 8192)), 0o600))
-	_, err := goskbbolt.Open(junk, nil)
+	_, err := goskbbolt.Open(context.Background(), junk, nil)
 	require.ErrorContains(t, err, "junk.db")
 
 	// A second open of a locked file fails after the lock timeout, saying why.
-	d, err := goskbbolt.Open(path, nil)
+	d, err := goskbbolt.Open(context.Background(), path, nil)
 	require.NoError(t, err)
-	_, err = goskbbolt.Open(path, &goskbbolt.Options{LockTimeout: 50 * time.Millisecond})
+	_, err = goskbbolt.Open(context.Background(), path, &goskbbolt.Options{LockTimeout: 50 * time.Millisecond})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "locked")
 	require.NoError(t, d.Close())
@@ -475,15 +475,15 @@ func TestSharedFileAndLayout(t *testing.T) {
 	}))
 
 	// A bucket the driver did not make is refused.
-	_, err = goskbbolt.New(db, &goskbbolt.Options{Bucket: "appdata"})
+	_, err = goskbbolt.New(context.Background(), db, &goskbbolt.Options{Bucket: "appdata"})
 	require.ErrorIs(t, err, goskbbolt.ErrForeignLayout)
 
 	// Two drivers on one DB, each in its own bucket; New is idempotent.
-	a, err := goskbbolt.New(db, &goskbbolt.Options{Bucket: "a"})
+	a, err := goskbbolt.New(context.Background(), db, &goskbbolt.Options{Bucket: "a"})
 	require.NoError(t, err)
-	b, err := goskbbolt.New(db, &goskbbolt.Options{Bucket: "b"})
+	b, err := goskbbolt.New(context.Background(), db, &goskbbolt.Options{Bucket: "b"})
 	require.NoError(t, err)
-	again, err := goskbbolt.New(db, &goskbbolt.Options{Bucket: "a"})
+	again, err := goskbbolt.New(context.Background(), db, &goskbbolt.Options{Bucket: "a"})
 	require.NoError(t, err)
 	id := create(t, a, newTask("q"))[0]
 	_, err = b.Get(context.Background(), id)
@@ -502,7 +502,7 @@ func TestSharedFileAndLayout(t *testing.T) {
 		v[7] = goskbbolt.SchemaVersion + 1
 		return tx.Bucket([]byte("a")).Bucket([]byte("meta")).Put([]byte("version"), v)
 	}))
-	_, err = goskbbolt.New(db, &goskbbolt.Options{Bucket: "a"})
+	_, err = goskbbolt.New(context.Background(), db, &goskbbolt.Options{Bucket: "a"})
 	require.ErrorIs(t, err, goskbbolt.ErrNewerSchema)
 }
 

@@ -54,7 +54,7 @@ func benchWorkers(b *testing.B, mode goskbbolt.CommitMode, finishBatch, workers 
 	ctx := context.Background()
 	for start := 0; start < b.N; start += 1000 {
 		vs := make([]int, min(1000, b.N-start))
-		if _, err := q.CreateMany(ctx, vs, nil); err != nil {
+		if _, err := q.CreateMany(ctx, gosk.Items(vs, nil)); err != nil {
 			b.Fatal(err)
 		}
 	}

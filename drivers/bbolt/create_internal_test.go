@@ -24,7 +24,7 @@ func TestCreateFailingHalfwayStoresNothing(t *testing.T) {
 	t.Parallel()
 	injected := errors.New("injected fault")
 	open := func(t *testing.T) *Driver {
-		d, err := Open(filepath.Join(t.TempDir(), "tasks.db"), nil)
+		d, err := Open(context.Background(), filepath.Join(t.TempDir(), "tasks.db"), nil)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = d.Close() })
 		_, err = d.Create(context.Background(), []driver.NewTask{{Queue: "atomic", Payload: []byte("holder"), MaxAttempts: 1, UniqueKey: "taken"}})

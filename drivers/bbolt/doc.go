@@ -10,8 +10,8 @@
 //		goskbbolt "github.com/gosk/gosk/drivers/bbolt"
 //	)
 //
-//	drv, err := goskbbolt.Open("app.db", nil)          // the driver opens the file
-//	drv, err := goskbbolt.New(db, &goskbbolt.Options{}) // or shares the app's *bolt.DB
+//	drv, err := goskbbolt.Open(ctx, "app.db", nil)           // the driver opens the file
+//	drv, err := goskbbolt.New(ctx, db, &goskbbolt.Options{}) // or shares the app's *bolt.DB
 //
 // # Layout
 //

@@ -22,12 +22,12 @@ func ExampleOpen() {
 	}
 	defer os.RemoveAll(dir)
 
-	drv, err := goskbbolt.Open(filepath.Join(dir, "tasks.db"), nil)
+	ctx := context.Background()
+	drv, err := goskbbolt.Open(ctx, filepath.Join(dir, "tasks.db"), nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer drv.Close()
-	ctx := context.Background()
 
 	res, err := drv.Create(ctx, []driver.NewTask{{Queue: "emails", Payload: []byte(`{"to":"ada"}`), MaxAttempts: 3}})
 	if err != nil {
@@ -66,12 +66,12 @@ func ExampleDriver_Tx() {
 		log.Fatal(err)
 	}
 	defer db.Close()
-	drv, err := goskbbolt.New(db, &goskbbolt.Options{Bucket: "jobs"})
+	ctx := context.Background()
+	drv, err := goskbbolt.New(ctx, db, &goskbbolt.Options{Bucket: "jobs"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer drv.Close()
-	ctx := context.Background()
 
 	err = db.Update(func(tx *bolt.Tx) error {
 		orders, err := tx.CreateBucketIfNotExists([]byte("orders"))

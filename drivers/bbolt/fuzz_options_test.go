@@ -31,7 +31,7 @@ func FuzzOptions(f *testing.F) {
 			c := bucket[i]
 			valid = valid && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("_-.:/", c) >= 0)
 		}
-		d, err := goskbbolt.Open(filepath.Join(t.TempDir(), "tasks.db"), o)
+		d, err := goskbbolt.Open(context.Background(), filepath.Join(t.TempDir(), "tasks.db"), o)
 		if !valid {
 			if !errors.Is(err, driver.ErrInvalid) || !strings.Contains(err.Error(), "Options.") {
 				t.Fatalf("Open(%+v) = %v; want ErrInvalid naming the option", o, err)

@@ -1,6 +1,7 @@
 package bbolt_test
 
 import (
+	"context"
 	"path/filepath"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // arbitrary bytes through the bbolt driver on a file: each either
 // round-trips exactly or is refused with ErrInvalid, and Count stays exact.
 func FuzzBoundary(f *testing.F) {
-	d, err := goskbbolt.Open(filepath.Join(f.TempDir(), "tasks.db"), nil)
+	d, err := goskbbolt.Open(context.Background(), filepath.Join(f.TempDir(), "tasks.db"), nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 		}
 		return b, nil
 	}
-	q := &queueBuckets{states: make(map[driver.State]*bolt.Bucket, len(driver.States))}
+	q := &queueBuckets{states: make(map[driver.State]*bolt.Bucket, len(driver.States()))}
 	var err error
 	for _, p := range []struct {
 		b    **bolt.Bucket
@@ -163,7 +163,7 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 			return nil, err
 		}
 	}
-	for _, st := range driver.States {
+	for _, st := range driver.States() {
 		if q.states[st], err = sub(stateBucket(st)); err != nil {
 			return nil, err
 		}

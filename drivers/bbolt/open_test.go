@@ -1,11 +1,13 @@
 package bbolt_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,7 +37,7 @@ func TestOpenErrors(t *testing.T) {
 		{"negative lock timeout", filepath.Join(dir, "x.db"), &goskbbolt.Options{LockTimeout: -1}, true, []string{"Options.LockTimeout"}},
 	}
 	for _, c := range cases {
-		_, err := goskbbolt.Open(c.path, c.opts)
+		_, err := goskbbolt.Open(context.Background(), c.path, c.opts)
 		require.Error(t, err, c.name)
 		msg := err.Error()
 		t.Logf("%s: %s", c.name, msg)
@@ -63,12 +65,12 @@ func TestBucketInjectionRefused(t *testing.T) {
 	hostile := []string{"x\x00y", "x y", "x'", `x"`, "x*", "x{y}", "x\\y", "x\ny", "x\xff", "é", strings.Repeat("b", goskbbolt.MaxBucketNameLen+1)}
 	for i, b := range hostile {
 		file := filepath.Join(dir, "open"+string(rune('a'+i))+".db")
-		_, err := goskbbolt.Open(file, &goskbbolt.Options{Bucket: b})
+		_, err := goskbbolt.Open(context.Background(), file, &goskbbolt.Options{Bucket: b})
 		require.ErrorIs(t, err, driver.ErrInvalid, "bucket %q", b)
 		assert.Contains(t, err.Error(), "Options.Bucket", "the error names the option")
 		_, statErr := os.Stat(file)
 		assert.ErrorIs(t, statErr, os.ErrNotExist, "Open with bucket %q creates no file", b)
-		_, err = goskbbolt.New(db, &goskbbolt.Options{Bucket: b})
+		_, err = goskbbolt.New(context.Background(), db, &goskbbolt.Options{Bucket: b})
 		require.ErrorIs(t, err, driver.ErrInvalid, "New with bucket %q", b)
 	}
 	var buckets []string
@@ -79,4 +81,34 @@ func TestBucketInjectionRefused(t *testing.T) {
 		})
 	}))
 	assert.Empty(t, buckets, "a refused bucket name creates no bucket")
+}
+
+// Open and New take a context as every adapter's Open does: a done one
+// stops them before they touch the file, and a deadline sooner than
+// Options.LockTimeout shortens the wait for a lock that another driver
+// holds.
+func TestOpenHonoursItsContext(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tasks.db")
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := goskbbolt.Open(done, path, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	_, err = os.Stat(path)
+	require.ErrorIs(t, err, os.ErrNotExist, "a cancelled Open creates no file")
+
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "app.db"), 0o600, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	_, err = goskbbolt.New(done, db, nil)
+	require.ErrorIs(t, err, context.Canceled)
+
+	holder, err := goskbbolt.Open(context.Background(), path, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = holder.Close() })
+	ctx, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer stop()
+	_, err = goskbbolt.Open(ctx, path, &goskbbolt.Options{LockTimeout: time.Hour})
+	require.ErrorIs(t, err, context.DeadlineExceeded, "the context's deadline, not the hour of LockTimeout, ends the wait")
+	assert.Contains(t, err.Error(), "locked")
 }

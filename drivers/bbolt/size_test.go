@@ -41,7 +41,7 @@ func TestFileSize(t *testing.T) {
 	ctx := context.Background()
 
 	start := time.Now()
-	d, err := goskbbolt.Open(path, nil)
+	d, err := goskbbolt.Open(context.Background(), path, nil)
 	require.NoError(t, err)
 	completeAll(ctx, t, d, n, batch)
 	t.Logf("%d tasks created, claimed and completed in batches of %d in %v", n, batch, time.Since(start).Round(time.Millisecond))
@@ -50,7 +50,7 @@ func TestFileSize(t *testing.T) {
 	require.NoError(t, d.Close())
 	t.Logf("the same, compacted: %s", mib(compact(t, path, filepath.Join(dir, "full-compacted.db"))))
 
-	d, err = goskbbolt.Open(path, nil)
+	d, err = goskbbolt.Open(context.Background(), path, nil)
 	require.NoError(t, err)
 	require.Equal(t, n, purgeAll(ctx, t, d), "every completed task is purged")
 	t.Logf("file size after purging them: %s", mib(fileSize(t, path)))

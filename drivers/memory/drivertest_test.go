@@ -17,8 +17,9 @@ func TestDriver(t *testing.T) {
 			return memory.New(&memory.Options{Clock: clock})
 		},
 		Tx: func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
-			tx := d.(*memory.Driver).Begin()
-			return tx, tx.Commit, tx.Rollback
+			m := d.(*memory.Driver)
+			tx := m.Begin()
+			return m.Tx(tx), tx.Commit, tx.Rollback
 		},
 	})
 }

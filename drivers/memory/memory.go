@@ -39,8 +39,8 @@
 //   - notify: in-process; Subscribe's channel is signalled when a task is
 //     created, released or retried with no delay;
 //   - admin: the whole of driver.Admin;
-//   - transactional create: [Driver.Begin] returns a [Tx], a driver.Creator
-//     whose tasks appear when it commits.
+//   - transactional create: [Driver.Begin] starts a [Tx] and [Driver.Tx]
+//     binds a driver.Creator to it, whose tasks appear when it commits.
 //
 // # Caveats
 //
@@ -91,7 +91,7 @@ var (
 	_ driver.Driver   = (*Driver)(nil)
 	_ driver.Notifier = (*Driver)(nil)
 	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = (*Tx)(nil)
+	_ driver.Creator  = txCreator{}
 )
 
 // task is a stored task; rec is the record handed out (copied on the way).
@@ -479,8 +479,8 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 		return nil, err
 	}
 	defer d.mu.Unlock()
-	out := make(map[driver.State]int64, len(driver.States))
-	for _, s := range driver.States {
+	out := make(map[driver.State]int64, len(driver.States()))
+	for _, s := range driver.States() {
 		out[s] = 0
 	}
 	if q := d.queues[queue]; q != nil {
@@ -583,14 +583,40 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	return len(old), nil
 }
 
-// Begin starts a transaction for creating tasks. Its tasks get their IDs at
+// Begin starts a transaction for creating tasks, the memory store's own
+// transaction type: [Driver.Tx] binds a driver.Creator to it, as every
+// adapter's Tx does to its store's transaction. Its tasks get their IDs at
 // once and are stored, all or none, when it commits.
 func (d *Driver) Begin() *Tx {
 	return &Tx{d: d}
 }
 
-// Tx is a transaction of creates, a driver.Creator. It is not safe for
-// concurrent use; a Tx is done after Commit or Rollback.
+// Tx returns a driver.Creator that stages tasks in tx, a transaction of
+// this driver from Begin: they are stored when, and only if, tx commits.
+func (d *Driver) Tx(tx *Tx) driver.Creator {
+	return txCreator{d: d, tx: tx}
+}
+
+// txCreator is the Creator of Driver.Tx.
+type txCreator struct {
+	d  *Driver
+	tx *Tx
+}
+
+// Create stages tasks in the transaction; see Tx.create.
+func (c txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	switch {
+	case c.tx == nil:
+		return nil, fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
+	case c.tx.d != c.d:
+		return nil, fmt.Errorf("%w: transaction belongs to another driver", driver.ErrInvalid)
+	}
+	return c.tx.create(ctx, tasks)
+}
+
+// Tx is a transaction of creates: bind a Creator to it with Driver.Tx.
+// It is not safe for concurrent use; a Tx is done after Commit or
+// Rollback.
 type Tx struct {
 	d     *Driver
 	tasks []driver.NewTask
@@ -598,10 +624,10 @@ type Tx struct {
 	done  bool
 }
 
-// Create validates tasks and stages them with fresh IDs. Unique keys taken
+// create validates tasks and stages them with fresh IDs. Unique keys taken
 // by stored tasks or by tasks staged earlier in this transaction give
 // ErrDuplicate in the result, as Driver.Create does.
-func (tx *Tx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+func (tx *Tx) create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if tx.done {
 		return nil, fmt.Errorf("%w: transaction already ended", driver.ErrInvalid)
 	}

@@ -48,8 +48,8 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 	if err := driver.ValidateQueueName(queue); err != nil {
 		return nil, err
 	}
-	counts := make(map[driver.State]int64, len(driver.States))
-	for _, s := range driver.States {
+	counts := make(map[driver.State]int64, len(driver.States()))
+	for _, s := range driver.States() {
 		counts[s] = 0
 	}
 	rows, err := d.pool.Query(ctx, d.q.count, queue)

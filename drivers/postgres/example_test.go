@@ -44,7 +44,7 @@ func ExampleNew() {
 
 // Tx creates tasks in the application's transaction: they exist, and
 // workers hear of them, only if it commits. With package gosk, pass the
-// Creator to Queue.CreateTx.
+// Creator to Queue.In.
 func ExampleDriver_Tx() {
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, "postgres://app@db.internal:5432/app")

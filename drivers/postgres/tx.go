@@ -17,9 +17,11 @@ func (d *Driver) Tx(tx pgx.Tx) driver.Creator {
 	return &txCreator{d: d, run: pgxRunner(tx)}
 }
 
-// SQLTx is Tx for a *sql.Tx of database/sql, which must come from pgx's
-// database/sql driver (github.com/jackc/pgx/v5/stdlib, registered as
-// "pgx"): the batch travels as PostgreSQL arrays, which that driver passes
+// SQLTx is Tx for a *sql.Tx of database/sql: PostgreSQL is the one store
+// that applications reach through two client libraries, so its adapter
+// binds a Creator to the transaction type of each, in the same way. The
+// *sql.Tx must come from pgx's database/sql driver
+// (github.com/jackc/pgx/v5/stdlib, registered as "pgx"): the batch travels as PostgreSQL arrays, which that driver passes
 // through and others (lib/pq) do not.
 func (d *Driver) SQLTx(tx *sql.Tx) driver.Creator {
 	return &txCreator{d: d, run: sqlRunner(tx)}

@@ -70,7 +70,7 @@ func TestWorkerSurvivesKilledConnections(t *testing.T) {
 	for i := range vs {
 		vs[i] = i
 	}
-	_, err = q.CreateMany(context.Background(), vs, &gosk.CreateOptions{MaxAttempts: 5})
+	_, err = q.CreateMany(context.Background(), gosk.Items(vs, &gosk.CreateOptions{MaxAttempts: 5}))
 	require.NoError(t, err)
 
 	var (

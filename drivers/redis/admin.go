@@ -79,11 +79,11 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 		return nil, err
 	}
 	v, ok := replies[0].([]any)
-	if !ok || len(v) != len(driver.States) {
+	if !ok || len(v) != len(driver.States()) {
 		return nil, fmt.Errorf("gosk/redis: count script replied %T", replies[0])
 	}
-	out := make(map[driver.State]int64, len(driver.States))
-	for i, s := range driver.States {
+	out := make(map[driver.State]int64, len(driver.States()))
+	for i, s := range driver.States() {
 		n, _ := v[i].(int64)
 		out[s] = n
 	}

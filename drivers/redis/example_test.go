@@ -47,7 +47,7 @@ func ExampleDriver_Tx() {
 	}
 	_, err = client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
 		tx.HSet(ctx, "order:42", "state", "paid")
-		_, err := q.CreateTx(ctx, drv.Tx(tx), "buyer@example.com", nil)
+		_, err := q.In(drv.Tx(tx)).Create(ctx, "buyer@example.com", nil)
 		return err
 	})
 	if err != nil {

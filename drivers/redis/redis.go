@@ -24,7 +24,7 @@ var (
 	_ driver.Driver   = (*Driver)(nil)
 	_ driver.Notifier = (*Driver)(nil)
 	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = (*TxCreator)(nil)
+	_ driver.Creator  = (*txCreator)(nil)
 )
 
 // Defaults of Options.

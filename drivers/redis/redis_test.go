@@ -323,7 +323,7 @@ func TestTxUniqueKeys(t *testing.T) {
 }
 
 // TestTxKeyTakenByAnotherCreatorOfTheSameTx shows that two Creators bound
-// to one transaction (as q.CreateTx(ctx, drv.Tx(tx), ...) called twice
+// to one transaction (as q.In(drv.Tx(tx)).Create(ctx, ...) called twice
 // makes) see each other's unique keys, and that the other commands of the
 // pipeline do not confuse the look-up.
 func TestTxKeyTakenByAnotherCreatorOfTheSameTx(t *testing.T) {

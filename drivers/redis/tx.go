@@ -10,20 +10,20 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
-// TxCreator creates tasks inside the caller's Redis transaction: a
+// txCreator creates tasks inside the caller's Redis transaction: a
 // MULTI/EXEC pipeline (goredis.Pipeliner from TxPipeline or TxPipelined).
 // The tasks appear when, and only if, the caller's EXEC runs.
-type TxCreator struct {
+type txCreator struct {
 	d  *Driver
 	tx goredis.Pipeliner
 }
 
-// Tx returns a Creator bound to tx, a transaction pipeline of the
+// Tx returns a driver.Creator bound to tx, a transaction pipeline of the
 // driver's client:
 //
 //	_, err := client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
 //		tx.Set(ctx, "order:42", "paid", 0)
-//		_, err := q.CreateTx(ctx, drv.Tx(tx), Email{To: "a@example.com"}, nil)
+//		_, err := q.In(drv.Tx(tx)).Create(ctx, Email{To: "a@example.com"}, nil)
 //		return err
 //	})
 //
@@ -36,12 +36,12 @@ type TxCreator struct {
 // another client's task takes a unique key between that check and EXEC,
 // the transaction stores nothing for that item and its returned ID names
 // no task (see # Caveats in the package doc).
-func (d *Driver) Tx(tx goredis.Pipeliner) *TxCreator {
-	return &TxCreator{d: d, tx: tx}
+func (d *Driver) Tx(tx goredis.Pipeliner) driver.Creator {
+	return &txCreator{d: d, tx: tx}
 }
 
 // Create queues the creation of tasks in the transaction.
-func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	d := c.d
 	if err := d.use(ctx); err != nil {
 		return nil, err

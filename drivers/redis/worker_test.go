@@ -44,7 +44,7 @@ func TestWorkerEndToEnd(t *testing.T) {
 	for i := range vals {
 		vals[i] = i
 	}
-	_, err = q.CreateMany(ctx, vals, nil)
+	_, err = q.CreateMany(ctx, gosk.Items(vals, nil))
 	require.NoError(t, err)
 
 	runCtx, cancel := context.WithCancel(ctx)

@@ -56,8 +56,8 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 		return nil, d.translate(ctx, err)
 	}
 	defer rows.Close()
-	out := make(map[driver.State]int64, len(driver.States))
-	for _, s := range driver.States {
+	out := make(map[driver.State]int64, len(driver.States()))
+	for _, s := range driver.States() {
 		out[s] = 0
 	}
 	for rows.Next() {

@@ -134,7 +134,7 @@ var (
 	_ driver.Driver   = (*Driver)(nil)
 	_ driver.Notifier = (*Driver)(nil)
 	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = (*TxCreator)(nil)
+	_ driver.Creator  = (*txCreator)(nil)
 )
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,31}$`)

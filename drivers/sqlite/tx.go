@@ -8,7 +8,7 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
-// Tx returns a Creator whose tasks are written inside the caller's
+// Tx returns a driver.Creator whose tasks are written inside the caller's
 // transaction tx, which must belong to this driver's database: they appear
 // when, and only if, tx commits. Subscribers are woken at once (a hint: a
 // worker that looks before the commit finds nothing, and polls again).
@@ -20,19 +20,19 @@ import (
 // itself until its context is done. Start tx with its writes: a
 // transaction that reads first and writes later fails with SQLITE_BUSY if
 // another connection wrote in between.
-func (d *Driver) Tx(tx *sql.Tx) *TxCreator {
-	return &TxCreator{d: d, tx: tx}
+func (d *Driver) Tx(tx *sql.Tx) driver.Creator {
+	return &txCreator{d: d, tx: tx}
 }
 
-// TxCreator creates tasks inside one of the caller's transactions; see
+// txCreator creates tasks inside one of the caller's transactions; see
 // Driver.Tx. It is as safe for concurrent use as its *sql.Tx.
-type TxCreator struct {
+type txCreator struct {
 	d  *Driver
 	tx *sql.Tx
 }
 
 // Create stores tasks inside the transaction; see driver.Creator.
-func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+func (t *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := driver.ValidateNewTasksMax(tasks, t.d.maxPayload); err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func TestWorkerOnFile(t *testing.T) {
 	for i := range values {
 		values[i] = i
 	}
-	_, err = qa.CreateMany(ctx, values, nil)
+	_, err = qa.CreateMany(ctx, gosk.Items(values, nil))
 	require.NoError(t, err)
 
 	var mu sync.Mutex
@@ -125,7 +125,7 @@ func TestOtherHandleIsFoundByPolling(t *testing.T) {
 	require.NoError(t, err)
 	qb, err := gosk.NewQueue[int](b, "poll", nil)
 	require.NoError(t, err)
-	_, err = qb.CreateMany(ctx, []int{1, 2, 3}, nil)
+	_, err = qb.CreateMany(ctx, gosk.Items([]int{1, 2, 3}, nil))
 	require.NoError(t, err)
 	select {
 	case <-sub.Wake:
@@ -149,7 +149,7 @@ func TestOtherHandleIsFoundByPolling(t *testing.T) {
 	go func() { done <- w.Run(runCtx) }()
 	require.Eventually(t, func() bool { return completed.Load() == 3 }, 10*time.Second, 5*time.Millisecond)
 	// More tasks while the worker is idle: found again by polling.
-	_, err = qb.CreateMany(ctx, []int{4, 5}, nil)
+	_, err = qb.CreateMany(ctx, gosk.Items([]int{4, 5}, nil))
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return completed.Load() == 5 }, 10*time.Second, 5*time.Millisecond,
 		"tasks written by another handle are picked up by polling")

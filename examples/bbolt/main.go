@@ -64,7 +64,7 @@ func run(users int, path string) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer db.Close()
-	drv, err := goskbbolt.New(db, nil)
+	drv, err := goskbbolt.New(ctx, db, nil)
 	if err != nil {
 		return fmt.Errorf("gosk driver: %w", err)
 	}
@@ -146,7 +146,7 @@ func run(users int, path string) error {
 	if err := db.Close(); err != nil {
 		return err
 	}
-	reopened, err := goskbbolt.Open(path, nil)
+	reopened, err := goskbbolt.Open(ctx, path, nil)
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func signUp(ctx context.Context, db *bolt.DB, drv *goskbbolt.Driver, q *gosk.Que
 		if err := b.Put([]byte(name), []byte(email)); err != nil {
 			return err
 		}
-		if _, err := q.CreateTx(ctx, drv.Tx(tx), Welcome{User: name, Email: email}, nil); err != nil {
+		if _, err := q.In(drv.Tx(tx)).Create(ctx, Welcome{User: name, Email: email}, nil); err != nil {
 			return err
 		}
 		if !strings.Contains(email, "@") {

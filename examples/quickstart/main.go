@@ -81,20 +81,20 @@ func run(out io.Writer, path string, tasks, workers, concurrency int) (summary, 
 		return summary{}, fmt.Errorf("new queue: %w", err)
 	}
 
-	items := make([]Thumbnail, tasks)
-	for i := range items {
-		items[i] = Thumbnail{Image: fmt.Sprintf("photo-%04d.jpg", i), Width: 128}
+	thumbs := make([]Thumbnail, tasks)
+	for i := range thumbs {
+		thumbs[i] = Thumbnail{Image: fmt.Sprintf("photo-%04d.jpg", i), Width: 128}
 		switch {
 		case i%50 == 49:
-			items[i].Behaviour = "broken"
+			thumbs[i].Behaviour = "broken"
 		case i%25 == 24:
-			items[i].Behaviour = "invalid"
+			thumbs[i].Behaviour = "invalid"
 		case i%10 == 9:
-			items[i].Behaviour = "flaky"
+			thumbs[i].Behaviour = "flaky"
 		}
 	}
 	start := time.Now()
-	if _, err := q.CreateMany(ctx, items, nil); err != nil {
+	if _, err := q.CreateMany(ctx, gosk.Items(thumbs, nil)); err != nil {
 		return summary{}, fmt.Errorf("create tasks: %w", err)
 	}
 	fmt.Fprintf(out, "created %d tasks in %v\n", tasks, time.Since(start).Round(time.Millisecond))

@@ -78,7 +78,7 @@ func run(url string, tasks int) error {
 		batch[i] = Email{To: fmt.Sprintf("user%d@example.com", i), Subject: "Your weekly digest"}
 	}
 	start := time.Now()
-	if _, err := q.CreateMany(ctx, batch, nil); err != nil {
+	if _, err := q.CreateMany(ctx, gosk.Items(batch, nil)); err != nil {
 		return fmt.Errorf("create: %w", err)
 	}
 	fmt.Printf("created %d e-mails in %v\n", tasks, time.Since(start).Round(time.Millisecond))
@@ -100,7 +100,7 @@ func run(url string, tasks int) error {
 	var receipt int64
 	_, err = client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
 		tx.HSet(ctx, prefix+"order:42", "state", "paid")
-		receipt, err = q.CreateTx(ctx, drv.Tx(tx), Email{To: "buyer@example.com", Subject: "Receipt for order 42"}, nil)
+		receipt, err = q.In(drv.Tx(tx)).Create(ctx, Email{To: "buyer@example.com", Subject: "Receipt for order 42"}, nil)
 		return err
 	})
 	if err != nil {

@@ -202,7 +202,7 @@ func placeOrder(ctx context.Context, db *sql.DB, drv *gosksqlite.Driver, q *gosk
 	if err := tx.QueryRowContext(ctx, `INSERT INTO orders (email, cents) VALUES (?, ?) RETURNING id`, email, cents).Scan(&orderID); err != nil {
 		return err
 	}
-	if _, err := q.CreateTx(ctx, drv.Tx(tx), Receipt{OrderID: orderID, Email: email}, nil); err != nil {
+	if _, err := q.In(drv.Tx(tx)).Create(ctx, Receipt{OrderID: orderID, Email: email}, nil); err != nil {
 		return err
 	}
 	if outOfStock {

@@ -145,7 +145,7 @@ func (r role) produce(ctx context.Context, q *gosk.Queue[Job], out *lineWriter) 
 		// A create that fails stored nothing, so it is tried again, as a
 		// real producer would (a store busy past its timeout on a
 		// loaded machine is not a broken promise).
-		res, err := retryStore(ctx, "create", func() ([]gosk.CreateResult, error) { return q.CreateItems(ctx, items) })
+		res, err := retryStore(ctx, "create", func() ([]gosk.CreateResult, error) { return q.CreateMany(ctx, items) })
 		if err != nil {
 			return fmt.Errorf("create: %w", err)
 		}

@@ -45,7 +45,7 @@ func (s Store) Open(ctx context.Context) (driver.Driver, error) {
 	case "bbolt":
 		// A killed holder's lock goes with it; a few seconds covers a
 		// loaded machine.
-		return bbolt.Open(s.Addr, &bbolt.Options{LockTimeout: 10 * time.Second})
+		return bbolt.Open(ctx, s.Addr, &bbolt.Options{LockTimeout: 10 * time.Second})
 	case "postgres":
 		return postgres.Open(ctx, s.Addr, &postgres.Options{Schema: s.Namespace, MaxConns: 8})
 	case "redis":

@@ -83,7 +83,7 @@ func run(ctx context.Context, url, schema, queue string, tasks, batch int) error
 		for i := range emails {
 			emails[i] = Email{To: fmt.Sprintf("user%d@example.com", done+i), Subject: "Welcome"}
 		}
-		if _, err := q.CreateMany(ctx, emails, nil); err != nil {
+		if _, err := q.CreateMany(ctx, gosk.Items(emails, nil)); err != nil {
 			return fmt.Errorf("create: %w", err)
 		}
 		done += n
@@ -103,7 +103,7 @@ func run(ctx context.Context, url, schema, queue string, tasks, batch int) error
 		if _, err := tx.Exec(ctx, "INSERT INTO "+pgx.Identifier{schema, "example_reports"}.Sanitize()+" DEFAULT VALUES"); err != nil {
 			return err
 		}
-		id, err := q.CreateTx(ctx, drv.Tx(tx), Email{To: "ops@example.com", Subject: "Daily report"},
+		id, err := q.In(drv.Tx(tx)).Create(ctx, Email{To: "ops@example.com", Subject: "Daily report"},
 			&gosk.CreateOptions{UniqueKey: "daily-report", Priority: 10})
 		switch {
 		case errors.Is(err, gosk.ErrDuplicate):

@@ -26,7 +26,7 @@ func TestWorker(t *testing.T) {
 	for i := range emails {
 		emails[i] = Email{To: "someone@example.com", Subject: "hello"}
 	}
-	_, err = q.CreateMany(ctx, emails, nil)
+	_, err = q.CreateMany(ctx, gosk.Items(emails, nil))
 	require.NoError(t, err)
 
 	require.NoError(t, run(ctx, settings{
