@@ -95,8 +95,8 @@ func (f *finisher[T]) run(giveUp context.Context) {
 }
 
 // gather adds results to batch until it is full, window fires, or no
-// result is ready and no handler is running that could send one. It
-// reports whether in is still open.
+// result is ready and none is owed (no handler is running or has yet
+// to send its result). It reports whether in is still open.
 func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []outcome[T], open bool) {
 	// Gathering more than Concurrency outcomes gains nothing: by then the
 	// worker holds as many tasks as it may and claims no more.
@@ -104,8 +104,8 @@ func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []o
 	for len(batch) < limit {
 		var timeout <-chan time.Time // nil while a result is ready: it is taken first
 		if len(f.in) == 0 {
-			if f.runs.handling() == 0 {
-				break
+			if f.runs.owing() == 0 {
+				break // nothing can come
 			}
 			timeout = window
 		}
@@ -125,6 +125,7 @@ func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []o
 // add appends res's outcome to batch, or reports and drops an attempt
 // whose lease is lost.
 func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
+	f.runs.received()
 	a := res.a
 	lost, shutdown := f.runs.fate(a)
 	if lost {

@@ -49,6 +49,11 @@ type ledger[T any] struct {
 	orphans map[*attempt[T]]struct{}
 	// running counts the handlers that have not returned.
 	running int
+	// owed counts the results the finisher has yet to receive: one per
+	// attempt held, from hold until the finisher takes its result. A
+	// handler frees its slot (running) before it sends its result, so
+	// running alone cannot tell the finisher whether more is coming.
+	owed int
 }
 
 // newLedger returns an empty ledger.
@@ -74,6 +79,7 @@ func (l *ledger[T]) hold(a *attempt[T], stopping bool) (reclaimed bool) {
 		reclaimed = true
 	}
 	l.byTask[a.lease.TaskID] = a
+	l.owed++
 	if stopping {
 		a.state.returned = true
 		a.state.shutdown = true
@@ -191,6 +197,21 @@ func (l *ledger[T]) handling() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.running
+}
+
+// received records that the finisher took one attempt's result.
+func (l *ledger[T]) received() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.owed--
+}
+
+// owing is how many results the finisher has yet to receive: those of
+// running handlers and those on their way to it.
+func (l *ledger[T]) owing() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.owed
 }
 
 // waiting is how many outcomes wait to be stored: attempts held whose

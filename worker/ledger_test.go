@@ -102,3 +102,22 @@ func TestLedgerStopCancelsTheRunningHandlersForTheShutdown(t *testing.T) {
 	assert.True(t, shutdown, "claimed while stopping: released, never run")
 	assert.Equal(t, 2, l.handling(), "it takes no handler's slot")
 }
+
+// A handler frees its slot before it sends its result; the finisher,
+// which must not store a part of a batch while a result is on its way,
+// asks how many results it is owed, which only its own receipt lowers.
+func TestLedgerOwesAResultFromHoldUntilTheFinisherTakesIt(t *testing.T) {
+	t.Parallel()
+	l := newLedger[int]()
+	a, _ := newAttempt(t, 1, 1)
+	b, _ := newAttempt(t, 2, 1)
+	l.hold(a, false)
+	l.hold(b, true) // never started: its result is owed all the same
+	assert.Equal(t, 2, l.owing())
+	l.returned(a)
+	assert.Zero(t, l.handling(), "no handler runs")
+	assert.Equal(t, 2, l.owing(), "but both results are still to come")
+	l.received()
+	l.received()
+	assert.Zero(t, l.owing())
+}
