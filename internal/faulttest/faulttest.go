@@ -303,3 +303,49 @@ func WorkOnDeadStore(t testing.TB, q *gosk.Queue[int], crash func()) {
 		t.Fatalf("Work returned %v, not an error naming the %d outcomes not stored", err, n)
 	}
 }
+
+// Exercise creates n tasks on queue and runs a worker of 4 handlers over
+// d (pinging, finishing and, where d has driver.Notifier, subscribed)
+// until it has handled them all, then stops it and waits for Run to
+// return: what a test of what a stopped worker and a closed driver leave
+// behind needs done first.
+func Exercise(t testing.TB, d driver.Driver, queue string, n int) {
+	t.Helper()
+	q, err := gosk.NewQueue[int](d, queue, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	vals := make([]int, n)
+	for i := range vals {
+		vals[i] = i
+	}
+	if _, err := q.CreateMany(ctx, vals, nil); err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan struct{}, n)
+	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error {
+		handled <- struct{}{}
+		return nil
+	}, &worker.Config{Concurrency: 4, Lease: time.Second, PollInterval: 50 * time.Millisecond, Retention: worker.NoRetention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	for i := range n {
+		select {
+		case <-handled:
+		case <-ctx.Done():
+			stop()
+			<-done
+			t.Fatalf("the worker handled %d of %d tasks in 60s", i, n)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+}
