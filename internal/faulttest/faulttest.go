@@ -340,8 +340,7 @@ func Exercise(t testing.TB, d driver.Driver, queue string, n int) {
 		case <-handled:
 		case <-ctx.Done():
 			stop()
-			<-done
-			t.Fatalf("the worker handled %d of %d tasks in 60s", i, n)
+			t.Fatalf("the worker handled %d of %d tasks in 60s (Run returned %v)", i, n, <-done)
 		}
 	}
 	stop()
@@ -407,8 +406,7 @@ func RunUntilLogged(t testing.TB, d driver.Driver, log *Log, n int) []error {
 	for len(log.Warnings()) < n {
 		if time.Now().After(deadline) {
 			stop()
-			<-done
-			t.Fatalf("after 60s the log holds %d of %d warnings:\n%s", len(log.Warnings()), n, strings.Join(log.Lines(), "\n"))
+			t.Fatalf("after 60s the log holds %d of %d warnings (Run returned %v):\n%s", len(log.Warnings()), n, <-done, strings.Join(log.Lines(), "\n"))
 		}
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		if _, err := q.Create(cctx, 1, nil); err != nil {

@@ -69,7 +69,9 @@ type errorsTB struct {
 	errs []string
 }
 
-func (e *errorsTB) Errorf(format string, args ...any) { e.errs = append(e.errs, fmt.Sprintf(format, args...)) }
+func (e *errorsTB) Errorf(format string, args ...any) {
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
 
 // TestNoSecretFindsThePassword: RunUntilLogged gathers the log lines and
 // errors of a store that fails, and NoSecret reports each line and error

@@ -32,7 +32,7 @@ func (r *recorder) Skip(args ...any) {
 	runtime.Goexit()
 }
 func (r *recorder) Skipf(format string, args ...any) { r.Skip(fmt.Sprintf(format, args...)) }
-func (r *recorder) Cleanup(func())                    {}
+func (r *recorder) Cleanup(func())                   {}
 
 // record runs f on a recorder, on a goroutine of its own as the testing
 // package runs a test, and returns how it ended.
