@@ -2,6 +2,7 @@ package bbolt_test
 
 import (
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -30,4 +31,7 @@ func TestCloseLeavesNoFileOpen(t *testing.T) {
 	assert.Eventually(t, func() bool { left = testenv.NewFiles(t, before); return len(left) == 0 }, 10*time.Second, 5*time.Millisecond)
 	require.Empty(t, left, "files left open after Close")
 	require.Empty(t, testenv.FilesUnder(t, dir))
+	// Until here, so that the files were closed by Close, not by the
+	// collector's finalizer of an unreachable *os.File.
+	runtime.KeepAlive(d)
 }

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -32,4 +33,7 @@ func TestCloseLeavesNoFileOpen(t *testing.T) {
 	assert.Eventually(t, func() bool { left = testenv.NewFiles(t, before); return len(left) == 0 }, 10*time.Second, 5*time.Millisecond)
 	require.Empty(t, left, "files left open after Close")
 	require.Empty(t, testenv.FilesUnder(t, dir))
+	// Until here, so that the files were closed by Close, not by the
+	// collector's finalizer of an unreachable *os.File.
+	runtime.KeepAlive(d)
 }
