@@ -303,3 +303,137 @@ func WorkOnDeadStore(t testing.TB, q *gosk.Queue[int], crash func()) {
 		t.Fatalf("Work returned %v, not an error naming the %d outcomes not stored", err, n)
 	}
 }
+
+// Exercise creates n tasks on queue and runs a worker of 4 handlers over
+// d (pinging, finishing and, where d has driver.Notifier, subscribed)
+// until it has handled them all, then stops it and waits for Run to
+// return: what a test of what a stopped worker and a closed driver leave
+// behind needs done first.
+func Exercise(t testing.TB, d driver.Driver, queue string, n int) {
+	t.Helper()
+	q, err := gosk.NewQueue[int](d, queue, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	vals := make([]int, n)
+	for i := range vals {
+		vals[i] = i
+	}
+	if _, err := q.CreateMany(ctx, vals, nil); err != nil {
+		t.Fatal(err)
+	}
+	handled := make(chan struct{}, n)
+	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error {
+		handled <- struct{}{}
+		return nil
+	}, &worker.Config{Concurrency: 4, Lease: time.Second, PollInterval: 50 * time.Millisecond, Retention: worker.NoRetention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	for i := range n {
+		select {
+		case <-handled:
+		case <-ctx.Done():
+			stop()
+			t.Fatalf("the worker handled %d of %d tasks in 60s (Run returned %v)", i, n, <-done)
+		}
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+}
+
+// Log is a log for a test: a slog text handler at Debug level, so that
+// every line the library writes is kept, writing to a buffer that many
+// goroutines share.
+type Log struct {
+	buf syncBuffer
+}
+
+// Logger returns a logger that writes to l.
+func (l *Log) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(&l.buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// Lines returns the lines logged so far.
+func (l *Log) Lines() []string {
+	s := strings.TrimSuffix(l.buf.String(), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// Warnings returns the lines logged at Warn level or above so far.
+func (l *Log) Warnings() []string {
+	var w []string
+	for _, line := range l.Lines() {
+		if strings.Contains(line, " level=WARN ") || strings.Contains(line, " level=ERROR ") {
+			w = append(w, line)
+		}
+	}
+	return w
+}
+
+// RunUntilLogged runs a producer and a worker (its logger writing to log)
+// over d, a driver whose store does not work (down, or refusing the
+// driver's credentials), until log holds at least n warnings, then stops
+// them. It returns the errors of the producer's creates and of the
+// worker's Run: with the lines of log, all that a user sees of the store's
+// failures.
+func RunUntilLogged(t testing.TB, d driver.Driver, log *Log, n int) []error {
+	t.Helper()
+	q, err := gosk.NewQueue[int](d, "down", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := worker.New(q, func(context.Context, *gosk.Task[int]) error { return nil },
+		&worker.Config{Concurrency: 2, PollInterval: 50 * time.Millisecond, Retention: worker.NoRetention, Logger: log.Logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var errs []error
+	deadline := time.Now().Add(60 * time.Second)
+	for len(log.Warnings()) < n {
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("after 60s the log holds %d of %d warnings (Run returned %v):\n%s", len(log.Warnings()), n, <-done, strings.Join(log.Lines(), "\n"))
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if _, err := q.Create(cctx, 1, nil); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+		time.Sleep(20 * time.Millisecond) // a producer paces its retries
+	}
+	stop()
+	if err := <-done; err != nil {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// NoSecret fails the test if secret appears in any line of log or any of
+// errs, naming where.
+func NoSecret(t testing.TB, secret string, log *Log, errs []error) {
+	t.Helper()
+	for i, line := range log.Lines() {
+		if strings.Contains(line, secret) {
+			t.Errorf("log line %d prints the password: %s", i+1, line)
+		}
+	}
+	for _, err := range errs {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("an error prints the password: %v", err)
+		}
+	}
+}

@@ -59,11 +59,7 @@ func (s *Server) Crash() {
 // missing skips the test (fails it when Required) for want of a binary.
 func missing(t testing.TB, what, install string, err error) {
 	t.Helper()
-	msg := fmt.Sprintf("this test starts a throwaway %s and needs its binaries (%v); install %s (.ci/services does)", what, err, install)
-	if Required() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	Absent(t, fmt.Sprintf("this test starts a throwaway %s and needs its binaries (%v); install %s (.ci/services does)", what, err, install))
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -76,11 +72,15 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// postgresBin finds initdb and pg_ctl: in the newest
-// /usr/lib/postgresql/*/bin (Debian's layout, where they are not on PATH),
+// postgresLib is where Debian installs PostgreSQL's versions, each in a
+// directory of its own, off PATH. A variable, so that a test can hide
+// the installed server.
+var postgresLib = "/usr/lib/postgresql"
+
+// postgresBin finds initdb and pg_ctl: in the newest postgresLib/*/bin,
 // else on PATH.
 func postgresBin() (initdb, pgctl string, err error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(filepath.Join(postgresLib, "*", "bin"))
 	sort.Slice(dirs, func(i, j int) bool {
 		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
 		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
