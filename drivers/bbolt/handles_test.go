@@ -21,7 +21,7 @@ import (
 func TestCloseLeavesNoFileOpen(t *testing.T) {
 	dir := t.TempDir()
 	before := testenv.OpenFiles(t)
-	d, err := goskbbolt.Open(filepath.Join(dir, "tasks.db"), nil)
+	d, err := goskbbolt.Open(t.Context(), filepath.Join(dir, "tasks.db"), nil)
 	require.NoError(t, err)
 	faulttest.Exercise(t, d, "handles", 50)
 	require.NotEmpty(t, testenv.FilesUnder(t, dir), "the open driver has its file open (else this test sees nothing)")

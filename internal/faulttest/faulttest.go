@@ -321,7 +321,7 @@ func Exercise(t testing.TB, d driver.Driver, queue string, n int) {
 	for i := range vals {
 		vals[i] = i
 	}
-	if _, err := q.CreateMany(ctx, vals, nil); err != nil {
+	if _, err := q.CreateMany(ctx, gosk.Items(vals, nil)); err != nil {
 		t.Fatal(err)
 	}
 	handled := make(chan struct{}, n)
