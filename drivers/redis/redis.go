@@ -31,9 +31,6 @@ var (
 const (
 	// DefaultPrefix is the key prefix used when Options.Prefix is empty.
 	DefaultPrefix = "gosk:"
-	// DefaultRetention is how long final tasks are kept when
-	// Options.Retention is zero.
-	DefaultRetention = 7 * 24 * time.Hour
 	// MaxPrefixLen is the longest key prefix, in bytes.
 	MaxPrefixLen = 64
 )
@@ -55,12 +52,15 @@ type Options struct {
 	// server that does not answer.
 	Lazy bool
 
-	// Retention is how long a final task is kept for inspection after it
-	// is finalised. Scripts that finalise tasks of a queue also delete a
-	// bounded number of that queue's final tasks older than this, so memory
-	// stays bounded with no background job. Zero means DefaultRetention (7
-	// days); a negative value keeps final tasks until Admin.Purge deletes
-	// them.
+	// Retention, when positive, is a memory backstop: the scripts that
+	// claim, finish or cancel tasks of a queue also delete a bounded number of that
+	// queue's final tasks finalised longer ago than this. How long final
+	// tasks are kept is the worker's policy (worker.Config.Retention,
+	// which purges through Admin.Purge); set this only to bound the
+	// server's memory when no worker purges. Default zero: the driver
+	// deletes no task by itself, and every final task is kept until
+	// Admin.Purge deletes it (a negative value, the former way to say so,
+	// means the same). See # Retention in the package doc.
 	Retention time.Duration
 
 	// MaxPayloadLen is the longest payload Create takes, in bytes; a
@@ -76,7 +76,7 @@ type Driver struct {
 	client     goredis.UniversalClient
 	ownsClient bool
 	keys       keys
-	retention  time.Duration
+	retention  time.Duration // the backstop; zero: no script deletes a task
 	maxPayload int // Options.MaxPayloadLen with its default filled
 	s          *scripts
 
@@ -140,10 +140,7 @@ func (opts *Options) withDefaults() (Options, error) {
 		return o, err
 	}
 	o.MaxPayloadLen = n
-	switch {
-	case o.Retention == 0:
-		o.Retention = DefaultRetention
-	case o.Retention < 0:
+	if o.Retention < 0 {
 		o.Retention = 0
 	}
 	return o, nil
