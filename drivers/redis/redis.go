@@ -77,7 +77,7 @@ type Driver struct {
 	ownsClient bool
 	keys       keys
 	retention  time.Duration // the backstop; zero: no script deletes a task
-	maxPayload int // Options.MaxPayloadLen with its default filled
+	maxPayload int           // Options.MaxPayloadLen with its default filled
 	s          *scripts
 
 	// migrations migrates the key layout once: at once, or for a Lazy
