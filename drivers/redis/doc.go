@@ -119,6 +119,21 @@
 // package worker). With the default (zero), a Redis user with
 // worker.NoRetention keeps every final task.
 //
+// # Logging
+//
+// The driver logs nothing of its own: its failures are the errors its
+// calls return. go-redis, though, logs through one logger for the whole
+// process (goredis.SetLogger), by default to stderr: a line per failed
+// connection attempt, hundreds while a server restarts, even though the
+// calls that met them return the failure too. So the first New or Open
+// of the process installs in go-redis a logger that passes each line, at
+// slog.LevelWarn, to the Options.Logger of every open driver that has one
+// (once per distinct logger), and drops it when none has. This also
+// covers the process's other go-redis clients, since go-redis cannot tell
+// a line's client; a program that wants go-redis's lines elsewhere calls
+// goredis.SetLogger after its first New or Open, which then wins for
+// every client, gosk's included.
+//
 // # Migrations
 //
 // New runs the numbered scripts of lua/migrations in order. Each is atomic

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	neturl "net/url"
 	"regexp"
@@ -63,6 +64,14 @@ type Options struct {
 	// means the same). See # Retention in the package doc.
 	Retention time.Duration
 
+	// Logger receives what go-redis logs (a connection attempt that
+	// failed, a cluster's or Sentinel's change of topology), at
+	// slog.LevelWarn, which go-redis would otherwise write to stderr; the
+	// failures that matter to a call also reach it as the call's error.
+	// go-redis has one logger per process: see # Logging in the package
+	// doc. Nil means silent.
+	Logger *slog.Logger
+
 	// MaxPayloadLen is the longest payload Create takes, in bytes; a
 	// longer one is refused with ErrInvalid before it is sent. Zero means
 	// driver.DefaultMaxPayloadLen (4 MiB); at most driver.MaxPayloadLimit
@@ -113,10 +122,12 @@ func New(ctx context.Context, client goredis.UniversalClient, opts *Options) (*D
 		closing:    make(chan struct{}),
 		migrations: retryonce.New(),
 	}
+	lines.listen(d, o.Logger)
 	if o.Lazy {
 		return d, nil
 	}
 	if err := d.migrations.Do(ctx, d.migrate); err != nil {
+		lines.forget(d)
 		return nil, err
 	}
 	return d, nil
@@ -181,6 +192,7 @@ func Open(ctx context.Context, url string, opts *Options) (*Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: gosk/redis: the URL cannot be parsed: %s (the URL is not shown, as it may hold a password)", driver.ErrInvalid, urlReason(err))
 	}
+	lines.install() // before the first dial, whose failure go-redis logs
 	if ro.DialTimeout == 0 {
 		ro.DialTimeout = DefaultDialTimeout
 	}
@@ -313,6 +325,7 @@ func (d *Driver) Close() error {
 	close(d.closing)
 	d.subsMu.Unlock()
 	d.subs.Wait()
+	lines.forget(d)
 	if d.ownsClient {
 		return translate(d.client.Close())
 	}
