@@ -12,11 +12,14 @@ import (
 
 // List returns tasks of a queue in ID order; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	p, err := driver.ValidateList(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	states := make([]string, len(p.States))
@@ -42,10 +45,13 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 // Count returns how many tasks of queue are in each state; see
 // driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateQueueName(queue); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	counts := make(map[driver.State]int64, len(driver.States))
@@ -71,19 +77,17 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 	return counts, nil
 }
 
-// errKeyTaken is the Retry result for a task whose unique key another
-// pending or running task holds now. It is not a conflict: the task's
-// state allows the retry, its key does not.
-var errKeyTaken = fmt.Errorf("its unique key is held by another pending or running task: %w", driver.ErrDuplicate)
-
 // Retry moves failed or cancelled tasks back to pending in one statement;
 // see driver.Admin. A task whose unique key another pending or running
 // task holds is left as it is, with driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateIDs(ids); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	errs, err := d.retry(ctx, d.pool, ids)
@@ -138,15 +142,21 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 		if err := rows.Scan(&applied, &state); err != nil {
 			return nil, err
 		}
+		if len(errs) == len(ids) {
+			return nil, fmt.Errorf("retry returned more rows than tasks")
+		}
+		id := ids[len(errs)]
 		switch {
 		case applied:
 			errs = append(errs, nil)
 		case state == nil:
-			errs = append(errs, driver.ErrTaskNotFound)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskNotFound, ""))
 		case *state == string(driver.StateFailed) || *state == string(driver.StateCancelled):
-			errs = append(errs, errKeyTaken)
+			// Not a conflict: the task's state allows the retry, its key
+			// does not.
+			errs = append(errs, driver.NewTaskError(id, driver.ErrDuplicate, "its unique key is held by another pending or running task"))
 		default:
-			errs = append(errs, driver.ErrTaskConflict)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskConflict, "it is %s", *state))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -161,24 +171,30 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 // Cancel moves pending or running tasks to cancelled in one statement and
 // takes running tasks' leases away; see driver.Admin.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateIDs(ids); err != nil {
 		return nil, err
 	}
-	errs, err := d.perInputErrors(ctx, "cancel", d.q.cancel, []any{ids}, len(ids), "tasks", driver.ErrTaskConflict)
+	if err := d.use(ctx); err != nil {
+		return nil, err
+	}
+	errs, err := d.perInputErrors(ctx, "cancel", d.q.cancel, []any{ids}, ids, "tasks", driver.ErrTaskConflict)
 	return errs, d.translate(err)
 }
 
 // Purge deletes up to p.Limit old final tasks in one statement; see
 // driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return 0, err
 	}
 	p, err := driver.ValidatePurge(p)
 	if err != nil {
+		return 0, err
+	}
+	if err := d.use(ctx); err != nil {
 		return 0, err
 	}
 	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, micros(p.OlderThan), p.Limit)

@@ -349,12 +349,22 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 	return d, nil
 }
 
-// use is the start of every call: it refuses a closed driver and, for a
-// Lazy one, migrates the schema if no call has yet. Calls wait for a
-// migration in progress, until their context is done.
-func (d *Driver) use(ctx context.Context) error {
+// checkOpen is the first check of every call: a closed driver refuses
+// it, whatever its input (see # Batches in package driver).
+func (d *Driver) checkOpen() error {
 	if d.closed.Load() {
 		return errClosed
+	}
+	return nil
+}
+
+// use comes after a call's input is checked, before it reaches the
+// store: it refuses a closed driver and, for a Lazy one, migrates the
+// schema if no call has yet. Calls wait for a migration in progress,
+// until their context is done.
+func (d *Driver) use(ctx context.Context) error {
+	if err := d.checkOpen(); err != nil {
+		return err
 	}
 	return d.migrations.Do(ctx, d.migrate)
 }
@@ -400,7 +410,7 @@ func (d *Driver) translate(err error) error {
 		return nil
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
-	case isPortError(err):
+	case driver.IsPortError(err):
 		return err
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
@@ -420,18 +430,6 @@ func (d *Driver) translate(err error) error {
 // store: invalid byte sequence or NUL (character_not_in_repertoire), and
 // a character the database's encoding lacks (untranslatable_character).
 var encodingCodes = map[string]bool{"22021": true, "22P05": true}
-
-func isPortError(err error) bool {
-	for _, s := range []error{
-		driver.ErrInvalid, driver.ErrUnsupportedPriorityRule, driver.ErrClosed,
-		driver.ErrTaskNotFound, driver.ErrTaskConflict, driver.ErrLeaseLost, driver.ErrDuplicate,
-	} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
-}
 
 // micros converts a duration to the microseconds the queries take,
 // rounding up so that a positive duration never becomes zero.

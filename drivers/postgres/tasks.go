@@ -54,10 +54,13 @@ func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) erro
 // transaction: its insert, and the read of the holders of keys it found
 // taken, which must see holders committed after the insert's snapshot.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if !hasUniqueKey(tasks) {
@@ -238,11 +241,14 @@ func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.
 
 // Claim leases up to p.Limit tasks in one statement; see driver.Driver.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	p, err := driver.ValidateClaim(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, micros(p.Lease), driver.LeaseExpiredMessage)
@@ -267,26 +273,31 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases in one statement; see driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidatePing(leases, extend); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	ids, tokens := make([]int64, len(leases)), make([]int64, len(leases))
 	for i, l := range leases {
 		ids[i], tokens[i] = l.TaskID, l.Token
 	}
-	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, micros(extend)}, len(leases), "leases", driver.ErrLeaseLost)
+	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, micros(extend)}, ids, "leases", driver.ErrLeaseLost)
 	return errs, d.translate(err)
 }
 
-// perInputErrors runs query, whose rows say, for each of n inputs in order,
-// whether the statement applied to it and whether its task exists, and
-// answers each input with nil, driver.ErrTaskNotFound or refused. op and
-// noun name the statement and its inputs in the error for a wrong row
-// count. With no inputs it runs nothing.
-func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []any, n int, noun string, refused error) ([]error, error) {
+// perInputErrors runs query, whose rows say, for each input in order (the
+// task ids), whether the statement applied to it and whether its task
+// exists, and answers each input with nil or a *driver.TaskError of
+// driver.ErrTaskNotFound or refused. op and noun name the statement and
+// its inputs in the error for a wrong row count. With no inputs it runs
+// nothing.
+func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []any, ids []int64, noun string, refused error) ([]error, error) {
+	n := len(ids)
 	errs := make([]error, 0, n)
 	if n == 0 {
 		return errs, nil
@@ -296,13 +307,17 @@ func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []an
 		if err := scan(&applied, &exists); err != nil {
 			return err
 		}
+		if len(errs) == n {
+			return fmt.Errorf("%s returned more rows than %s", op, noun)
+		}
+		id := ids[len(errs)]
 		switch {
 		case applied:
 			errs = append(errs, nil)
 		case !exists:
-			errs = append(errs, driver.ErrTaskNotFound)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskNotFound, ""))
 		default:
-			errs = append(errs, refused)
+			errs = append(errs, driver.NewTaskError(id, refused, ""))
 		}
 		return nil
 	})
@@ -325,10 +340,13 @@ var targetState = map[driver.OutcomeKind]driver.State{
 
 // Finish applies outcomes in one statement; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateOutcomes(outcomes); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	errs, err := d.finish(ctx, outcomes)
@@ -426,15 +444,23 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			}
 		}
 	}
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = driver.NewTaskError(ids[i], err, "")
+		}
+	}
 	return errs, nil
 }
 
 // Get returns one task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	if err := driver.ValidateID(id); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	if err := d.use(ctx); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord

@@ -44,7 +44,21 @@ const (
 	codeDuplicate
 )
 
-// itemError maps a script's per-item code to the port's error.
+// taskError is the port's error for a script's per-item code about task
+// id: nil, or a *driver.TaskError that names the task.
+func taskError(id, code int64) error {
+	err := itemError(code)
+	switch {
+	case err == nil, !driver.IsPortError(err):
+		return err
+	case code == codeDuplicate: // only Retry answers it per task
+		return driver.NewTaskError(id, err, "its unique key is held by another pending or running task")
+	}
+	return driver.NewTaskError(id, err, "")
+}
+
+// itemError maps a script's per-item code to the port's sentinel; Create
+// results carry it bare, beside the ID of the task that holds the key.
 func itemError(code int64) error {
 	switch code {
 	case codeOK:

@@ -157,9 +157,10 @@ func (opts *Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
-// use is the start of every call but Subscribe: it refuses a closed
-// driver and, for a Lazy one, migrates the key layout if no call has yet.
-// Calls wait for a migration in progress, until their context is done.
+// use comes after a call's input is checked, before it reaches the store
+// (see Batches in package driver's doc): it refuses a closed driver and,
+// for a Lazy one, migrates the key layout if no call has yet. Calls wait
+// for a migration in progress, until their context is done.
 func (d *Driver) use(ctx context.Context) error {
 	if err := d.checkOpen(); err != nil {
 		return err
@@ -332,6 +333,8 @@ func (d *Driver) Close() error {
 	return nil
 }
 
+// checkOpen is the first check of every call: a closed driver refuses
+// it, whatever its input.
 func (d *Driver) checkOpen() error {
 	if d.closed.Load() {
 		return driver.ErrClosed
@@ -441,10 +444,13 @@ func micros(d time.Duration) int64 { return d.Microseconds() }
 // (see # Caveats in the package doc). The call's own error means that no
 // slot's call applied.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	if len(tasks) == 0 {
@@ -465,9 +471,6 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 			return nil, err
 		}
 		return out, nil
-	}
-	if err := d.use(ctx); err != nil {
-		return nil, err
 	}
 	_, cluster := d.client.(*goredis.ClusterClient)
 	var first error // of the first slot that failed
@@ -544,11 +547,14 @@ func parseID(v any) (int64, error) {
 // Expired leases come first; see the package doc for how each rule is
 // served by a sorted set.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	p, err := driver.ValidateClaim(p)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	lease := max(micros(p.Lease), 1)
@@ -578,10 +584,13 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases, one script call per slot, all in one pipeline.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidatePing(leases, extend); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	ext := max(micros(extend), 1)
@@ -598,10 +607,13 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 
 // Finish applies outcomes, one script call per slot, all in one pipeline.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
 	if err := driver.ValidateOutcomes(outcomes); err != nil {
+		return nil, err
+	}
+	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
 	return d.perItem(ctx, len(outcomes), func(i int) int64 { return outcomes[i].Lease.TaskID },
@@ -643,7 +655,7 @@ func (d *Driver) perItem(ctx context.Context, n int, id func(i int) int64, build
 		}
 		for k, i := range items[s] {
 			code, _ := codes[k].(int64)
-			out[i] = itemError(code)
+			out[i] = taskError(id(i), code)
 		}
 	}
 	return out, nil
@@ -655,10 +667,13 @@ var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r",
 
 // Get reads a task's hash with one HMGET.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.checkOpen(); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	if err := driver.ValidateID(id); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	if err := d.use(ctx); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	vals, err := d.client.HMGet(ctx, d.keys.task(id), recordFields...).Result()
