@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
 )
 
 // List returns tasks of a queue in ID order; see driver.Admin.
@@ -197,7 +198,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	if err := d.use(ctx); err != nil {
 		return 0, err
 	}
-	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, micros(p.OlderThan), p.Limit)
+	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, storeunit.Micros(p.OlderThan), p.Limit)
 	if err != nil {
 		return 0, d.translate(err)
 	}

@@ -430,13 +430,3 @@ func (d *Driver) translate(err error) error {
 // store: invalid byte sequence or NUL (character_not_in_repertoire), and
 // a character the database's encoding lacks (untranslatable_character).
 var encodingCodes = map[string]bool{"22021": true, "22P05": true}
-
-// micros converts a duration to the microseconds the queries take,
-// rounding up so that a positive duration never becomes zero.
-func micros(d time.Duration) int64 {
-	us := d / time.Microsecond
-	if d%time.Microsecond != 0 {
-		us++
-	}
-	return int64(us)
-}

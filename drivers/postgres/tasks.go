@@ -9,6 +9,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
+	"github.com/gosk/gosk/internal/uniquekey"
 )
 
 // runner runs one query and calls each for every row it returns. It lets
@@ -102,8 +104,6 @@ func hasUniqueKey(tasks []driver.NewTask) bool {
 	return false
 }
 
-type uniqueKey struct{ queue, key string }
-
 // create inserts valid tasks through run. Tasks that repeat a unique key
 // of an earlier task in the batch are not sent; they get the earlier
 // task's answer. Conflicts with stored tasks are resolved by reading the
@@ -115,20 +115,7 @@ func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask)
 	if len(tasks) == 0 {
 		return results, nil
 	}
-	first := make(map[uniqueKey]int)
-	repeatOf := make(map[int]int)
-	send := make([]int, 0, len(tasks))
-	for i, t := range tasks {
-		if t.UniqueKey != "" {
-			k := uniqueKey{t.Queue, t.UniqueKey}
-			if j, ok := first[k]; ok {
-				repeatOf[i] = j
-				continue
-			}
-			first[k] = i
-		}
-		send = append(send, i)
-	}
+	send, repeatOf := uniquekey.Split(tasks)
 
 	var (
 		queues     = make([]string, len(send))
@@ -141,7 +128,7 @@ func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask)
 	for j, i := range send {
 		t := tasks[i]
 		queues[j], priorities[j], delays[j], attempts[j], keys[j] =
-			t.Queue, int16(t.Priority), micros(t.Delay), int32(t.MaxAttempts), t.UniqueKey
+			t.Queue, int16(t.Priority), storeunit.Micros(t.Delay), int32(t.MaxAttempts), t.UniqueKey
 		payloads[j] = t.Payload
 		if payloads[j] == nil {
 			payloads[j] = []byte{}
@@ -189,25 +176,23 @@ func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask)
 			return nil, err
 		}
 	}
-	for i, j := range repeatOf {
-		results[i] = driver.CreateResult{ID: results[j].ID, Err: driver.ErrDuplicate}
-	}
+	uniquekey.Answer(results, repeatOf)
 	return results, nil
 }
 
 // resolveHolders fills the results of tasks whose unique key was held, with
 // the holder's ID and ErrDuplicate.
 func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.NewTask, blocked []int, results []driver.CreateResult) error {
-	holders := make(map[uniqueKey]int64, len(blocked))
+	holders := make(map[uniquekey.Key]int64, len(blocked))
 	lookup := func(sql string, want []int) error {
 		queues, keys := make([]string, len(want)), make([]string, len(want))
 		for n, i := range want {
 			queues[n], keys[n] = tasks[i].Queue, tasks[i].UniqueKey
 		}
 		return run(ctx, sql, []any{queues, keys}, func(scan func(...any) error) error {
-			var k uniqueKey
+			var k uniquekey.Key
 			var id int64
-			if err := scan(&k.queue, &k.key, &id); err != nil {
+			if err := scan(&k.Queue, &k.Key, &id); err != nil {
 				return err
 			}
 			holders[k] = id
@@ -219,7 +204,7 @@ func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.
 	}
 	var gone []int
 	for _, i := range blocked {
-		if _, ok := holders[uniqueKey{tasks[i].Queue, tasks[i].UniqueKey}]; !ok {
+		if _, ok := holders[uniquekey.Of(tasks[i])]; !ok {
 			gone = append(gone, i)
 		}
 	}
@@ -230,7 +215,7 @@ func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.
 		}
 	}
 	for _, i := range blocked {
-		id, ok := holders[uniqueKey{tasks[i].Queue, tasks[i].UniqueKey}]
+		id, ok := holders[uniquekey.Of(tasks[i])]
 		if !ok {
 			return fmt.Errorf("task %d: the task holding unique key %q was finalised and purged during the create; create it again", i, tasks[i].UniqueKey)
 		}
@@ -251,7 +236,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, micros(p.Lease), driver.LeaseExpiredMessage)
+	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, storeunit.Micros(p.Lease), driver.LeaseExpiredMessage)
 	if err != nil {
 		return nil, d.translate(err)
 	}
@@ -286,7 +271,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 	for i, l := range leases {
 		ids[i], tokens[i] = l.TaskID, l.Token
 	}
-	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, micros(extend)}, ids, "leases", driver.ErrLeaseLost)
+	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, storeunit.Micros(extend)}, ids, "leases", driver.ErrLeaseLost)
 	return errs, d.translate(err)
 }
 
@@ -368,7 +353,7 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	)
 	for i, o := range outcomes {
 		ids[i], tokens[i], states[i] = o.Lease.TaskID, o.Lease.Token, string(targetState[o.Kind])
-		messages[i], delays[i], keep[i] = o.Message, micros(o.Delay), o.KeepAttempt
+		messages[i], delays[i], keep[i] = o.Message, storeunit.Micros(o.Delay), o.KeepAttempt
 	}
 	errs := make([]error, 0, n)
 	var unsure []int // outcomes that did not apply although the snapshot said they would

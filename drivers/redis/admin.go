@@ -8,6 +8,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
 )
 
 // listScanBudget bounds how many task IDs one list script call reads, so a
@@ -122,7 +123,7 @@ func (d *Driver) byIDs(ctx context.Context, ids []int64, script *goredis.Script,
 		func(slot int, idx []int) call {
 			args := make([]any, 0, 1+len(idx))
 			if withRetention {
-				args = append(args, micros(d.retention))
+				args = append(args, storeunit.Micros(d.retention))
 			}
 			for _, i := range idx {
 				args = append(args, idString(ids[i]))
@@ -147,7 +148,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	replies, err := d.run(ctx, []call{{
 		script: d.s.purge,
 		keys:   []string{d.keys.base(d.keys.queueSlot(p.Queue))},
-		args:   []any{p.Queue, micros(p.OlderThan), p.Limit},
+		args:   []any{p.Queue, storeunit.Micros(p.OlderThan), p.Limit},
 	}})
 	if err != nil {
 		return 0, err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/retryonce"
+	"github.com/gosk/gosk/internal/storeunit"
 )
 
 // Compile-time checks that the driver offers the port and every capability.
@@ -432,8 +433,6 @@ func group(n int, slot func(i int) int) (slots []int, items map[int][]int) {
 	return slots, items
 }
 
-func micros(d time.Duration) int64 { return d.Microseconds() }
-
 // Create stores tasks. Tasks of one queue (one hash slot) are stored by one
 // script call, atomically. A batch spanning several slots is one
 // MULTI/EXEC transaction on a single server; on a cluster, where a
@@ -510,7 +509,7 @@ func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []i
 	args = append(args, slot, seq, len(idx))
 	for _, i := range idx {
 		t := tasks[i]
-		args = append(args, t.Queue, t.Payload, t.Priority, micros(t.Delay), t.MaxAttempts, t.UniqueKey)
+		args = append(args, t.Queue, t.Payload, t.Priority, storeunit.Micros(t.Delay), t.MaxAttempts, t.UniqueKey)
 	}
 	return call{script: d.s.create, keys: []string{d.keys.base(slot)}, args: args}
 }
@@ -557,12 +556,12 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
-	lease := max(micros(p.Lease), 1)
+	lease := storeunit.Micros(p.Lease)
 	slot := d.keys.queueSlot(p.Queue)
 	replies, err := d.run(ctx, []call{{
 		script: d.s.claim,
 		keys:   []string{d.keys.base(slot)},
-		args:   []any{p.Queue, p.Limit, p.Rule.String(), lease, micros(d.retention), driver.LeaseExpiredMessage},
+		args:   []any{p.Queue, p.Limit, p.Rule.String(), lease, storeunit.Micros(d.retention), driver.LeaseExpiredMessage},
 	}})
 	if err != nil {
 		return nil, err
@@ -593,7 +592,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 	if err := d.use(ctx); err != nil {
 		return nil, err
 	}
-	ext := max(micros(extend), 1)
+	ext := storeunit.Micros(extend)
 	return d.perItem(ctx, len(leases), func(i int) int64 { return leases[i].TaskID },
 		func(slot int, idx []int) call {
 			args := make([]any, 0, 1+2*len(idx))
@@ -619,14 +618,14 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	return d.perItem(ctx, len(outcomes), func(i int) int64 { return outcomes[i].Lease.TaskID },
 		func(slot int, idx []int) call {
 			args := make([]any, 0, 1+6*len(idx))
-			args = append(args, micros(d.retention))
+			args = append(args, storeunit.Micros(d.retention))
 			for _, i := range idx {
 				o := outcomes[i]
 				keep := 0
 				if o.KeepAttempt {
 					keep = 1
 				}
-				args = append(args, idString(o.Lease.TaskID), o.Lease.Token, o.Kind.String(), o.Message, micros(o.Delay), keep)
+				args = append(args, idString(o.Lease.TaskID), o.Lease.Token, o.Kind.String(), o.Message, storeunit.Micros(o.Delay), keep)
 			}
 			return call{script: d.s.finish, keys: []string{d.keys.base(slot)}, args: args}
 		})
