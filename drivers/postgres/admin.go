@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/storeunit"
@@ -92,8 +89,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		return nil, err
 	}
 	errs, err := d.retry(ctx, d.pool, ids)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && len(ids) > 1 {
+	if sqlState(err) == codeUniqueViolation && len(ids) > 1 {
 		// Two tasks of the batch share a unique key: retry them one by
 		// one, so that the first takes the key and the next is refused,
 		// in one transaction, so that an error undoes the whole batch.

@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/puddle/v2"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/retryonce"
@@ -394,39 +393,3 @@ func (d *Driver) Close() error {
 	}
 	return nil
 }
-
-// errClosed is returned by every call after Close.
-var errClosed = fmt.Errorf("%w: gosk/postgres", driver.ErrClosed)
-
-// translate is the one place where errors of pgx and PostgreSQL become the
-// port's: no rows becomes driver.ErrTaskNotFound, a closed pool (or a call
-// that raced Close) driver.ErrClosed, a text the database cannot hold
-// driver.ErrInvalid, each wrapping the cause. Context errors and the
-// port's own sentinels pass as they are.
-func (d *Driver) translate(err error) error {
-	var pgErr *pgconn.PgError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case driver.IsPortError(err):
-		return err
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
-	case errors.As(err, &pgErr) && encodingCodes[pgErr.Code]:
-		// The port's validators refuse every text that a UTF8 database
-		// cannot hold, and Open refuses other encodings: this is a
-		// defence, so that such a refusal is never a raw error that a
-		// caller would retry.
-		return fmt.Errorf("%w: gosk/postgres: the database cannot store the text: %w", driver.ErrInvalid, err)
-	case errors.Is(err, puddle.ErrClosedPool), d.closed.Load():
-		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	}
-	return fmt.Errorf("gosk/postgres: %w", err)
-}
-
-// encodingCodes are the SQLSTATEs of a text the database refuses to
-// store: invalid byte sequence or NUL (character_not_in_repertoire), and
-// a character the database's encoding lacks (untranslatable_character).
-var encodingCodes = map[string]bool{"22021": true, "22P05": true}

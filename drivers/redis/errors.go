@@ -11,12 +11,34 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
+// Error codes of the driver's own scripts: the first word of the error
+// replies that lua/migrations raise (redis.error_reply).
+const (
+	codeForeign  = "GOSK_FOREIGN" // the prefix's meta key was not written by gosk
+	codeNewer    = "GOSK_NEWER"   // a newer gosk migrated the prefix
+	codeNoScript = "NOSCRIPT"     // Redis's: the server lacks the script
+)
+
+// errorCode returns the code of an error reply of the server (its first
+// word, as the protocol lays error replies out: "NOSCRIPT No matching
+// script"), or "" for an error that is not a reply of the server.
+func errorCode(err error) string {
+	var rerr goredis.Error
+	if !errors.As(err, &rerr) {
+		return ""
+	}
+	// Some servers that speak the protocol (KVRocks) put "ERR " before
+	// every code, as go-redis's own HasErrorPrefix allows for.
+	code, _, _ := strings.Cut(strings.TrimPrefix(rerr.Error(), "ERR "), " ")
+	return code
+}
+
 // translate is the driver's one error translation, applied at every return
 // of a store error: context errors are returned as they are; redis.Nil
 // becomes driver.ErrTaskNotFound, a closed client driver.ErrClosed, both
-// wrapped so the cause stays reachable; errors raised by the driver's own
-// scripts (GOSK_ prefix) name what went wrong; anything else is wrapped
-// with "gosk/redis:".
+// wrapped so the cause stays reachable; the error codes of the driver's
+// own scripts say what went wrong; anything else is wrapped with
+// "gosk/redis:".
 func translate(err error) error {
 	switch {
 	case err == nil:
@@ -27,9 +49,11 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
 	case errors.Is(err, goredis.ErrClosed):
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	case strings.HasPrefix(err.Error(), "GOSK_FOREIGN"):
+	}
+	switch errorCode(err) {
+	case codeForeign:
 		return fmt.Errorf("gosk/redis: the key prefix is used by something else (choose another Options.Prefix): %w", err)
-	case strings.HasPrefix(err.Error(), "GOSK_NEWER"):
+	case codeNewer:
 		return fmt.Errorf("gosk/redis: the store was migrated by a newer gosk; upgrade this program: %w", err)
 	}
 	return fmt.Errorf("gosk/redis: %w", err)

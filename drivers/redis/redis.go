@@ -404,7 +404,7 @@ func (d *Driver) evalEach(ctx context.Context, calls []call, tx bool) []*goredis
 	_, _ = pipe.Exec(ctx)
 	var again []int
 	for i, cmd := range cmds {
-		if err := cmd.Err(); goredis.HasErrorPrefix(err, "NOSCRIPT") {
+		if errorCode(cmd.Err()) == codeNoScript {
 			again = append(again, i)
 		}
 	}
