@@ -111,13 +111,14 @@ func TaskErrors(t *testing.T, d Store) {
 	pending, keyed := res[0].ID, res[1].ID
 	const missing = 1 << 40
 
-	named := func(err error, id int64, sentinel error) *driver.TaskError {
+	// named checks err and returns its detail.
+	named := func(err error, id int64, sentinel error) (detail string) {
 		t.Helper()
 		require.ErrorIs(t, err, sentinel)
 		var te *driver.TaskError
 		require.True(t, errors.As(err, &te), "%v is a *driver.TaskError", err)
 		require.Equal(t, id, te.ID)
-		return te
+		return te.Detail
 	}
 	errs, err := d.Ping(ctx, []driver.Lease{{TaskID: missing, Token: 1}, {TaskID: pending, Token: 1}}, time.Second)
 	require.NoError(t, err)
@@ -142,6 +143,5 @@ func TaskErrors(t *testing.T, d Store) {
 	require.NoError(t, res[0].Err)
 	errs, err = d.Retry(ctx, []int64{keyed})
 	require.NoError(t, err)
-	te := named(errs[0], keyed, driver.ErrDuplicate)
-	require.Contains(t, te.Detail, "unique key")
+	require.Contains(t, named(errs[0], keyed, driver.ErrDuplicate), "unique key")
 }
