@@ -62,8 +62,8 @@ type Options struct {
 	// failed, a cluster's or Sentinel's change of topology), at
 	// slog.LevelWarn, which go-redis would otherwise write to stderr; the
 	// failures that matter to a call also reach it as the call's error.
-	// go-redis has one logger per process: see # Logging in the package
-	// doc. Nil means silent.
+	// It hears them from New until Close. go-redis has one logger per
+	// process: see # Logging in the package doc. Nil means silent.
 	Logger *slog.Logger
 
 	// MaxPayloadLen is the longest payload Create takes, in bytes; a
