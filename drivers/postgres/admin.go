@@ -10,14 +10,8 @@ import (
 
 // List returns tasks of a queue in ID order; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateList(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
 	states := make([]string, len(p.States))
@@ -43,13 +37,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 // Count returns how many tasks of queue are in each state; see
 // driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	counts := make(map[driver.State]int64, len(driver.States))
@@ -79,13 +67,7 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 // see driver.Admin. A task whose unique key another pending or running
 // task holds is left as it is, with driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs, err := d.retry(ctx, d.pool, ids)
@@ -168,13 +150,7 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 // Cancel moves pending or running tasks to cancelled in one statement and
 // takes running tasks' leases away; see driver.Admin.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs, err := d.perInputErrors(ctx, "cancel", d.q.cancel, []any{ids}, ids, "tasks", driver.ErrTaskConflict)
@@ -184,14 +160,8 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 // Purge deletes up to p.Limit old final tasks in one statement; see
 // driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	if err := d.checkOpen(); err != nil {
-		return 0, err
-	}
 	p, err := driver.ValidatePurge(p)
-	if err != nil {
-		return 0, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return 0, err
 	}
 	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, storeunit.Micros(p.OlderThan), p.Limit)

@@ -56,13 +56,7 @@ func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) erro
 // transaction: its insert, and the read of the holders of keys it found
 // taken, which must see holders committed after the insert's snapshot.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
 	}
 	if !hasUniqueKey(tasks) {

@@ -11,14 +11,8 @@ import (
 
 // Claim leases up to p.Limit tasks in one statement; see driver.Driver.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateClaim(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
 	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, storeunit.Micros(p.Lease), driver.LeaseExpiredMessage)
@@ -43,13 +37,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases in one statement; see driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidatePing(leases, extend); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidatePing(leases, extend)); err != nil {
 		return nil, err
 	}
 	ids, tokens := make([]int64, len(leases)), make([]int64, len(leases))
@@ -110,13 +98,7 @@ var targetState = map[driver.OutcomeKind]driver.State{
 
 // Finish applies outcomes in one statement; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
 		return nil, err
 	}
 	errs, err := d.finish(ctx, outcomes)
@@ -224,13 +206,7 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 
 // Get returns one task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.checkOpen(); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := driver.ValidateID(id); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord

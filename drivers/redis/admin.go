@@ -19,14 +19,8 @@ const listScanBudget = 1000
 // ID index in bounded steps (one script call each), so a listing is not one
 // atomic snapshot when it spans steps.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateList(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
 	base := d.keys.base(d.keys.queueSlot(p.Queue))
@@ -72,13 +66,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 // Count returns the number of tasks of queue in each state, read in one
 // script call from the cardinalities of the state sets.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	replies, err := d.run(ctx, []call{{script: d.s.count, keys: []string{d.keys.base(d.keys.queueSlot(queue))}, args: []any{queue}}})
@@ -110,13 +98,7 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 }
 
 func (d *Driver) byIDs(ctx context.Context, ids []int64, script *goredis.Script, withRetention bool) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	return d.perItem(ctx, len(ids), func(i int) int64 { return ids[i] },
@@ -135,14 +117,8 @@ func (d *Driver) byIDs(ctx context.Context, ids []int64, script *goredis.Script,
 // Purge deletes up to p.Limit final tasks of p.Queue finalised at least
 // p.OlderThan ago, in one script call.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	if err := d.checkOpen(); err != nil {
-		return 0, err
-	}
 	p, err := driver.ValidatePurge(p)
-	if err != nil {
-		return 0, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return 0, err
 	}
 	replies, err := d.run(ctx, []call{{

@@ -151,6 +151,20 @@ func (opts *Options) withDefaults() (Options, error) {
 	return o, nil
 }
 
+// begin starts every call but Subscribe with its checks in the port's
+// order (see Batches in package driver's doc): a closed driver refuses
+// the call whatever its input; then invalid, the validator's answer on
+// the input, refuses it; then use readies the store.
+func (d *Driver) begin(ctx context.Context, invalid error) error {
+	if err := d.checkOpen(); err != nil {
+		return err
+	}
+	if invalid != nil {
+		return invalid
+	}
+	return d.use(ctx)
+}
+
 // use comes after a call's input is checked, before it reaches the store
 // (see Batches in package driver's doc): it refuses a closed driver and,
 // for a Lazy one, migrates the key layout if no call has yet. Calls wait

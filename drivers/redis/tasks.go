@@ -22,13 +22,7 @@ import (
 // (see # Caveats in the package doc). The call's own error means that no
 // slot's call applied.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
 	}
 	if len(tasks) == 0 {
@@ -125,14 +119,8 @@ func parseID(v any) (int64, error) {
 // Expired leases come first; see the package doc for how each rule is
 // served by a sorted set.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateClaim(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
 	lease := storeunit.Micros(p.Lease)
@@ -162,13 +150,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases, one script call per slot, all in one pipeline.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidatePing(leases, extend); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidatePing(leases, extend)); err != nil {
 		return nil, err
 	}
 	ext := storeunit.Micros(extend)
@@ -185,13 +167,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 
 // Finish applies outcomes, one script call per slot, all in one pipeline.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
 		return nil, err
 	}
 	return d.perItem(ctx, len(outcomes), func(i int) int64 { return outcomes[i].Lease.TaskID },
@@ -216,13 +192,7 @@ var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r",
 
 // Get reads a task's hash with one HMGET.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.checkOpen(); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := driver.ValidateID(id); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	vals, err := d.client.HMGet(ctx, d.keys.task(id), recordFields...).Result()

@@ -44,16 +44,11 @@ func (d *Driver) Tx(tx goredis.Pipeliner) *TxCreator {
 // Create queues the creation of tasks in the transaction.
 func (c *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	d := c.d
-	if err := d.checkOpen(); err != nil {
-		return nil, err
-	}
+	invalid := driver.ValidateNewTasksMax(tasks, d.maxPayload)
 	if c.tx == nil {
-		return nil, fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
+		invalid = fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
 	}
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
-		return nil, err
-	}
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, invalid); err != nil {
 		return nil, err
 	}
 	out := make([]driver.CreateResult, len(tasks))
