@@ -6,6 +6,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/storeunit"
+	"github.com/gosk/gosk/internal/uniquekey"
 )
 
 // List returns tasks of a queue in ID order; see driver.Admin.
@@ -131,9 +132,7 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 		case state == nil:
 			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskNotFound, ""))
 		case *state == string(driver.StateFailed) || *state == string(driver.StateCancelled):
-			// Not a conflict: the task's state allows the retry, its key
-			// does not.
-			errs = append(errs, driver.NewTaskError(id, driver.ErrDuplicate, "its unique key is held by another pending or running task"))
+			errs = append(errs, driver.NewTaskError(id, driver.ErrDuplicate, uniquekey.Held))
 		default:
 			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskConflict, "it is %s", *state))
 		}

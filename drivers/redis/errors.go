@@ -9,6 +9,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/uniquekey"
 )
 
 // Error codes of the driver's own scripts: the first word of the error
@@ -76,7 +77,7 @@ func taskError(id, code int64) error {
 	case err == nil, !driver.IsPortError(err):
 		return err
 	case code == codeDuplicate: // only Retry answers it per task
-		return driver.NewTaskError(id, err, "its unique key is held by another pending or running task")
+		return driver.NewTaskError(id, err, uniquekey.Held)
 	}
 	return driver.NewTaskError(id, err, "")
 }

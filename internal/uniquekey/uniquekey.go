@@ -7,6 +7,12 @@ package uniquekey
 
 import "github.com/gosk/gosk/driver"
 
+// Held is the detail of the driver.TaskError with which Admin.Retry
+// refuses a task whose unique key another pending or running task holds:
+// not a conflict, since the task's state allows the retry, its key does
+// not.
+const Held = "its unique key is held by another pending or running task"
+
 // Key is a unique key in its queue; keys are unique per queue.
 type Key struct{ Queue, Key string }
 
