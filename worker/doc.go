@@ -108,7 +108,11 @@
 // the queue's final tasks older than Config.Retention each
 // Config.RetentionInterval, in batches of Config.RetentionBatch. Workers
 // need no leader: purges by several are harmless. Config.Retention set to
-// NoRetention turns it off.
+// NoRetention turns it off, and then no shipped driver deletes a final task
+// unless its own options ask for it: the Redis driver's
+// Options.Retention is a memory backstop, off by default, that deletes
+// final tasks older than it as its scripts run; with both set, a final
+// task goes at the shorter of the two.
 //
 // # Observing
 //

@@ -2,21 +2,17 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
+	"github.com/gosk/gosk/internal/uniquekey"
 )
 
 // List returns tasks of a queue in ID order; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateList(p)
-	if err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
 	states := make([]string, len(p.States))
@@ -42,10 +38,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 // Count returns how many tasks of queue are in each state; see
 // driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateQueueName(queue); err != nil {
+	if err := d.begin(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	counts := make(map[driver.State]int64, len(driver.States()))
@@ -71,24 +64,15 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 	return counts, nil
 }
 
-// errKeyTaken is the Retry result for a task whose unique key another
-// pending or running task holds now. It is not a conflict: the task's
-// state allows the retry, its key does not.
-var errKeyTaken = fmt.Errorf("its unique key is held by another pending or running task: %w", driver.ErrDuplicate)
-
 // Retry moves failed or cancelled tasks back to pending in one statement;
 // see driver.Admin. A task whose unique key another pending or running
 // task holds is left as it is, with driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateIDs(ids); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs, err := d.retry(ctx, d.pool, ids)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" && len(ids) > 1 {
+	if sqlState(err) == codeUniqueViolation && len(ids) > 1 {
 		// Two tasks of the batch share a unique key: retry them one by
 		// one, so that the first takes the key and the next is refused,
 		// in one transaction, so that an error undoes the whole batch.
@@ -138,15 +122,19 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 		if err := rows.Scan(&applied, &state); err != nil {
 			return nil, err
 		}
+		if len(errs) == len(ids) {
+			return nil, fmt.Errorf("retry returned more rows than tasks")
+		}
+		id := ids[len(errs)]
 		switch {
 		case applied:
 			errs = append(errs, nil)
 		case state == nil:
-			errs = append(errs, driver.ErrTaskNotFound)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskNotFound, ""))
 		case *state == string(driver.StateFailed) || *state == string(driver.StateCancelled):
-			errs = append(errs, errKeyTaken)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrDuplicate, uniquekey.Held))
 		default:
-			errs = append(errs, driver.ErrTaskConflict)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskConflict, "it is %s", *state))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -161,27 +149,21 @@ func (d *Driver) retry(ctx context.Context, q pgxQuerier, ids []int64) ([]error,
 // Cancel moves pending or running tasks to cancelled in one statement and
 // takes running tasks' leases away; see driver.Admin.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	if err := d.use(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	errs, err := d.perInputErrors(ctx, "cancel", d.q.cancel, []any{ids}, len(ids), "tasks", driver.ErrTaskConflict)
+	errs, err := d.perInputErrors(ctx, "cancel", d.q.cancel, []any{ids}, ids, "tasks", driver.ErrTaskConflict)
 	return errs, d.translate(err)
 }
 
 // Purge deletes up to p.Limit old final tasks in one statement; see
 // driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	if err := d.use(ctx); err != nil {
-		return 0, err
-	}
 	p, err := driver.ValidatePurge(p)
-	if err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return 0, err
 	}
-	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, micros(p.OlderThan), p.Limit)
+	tag, err := d.pool.Exec(ctx, d.q.purge, p.Queue, storeunit.Micros(p.OlderThan), p.Limit)
 	if err != nil {
 		return 0, d.translate(err)
 	}

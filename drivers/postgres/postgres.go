@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/puddle/v2"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/retryonce"
@@ -349,12 +348,36 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 	return d, nil
 }
 
-// use is the start of every call: it refuses a closed driver and, for a
-// Lazy one, migrates the schema if no call has yet. Calls wait for a
-// migration in progress, until their context is done.
-func (d *Driver) use(ctx context.Context) error {
+// checkOpen is the first check of every call: a closed driver refuses
+// it, whatever its input (see # Batches in package driver).
+func (d *Driver) checkOpen() error {
 	if d.closed.Load() {
 		return errClosed
+	}
+	return nil
+}
+
+// begin starts every call but Subscribe with its checks in the port's
+// order (see Batches in package driver's doc): a closed driver refuses
+// the call whatever its input; then invalid, the validator's answer on
+// the input, refuses it; then use readies the store.
+func (d *Driver) begin(ctx context.Context, invalid error) error {
+	if err := d.checkOpen(); err != nil {
+		return err
+	}
+	if invalid != nil {
+		return invalid
+	}
+	return d.use(ctx)
+}
+
+// use comes after a call's input is checked, before it reaches the
+// store: it refuses a closed driver and, for a Lazy one, migrates the
+// schema if no call has yet. Calls wait for a migration in progress,
+// until their context is done.
+func (d *Driver) use(ctx context.Context) error {
+	if err := d.checkOpen(); err != nil {
+		return err
 	}
 	return d.migrations.Do(ctx, d.migrate)
 }
@@ -383,62 +406,4 @@ func (d *Driver) Close() error {
 		d.pool.Close()
 	}
 	return nil
-}
-
-// errClosed is returned by every call after Close.
-var errClosed = fmt.Errorf("%w: gosk/postgres", driver.ErrClosed)
-
-// translate is the one place where errors of pgx and PostgreSQL become the
-// port's: no rows becomes driver.ErrTaskNotFound, a closed pool (or a call
-// that raced Close) driver.ErrClosed, a text the database cannot hold
-// driver.ErrInvalid, each wrapping the cause. Context errors and the
-// port's own sentinels pass as they are.
-func (d *Driver) translate(err error) error {
-	var pgErr *pgconn.PgError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return err
-	case isPortError(err):
-		return err
-	case errors.Is(err, pgx.ErrNoRows):
-		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
-	case errors.As(err, &pgErr) && encodingCodes[pgErr.Code]:
-		// The port's validators refuse every text that a UTF8 database
-		// cannot hold, and Open refuses other encodings: this is a
-		// defence, so that such a refusal is never a raw error that a
-		// caller would retry.
-		return fmt.Errorf("%w: gosk/postgres: the database cannot store the text: %w", driver.ErrInvalid, err)
-	case errors.Is(err, puddle.ErrClosedPool), d.closed.Load():
-		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	}
-	return fmt.Errorf("gosk/postgres: %w", err)
-}
-
-// encodingCodes are the SQLSTATEs of a text the database refuses to
-// store: invalid byte sequence or NUL (character_not_in_repertoire), and
-// a character the database's encoding lacks (untranslatable_character).
-var encodingCodes = map[string]bool{"22021": true, "22P05": true}
-
-func isPortError(err error) bool {
-	for _, s := range []error{
-		driver.ErrInvalid, driver.ErrUnsupportedPriorityRule, driver.ErrClosed,
-		driver.ErrTaskNotFound, driver.ErrTaskConflict, driver.ErrLeaseLost, driver.ErrDuplicate,
-	} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// micros converts a duration to the microseconds the queries take,
-// rounding up so that a positive duration never becomes zero.
-func micros(d time.Duration) int64 {
-	us := d / time.Microsecond
-	if d%time.Microsecond != 0 {
-		us++
-	}
-	return int64(us)
 }

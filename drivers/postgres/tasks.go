@@ -2,250 +2,20 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
 )
-
-// runner runs one query and calls each for every row it returns. It lets
-// Create run on the pool, on a pgx.Tx and on a *sql.Tx alike.
-type runner func(ctx context.Context, sql string, args []any, each func(scan func(dest ...any) error) error) error
-
-// pgxQuerier is what the pool, a connection and a pgx.Tx share.
-type pgxQuerier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-func pgxRunner(q pgxQuerier) runner {
-	return func(ctx context.Context, sql string, args []any, each func(scan func(dest ...any) error) error) error {
-		rows, err := q.Query(ctx, sql, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		return eachRow(rows, each)
-	}
-}
-
-// rowReader is what pgx.Rows and *sql.Rows share for reading.
-type rowReader interface {
-	Next() bool
-	Scan(dest ...any) error
-	Err() error
-}
-
-// eachRow calls each for every row of rows, stopping at the first error.
-// The caller closes rows.
-func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) error {
-	for rows.Next() {
-		if err := each(rows.Scan); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-// Create stores tasks in one atomic step; see driver.Driver. A batch
-// without unique keys is one statement. A batch with unique keys is one
-// transaction: its insert, and the read of the holders of keys it found
-// taken, which must see holders committed after the insert's snapshot.
-func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
-		return nil, err
-	}
-	if !hasUniqueKey(tasks) {
-		res, err := d.create(ctx, pgxRunner(d.pool), tasks)
-		return res, d.translate(err)
-	}
-	tx, err := d.pool.Begin(ctx)
-	if err != nil {
-		return nil, d.translate(err)
-	}
-	res, err := d.create(ctx, pgxRunner(tx), tasks)
-	if err == nil {
-		err = tx.Commit(ctx)
-	}
-	if err != nil {
-		// After a failed commit Rollback does nothing; after a failed
-		// step it ends the transaction, or closes the connection, which
-		// ends it too.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
-		defer cancel()
-		_ = tx.Rollback(rctx)
-		return nil, d.translate(err)
-	}
-	return res, nil
-}
-
-// undoTimeout bounds a rollback that runs after the caller's context
-// ended, so that a dead server cannot hold the call.
-const undoTimeout = 5 * time.Second
-
-// hasUniqueKey reports whether a task of the batch has a unique key, which
-// may make its create read the holders of taken keys after the insert.
-func hasUniqueKey(tasks []driver.NewTask) bool {
-	for _, t := range tasks {
-		if t.UniqueKey != "" {
-			return true
-		}
-	}
-	return false
-}
-
-type uniqueKey struct{ queue, key string }
-
-// create inserts valid tasks through run. Tasks that repeat a unique key
-// of an earlier task in the batch are not sent; they get the earlier
-// task's answer. Conflicts with stored tasks are resolved by reading the
-// holders' IDs after the insert, in a second statement: the caller runs
-// create in a transaction when the batch has unique keys, so that an
-// error of the second step undoes the first.
-func (d *Driver) create(ctx context.Context, run runner, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	results := make([]driver.CreateResult, len(tasks))
-	if len(tasks) == 0 {
-		return results, nil
-	}
-	first := make(map[uniqueKey]int)
-	repeatOf := make(map[int]int)
-	send := make([]int, 0, len(tasks))
-	for i, t := range tasks {
-		if t.UniqueKey != "" {
-			k := uniqueKey{t.Queue, t.UniqueKey}
-			if j, ok := first[k]; ok {
-				repeatOf[i] = j
-				continue
-			}
-			first[k] = i
-		}
-		send = append(send, i)
-	}
-
-	var (
-		queues     = make([]string, len(send))
-		payloads   = make([][]byte, len(send))
-		priorities = make([]int16, len(send))
-		delays     = make([]int64, len(send))
-		attempts   = make([]int32, len(send))
-		keys       = make([]string, len(send))
-	)
-	for j, i := range send {
-		t := tasks[i]
-		queues[j], priorities[j], delays[j], attempts[j], keys[j] =
-			t.Queue, int16(t.Priority), micros(t.Delay), int32(t.MaxAttempts), t.UniqueKey
-		payloads[j] = t.Payload
-		if payloads[j] == nil {
-			payloads[j] = []byte{}
-		}
-	}
-	var blocked []int // indexes into tasks of rows the unique index turned away
-	j := 0
-	err := run(ctx, d.q.create, []any{queues, payloads, priorities, delays, attempts, keys, d.seq, d.channel},
-		func(scan func(...any) error) error {
-			var id int64
-			var inserted bool
-			if err := scan(&id, &inserted); err != nil {
-				return err
-			}
-			if j >= len(send) {
-				return errors.New("create returned more rows than tasks")
-			}
-			i := send[j]
-			j++
-			if inserted {
-				results[i].ID = id
-			} else {
-				blocked = append(blocked, i)
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	if j != len(send) {
-		return nil, fmt.Errorf("create returned %d rows for %d tasks", j, len(send))
-	}
-	if len(blocked) > 0 && d.betweenCreateSteps != nil {
-		var pid uint32
-		err := run(ctx, "SELECT pg_backend_pid()", nil, func(scan func(...any) error) error { return scan(&pid) })
-		if err == nil {
-			err = d.betweenCreateSteps(ctx, pid)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(blocked) > 0 {
-		if err := d.resolveHolders(ctx, run, tasks, blocked, results); err != nil {
-			return nil, err
-		}
-	}
-	for i, j := range repeatOf {
-		results[i] = driver.CreateResult{ID: results[j].ID, Err: driver.ErrDuplicate}
-	}
-	return results, nil
-}
-
-// resolveHolders fills the results of tasks whose unique key was held, with
-// the holder's ID and ErrDuplicate.
-func (d *Driver) resolveHolders(ctx context.Context, run runner, tasks []driver.NewTask, blocked []int, results []driver.CreateResult) error {
-	holders := make(map[uniqueKey]int64, len(blocked))
-	lookup := func(sql string, want []int) error {
-		queues, keys := make([]string, len(want)), make([]string, len(want))
-		for n, i := range want {
-			queues[n], keys[n] = tasks[i].Queue, tasks[i].UniqueKey
-		}
-		return run(ctx, sql, []any{queues, keys}, func(scan func(...any) error) error {
-			var k uniqueKey
-			var id int64
-			if err := scan(&k.queue, &k.key, &id); err != nil {
-				return err
-			}
-			holders[k] = id
-			return nil
-		})
-	}
-	if err := lookup(d.q.createExisting, blocked); err != nil {
-		return err
-	}
-	var gone []int
-	for _, i := range blocked {
-		if _, ok := holders[uniqueKey{tasks[i].Queue, tasks[i].UniqueKey}]; !ok {
-			gone = append(gone, i)
-		}
-	}
-	if len(gone) > 0 {
-		// The holder was finalised between the insert and the read.
-		if err := lookup(d.q.createHolder, gone); err != nil {
-			return err
-		}
-	}
-	for _, i := range blocked {
-		id, ok := holders[uniqueKey{tasks[i].Queue, tasks[i].UniqueKey}]
-		if !ok {
-			return fmt.Errorf("task %d: the task holding unique key %q was finalised and purged during the create; create it again", i, tasks[i].UniqueKey)
-		}
-		results[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
-	}
-	return nil
-}
 
 // Claim leases up to p.Limit tasks in one statement; see driver.Driver.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateClaim(p)
-	if err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, micros(p.Lease), driver.LeaseExpiredMessage)
+	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, storeunit.Micros(p.Lease), driver.LeaseExpiredMessage)
 	if err != nil {
 		return nil, d.translate(err)
 	}
@@ -267,26 +37,25 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases in one statement; see driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidatePing(leases, extend); err != nil {
+	if err := d.begin(ctx, driver.ValidatePing(leases, extend)); err != nil {
 		return nil, err
 	}
 	ids, tokens := make([]int64, len(leases)), make([]int64, len(leases))
 	for i, l := range leases {
 		ids[i], tokens[i] = l.TaskID, l.Token
 	}
-	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, micros(extend)}, len(leases), "leases", driver.ErrLeaseLost)
+	errs, err := d.perInputErrors(ctx, "ping", d.q.ping, []any{ids, tokens, storeunit.Micros(extend)}, ids, "leases", driver.ErrLeaseLost)
 	return errs, d.translate(err)
 }
 
-// perInputErrors runs query, whose rows say, for each of n inputs in order,
-// whether the statement applied to it and whether its task exists, and
-// answers each input with nil, driver.ErrTaskNotFound or refused. op and
-// noun name the statement and its inputs in the error for a wrong row
-// count. With no inputs it runs nothing.
-func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []any, n int, noun string, refused error) ([]error, error) {
+// perInputErrors runs query, whose rows say, for each input in order (the
+// task ids), whether the statement applied to it and whether its task
+// exists, and answers each input with nil or a *driver.TaskError of
+// driver.ErrTaskNotFound or refused. op and noun name the statement and
+// its inputs in the error for a wrong row count. With no inputs it runs
+// nothing.
+func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []any, ids []int64, noun string, refused error) ([]error, error) {
+	n := len(ids)
 	errs := make([]error, 0, n)
 	if n == 0 {
 		return errs, nil
@@ -296,13 +65,17 @@ func (d *Driver) perInputErrors(ctx context.Context, op, query string, args []an
 		if err := scan(&applied, &exists); err != nil {
 			return err
 		}
+		if len(errs) == n {
+			return fmt.Errorf("%s returned more rows than %s", op, noun)
+		}
+		id := ids[len(errs)]
 		switch {
 		case applied:
 			errs = append(errs, nil)
 		case !exists:
-			errs = append(errs, driver.ErrTaskNotFound)
+			errs = append(errs, driver.NewTaskError(id, driver.ErrTaskNotFound, ""))
 		default:
-			errs = append(errs, refused)
+			errs = append(errs, driver.NewTaskError(id, refused, ""))
 		}
 		return nil
 	})
@@ -325,10 +98,7 @@ var targetState = map[driver.OutcomeKind]driver.State{
 
 // Finish applies outcomes in one statement; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
+	if err := d.begin(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
 		return nil, err
 	}
 	errs, err := d.finish(ctx, outcomes)
@@ -350,7 +120,7 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	)
 	for i, o := range outcomes {
 		ids[i], tokens[i], states[i] = o.Lease.TaskID, o.Lease.Token, string(targetState[o.Kind])
-		messages[i], delays[i], keep[i] = o.Message, micros(o.Delay), o.KeepAttempt
+		messages[i], delays[i], keep[i] = o.Message, storeunit.Micros(o.Delay), o.KeepAttempt
 	}
 	errs := make([]error, 0, n)
 	var unsure []int // outcomes that did not apply although the snapshot said they would
@@ -426,15 +196,17 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			}
 		}
 	}
+	for i, err := range errs {
+		if err != nil {
+			errs[i] = driver.NewTaskError(ids[i], err, "")
+		}
+	}
 	return errs, nil
 }
 
 // Get returns one task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := d.use(ctx); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := driver.ValidateID(id); err != nil {
+	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord

@@ -39,10 +39,7 @@ type txCreator struct {
 // leaves the transaction usable; a failed batch without unique keys is
 // one failed statement, which leaves the transaction aborted.
 func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := c.d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateNewTasksMax(tasks, c.d.maxPayload); err != nil {
+	if err := c.d.begin(ctx, driver.ValidateNewTasksMax(tasks, c.d.maxPayload)); err != nil {
 		return nil, err
 	}
 	if !hasUniqueKey(tasks) {

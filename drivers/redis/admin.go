@@ -8,6 +8,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
 )
 
 // listScanBudget bounds how many task IDs one list script call reads, so a
@@ -18,11 +19,8 @@ const listScanBudget = 1000
 // ID index in bounded steps (one script call each), so a listing is not one
 // atomic snapshot when it spans steps.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
 	p, err := driver.ValidateList(p)
-	if err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
 	base := d.keys.base(d.keys.queueSlot(p.Queue))
@@ -68,10 +66,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 // Count returns the number of tasks of queue in each state, read in one
 // script call from the cardinalities of the state sets.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateQueueName(queue); err != nil {
+	if err := d.begin(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	replies, err := d.run(ctx, []call{{script: d.s.count, keys: []string{d.keys.base(d.keys.queueSlot(queue))}, args: []any{queue}}})
@@ -103,17 +98,14 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 }
 
 func (d *Driver) byIDs(ctx context.Context, ids []int64, script *goredis.Script, withRetention bool) ([]error, error) {
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
-	if err := driver.ValidateIDs(ids); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	return d.perItem(ctx, len(ids), func(i int) int64 { return ids[i] },
 		func(slot int, idx []int) call {
 			args := make([]any, 0, 1+len(idx))
 			if withRetention {
-				args = append(args, micros(d.retention))
+				args = append(args, storeunit.Micros(d.retention))
 			}
 			for _, i := range idx {
 				args = append(args, idString(ids[i]))
@@ -125,17 +117,14 @@ func (d *Driver) byIDs(ctx context.Context, ids []int64, script *goredis.Script,
 // Purge deletes up to p.Limit final tasks of p.Queue finalised at least
 // p.OlderThan ago, in one script call.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	if err := d.use(ctx); err != nil {
-		return 0, err
-	}
 	p, err := driver.ValidatePurge(p)
-	if err != nil {
+	if err = d.begin(ctx, err); err != nil {
 		return 0, err
 	}
 	replies, err := d.run(ctx, []call{{
 		script: d.s.purge,
 		keys:   []string{d.keys.base(d.keys.queueSlot(p.Queue))},
-		args:   []any{p.Queue, micros(p.OlderThan), p.Limit},
+		args:   []any{p.Queue, storeunit.Micros(p.OlderThan), p.Limit},
 	}})
 	if err != nil {
 		return 0, err

@@ -105,10 +105,34 @@
 //
 // # Retention
 //
-// Final tasks are kept for inspection. Scripts that finalise tasks of a
-// queue also delete up to 16 of its final tasks per final state that are
-// older than Options.Retention (default 7 days), so memory stays bounded
-// without a background goroutine; Admin.Purge deletes them sooner.
+// Final tasks are kept for inspection until Admin.Purge deletes them. How
+// long is the worker's policy: package worker purges each queue's final
+// tasks older than worker.Config.Retention (24h by default), and keeps
+// every one with worker.NoRetention. The driver deletes nothing by itself
+// unless Options.Retention is set: it is then a memory backstop, and the
+// scripts that claim, finish or cancel tasks of a queue also delete up to
+// 16 of its final tasks per final state finalised longer ago than
+// Options.Retention, with no background goroutine. With both set, a final
+// task goes at the shorter of the two: a backstop shorter than the
+// worker's retention overrides it, and a longer one matters only where no
+// worker purges (workers with NoRetention, or the driver used without
+// package worker). With the default (zero), a Redis user with
+// worker.NoRetention keeps every final task.
+//
+// # Logging
+//
+// The driver logs nothing of its own: its failures are the errors its
+// calls return. go-redis, though, logs through one logger for the whole
+// process (goredis.SetLogger), by default to stderr: a line per failed
+// connection attempt, hundreds while a server restarts, even though the
+// calls that met them return the failure too. So the first New or Open
+// of the process installs in go-redis a logger that passes each line, at
+// slog.LevelWarn, to the Options.Logger of every open driver that has one
+// (once per distinct logger), and drops it when none has. This also
+// covers the process's other go-redis clients, since go-redis cannot tell
+// a line's client; a program that wants go-redis's lines elsewhere calls
+// goredis.SetLogger after its first New or Open, which then wins for
+// every client, gosk's included.
 //
 // # Migrations
 //

@@ -8,6 +8,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/uniquekey"
 )
 
 // txCreator creates tasks inside the caller's Redis transaction: a
@@ -43,13 +44,11 @@ func (d *Driver) Tx(tx goredis.Pipeliner) driver.Creator {
 // Create queues the creation of tasks in the transaction.
 func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	d := c.d
-	if err := d.use(ctx); err != nil {
-		return nil, err
-	}
+	invalid := driver.ValidateNewTasksMax(tasks, d.maxPayload)
 	if c.tx == nil {
-		return nil, fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
+		invalid = fmt.Errorf("%w: transaction is nil", driver.ErrInvalid)
 	}
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
+	if err := d.begin(ctx, invalid); err != nil {
 		return nil, err
 	}
 	out := make([]driver.CreateResult, len(tasks))
@@ -57,13 +56,15 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		return out, nil
 	}
 
-	// Check unique keys now, against the store, the tasks queued earlier
-	// in the same transaction and earlier tasks of the batch.
-	var taken map[ukey]int64
+	// A task repeating a key of an earlier task of the batch gets that
+	// task's answer. The others' keys are checked now, against the store
+	// and the tasks queued earlier in the same transaction.
+	first, repeatOf := uniquekey.Split(tasks)
+	var taken map[uniquekey.Key]int64
 	pipe := d.client.Pipeline()
 	holders := make(map[int]*goredis.StringCmd)
-	for i, t := range tasks {
-		if t.UniqueKey != "" {
+	for _, i := range first {
+		if t := tasks[i]; t.UniqueKey != "" {
 			holders[i] = pipe.HGet(ctx, d.keys.base(d.keys.queueSlot(t.Queue))+"q:"+t.Queue+":unique", t.UniqueKey)
 		}
 	}
@@ -71,10 +72,8 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		_, _ = pipe.Exec(ctx)
 		taken = d.takenInTx(c.tx)
 	}
-	inBatch := make(map[ukey]int) // first task of the batch with each key
-	dupOf := make(map[int]int)    // a later task with the same key -> that first task
 	var keep []int
-	for i, t := range tasks {
+	for _, i := range first {
 		if cmd, ok := holders[i]; ok {
 			if s, err := cmd.Result(); err == nil {
 				id, err := parseID(s)
@@ -86,16 +85,10 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			} else if !errors.Is(err, goredis.Nil) {
 				return nil, translate(err)
 			}
-			k := ukey{t.Queue, t.UniqueKey}
-			if id, ok := taken[k]; ok {
+			if id, ok := taken[uniquekey.Of(tasks[i])]; ok {
 				out[i] = driver.CreateResult{ID: id, Err: driver.ErrDuplicate}
 				continue
 			}
-			if j, dup := inBatch[k]; dup {
-				dupOf[i] = j
-				continue
-			}
-			inBatch[k] = i
 		}
 		keep = append(keep, i)
 	}
@@ -135,14 +128,9 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		// EXEC with no way to fall back.
 		cl.script.Eval(ctx, c.tx, cl.keys, cl.args...)
 	}
-	for i, j := range dupOf {
-		out[i] = driver.CreateResult{ID: out[j].ID, Err: driver.ErrDuplicate}
-	}
+	uniquekey.Answer(out, repeatOf)
 	return out, nil
 }
-
-// ukey is a unique key in its queue.
-type ukey struct{ queue, key string }
 
 // takenInTx returns the unique keys that the create script calls queued
 // in tx so far will take at EXEC, each with the ID of its task: a key
@@ -151,9 +139,9 @@ type ukey struct{ queue, key string }
 // arguments createCall lays out, EVAL style: "eval", source, 1, base key,
 // slot, first sequence number, count, then six values per task (queue,
 // payload, priority, delay, max attempts, unique key).
-func (d *Driver) takenInTx(tx goredis.Pipeliner) map[ukey]int64 {
+func (d *Driver) takenInTx(tx goredis.Pipeliner) map[uniquekey.Key]int64 {
 	const head, per = 7, 6
-	taken := make(map[ukey]int64)
+	taken := make(map[uniquekey.Key]int64)
 	for _, cmd := range tx.Cmds() {
 		a := cmd.Args()
 		if len(a) < head || a[0] != "eval" || a[1] != d.s.createSrc {
@@ -171,8 +159,8 @@ func (d *Driver) takenInTx(tx goredis.Pipeliner) map[ukey]int64 {
 			if key == "" {
 				continue
 			}
-			if _, seen := taken[ukey{queue, key}]; !seen {
-				taken[ukey{queue, key}] = (seq+int64(k))<<slotBits | int64(slot)
+			if _, seen := taken[uniquekey.Key{Queue: queue, Key: key}]; !seen {
+				taken[uniquekey.Key{Queue: queue, Key: key}] = (seq+int64(k))<<slotBits | int64(slot)
 			}
 		}
 	}

@@ -1,0 +1,246 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
+)
+
+// Create stores tasks. Tasks of one queue (one hash slot) are stored by one
+// script call, atomically. A batch spanning several slots is one
+// MULTI/EXEC transaction on a single server; on a cluster, where a
+// transaction cannot span slots, it is one pipeline. Either way each
+// slot's call applies or fails on its own (Redis does not roll back a
+// transaction): if some fail and others apply, the call returns no error
+// and each task of a failed slot has that failure as its result's Err
+// (see # Caveats in the package doc). The call's own error means that no
+// slot's call applied.
+func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
+		return nil, err
+	}
+	if len(tasks) == 0 {
+		return []driver.CreateResult{}, nil
+	}
+	slots, items := group(len(tasks), func(i int) int { return d.keys.queueSlot(tasks[i].Queue) })
+	calls := make([]call, len(slots))
+	for j, s := range slots {
+		calls[j] = d.createCall(s, 0, tasks, items[s])
+	}
+	out := make([]driver.CreateResult, len(tasks))
+	if len(calls) == 1 {
+		replies, err := d.run(ctx, calls)
+		if err != nil {
+			return nil, err
+		}
+		if err := parseCreate(replies[0], items[slots[0]], out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	_, cluster := d.client.(*goredis.ClusterClient)
+	var first error // of the first slot that failed
+	applied := 0
+	for j, cmd := range d.evalEach(ctx, calls, !cluster) {
+		s := slots[j]
+		v, err := cmd.Result()
+		if err != nil {
+			err = translate(err)
+			if first == nil {
+				first = err
+			}
+			for _, i := range items[s] {
+				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q not stored: %w", tasks[i].Queue, err)}
+			}
+			continue
+		}
+		applied++
+		if err := parseCreate(v, items[s], out); err != nil {
+			// The slot's call applied but its reply cannot be read.
+			for _, i := range items[s] {
+				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q: %w", tasks[i].Queue, err)}
+			}
+		}
+	}
+	if applied == 0 {
+		return nil, first
+	}
+	return out, nil
+}
+
+// createCall builds the create script call for the tasks at idx, all in
+// slot; seq is the first sequence number to use, or 0 to allocate in the
+// script.
+func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []int) call {
+	args := make([]any, 0, 3+6*len(idx))
+	args = append(args, slot, seq, len(idx))
+	for _, i := range idx {
+		t := tasks[i]
+		args = append(args, t.Queue, t.Payload, t.Priority, storeunit.Micros(t.Delay), t.MaxAttempts, t.UniqueKey)
+	}
+	return call{script: d.s.create, keys: []string{d.keys.base(slot)}, args: args}
+}
+
+func parseCreate(reply any, idx []int, out []driver.CreateResult) error {
+	v, ok := reply.([]any)
+	if !ok || len(v) != 2*len(idx) {
+		return fmt.Errorf("gosk/redis: create script replied %T of %d items for %d tasks", reply, len(v), len(idx))
+	}
+	for k, i := range idx {
+		id, err := parseID(v[2*k])
+		if err != nil {
+			return err
+		}
+		code, _ := v[2*k+1].(int64)
+		out[i] = driver.CreateResult{ID: id, Err: itemError(code)}
+	}
+	return nil
+}
+
+func parseID(v any) (int64, error) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, fmt.Errorf("gosk/redis: script replied %T for a task ID", v)
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("gosk/redis: bad task ID %q from script: %w", s, err)
+	}
+	return id, nil
+}
+
+// Claim leases up to p.Limit available tasks of p.Queue in one script call.
+// Expired leases come first; see the package doc for how each rule is
+// served by a sorted set.
+func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	p, err := driver.ValidateClaim(p)
+	if err = d.begin(ctx, err); err != nil {
+		return nil, err
+	}
+	lease := storeunit.Micros(p.Lease)
+	slot := d.keys.queueSlot(p.Queue)
+	replies, err := d.run(ctx, []call{{
+		script: d.s.claim,
+		keys:   []string{d.keys.base(slot)},
+		args:   []any{p.Queue, p.Limit, p.Rule.String(), lease, storeunit.Micros(d.retention), driver.LeaseExpiredMessage},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	recs, ok := replies[0].([]any)
+	if !ok {
+		return nil, fmt.Errorf("gosk/redis: claim script replied %T", replies[0])
+	}
+	out := make([]driver.ClaimedTask, 0, len(recs))
+	for _, r := range recs {
+		rec, token, err := parseRecord(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, driver.ClaimedTask{Task: rec, Lease: driver.Lease{TaskID: rec.ID, Token: token}})
+	}
+	return out, nil
+}
+
+// Ping extends leases, one script call per slot, all in one pipeline.
+func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
+	if err := d.begin(ctx, driver.ValidatePing(leases, extend)); err != nil {
+		return nil, err
+	}
+	ext := storeunit.Micros(extend)
+	return d.perItem(ctx, len(leases), func(i int) int64 { return leases[i].TaskID },
+		func(slot int, idx []int) call {
+			args := make([]any, 0, 1+2*len(idx))
+			args = append(args, ext)
+			for _, i := range idx {
+				args = append(args, idString(leases[i].TaskID), leases[i].Token)
+			}
+			return call{script: d.s.ping, keys: []string{d.keys.base(slot)}, args: args}
+		})
+}
+
+// Finish applies outcomes, one script call per slot, all in one pipeline.
+func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	if err := d.begin(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
+		return nil, err
+	}
+	return d.perItem(ctx, len(outcomes), func(i int) int64 { return outcomes[i].Lease.TaskID },
+		func(slot int, idx []int) call {
+			args := make([]any, 0, 1+6*len(idx))
+			args = append(args, storeunit.Micros(d.retention))
+			for _, i := range idx {
+				o := outcomes[i]
+				keep := 0
+				if o.KeepAttempt {
+					keep = 1
+				}
+				args = append(args, idString(o.Lease.TaskID), o.Lease.Token, o.Kind.String(), o.Message, storeunit.Micros(o.Delay), keep)
+			}
+			return call{script: d.s.finish, keys: []string{d.keys.base(slot)}, args: args}
+		})
+}
+
+// recordFields are the task hash fields in the order scripts and Get read
+// them (FIELDS in lua/common.lua).
+var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok"}
+
+// Get reads a task's hash with one HMGET.
+func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
+	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
+		return driver.TaskRecord{}, err
+	}
+	vals, err := d.client.HMGet(ctx, d.keys.task(id), recordFields...).Result()
+	if err != nil {
+		return driver.TaskRecord{}, translate(err)
+	}
+	if vals[0] == nil {
+		return driver.TaskRecord{}, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+	}
+	rec, _, err := parseRecord(append([]any{idString(id)}, vals...))
+	return rec, err
+}
+
+// parseRecord reads a record reply: the ID, then recordFields in order.
+func parseRecord(reply any) (driver.TaskRecord, int64, error) {
+	v, ok := reply.([]any)
+	if !ok || len(v) != 1+len(recordFields) {
+		return driver.TaskRecord{}, 0, fmt.Errorf("gosk/redis: bad task record reply %T", reply)
+	}
+	id, err := parseID(v[0])
+	if err != nil {
+		return driver.TaskRecord{}, 0, err
+	}
+	str := func(i int) string { s, _ := v[1+i].(string); return s }
+	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	at := func(i int) time.Time {
+		if n := num(i); n != 0 {
+			return time.UnixMicro(n)
+		}
+		return time.Time{}
+	}
+	if str(0) == "" {
+		return driver.TaskRecord{}, 0, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+	}
+	rec := driver.TaskRecord{
+		ID:             id,
+		Queue:          str(0),
+		Payload:        []byte(str(1)),
+		Priority:       int(num(2)),
+		UniqueKey:      str(3),
+		State:          driver.State(str(4)),
+		Attempt:        int(num(5)),
+		MaxAttempts:    int(num(6)),
+		LastError:      str(7),
+		CreatedAt:      at(8),
+		RunAt:          at(9),
+		LeaseExpiresAt: at(10),
+		FinalizedAt:    at(11),
+	}
+	return rec, num(12), nil
+}

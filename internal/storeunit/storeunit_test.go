@@ -1,0 +1,32 @@
+package storeunit_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/gosk/gosk/internal/storeunit"
+)
+
+func TestMicrosRoundsUp(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want int64
+	}{
+		{0, 0},
+		{time.Nanosecond, 1},
+		{999 * time.Nanosecond, 1},
+		{time.Microsecond, 1},
+		{time.Microsecond + time.Nanosecond, 2},
+		{1500 * time.Nanosecond, 2},
+		{time.Second, 1_000_000},
+		{24 * time.Hour, 86_400_000_000},
+		{-time.Nanosecond, 0},
+		{-1500 * time.Nanosecond, -1},
+		{math.MaxInt64, math.MaxInt64/1000 + 1},
+	} {
+		if got := storeunit.Micros(c.d); got != c.want {
+			t.Errorf("Micros(%v) = %d, want %d", c.d, got, c.want)
+		}
+	}
+}
