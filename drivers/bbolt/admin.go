@@ -8,6 +8,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // List implements driver.Admin. It walks the per-state ID buckets of the
@@ -109,7 +110,7 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 // the key back; if another pending or running task has taken it
 // meanwhile, the retry changes nothing and its result is ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, wake map[string]struct{}) error {
+	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, wake wakeup.Queues) error {
 		for i, id := range ids {
 			t, err := s.load(id)
 			if err != nil {
@@ -142,7 +143,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 			if err := s.move(q, &old, t); err != nil {
 				return err
 			}
-			wake[t.queue] = struct{}{}
+			wake.Add(t.queue)
 		}
 		return nil
 	})
@@ -151,7 +152,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 // Cancel implements driver.Admin. Cancelling moves the task's lease token
 // on, so its worker's next ping or finish gets ErrLeaseLost.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, _ map[string]struct{}) error {
+	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, _ wakeup.Queues) error {
 		for i, id := range ids {
 			t, err := s.load(id)
 			if err != nil {

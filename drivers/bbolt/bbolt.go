@@ -15,6 +15,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Compile-time checks that Driver has every capability of the port.
@@ -83,7 +84,7 @@ type Driver struct {
 	commit *committer
 	// maxPayload is Options.MaxPayloadLen with its default filled.
 	maxPayload int
-	notify     notifier
+	hub        wakeup.Hub
 
 	mu     sync.RWMutex // held for reading by calls, for writing by Close
 	closed atomic.Bool
@@ -228,7 +229,7 @@ func (d *Driver) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
-	d.notify.close()
+	d.hub.Close()
 	if d.owned {
 		return translate(d.db.Close())
 	}
@@ -279,14 +280,14 @@ func (d *Driver) inStore(fn func(*store) error) func(*bolt.Tx) error {
 // once: fn notes in wake the queues that got such a task, and their
 // subscribers are woken once the transaction has committed. wake is fresh
 // at each run of fn, so only the run that committed counts.
-func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake map[string]struct{}) error) error {
-	var wake map[string]struct{}
+func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake wakeup.Queues) error) error {
+	var wake wakeup.Queues
 	err := d.update(ctx, func(s *store) error {
-		wake = make(map[string]struct{})
+		wake = make(wakeup.Queues)
 		return fn(s, wake)
 	})
 	if err == nil {
-		d.notify.wake(wake)
+		d.hub.Wake(wake)
 	}
 	return err
 }
@@ -298,7 +299,7 @@ func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake map[s
 // clock read once. change must set every item of res at each run, since it
 // may run more than once.
 func (d *Driver) changeTasks(ctx context.Context, n int, invalid error,
-	change func(s *store, now int64, res []error, wake map[string]struct{}) error,
+	change func(s *store, now int64, res []error, wake wakeup.Queues) error,
 ) ([]error, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -312,7 +313,7 @@ func (d *Driver) changeTasks(ctx context.Context, n int, invalid error,
 	if n == 0 {
 		return res, nil
 	}
-	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
+	err = d.updateAndWake(ctx, func(s *store, wake wakeup.Queues) error {
 		return change(s, d.now(), res, wake)
 	})
 	if err != nil {

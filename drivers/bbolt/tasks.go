@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Create implements driver.Driver: the whole batch is stored in one write
@@ -29,7 +30,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if len(tasks) == 0 {
 		return res, nil
 	}
-	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
+	err = d.updateAndWake(ctx, func(s *store, wake wakeup.Queues) error {
 		return d.create(s, d.now(), tasks, res, wake, nil)
 	})
 	if err != nil {
@@ -43,7 +44,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 // run again after a rollback. If log is not nil, create notes in it what
 // it writes, so that log.undo can take a failed create back where no
 // rollback will (in the caller's transaction).
-func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}, log *createLog) error {
+func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake wakeup.Queues, log *createLog) error {
 	if log != nil {
 		log.seq = s.tasks.Sequence()
 	}
@@ -93,7 +94,7 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 		}
 		res[i] = driver.CreateResult{ID: t.id}
 		if nt.Delay == 0 {
-			wake[nt.Queue] = struct{}{}
+			wake.Add(nt.Queue)
 		}
 		if d.afterCreateTask != nil {
 			if err := d.afterCreateTask(tasks, i); err != nil {
@@ -353,7 +354,7 @@ func (s *store) mustLoad(id int64) (*task, error) {
 
 // Ping implements driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	return d.changeTasks(ctx, len(leases), driver.ValidatePing(leases, extend), func(s *store, now int64, res []error, _ map[string]struct{}) error {
+	return d.changeTasks(ctx, len(leases), driver.ValidatePing(leases, extend), func(s *store, now int64, res []error, _ wakeup.Queues) error {
 		for i, l := range leases {
 			t, err := s.load(l.TaskID)
 			if err != nil {
@@ -382,7 +383,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 
 // Finish implements driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	return d.changeTasks(ctx, len(outcomes), driver.ValidateOutcomes(outcomes), func(s *store, now int64, res []error, wake map[string]struct{}) error {
+	return d.changeTasks(ctx, len(outcomes), driver.ValidateOutcomes(outcomes), func(s *store, now int64, res []error, wake wakeup.Queues) error {
 		for i, o := range outcomes {
 			t, err := s.load(o.Lease.TaskID)
 			if err != nil {
@@ -418,7 +419,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 					t.attempt--
 				}
 				if o.Delay == 0 {
-					wake[t.queue] = struct{}{}
+					wake.Add(t.queue)
 				}
 			}
 			if err := s.move(q, &old, t); err != nil {

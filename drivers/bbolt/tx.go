@@ -7,6 +7,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Tx returns a driver.Creator that stores tasks inside tx, a
@@ -61,7 +62,7 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	if err != nil {
 		return nil, translate(err)
 	}
-	wake := make(map[string]struct{})
+	wake := make(wakeup.Queues)
 	var log createLog
 	if err := c.d.create(s, c.d.now(), tasks, res, wake, &log); err != nil {
 		// bbolt has no savepoint: take back what the create wrote, so that
@@ -72,7 +73,7 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		return nil, translate(err)
 	}
 	if len(wake) > 0 {
-		c.tx.OnCommit(func() { c.d.notify.wake(wake) })
+		c.tx.OnCommit(func() { c.d.hub.Wake(wake) })
 	}
 	return res, nil
 }

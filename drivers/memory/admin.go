@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // List lists tasks; see driver.Admin.
@@ -63,7 +64,8 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 
 // Retry moves failed or cancelled tasks back to pending; see driver.Admin.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	return d.eachTask(ctx, ids, func(t *task, now time.Time) error {
+	woken := make(wakeup.Queues)
+	errs, err := d.eachTask(ctx, ids, func(t *task, now time.Time) error {
 		if t.rec.State != driver.StateFailed && t.rec.State != driver.StateCancelled {
 			return driver.ErrTaskConflict
 		}
@@ -79,9 +81,11 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		t.rec.FinalizedAt = time.Time{}
 		q.setState(t, driver.StatePending)
 		q.addPending(t)
-		d.wake(t.rec.Queue)
+		woken.Add(t.rec.Queue)
 		return nil
 	})
+	d.hub.Wake(woken)
+	return errs, err
 }
 
 // Cancel cancels pending or running tasks; see driver.Admin.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Options configures a Driver. The zero value is ready to use.
@@ -32,7 +33,7 @@ type Driver struct {
 	lastID int64
 	tasks  map[int64]*task
 	queues map[string]*queue
-	subs   map[string]map[*subscriber]struct{}
+	hub    wakeup.Hub
 }
 
 var (
@@ -48,7 +49,6 @@ func New(opts *Options) *Driver {
 		clock:  time.Now,
 		tasks:  make(map[int64]*task),
 		queues: make(map[string]*queue),
-		subs:   make(map[string]map[*subscriber]struct{}),
 	}
 	if opts != nil && opts.Clock != nil {
 		d.clock = opts.Clock
@@ -89,11 +89,6 @@ func (d *Driver) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
-	for _, set := range d.subs {
-		for s := range set {
-			s.end()
-		}
-	}
-	clear(d.subs)
+	d.hub.Close()
 	return nil
 }

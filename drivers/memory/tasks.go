@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Create stores tasks; see driver.Driver.
@@ -30,7 +31,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResult {
 	now := d.clock()
 	results := make([]driver.CreateResult, len(tasks))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	for i, nt := range tasks {
 		q := d.queue(nt.Queue)
 		if nt.UniqueKey != "" {
@@ -58,13 +59,11 @@ func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResu
 		}
 		q.addPending(t)
 		if nt.Delay == 0 {
-			woken[nt.Queue] = true
+			woken.Add(nt.Queue)
 		}
 		results[i] = driver.CreateResult{ID: t.rec.ID}
 	}
-	for name := range woken {
-		d.wake(name)
-	}
+	d.hub.Wake(woken)
 	return results
 }
 
@@ -158,6 +157,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	defer d.mu.Unlock()
 	now := d.clock()
 	errs := make([]error, len(outcomes))
+	woken := make(wakeup.Queues)
 	for i, o := range outcomes {
 		t := d.tasks[o.Lease.TaskID]
 		if t == nil {
@@ -188,10 +188,11 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			q.setState(t, driver.StatePending)
 			q.addPending(t)
 			if o.Delay == 0 {
-				d.wake(t.rec.Queue)
+				woken.Add(t.rec.Queue)
 			}
 		}
 	}
+	d.hub.Wake(woken)
 	return errs, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // List lists tasks in ID order; see driver.Admin.
@@ -83,7 +84,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		return nil, err
 	}
 	errs := make([]error, len(ids))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	err := d.write(ctx, func(c conn, now int64) error {
 		fs, err := d.fences(ctx, c, ids)
 		if err != nil {
@@ -107,14 +108,14 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 				}
 				return err
 			}
-			woken[f.queue] = true
+			woken.Add(f.queue)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return errs, nil
 }
 

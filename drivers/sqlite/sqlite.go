@@ -19,6 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Errors of opening a database, tested with errors.Is.
@@ -121,7 +122,7 @@ type Driver struct {
 	pmu     sync.Mutex
 	pending []*writeReq
 	closed  atomic.Bool
-	hub     hub
+	hub     wakeup.Hub
 
 	// Set only by tests: afterCreateInsert runs once a create's tasks are
 	// written and before they commit, and beforeGroupCommit before a
@@ -278,12 +279,11 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		// caller's transactions need too; so may a caller's small pool.
 		keep: !memory && db.Stats().MaxOpenConnections != 1,
 	}
-	d.hub.init()
 	// The watch runs on the writer's connection, between its
 	// transactions; without a kept writer (one connection in all) there is
 	// nobody else to watch for.
 	if o.WatchInterval > 0 && d.keep {
-		d.hub.startWatch = func(ctx context.Context) *watch { return d.startWatch(ctx, o.WatchInterval) }
+		d.hub.Watch = func(ctx context.Context) func() { return d.startWatch(ctx, o.WatchInterval) }
 	}
 	if err := d.migrate(ctx, o.TablePrefix); err != nil {
 		return nil, err
@@ -301,7 +301,7 @@ func (d *Driver) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
-	d.hub.close()
+	d.hub.Close()
 	// Wait for the write in flight, if any, and give back the writer's
 	// connection. Writes that come later see the closed flag.
 	d.writer <- struct{}{}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Create stores tasks in one transaction; see driver.Driver.
@@ -18,7 +19,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		return nil, err
 	}
 	var results []driver.CreateResult
-	var woken map[string]bool
+	var woken wakeup.Queues
 	err := d.write(ctx, func(c conn, now int64) (err error) {
 		results, woken, err = d.insert(ctx, c, tasks, now)
 		if err == nil && d.afterCreateInsert != nil {
@@ -29,15 +30,15 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if err != nil {
 		return nil, err
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return results, nil
 }
 
 // insert stores tasks on c and returns their results and the queues to
 // wake.
-func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now int64) ([]driver.CreateResult, map[string]bool, error) {
+func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now int64) ([]driver.CreateResult, wakeup.Queues, error) {
 	results := make([]driver.CreateResult, len(tasks))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	for i, t := range tasks {
 		var key any // NULL: no unique key
 		if t.UniqueKey != "" {
@@ -64,7 +65,7 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 		}
 		results[i] = driver.CreateResult{ID: id}
 		if t.Delay == 0 {
-			woken[t.Queue] = true
+			woken.Add(t.Queue)
 		}
 	}
 	return results, woken, nil
@@ -206,7 +207,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		return nil, err
 	}
 	errs := make([]error, len(outcomes))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	err := d.write(ctx, func(c conn, now int64) error {
 		ids := make([]int64, len(outcomes))
 		for i, o := range outcomes {
@@ -232,7 +233,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				}
 				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, after(now, o.Delay), o.Message, keep)
 				if o.Delay == 0 {
-					woken[f.queue] = true
+					woken.Add(f.queue)
 				}
 			} else {
 				_, err = c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message)
@@ -246,7 +247,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	if err != nil {
 		return nil, err
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return errs, nil
 }
 

@@ -60,6 +60,6 @@ func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	if _, err := t.tx.ExecContext(ctx, "RELEASE gosk_create"); err != nil {
 		return nil, d.translate(ctx, err)
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return results, nil
 }
