@@ -3,7 +3,6 @@ package bbolt
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -117,12 +116,11 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 				return err
 			}
 			res[i] = nil
-			switch {
-			case t == nil:
-				res[i] = fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+			if t == nil {
+				res[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 				continue
-			case t.state != driver.StateFailed && t.state != driver.StateCancelled:
-				res[i] = fmt.Errorf("%w: task %d is %s; only failed and cancelled tasks are retried", driver.ErrTaskConflict, id, t.state)
+			}
+			if res[i] = driver.CheckRetry(id, t.state); res[i] != nil {
 				continue
 			}
 			q, err := s.queueOf(t)
@@ -131,7 +129,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 			}
 			if t.uniqueKey != "" {
 				if holder := uniqueHolder(q, t.uniqueKey); holder != 0 {
-					res[i] = fmt.Errorf("%w: task %d: its unique key is held by task %d", driver.ErrDuplicate, id, holder)
+					res[i] = driver.NewTaskError(id, driver.ErrDuplicate, "its unique key is held by task %d", holder)
 					continue
 				}
 			}
@@ -159,12 +157,11 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 				return err
 			}
 			res[i] = nil
-			switch {
-			case t == nil:
-				res[i] = fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+			if t == nil {
+				res[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 				continue
-			case t.state.Final():
-				res[i] = fmt.Errorf("%w: task %d is already %s", driver.ErrTaskConflict, id, t.state)
+			}
+			if res[i] = driver.CheckCancel(id, t.state); res[i] != nil {
 				continue
 			}
 			q, err := s.queueOf(t)

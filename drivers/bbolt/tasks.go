@@ -361,10 +361,11 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 				return err
 			}
 			if t == nil {
-				res[i] = driver.ErrTaskNotFound
+				res[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
 				continue
 			}
-			if res[i] = driver.CheckPing(t.state, t.token, l.Token); res[i] != nil {
+			if err := driver.CheckPing(t.state, t.token, l.Token); err != nil {
+				res[i] = driver.NewTaskError(l.TaskID, err, "")
 				continue
 			}
 			q, err := s.queueOf(t)
@@ -390,10 +391,11 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				return err
 			}
 			if t == nil {
-				res[i] = driver.ErrTaskNotFound
+				res[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
 				continue
 			}
-			if res[i] = driver.CheckLease(t.state, t.token, o.Lease.Token); res[i] != nil {
+			if err := driver.CheckLease(t.state, t.token, o.Lease.Token); err != nil {
+				res[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
 				continue
 			}
 			q, err := s.queueOf(t)
@@ -447,7 +449,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 			return err
 		}
 		if t == nil {
-			return fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+			return driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		}
 		rec = s.withPayload(t).record()
 		return nil

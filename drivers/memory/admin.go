@@ -66,13 +66,13 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 	woken := make(wakeup.Queues)
 	errs, err := d.eachTask(ctx, ids, func(t *task, now time.Time) error {
-		if t.rec.State != driver.StateFailed && t.rec.State != driver.StateCancelled {
-			return driver.ErrTaskConflict
+		if err := driver.CheckRetry(t.rec.ID, t.rec.State); err != nil {
+			return err
 		}
 		q := d.queues[t.rec.Queue]
 		if t.rec.UniqueKey != "" {
-			if _, taken := q.unique[t.rec.UniqueKey]; taken {
-				return driver.ErrDuplicate
+			if holder, taken := q.unique[t.rec.UniqueKey]; taken {
+				return driver.NewTaskError(t.rec.ID, driver.ErrDuplicate, "its unique key is held by task %d", holder)
 			}
 			q.unique[t.rec.UniqueKey] = t.rec.ID
 		}
@@ -91,8 +91,8 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 // Cancel cancels pending or running tasks; see driver.Admin.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 	return d.eachTask(ctx, ids, func(t *task, now time.Time) error {
-		if t.rec.State.Final() {
-			return driver.ErrTaskConflict
+		if err := driver.CheckCancel(t.rec.ID, t.rec.State); err != nil {
+			return err
 		}
 		t.token++
 		d.queues[t.rec.Queue].finalize(t, driver.StateCancelled, now)
@@ -114,7 +114,7 @@ func (d *Driver) eachTask(ctx context.Context, ids []int64, f func(t *task, now 
 	errs := make([]error, len(ids))
 	for i, id := range ids {
 		if t := d.tasks[id]; t == nil {
-			errs[i] = driver.ErrTaskNotFound
+			errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		} else {
 			errs[i] = f(t, now)
 		}

@@ -2,7 +2,6 @@ package memory
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -136,12 +135,14 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 	for i, l := range leases {
 		t := d.tasks[l.TaskID]
 		if t == nil {
-			errs[i] = driver.ErrTaskNotFound
+			errs[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
 			continue
 		}
-		if errs[i] = driver.CheckPing(t.rec.State, t.token, l.Token); errs[i] == nil {
-			t.rec.LeaseExpiresAt = now.Add(extend)
+		if err := driver.CheckPing(t.rec.State, t.token, l.Token); err != nil {
+			errs[i] = driver.NewTaskError(l.TaskID, err, "")
+			continue
 		}
+		t.rec.LeaseExpiresAt = now.Add(extend)
 	}
 	return errs, nil
 }
@@ -161,10 +162,11 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	for i, o := range outcomes {
 		t := d.tasks[o.Lease.TaskID]
 		if t == nil {
-			errs[i] = driver.ErrTaskNotFound
+			errs[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
 			continue
 		}
-		if errs[i] = driver.CheckLease(t.rec.State, t.token, o.Lease.Token); errs[i] != nil {
+		if err := driver.CheckLease(t.rec.State, t.token, o.Lease.Token); err != nil {
+			errs[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
 			continue
 		}
 		q := d.queues[t.rec.Queue]
@@ -207,7 +209,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 	defer d.mu.Unlock()
 	t := d.tasks[id]
 	if t == nil {
-		return driver.TaskRecord{}, fmt.Errorf("task %d: %w", id, driver.ErrTaskNotFound)
+		return driver.TaskRecord{}, driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 	}
 	return t.record(), nil
 }

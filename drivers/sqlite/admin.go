@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -92,18 +91,17 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		}
 		for i, id := range ids {
 			f, ok := fs[id]
-			switch {
-			case !ok:
-				errs[i] = driver.ErrTaskNotFound
+			if !ok {
+				errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 				continue
-			case f.state != driver.StateFailed && f.state != driver.StateCancelled:
-				errs[i] = fmt.Errorf("task %d is %s: %w", id, f.state, driver.ErrTaskConflict)
+			}
+			if errs[i] = driver.CheckRetry(id, f.state); errs[i] != nil {
 				continue
 			}
 			// A failed statement is undone alone; the transaction goes on.
 			if _, err := c.ExecContext(ctx, d.q.retry, id, now); err != nil {
 				if isCode(err, sqlite3.SQLITE_CONSTRAINT) {
-					errs[i] = fmt.Errorf("task %d: its unique key is taken: %w", id, driver.ErrDuplicate)
+					errs[i] = driver.NewTaskError(id, driver.ErrDuplicate, "its unique key is held by another pending or running task")
 					continue
 				}
 				return err
@@ -134,12 +132,11 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 		}
 		for i, id := range ids {
 			f, ok := fs[id]
-			switch {
-			case !ok:
-				errs[i] = driver.ErrTaskNotFound
+			if !ok {
+				errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 				continue
-			case f.state.Final():
-				errs[i] = fmt.Errorf("task %d is %s: %w", id, f.state, driver.ErrTaskConflict)
+			}
+			if errs[i] = driver.CheckCancel(id, f.state); errs[i] != nil {
 				continue
 			}
 			if _, err := c.ExecContext(ctx, d.q.cancel, id, now); err != nil {

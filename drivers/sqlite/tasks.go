@@ -181,12 +181,14 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		for i, l := range leases {
 			f, ok := fs[l.TaskID]
 			if !ok {
-				errs[i] = driver.ErrTaskNotFound
+				errs[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
 				continue
 			}
-			if errs[i] = driver.CheckPing(f.state, f.token, l.Token); errs[i] == nil {
-				held = append(held, l.TaskID)
+			if err := driver.CheckPing(f.state, f.token, l.Token); err != nil {
+				errs[i] = driver.NewTaskError(l.TaskID, err, "")
+				continue
 			}
+			held = append(held, l.TaskID)
 		}
 		if len(held) == 0 {
 			return nil
@@ -220,10 +222,11 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		for i, o := range outcomes {
 			f, ok := fs[o.Lease.TaskID]
 			if !ok {
-				errs[i] = driver.ErrTaskNotFound
+				errs[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
 				continue
 			}
-			if errs[i] = driver.CheckLease(f.state, f.token, o.Lease.Token); errs[i] != nil {
+			if err := driver.CheckLease(f.state, f.token, o.Lease.Token); err != nil {
+				errs[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
 				continue
 			}
 			if o.Kind == driver.Release {
@@ -272,7 +275,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 	var rec driver.TaskRecord
 	if err := scanTask(d.db.QueryRowContext(ctx, d.q.get, id), &rec); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return driver.TaskRecord{}, fmt.Errorf("task %d: %w", id, driver.ErrTaskNotFound)
+			return driver.TaskRecord{}, driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		}
 		return driver.TaskRecord{}, d.translate(ctx, err)
 	}
