@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -334,18 +333,29 @@ func translate(err error) error {
 		return err
 	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	case isPortError(err), strings.HasPrefix(err.Error(), "gosk/bbolt:"):
+	case driver.IsPortError(err), isOwn(err):
 		return err // ours, already saying where it comes from
 	}
 	return fmt.Errorf("gosk/bbolt: %w", err)
 }
 
-func isPortError(err error) bool {
-	for _, s := range []error{driver.ErrClosed, driver.ErrInvalid, driver.ErrTaskNotFound,
-		driver.ErrTaskConflict, driver.ErrLeaseLost, driver.ErrDuplicate, driver.ErrUnsupportedPriorityRule} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
+// ownError is an error this adapter made (see errorf), whose text already
+// says where it comes from.
+type ownError struct{ err error }
+
+func (e *ownError) Error() string { return e.err.Error() }
+func (e *ownError) Unwrap() error { return e.err }
+
+// errorf formats an error of this adapter's own, "gosk/bbolt: " and the
+// format, which translate passes on as it is.
+func errorf(format string, args ...any) error {
+	return &ownError{fmt.Errorf("gosk/bbolt: "+format, args...)}
+}
+
+// isOwn reports whether err is, or wraps, an error this adapter made: one
+// from errorf or one of its sentinels.
+func isOwn(err error) bool {
+	var own *ownError
+	return errors.As(err, &own) || errors.Is(err, errCorrupt) ||
+		errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrForeignLayout)
 }

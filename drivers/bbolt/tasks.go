@@ -70,7 +70,7 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 			return err
 		}
 		if seq > math.MaxInt64 {
-			return fmt.Errorf("gosk/bbolt: task IDs exhausted")
+			return errorf("task IDs exhausted")
 		}
 		t := &task{
 			id:          int64(seq),

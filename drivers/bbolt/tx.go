@@ -68,7 +68,7 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 		// bbolt has no savepoint: take back what the create wrote, so that
 		// tx holds nothing of the batch if the caller commits it.
 		if uerr := log.undo(s); uerr != nil {
-			return nil, translate(fmt.Errorf("%w (and undoing the create's writes failed, so tx must be rolled back: %w)", err, uerr))
+			return nil, fmt.Errorf("%w (and undoing the create's writes failed, so tx must be rolled back: %w)", translate(err), uerr)
 		}
 		return nil, translate(err)
 	}

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gosk/gosk/driver"
@@ -213,7 +212,7 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 	d, err := newDriver(ctx, db, o, memory)
 	if err != nil {
 		db.Close()
-		if !memory && strings.Contains(err.Error(), "unable to open database file") {
+		if !memory && isCode(err, sqlite3.SQLITE_CANTOPEN) {
 			return nil, fmt.Errorf("gosk/sqlite: open %s: the file cannot be opened or created (check that it is a database and that the process may write it and its directory): %w", path, cause(err))
 		}
 		return nil, err
@@ -379,45 +378,4 @@ func (d *Driver) read(ctx context.Context) error {
 		return driver.ErrClosed
 	}
 	return ctx.Err()
-}
-
-// translate is the adapter's one error translation, applied at every
-// return of an error from the store: context errors come back as they are,
-// a closed handle becomes driver.ErrClosed, sql.ErrNoRows becomes
-// driver.ErrTaskNotFound, and anything else is wrapped with the package's
-// name. Port sentinels pass through.
-func (d *Driver) translate(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		// SQLite reports an interrupted statement as its own error.
-		return ctxErr
-	}
-	for _, s := range []error{driver.ErrClosed, driver.ErrTaskNotFound, driver.ErrInvalid,
-		driver.ErrLeaseLost, driver.ErrTaskConflict, driver.ErrDuplicate, driver.ErrUnsupportedPriorityRule} {
-		if errors.Is(err, s) {
-			return err
-		}
-	}
-	if d.closed.Load() || errors.Is(err, sql.ErrConnDone) || err.Error() == "sql: database is closed" {
-		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
-	}
-	if isCode(err, sqlite3.SQLITE_BUSY) {
-		return fmt.Errorf("gosk/sqlite: the database stayed locked by another process or transaction longer than the busy timeout: %w", err)
-	}
-	return fmt.Errorf("gosk/sqlite: %w", err)
-}
-
-// isCode reports whether err is an SQLite error with the primary result
-// code code.
-func isCode(err error, code int) bool {
-	var se *msqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == code
 }
