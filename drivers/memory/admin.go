@@ -12,11 +12,8 @@ import (
 
 // List lists tasks; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	p, err := driver.ValidateList(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	p, invalid := driver.ValidateList(p)
+	if err := d.begin(ctx, invalid); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -43,10 +40,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 
 // Count counts tasks by state; see driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -103,10 +97,7 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 // eachTask applies f to the task of each ID, with the lock held, and
 // returns f's error per ID, or ErrTaskNotFound for an unknown one.
 func (d *Driver) eachTask(ctx context.Context, ids []int64, f func(t *task, now time.Time) error) ([]error, error) {
-	if err := driver.ValidateIDs(ids); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -124,11 +115,8 @@ func (d *Driver) eachTask(ctx context.Context, ids []int64, f func(t *task, now 
 
 // Purge deletes old final tasks; see driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	p, err := driver.ValidatePurge(p)
-	if err != nil {
-		return 0, err
-	}
-	if err := d.begin(ctx); err != nil {
+	p, invalid := driver.ValidatePurge(p)
+	if err := d.begin(ctx, invalid); err != nil {
 		return 0, err
 	}
 	defer d.mu.Unlock()

@@ -61,18 +61,23 @@ func New(opts *Options) *Driver {
 	return d
 }
 
-// begin checks the context and the closed flag and locks the store. The
-// caller unlocks.
-func (d *Driver) begin(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// begin starts a call: it locks the store and checks, in the port's order,
+// that the driver is open, then the call's input (invalid is the input's
+// validation error, or nil), then ctx. If it returns nil the caller
+// unlocks; otherwise the store is unlocked.
+func (d *Driver) begin(ctx context.Context, invalid error) error {
 	d.mu.Lock()
-	if d.closed {
-		d.mu.Unlock()
-		return driver.ErrClosed
+	err := invalid
+	switch {
+	case d.closed:
+		err = driver.ErrClosed
+	case err == nil:
+		err = ctx.Err()
 	}
-	return nil
+	if err != nil {
+		d.mu.Unlock()
+	}
+	return err
 }
 
 // validate checks a batch for Create against the driver's options.

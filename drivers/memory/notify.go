@@ -9,10 +9,7 @@ import (
 // Subscribe listens for tasks becoming available in queue; see
 // driver.Notifier.
 func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscription, error) {
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()

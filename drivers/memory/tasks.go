@@ -11,10 +11,7 @@ import (
 
 // Create stores tasks; see driver.Driver.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := d.validate(tasks); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, d.validate(tasks)); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -68,11 +65,8 @@ func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResu
 
 // Claim leases available tasks; see driver.Driver.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	p, err := driver.ValidateClaim(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	p, invalid := driver.ValidateClaim(p)
+	if err := d.begin(ctx, invalid); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -123,10 +117,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 
 // Ping extends leases; see driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := driver.ValidatePing(leases, extend); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidatePing(leases, extend)); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -149,10 +140,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 
 // Finish applies outcomes; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
-		return nil, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()
@@ -200,10 +188,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 
 // Get returns a task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := driver.ValidateID(id); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := d.begin(ctx); err != nil {
+	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	defer d.mu.Unlock()

@@ -26,14 +26,12 @@ type Tx struct {
 // by stored tasks or by tasks staged earlier in this transaction give
 // ErrDuplicate in the result, as Driver.Create does.
 func (tx *Tx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if tx.done {
-		return nil, fmt.Errorf("%w: transaction already ended", driver.ErrInvalid)
-	}
-	if err := tx.d.validate(tasks); err != nil {
-		return nil, err
-	}
 	d := tx.d
-	if err := d.begin(ctx); err != nil {
+	invalid := d.validate(tasks)
+	if tx.done {
+		invalid = fmt.Errorf("%w: transaction already ended", driver.ErrInvalid)
+	}
+	if err := d.begin(ctx, invalid); err != nil {
 		return nil, err
 	}
 	defer d.mu.Unlock()

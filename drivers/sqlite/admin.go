@@ -12,11 +12,8 @@ import (
 
 // List lists tasks in ID order; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	p, err := driver.ValidateList(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.read(ctx); err != nil {
+	p, invalid := driver.ValidateList(p)
+	if err := d.check(ctx, invalid); err != nil {
 		return nil, err
 	}
 	var states any // NULL: every state
@@ -45,10 +42,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 
 // Count counts a queue's tasks by state; see driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.read(ctx); err != nil {
+	if err := d.check(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	rows, err := d.db.QueryContext(ctx, d.q.count, queue)
@@ -79,7 +73,7 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 // taken by a pending or running task stays as it is and gets
 // driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if err := driver.ValidateIDs(ids); err != nil {
+	if err := d.check(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(ids))
@@ -121,7 +115,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 // driver.Admin. A running task's lease token goes up, so its worker gets
 // driver.ErrLeaseLost at its next ping or finish.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	if err := driver.ValidateIDs(ids); err != nil {
+	if err := d.check(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(ids))
@@ -154,12 +148,12 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 // Purge deletes up to p.Limit old final tasks of a queue, oldest first;
 // see driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	p, err := driver.ValidatePurge(p)
-	if err != nil {
+	p, invalid := driver.ValidatePurge(p)
+	if err := d.check(ctx, invalid); err != nil {
 		return 0, err
 	}
 	var n int64
-	err = d.write(ctx, func(c conn, now int64) error {
+	err := d.write(ctx, func(c conn, now int64) error {
 		res, err := c.ExecContext(ctx, d.q.purge, p.Queue, now-int64(p.OlderThan), p.Limit)
 		if err != nil {
 			return err

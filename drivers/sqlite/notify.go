@@ -14,10 +14,7 @@ import (
 // package doc). While there are subscribers, one goroutine of the driver
 // runs that watch; the last Stop, or Close, ends it.
 func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscription, error) {
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.read(ctx); err != nil {
+	if err := d.check(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	return d.hub.Subscribe(ctx, queue)

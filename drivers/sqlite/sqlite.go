@@ -372,10 +372,15 @@ func withParams(dsn string, o Options, memory bool) string {
 	return dsn + sep + strings.Join(add, "&")
 }
 
-// read checks the driver is open for a read-only call.
-func (d *Driver) read(ctx context.Context) error {
+// check starts a call: it checks, in the port's order, that the driver is
+// open, then the call's input (invalid is the input's validation error, or
+// nil), then ctx.
+func (d *Driver) check(ctx context.Context, invalid error) error {
 	if d.closed.Load() {
 		return driver.ErrClosed
+	}
+	if invalid != nil {
+		return invalid
 	}
 	return ctx.Err()
 }

@@ -15,7 +15,7 @@ import (
 
 // Create stores tasks in one transaction; see driver.Driver.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
+	if err := d.check(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
 	}
 	var results []driver.CreateResult
@@ -77,8 +77,8 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 // whose run-at has come and running tasks whose lease ran out, merged by
 // the rule's keys), then leases them.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	p, err := driver.ValidateClaim(p)
-	if err != nil {
+	p, invalid := driver.ValidateClaim(p)
+	if err := d.check(ctx, invalid); err != nil {
 		return nil, err
 	}
 	var available string
@@ -91,7 +91,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		available = d.q.availablePriority
 	}
 	var claimed []driver.ClaimedTask
-	err = d.write(ctx, func(c conn, now int64) error {
+	err := d.write(ctx, func(c conn, now int64) error {
 		if _, err := c.ExecContext(ctx, d.q.failLapsed, p.Queue, now, driver.LeaseExpiredMessage); err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (d *Driver) fences(ctx context.Context, c conn, ids []int64) (map[int64]fen
 // Ping extends the leases that still hold, in one write transaction; see
 // driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := driver.ValidatePing(leases, extend); err != nil {
+	if err := d.check(ctx, driver.ValidatePing(leases, extend)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(leases))
@@ -205,7 +205,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 // Finish applies outcomes, each fenced by its lease, in one write
 // transaction; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
+	if err := d.check(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(outcomes))
@@ -266,10 +266,7 @@ func finalState(k driver.OutcomeKind) driver.State {
 
 // Get returns a task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := driver.ValidateID(id); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := d.read(ctx); err != nil {
+	if err := d.check(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord

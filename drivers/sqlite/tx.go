@@ -33,15 +33,13 @@ type TxCreator struct {
 
 // Create stores tasks inside the transaction; see driver.Creator.
 func (t *TxCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasksMax(tasks, t.d.maxPayload); err != nil {
-		return nil, err
-	}
 	d := t.d
-	if err := d.read(ctx); err != nil {
-		return nil, err
-	}
+	invalid := driver.ValidateNewTasksMax(tasks, d.maxPayload)
 	if t.tx == nil {
-		return nil, fmt.Errorf("%w: Tx was given a nil *sql.Tx", driver.ErrInvalid)
+		invalid = fmt.Errorf("%w: Tx was given a nil *sql.Tx", driver.ErrInvalid)
+	}
+	if err := d.check(ctx, invalid); err != nil {
+		return nil, err
 	}
 	// A savepoint keeps the batch all-or-nothing without ending the
 	// caller's transaction.
