@@ -321,6 +321,46 @@ func (d *Driver) changeTasks(ctx context.Context, n int, invalid error,
 	return res, nil
 }
 
+// changeEach is changeTasks for the calls whose items each act on one
+// task (Ping, Finish, Retry, Cancel); item i names task id(i). A missing
+// task's result is ErrTaskNotFound. For a task that exists, check returns
+// the item's error if the item may not act on it (the task is left as it
+// is), and change then changes the task in place, or returns the item's
+// error having changed nothing; the changed task is stored.
+func (d *Driver) changeEach(ctx context.Context, n int, invalid error,
+	id func(i int) int64,
+	check func(i int, t *task) error,
+	change func(i int, t *task, q *queueBuckets, now int64, wake wakeup.Queues) error,
+) ([]error, error) {
+	return d.changeTasks(ctx, n, invalid, func(s *store, now int64, res []error, wake wakeup.Queues) error {
+		for i := range n {
+			t, err := s.load(id(i))
+			if err != nil {
+				return err
+			}
+			if t == nil {
+				res[i] = driver.NewTaskError(id(i), driver.ErrTaskNotFound, "")
+				continue
+			}
+			if res[i] = check(i, t); res[i] != nil {
+				continue
+			}
+			q, err := s.queueOf(t)
+			if err != nil {
+				return err
+			}
+			old := *t
+			if res[i] = change(i, t, q, now, wake); res[i] != nil {
+				continue
+			}
+			if err := s.move(q, &old, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // translate is the adapter's one error translation, applied to every error
 // it returns: bbolt's closed-database errors become driver.ErrClosed, the
 // port's sentinels and context errors pass as they are, and anything else

@@ -289,55 +289,26 @@ func (s *store) mustLoad(id int64) (*task, error) {
 
 // Ping implements driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	return d.changeTasks(ctx, len(leases), driver.ValidatePing(leases, extend), func(s *store, now int64, res []error, _ wakeup.Queues) error {
-		for i, l := range leases {
-			t, err := s.load(l.TaskID)
-			if err != nil {
-				return err
-			}
-			if t == nil {
-				res[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
-				continue
-			}
-			if err := driver.CheckPing(t.state, t.token, l.Token); err != nil {
-				res[i] = driver.NewTaskError(l.TaskID, err, "")
-				continue
-			}
-			q, err := s.queueOf(t)
-			if err != nil {
-				return err
-			}
-			old := *t
+	return d.changeEach(ctx, len(leases), driver.ValidatePing(leases, extend),
+		func(i int) int64 { return leases[i].TaskID },
+		func(i int, t *task) error {
+			return leaseError(t.id, driver.CheckPing(t.state, t.token, leases[i].Token))
+		},
+		func(_ int, t *task, _ *queueBuckets, now int64, _ wakeup.Queues) error {
 			t.leaseExp = after(now, extend)
-			if err := s.move(q, &old, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			return nil
+		})
 }
 
 // Finish implements driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	return d.changeTasks(ctx, len(outcomes), driver.ValidateOutcomes(outcomes), func(s *store, now int64, res []error, wake wakeup.Queues) error {
-		for i, o := range outcomes {
-			t, err := s.load(o.Lease.TaskID)
-			if err != nil {
-				return err
-			}
-			if t == nil {
-				res[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
-				continue
-			}
-			if err := driver.CheckLease(t.state, t.token, o.Lease.Token); err != nil {
-				res[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
-				continue
-			}
-			q, err := s.queueOf(t)
-			if err != nil {
-				return err
-			}
-			old := *t
+	return d.changeEach(ctx, len(outcomes), driver.ValidateOutcomes(outcomes),
+		func(i int) int64 { return outcomes[i].Lease.TaskID },
+		func(i int, t *task) error {
+			return leaseError(t.id, driver.CheckLease(t.state, t.token, outcomes[i].Lease.Token))
+		},
+		func(i int, t *task, _ *queueBuckets, now int64, wake wakeup.Queues) error {
+			o := outcomes[i]
 			if o.Message != "" {
 				t.lastError = o.Message
 			}
@@ -359,12 +330,17 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 					wake.Add(t.queue)
 				}
 			}
-			if err := s.move(q, &old, t); err != nil {
-				return err
-			}
-		}
+			return nil
+		})
+}
+
+// leaseError is the per-item error of a lease check's result (nil stays
+// nil).
+func leaseError(id int64, err error) error {
+	if err == nil {
 		return nil
-	})
+	}
+	return driver.NewTaskError(id, err, "")
 }
 
 // Get implements driver.Driver.
