@@ -447,6 +447,14 @@ var brokenDrivers = map[string]brokenDriver{
 		only: "^Text$",
 	},
 
+	"input-before-closed": {
+		rule: "a closed driver returns ErrClosed whatever the input (it checks that it is open before its input)",
+		caught: []string{
+			"Closed/ClosedBeforeInvalidInput",
+		},
+		only: "^Closed$",
+	},
+
 	// Contexts and subscriptions.
 	"cancelled-context-ignored": {
 		rule: "a call with a cancelled context returns its error and applies nothing",

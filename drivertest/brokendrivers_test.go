@@ -641,6 +641,11 @@ func (b *broken) noteOutcome(ctx context.Context, o driver.Outcome, err error) {
 }
 
 func (b *broken) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
+	if b.name == "input-before-closed" {
+		if err := driver.ValidateID(id); err != nil {
+			return driver.TaskRecord{}, err
+		}
+	}
 	r, err := b.Driver.Get(ctx, id)
 	if err != nil {
 		return r, err

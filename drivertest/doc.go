@@ -147,7 +147,8 @@
 //     their final states with the texts stored as driver.CleanMessage
 //     makes them.
 //   - Context: a cancelled context returns its error and applies nothing.
-//   - Closed: every call after Close returns ErrClosed.
+//   - Closed: every call after Close returns ErrClosed, whatever its
+//     input: a driver checks that it is open before it checks the input.
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
 //     named twice in one batch; an invalid batch stores nothing.

@@ -108,7 +108,7 @@ func groups() []group {
 		{"Payload", payloadRules},
 		{"Text", textRules},
 		{"Context", contextRules},
-		{"Closed", closedRules},
+		{"Closed", slices.Concat(closedRules, checkOrderRules)},
 		{"Input", inputRules},
 		{"Hostile", hostileRules},
 		{"Notify", slices.Concat(notifyRules, subscriptionRules)},

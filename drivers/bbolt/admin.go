@@ -3,11 +3,11 @@ package bbolt
 import (
 	"context"
 	"encoding/binary"
-	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // List implements driver.Admin. It walks the per-state ID buckets of the
@@ -109,68 +109,31 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 // the key back; if another pending or running task has taken it
 // meanwhile, the retry changes nothing and its result is ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, wake map[string]struct{}) error {
-		for i, id := range ids {
-			t, err := s.load(id)
-			if err != nil {
-				return err
-			}
-			res[i] = nil
-			switch {
-			case t == nil:
-				res[i] = fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
-				continue
-			case t.state != driver.StateFailed && t.state != driver.StateCancelled:
-				res[i] = fmt.Errorf("%w: task %d is %s; only failed and cancelled tasks are retried", driver.ErrTaskConflict, id, t.state)
-				continue
-			}
-			q, err := s.queueOf(t)
-			if err != nil {
-				return err
-			}
+	return d.changeEach(ctx, len(ids), driver.ValidateIDs(ids),
+		func(i int) int64 { return ids[i] },
+		func(_ int, t *task) error { return driver.CheckRetry(t.id, t.state) },
+		func(_ int, t *task, q *queueBuckets, now int64, wake wakeup.Queues) error {
 			if t.uniqueKey != "" {
 				if holder := uniqueHolder(q, t.uniqueKey); holder != 0 {
-					res[i] = fmt.Errorf("%w: task %d: its unique key is held by task %d", driver.ErrDuplicate, id, holder)
-					continue
+					return driver.NewTaskError(t.id, driver.ErrDuplicate, "its unique key is held by task %d", holder)
 				}
 			}
-			old := *t
 			t.state = driver.StatePending
 			t.attempt = 0
 			t.runAt = now
 			t.finalizedAt = 0
-			if err := s.move(q, &old, t); err != nil {
-				return err
-			}
-			wake[t.queue] = struct{}{}
-		}
-		return nil
-	})
+			wake.Add(t.queue)
+			return nil
+		})
 }
 
 // Cancel implements driver.Admin. Cancelling moves the task's lease token
 // on, so its worker's next ping or finish gets ErrLeaseLost.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	return d.changeTasks(ctx, len(ids), driver.ValidateIDs(ids), func(s *store, now int64, res []error, _ map[string]struct{}) error {
-		for i, id := range ids {
-			t, err := s.load(id)
-			if err != nil {
-				return err
-			}
-			res[i] = nil
-			switch {
-			case t == nil:
-				res[i] = fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
-				continue
-			case t.state.Final():
-				res[i] = fmt.Errorf("%w: task %d is already %s", driver.ErrTaskConflict, id, t.state)
-				continue
-			}
-			q, err := s.queueOf(t)
-			if err != nil {
-				return err
-			}
-			old := *t
+	return d.changeEach(ctx, len(ids), driver.ValidateIDs(ids),
+		func(i int) int64 { return ids[i] },
+		func(_ int, t *task) error { return driver.CheckCancel(t.id, t.state) },
+		func(_ int, t *task, _ *queueBuckets, now int64, _ wakeup.Queues) error {
 			// The token moves on for a pending task too, so that a former
 			// holder (one that released it) gets ErrLeaseLost, not the
 			// ErrTaskConflict that says its own lease finalised the task.
@@ -178,12 +141,8 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 			t.state = driver.StateCancelled
 			t.leaseExp = 0
 			t.finalizedAt = now
-			if err := s.move(q, &old, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			return nil
+		})
 }
 
 // Purge implements driver.Admin, walking the queue's index of final tasks

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Compile-time checks that Driver has every capability of the port.
@@ -83,7 +83,7 @@ type Driver struct {
 	commit *committer
 	// maxPayload is Options.MaxPayloadLen with its default filled.
 	maxPayload int
-	notify     notifier
+	hub        wakeup.Hub
 
 	mu     sync.RWMutex // held for reading by calls, for writing by Close
 	closed atomic.Bool
@@ -251,7 +251,7 @@ func (d *Driver) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
-	d.notify.close()
+	d.hub.Close()
 	if d.owned {
 		return translate(d.db.Close())
 	}
@@ -302,14 +302,14 @@ func (d *Driver) inStore(fn func(*store) error) func(*bolt.Tx) error {
 // once: fn notes in wake the queues that got such a task, and their
 // subscribers are woken once the transaction has committed. wake is fresh
 // at each run of fn, so only the run that committed counts.
-func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake map[string]struct{}) error) error {
-	var wake map[string]struct{}
+func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake wakeup.Queues) error) error {
+	var wake wakeup.Queues
 	err := d.update(ctx, func(s *store) error {
-		wake = make(map[string]struct{})
+		wake = make(wakeup.Queues)
 		return fn(s, wake)
 	})
 	if err == nil {
-		d.notify.wake(wake)
+		d.hub.Wake(wake)
 	}
 	return err
 }
@@ -321,7 +321,7 @@ func (d *Driver) updateAndWake(ctx context.Context, fn func(s *store, wake map[s
 // clock read once. change must set every item of res at each run, since it
 // may run more than once.
 func (d *Driver) changeTasks(ctx context.Context, n int, invalid error,
-	change func(s *store, now int64, res []error, wake map[string]struct{}) error,
+	change func(s *store, now int64, res []error, wake wakeup.Queues) error,
 ) ([]error, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -335,13 +335,53 @@ func (d *Driver) changeTasks(ctx context.Context, n int, invalid error,
 	if n == 0 {
 		return res, nil
 	}
-	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
+	err = d.updateAndWake(ctx, func(s *store, wake wakeup.Queues) error {
 		return change(s, d.now(), res, wake)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// changeEach is changeTasks for the calls whose items each act on one
+// task (Ping, Finish, Retry, Cancel); item i names task id(i). A missing
+// task's result is ErrTaskNotFound. For a task that exists, check returns
+// the item's error if the item may not act on it (the task is left as it
+// is), and change then changes the task in place, or returns the item's
+// error having changed nothing; the changed task is stored.
+func (d *Driver) changeEach(ctx context.Context, n int, invalid error,
+	id func(i int) int64,
+	check func(i int, t *task) error,
+	change func(i int, t *task, q *queueBuckets, now int64, wake wakeup.Queues) error,
+) ([]error, error) {
+	return d.changeTasks(ctx, n, invalid, func(s *store, now int64, res []error, wake wakeup.Queues) error {
+		for i := range n {
+			t, err := s.load(id(i))
+			if err != nil {
+				return err
+			}
+			if t == nil {
+				res[i] = driver.NewTaskError(id(i), driver.ErrTaskNotFound, "")
+				continue
+			}
+			if res[i] = check(i, t); res[i] != nil {
+				continue
+			}
+			q, err := s.queueOf(t)
+			if err != nil {
+				return err
+			}
+			old := *t
+			if res[i] = change(i, t, q, now, wake); res[i] != nil {
+				continue
+			}
+			if err := s.move(q, &old, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // translate is the adapter's one error translation, applied to every error
@@ -356,18 +396,29 @@ func translate(err error) error {
 		return err
 	case errors.Is(err, bolterrors.ErrDatabaseNotOpen):
 		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	case isPortError(err), strings.HasPrefix(err.Error(), "gosk/bbolt:"):
+	case driver.IsPortError(err), isOwn(err):
 		return err // ours, already saying where it comes from
 	}
 	return fmt.Errorf("gosk/bbolt: %w", err)
 }
 
-func isPortError(err error) bool {
-	for _, s := range []error{driver.ErrClosed, driver.ErrInvalid, driver.ErrTaskNotFound,
-		driver.ErrTaskConflict, driver.ErrLeaseLost, driver.ErrDuplicate, driver.ErrUnsupportedPriorityRule} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
+// ownError is an error this adapter made (see errorf), whose text already
+// says where it comes from.
+type ownError struct{ err error }
+
+func (e *ownError) Error() string { return e.err.Error() }
+func (e *ownError) Unwrap() error { return e.err }
+
+// errorf formats an error of this adapter's own, "gosk/bbolt: " and the
+// format, which translate passes on as it is.
+func errorf(format string, args ...any) error {
+	return &ownError{fmt.Errorf("gosk/bbolt: "+format, args...)}
+}
+
+// isOwn reports whether err is, or wraps, an error this adapter made: one
+// from errorf or one of its sentinels.
+func isOwn(err error) bool {
+	var own *ownError
+	return errors.As(err, &own) || errors.Is(err, errCorrupt) ||
+		errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrForeignLayout)
 }

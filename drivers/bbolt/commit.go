@@ -155,7 +155,7 @@ func (c *committer) run(batch []*request) {
 func safeCall(fn write, tx *bolt.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("gosk/bbolt: panic in write: %v", p)
+			err = errorf("panic in write: %v", p)
 		}
 	}()
 	return fn(tx)

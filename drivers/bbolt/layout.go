@@ -116,11 +116,11 @@ type store struct {
 func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 	top := tx.Bucket(name)
 	if top == nil {
-		return nil, fmt.Errorf("gosk/bbolt: bucket %q is missing; was it deleted while the driver was open?", name)
+		return nil, errorf("bucket %q is missing; was it deleted while the driver was open?", name)
 	}
 	s := &store{top: top, tasks: top.Bucket(bucketTasks), payloads: top.Bucket(bucketPayloads), queues: top.Bucket(bucketQueues)}
 	if s.tasks == nil || s.payloads == nil || s.queues == nil {
-		return nil, fmt.Errorf("gosk/bbolt: bucket %q lacks its tasks, payloads or queues bucket", name)
+		return nil, errorf("bucket %q lacks its tasks, payloads or queues bucket", name)
 	}
 	s.tasks.FillPercent = appendFill
 	s.payloads.FillPercent = appendFill
@@ -149,7 +149,7 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 		}
 		b := qb.Bucket(name)
 		if b == nil {
-			return nil, fmt.Errorf("gosk/bbolt: queue bucket lacks %q", name)
+			return nil, errorf("queue bucket lacks %q", name)
 		}
 		return b, nil
 	}

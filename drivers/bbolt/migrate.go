@@ -75,7 +75,7 @@ func migrate(tx *bolt.Tx, name []byte) error {
 	for v < SchemaVersion {
 		v++
 		if err := migrations[v-1](top); err != nil {
-			return fmt.Errorf("gosk/bbolt: migrate bucket %q to version %d: %w", name, v, err)
+			return errorf("migrate bucket %q to version %d: %w", name, v, err)
 		}
 		if err := putVersion(meta, v); err != nil {
 			return err

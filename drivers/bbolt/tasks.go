@@ -5,13 +5,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Create implements driver.Driver: the whole batch is stored in one write
@@ -29,7 +29,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if len(tasks) == 0 {
 		return res, nil
 	}
-	err = d.updateAndWake(ctx, func(s *store, wake map[string]struct{}) error {
+	err = d.updateAndWake(ctx, func(s *store, wake wakeup.Queues) error {
 		return d.create(s, d.now(), tasks, res, wake, nil)
 	})
 	if err != nil {
@@ -43,7 +43,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 // run again after a rollback. If log is not nil, create notes in it what
 // it writes, so that log.undo can take a failed create back where no
 // rollback will (in the caller's transaction).
-func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake map[string]struct{}, log *createLog) error {
+func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []driver.CreateResult, wake wakeup.Queues, log *createLog) error {
 	if log != nil {
 		log.seq = s.tasks.Sequence()
 	}
@@ -69,7 +69,7 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 			return err
 		}
 		if seq > math.MaxInt64 {
-			return fmt.Errorf("gosk/bbolt: task IDs exhausted")
+			return errorf("task IDs exhausted")
 		}
 		t := &task{
 			id:          int64(seq),
@@ -93,7 +93,7 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 		}
 		res[i] = driver.CreateResult{ID: t.id}
 		if nt.Delay == 0 {
-			wake[nt.Queue] = struct{}{}
+			wake.Add(nt.Queue)
 		}
 		if d.afterCreateTask != nil {
 			if err := d.afterCreateTask(tasks, i); err != nil {
@@ -102,70 +102,6 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 		}
 	}
 	return nil
-}
-
-// createLog is what a create wrote, from which undo takes it back: every
-// write of a new pending task is a key of its own, or a count.
-type createLog struct {
-	seq    uint64           // the task sequence before the create
-	counts map[string]int64 // each touched queue's pending count before
-	made   []string         // queues whose buckets the create made
-	tasks  []*task          // tasks whose writes began, in order
-}
-
-// queue notes, before the create touches queue, whether it must make its
-// buckets.
-func (l *createLog) queue(s *store, name string) {
-	if _, seen := l.counts[name]; seen {
-		return
-	}
-	if _, open := s.qs[name]; !open && s.queues.Bucket([]byte(name)) == nil {
-		l.made = append(l.made, name)
-	}
-}
-
-// count notes a queue's pending count before the create's first task in
-// it.
-func (l *createLog) count(q *queueBuckets, name string) {
-	if l.counts == nil {
-		l.counts = make(map[string]int64)
-	}
-	if _, seen := l.counts[name]; !seen {
-		l.counts[name] = readCount(q, driver.StatePending)
-	}
-}
-
-// undo deletes what the create wrote: each task's record, payload, index
-// entries and unique key (deleting a key that was never written does
-// nothing), the queues' pending counts as they were, the buckets of
-// queues the create made, and the task sequence.
-func (l *createLog) undo(s *store) error {
-	var errs []error
-	for _, t := range slices.Backward(l.tasks) {
-		q := s.qs[t.queue]
-		if q == nil {
-			continue
-		}
-		errs = append(errs,
-			q.fifo.Delete(timeIDKey(t.runAt, t.id)),
-			q.prio.Delete(prioKey(t.priority, t.runAt, t.id)),
-			q.states[driver.StatePending].Delete(idKey(t.id)),
-			s.remove(t.id))
-		if t.uniqueKey != "" && uniqueHolder(q, t.uniqueKey) == t.id {
-			errs = append(errs, q.unique.Delete([]byte(t.uniqueKey)))
-		}
-	}
-	for name, n := range l.counts {
-		if q := s.qs[name]; q != nil {
-			errs = append(errs, q.counts.Put([]byte(driver.StatePending), binary.BigEndian.AppendUint64(nil, uint64(n))))
-		}
-	}
-	for _, name := range l.made {
-		delete(s.qs, name)
-		errs = append(errs, s.queues.DeleteBucket([]byte(name)))
-	}
-	errs = append(errs, s.tasks.SetSequence(l.seq))
-	return errors.Join(errs...)
 }
 
 // after returns now plus d in Unix nanoseconds, saturating instead of
@@ -353,53 +289,26 @@ func (s *store) mustLoad(id int64) (*task, error) {
 
 // Ping implements driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	return d.changeTasks(ctx, len(leases), driver.ValidatePing(leases, extend), func(s *store, now int64, res []error, _ map[string]struct{}) error {
-		for i, l := range leases {
-			t, err := s.load(l.TaskID)
-			if err != nil {
-				return err
-			}
-			if t == nil {
-				res[i] = driver.ErrTaskNotFound
-				continue
-			}
-			if res[i] = driver.CheckPing(t.state, t.token, l.Token); res[i] != nil {
-				continue
-			}
-			q, err := s.queueOf(t)
-			if err != nil {
-				return err
-			}
-			old := *t
+	return d.changeEach(ctx, len(leases), driver.ValidatePing(leases, extend),
+		func(i int) int64 { return leases[i].TaskID },
+		func(i int, t *task) error {
+			return leaseError(t.id, driver.CheckPing(t.state, t.token, leases[i].Token))
+		},
+		func(_ int, t *task, _ *queueBuckets, now int64, _ wakeup.Queues) error {
 			t.leaseExp = after(now, extend)
-			if err := s.move(q, &old, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+			return nil
+		})
 }
 
 // Finish implements driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	return d.changeTasks(ctx, len(outcomes), driver.ValidateOutcomes(outcomes), func(s *store, now int64, res []error, wake map[string]struct{}) error {
-		for i, o := range outcomes {
-			t, err := s.load(o.Lease.TaskID)
-			if err != nil {
-				return err
-			}
-			if t == nil {
-				res[i] = driver.ErrTaskNotFound
-				continue
-			}
-			if res[i] = driver.CheckLease(t.state, t.token, o.Lease.Token); res[i] != nil {
-				continue
-			}
-			q, err := s.queueOf(t)
-			if err != nil {
-				return err
-			}
-			old := *t
+	return d.changeEach(ctx, len(outcomes), driver.ValidateOutcomes(outcomes),
+		func(i int) int64 { return outcomes[i].Lease.TaskID },
+		func(i int, t *task) error {
+			return leaseError(t.id, driver.CheckLease(t.state, t.token, outcomes[i].Lease.Token))
+		},
+		func(i int, t *task, _ *queueBuckets, now int64, wake wakeup.Queues) error {
+			o := outcomes[i]
 			if o.Message != "" {
 				t.lastError = o.Message
 			}
@@ -418,15 +327,20 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 					t.attempt--
 				}
 				if o.Delay == 0 {
-					wake[t.queue] = struct{}{}
+					wake.Add(t.queue)
 				}
 			}
-			if err := s.move(q, &old, t); err != nil {
-				return err
-			}
-		}
+			return nil
+		})
+}
+
+// leaseError is the per-item error of a lease check's result (nil stays
+// nil).
+func leaseError(id int64, err error) error {
+	if err == nil {
 		return nil
-	})
+	}
+	return driver.NewTaskError(id, err, "")
 }
 
 // Get implements driver.Driver.
@@ -446,7 +360,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 			return err
 		}
 		if t == nil {
-			return fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+			return driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		}
 		rec = s.withPayload(t).record()
 		return nil

@@ -3,20 +3,17 @@ package sqlite
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // List lists tasks in ID order; see driver.Admin.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
-	p, err := driver.ValidateList(p)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.read(ctx); err != nil {
+	p, invalid := driver.ValidateList(p)
+	if err := d.check(ctx, invalid); err != nil {
 		return nil, err
 	}
 	var states any // NULL: every state
@@ -45,10 +42,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 
 // Count counts a queue's tasks by state; see driver.Admin.
 func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int64, error) {
-	if err := driver.ValidateQueueName(queue); err != nil {
-		return nil, err
-	}
-	if err := d.read(ctx); err != nil {
+	if err := d.check(ctx, driver.ValidateQueueName(queue)); err != nil {
 		return nil, err
 	}
 	rows, err := d.db.QueryContext(ctx, d.q.count, queue)
@@ -79,11 +73,11 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 // taken by a pending or running task stays as it is and gets
 // driver.ErrDuplicate.
 func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
-	if err := driver.ValidateIDs(ids); err != nil {
+	if err := d.check(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(ids))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	err := d.write(ctx, func(c conn, now int64) error {
 		fs, err := d.fences(ctx, c, ids)
 		if err != nil {
@@ -91,30 +85,29 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		}
 		for i, id := range ids {
 			f, ok := fs[id]
-			switch {
-			case !ok:
-				errs[i] = driver.ErrTaskNotFound
+			if !ok {
+				errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 				continue
-			case f.state != driver.StateFailed && f.state != driver.StateCancelled:
-				errs[i] = fmt.Errorf("task %d is %s: %w", id, f.state, driver.ErrTaskConflict)
+			}
+			if errs[i] = driver.CheckRetry(id, f.state); errs[i] != nil {
 				continue
 			}
 			// A failed statement is undone alone; the transaction goes on.
 			if _, err := c.ExecContext(ctx, d.q.retry, id, now); err != nil {
 				if isCode(err, sqlite3.SQLITE_CONSTRAINT) {
-					errs[i] = fmt.Errorf("task %d: its unique key is taken: %w", id, driver.ErrDuplicate)
+					errs[i] = driver.NewTaskError(id, driver.ErrDuplicate, "its unique key is held by another pending or running task")
 					continue
 				}
 				return err
 			}
-			woken[f.queue] = true
+			woken.Add(f.queue)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return errs, nil
 }
 
@@ -122,7 +115,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 // driver.Admin. A running task's lease token goes up, so its worker gets
 // driver.ErrLeaseLost at its next ping or finish.
 func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
-	if err := driver.ValidateIDs(ids); err != nil {
+	if err := d.check(ctx, driver.ValidateIDs(ids)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(ids))
@@ -133,12 +126,11 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 		}
 		for i, id := range ids {
 			f, ok := fs[id]
-			switch {
-			case !ok:
-				errs[i] = driver.ErrTaskNotFound
+			if !ok {
+				errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 				continue
-			case f.state.Final():
-				errs[i] = fmt.Errorf("task %d is %s: %w", id, f.state, driver.ErrTaskConflict)
+			}
+			if errs[i] = driver.CheckCancel(id, f.state); errs[i] != nil {
 				continue
 			}
 			if _, err := c.ExecContext(ctx, d.q.cancel, id, now); err != nil {
@@ -156,12 +148,12 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 // Purge deletes up to p.Limit old final tasks of a queue, oldest first;
 // see driver.Admin.
 func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
-	p, err := driver.ValidatePurge(p)
-	if err != nil {
+	p, invalid := driver.ValidatePurge(p)
+	if err := d.check(ctx, invalid); err != nil {
 		return 0, err
 	}
 	var n int64
-	err = d.write(ctx, func(c conn, now int64) error {
+	err := d.write(ctx, func(c conn, now int64) error {
 		res, err := c.ExecContext(ctx, d.q.purge, p.Queue, now-int64(p.OlderThan), p.Limit)
 		if err != nil {
 			return err

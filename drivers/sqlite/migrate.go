@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -105,7 +104,8 @@ func (d *Driver) metaValue(ctx context.Context, c conn, key string) (string, err
 	return v, err
 }
 
-// openError marks the error of a file that is not an SQLite database.
+// openError marks the error of a file that is not an SQLite database, and
+// says where an error that translate has not seen comes from.
 func openError(err error) error {
 	if err == nil || errors.Is(err, ErrNotGosk) {
 		return err
@@ -113,9 +113,10 @@ func openError(err error) error {
 	if isCode(err, sqlite3.SQLITE_NOTADB) {
 		return fmt.Errorf("%w: %w", ErrNotGosk, err)
 	}
+	var se *storeError
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		strings.HasPrefix(err.Error(), "gosk/sqlite") {
-		return err
+		errors.As(err, &se) || errors.Is(err, ErrSchemaTooNew) {
+		return err // already says where it comes from
 	}
 	return fmt.Errorf("gosk/sqlite: open: %w", err)
 }

@@ -15,10 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Errors of opening a database, tested with errors.Is.
@@ -121,7 +121,7 @@ type Driver struct {
 	pmu     sync.Mutex
 	pending []*writeReq
 	closed  atomic.Bool
-	hub     hub
+	hub     wakeup.Hub
 
 	// Set only by tests: afterCreateInsert runs once a create's tasks are
 	// written and before they commit, and beforeGroupCommit before a
@@ -212,7 +212,7 @@ func Open(ctx context.Context, dsn string, opts *Options) (*Driver, error) {
 	d, err := newDriver(ctx, db, o, memory)
 	if err != nil {
 		db.Close()
-		if !memory && strings.Contains(err.Error(), "unable to open database file") {
+		if !memory && isCode(err, sqlite3.SQLITE_CANTOPEN) {
 			return nil, fmt.Errorf("gosk/sqlite: open %s: the file cannot be opened or created (check that it is a database and that the process may write it and its directory): %w", path, cause(err))
 		}
 		return nil, err
@@ -278,12 +278,11 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		// caller's transactions need too; so may a caller's small pool.
 		keep: !memory && db.Stats().MaxOpenConnections != 1,
 	}
-	d.hub.init()
 	// The watch runs on the writer's connection, between its
 	// transactions; without a kept writer (one connection in all) there is
 	// nobody else to watch for.
 	if o.WatchInterval > 0 && d.keep {
-		d.hub.startWatch = func(ctx context.Context) *watch { return d.startWatch(ctx, o.WatchInterval) }
+		d.hub.Watch = func(ctx context.Context) func() { return d.startWatch(ctx, o.WatchInterval) }
 	}
 	if err := d.migrate(ctx, o.TablePrefix); err != nil {
 		return nil, err
@@ -301,7 +300,7 @@ func (d *Driver) Close() error {
 	if d.closed.Swap(true) {
 		return nil
 	}
-	d.hub.close()
+	d.hub.Close()
 	// Wait for the write in flight, if any, and give back the writer's
 	// connection. Writes that come later see the closed flag.
 	d.writer <- struct{}{}
@@ -373,51 +372,15 @@ func withParams(dsn string, o Options, memory bool) string {
 	return dsn + sep + strings.Join(add, "&")
 }
 
-// read checks the driver is open for a read-only call.
-func (d *Driver) read(ctx context.Context) error {
+// check starts a call: it checks, in the port's order, that the driver is
+// open, then the call's input (invalid is the input's validation error, or
+// nil), then ctx.
+func (d *Driver) check(ctx context.Context, invalid error) error {
 	if d.closed.Load() {
 		return driver.ErrClosed
 	}
+	if invalid != nil {
+		return invalid
+	}
 	return ctx.Err()
-}
-
-// translate is the adapter's one error translation, applied at every
-// return of an error from the store: context errors come back as they are,
-// a closed handle becomes driver.ErrClosed, sql.ErrNoRows becomes
-// driver.ErrTaskNotFound, and anything else is wrapped with the package's
-// name. Port sentinels pass through.
-func (d *Driver) translate(ctx context.Context, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		// SQLite reports an interrupted statement as its own error.
-		return ctxErr
-	}
-	for _, s := range []error{driver.ErrClosed, driver.ErrTaskNotFound, driver.ErrInvalid,
-		driver.ErrLeaseLost, driver.ErrTaskConflict, driver.ErrDuplicate, driver.ErrUnsupportedPriorityRule} {
-		if errors.Is(err, s) {
-			return err
-		}
-	}
-	if d.closed.Load() || errors.Is(err, sql.ErrConnDone) || err.Error() == "sql: database is closed" {
-		return fmt.Errorf("%w: %w", driver.ErrClosed, err)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
-	}
-	if isCode(err, sqlite3.SQLITE_BUSY) {
-		return fmt.Errorf("gosk/sqlite: the database stayed locked by another process or transaction longer than the busy timeout: %w", err)
-	}
-	return fmt.Errorf("gosk/sqlite: %w", err)
-}
-
-// isCode reports whether err is an SQLite error with the primary result
-// code code.
-func isCode(err error, code int) bool {
-	var se *msqlite.Error
-	return errors.As(err, &se) && se.Code()&0xff == code
 }

@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/wakeup"
 )
 
 // Create stores tasks in one transaction; see driver.Driver.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasksMax(tasks, d.maxPayload); err != nil {
+	if err := d.check(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
 	}
 	var results []driver.CreateResult
-	var woken map[string]bool
+	var woken wakeup.Queues
 	err := d.write(ctx, func(c conn, now int64) (err error) {
 		results, woken, err = d.insert(ctx, c, tasks, now)
 		if err == nil && d.afterCreateInsert != nil {
@@ -29,15 +30,15 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if err != nil {
 		return nil, err
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return results, nil
 }
 
 // insert stores tasks on c and returns their results and the queues to
 // wake.
-func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now int64) ([]driver.CreateResult, map[string]bool, error) {
+func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now int64) ([]driver.CreateResult, wakeup.Queues, error) {
 	results := make([]driver.CreateResult, len(tasks))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	for i, t := range tasks {
 		var key any // NULL: no unique key
 		if t.UniqueKey != "" {
@@ -64,7 +65,7 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 		}
 		results[i] = driver.CreateResult{ID: id}
 		if t.Delay == 0 {
-			woken[t.Queue] = true
+			woken.Add(t.Queue)
 		}
 	}
 	return results, woken, nil
@@ -76,8 +77,8 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 // whose run-at has come and running tasks whose lease ran out, merged by
 // the rule's keys), then leases them.
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
-	p, err := driver.ValidateClaim(p)
-	if err != nil {
+	p, invalid := driver.ValidateClaim(p)
+	if err := d.check(ctx, invalid); err != nil {
 		return nil, err
 	}
 	var available string
@@ -90,7 +91,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		available = d.q.availablePriority
 	}
 	var claimed []driver.ClaimedTask
-	err = d.write(ctx, func(c conn, now int64) error {
+	err := d.write(ctx, func(c conn, now int64) error {
 		if _, err := c.ExecContext(ctx, d.q.failLapsed, p.Queue, now, driver.LeaseExpiredMessage); err != nil {
 			return err
 		}
@@ -163,7 +164,7 @@ func (d *Driver) fences(ctx context.Context, c conn, ids []int64) (map[int64]fen
 // Ping extends the leases that still hold, in one write transaction; see
 // driver.Driver.
 func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
-	if err := driver.ValidatePing(leases, extend); err != nil {
+	if err := d.check(ctx, driver.ValidatePing(leases, extend)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(leases))
@@ -180,12 +181,14 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		for i, l := range leases {
 			f, ok := fs[l.TaskID]
 			if !ok {
-				errs[i] = driver.ErrTaskNotFound
+				errs[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
 				continue
 			}
-			if errs[i] = driver.CheckPing(f.state, f.token, l.Token); errs[i] == nil {
-				held = append(held, l.TaskID)
+			if err := driver.CheckPing(f.state, f.token, l.Token); err != nil {
+				errs[i] = driver.NewTaskError(l.TaskID, err, "")
+				continue
 			}
+			held = append(held, l.TaskID)
 		}
 		if len(held) == 0 {
 			return nil
@@ -202,11 +205,11 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 // Finish applies outcomes, each fenced by its lease, in one write
 // transaction; see driver.Driver.
 func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
-	if err := driver.ValidateOutcomes(outcomes); err != nil {
+	if err := d.check(ctx, driver.ValidateOutcomes(outcomes)); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(outcomes))
-	woken := make(map[string]bool)
+	woken := make(wakeup.Queues)
 	err := d.write(ctx, func(c conn, now int64) error {
 		ids := make([]int64, len(outcomes))
 		for i, o := range outcomes {
@@ -219,10 +222,11 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		for i, o := range outcomes {
 			f, ok := fs[o.Lease.TaskID]
 			if !ok {
-				errs[i] = driver.ErrTaskNotFound
+				errs[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
 				continue
 			}
-			if errs[i] = driver.CheckLease(f.state, f.token, o.Lease.Token); errs[i] != nil {
+			if err := driver.CheckLease(f.state, f.token, o.Lease.Token); err != nil {
+				errs[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
 				continue
 			}
 			if o.Kind == driver.Release {
@@ -232,7 +236,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				}
 				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, after(now, o.Delay), o.Message, keep)
 				if o.Delay == 0 {
-					woken[f.queue] = true
+					woken.Add(f.queue)
 				}
 			} else {
 				_, err = c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message)
@@ -246,7 +250,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	if err != nil {
 		return nil, err
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return errs, nil
 }
 
@@ -262,16 +266,13 @@ func finalState(k driver.OutcomeKind) driver.State {
 
 // Get returns a task's record; see driver.Driver.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
-	if err := driver.ValidateID(id); err != nil {
-		return driver.TaskRecord{}, err
-	}
-	if err := d.read(ctx); err != nil {
+	if err := d.check(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord
 	if err := scanTask(d.db.QueryRowContext(ctx, d.q.get, id), &rec); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return driver.TaskRecord{}, fmt.Errorf("task %d: %w", id, driver.ErrTaskNotFound)
+			return driver.TaskRecord{}, driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		}
 		return driver.TaskRecord{}, d.translate(ctx, err)
 	}

@@ -33,15 +33,13 @@ type txCreator struct {
 
 // Create stores tasks inside the transaction; see driver.Creator.
 func (t *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	if err := driver.ValidateNewTasksMax(tasks, t.d.maxPayload); err != nil {
-		return nil, err
-	}
 	d := t.d
-	if err := d.read(ctx); err != nil {
-		return nil, err
-	}
+	invalid := driver.ValidateNewTasksMax(tasks, d.maxPayload)
 	if t.tx == nil {
-		return nil, fmt.Errorf("%w: Tx was given a nil *sql.Tx", driver.ErrInvalid)
+		invalid = fmt.Errorf("%w: Tx was given a nil *sql.Tx", driver.ErrInvalid)
+	}
+	if err := d.check(ctx, invalid); err != nil {
+		return nil, err
 	}
 	// A savepoint keeps the batch all-or-nothing without ending the
 	// caller's transaction.
@@ -60,6 +58,6 @@ func (t *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 	if _, err := t.tx.ExecContext(ctx, "RELEASE gosk_create"); err != nil {
 		return nil, d.translate(ctx, err)
 	}
-	d.hub.wake(woken)
+	d.hub.Wake(woken)
 	return results, nil
 }
