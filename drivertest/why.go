@@ -129,7 +129,7 @@ var whys = map[string]string{
 	"Context/CancelledGetReturnsContextError":     "callers tell a cancellation from a store fault by the context error",
 
 	"Closed/EveryCallReturnsErrClosed": "a call after Close must fail plainly, not hang, panic or reach a closed pool",
-	"Closed/ClosedBeforeInvalidInput": "callers check errors in one order on every driver: a closed driver says so before it judges the input",
+	"Closed/ClosedBeforeInvalidInput":  "callers check errors in one order on every driver: a closed driver says so before it judges the input",
 
 	"Input/EmptyQueueName":             "a bad argument is the caller's bug: it must be ErrInvalid, never a store error or a silent no-op",
 	"Input/NegativeLimitsAndDurations": "a negative limit or duration is a caller's bug that must be refused, not turned into odd leases",
