@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
 	"github.com/gosk/gosk/internal/wakeup"
 )
 
@@ -80,7 +81,7 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 			state:       driver.StatePending,
 			maxAttempts: nt.MaxAttempts,
 			createdAt:   now,
-			runAt:       after(now, nt.Delay),
+			runAt:       storeunit.NanosAfter(now, nt.Delay),
 		}
 		if log != nil {
 			log.tasks = append(log.tasks, t)
@@ -102,15 +103,6 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 		}
 	}
 	return nil
-}
-
-// after returns now plus d in Unix nanoseconds, saturating instead of
-// overflowing.
-func after(now int64, d time.Duration) int64 {
-	if int64(d) > math.MaxInt64-now {
-		return math.MaxInt64
-	}
-	return now + int64(d)
 }
 
 // Claim implements driver.Driver. It fails every task of the queue whose
@@ -193,7 +185,7 @@ func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []dri
 		candidates = append(candidates, t)
 	}
 	slices.SortFunc(candidates, ruleOrder(p.Rule))
-	lease := after(now, p.Lease)
+	lease := storeunit.NanosAfter(now, p.Lease)
 	for _, t := range candidates[:min(len(candidates), p.Limit)] {
 		old := *t
 		t.state = driver.StateRunning
@@ -295,7 +287,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 			return leaseError(t.id, driver.CheckPing(t.state, t.token, leases[i].Token))
 		},
 		func(_ int, t *task, _ *queueBuckets, now int64, _ wakeup.Queues) error {
-			t.leaseExp = after(now, extend)
+			t.leaseExp = storeunit.NanosAfter(now, extend)
 			return nil
 		})
 }
@@ -322,7 +314,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				t.state, t.finalizedAt = driver.StateFailed, now
 			case driver.Release:
 				t.state = driver.StatePending
-				t.runAt = after(now, o.Delay)
+				t.runAt = storeunit.NanosAfter(now, o.Delay)
 				if o.KeepAttempt && t.attempt > 0 {
 					t.attempt--
 				}

@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/storeunit"
 	"github.com/gosk/gosk/internal/wakeup"
 )
 
@@ -59,7 +59,7 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 		}
 		var id int64
 		err := c.QueryRowContext(ctx, d.q.insert, t.Queue, payload, t.Priority, key,
-			t.MaxAttempts, now, after(now, t.Delay)).Scan(&id)
+			t.MaxAttempts, now, storeunit.NanosAfter(now, t.Delay)).Scan(&id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -99,7 +99,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		if err != nil || len(ids) == 0 {
 			return err
 		}
-		rows, err := c.QueryContext(ctx, d.q.lease, jsonIDs(ids), after(now, p.Lease))
+		rows, err := c.QueryContext(ctx, d.q.lease, jsonIDs(ids), storeunit.NanosAfter(now, p.Lease))
 		if err != nil {
 			return err
 		}
@@ -193,7 +193,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		if len(held) == 0 {
 			return nil
 		}
-		_, err = c.ExecContext(ctx, d.q.extend, jsonIDs(held), after(now, extend))
+		_, err = c.ExecContext(ctx, d.q.extend, jsonIDs(held), storeunit.NanosAfter(now, extend))
 		return err
 	})
 	if err != nil {
@@ -234,7 +234,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				if o.KeepAttempt {
 					keep = 1
 				}
-				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, after(now, o.Delay), o.Message, keep)
+				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, storeunit.NanosAfter(now, o.Delay), o.Message, keep)
 				if o.Delay == 0 {
 					woken.Add(f.queue)
 				}
@@ -336,14 +336,4 @@ func queryIDs(ctx context.Context, c conn, query string, args ...any) ([]int64, 
 func jsonIDs(ids []int64) string {
 	b, _ := json.Marshal(ids)
 	return string(b)
-}
-
-// after is now plus d in Unix nanoseconds, held at the largest time the
-// column can store (in 2262) rather than wrapping round to a time long
-// past, which would make a task delayed by centuries available at once.
-func after(now int64, d time.Duration) int64 {
-	if int64(d) > math.MaxInt64-now {
-		return math.MaxInt64
-	}
-	return now + int64(d)
 }

@@ -4,7 +4,10 @@
 // zero and none is shortened.
 package storeunit
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // Micros is d in whole microseconds, rounded up (towards +∞): 1ns is
 // 1µs, 1µs is 1µs, -1ns is 0.
@@ -14,4 +17,15 @@ func Micros(d time.Duration) int64 {
 		us++
 	}
 	return int64(us)
+}
+
+// NanosAfter is the instant d after now, both in Unix nanoseconds (what
+// the embedded stores keep), held at the largest instant an int64 holds
+// (in 2262) rather than wrapping round to a time long past, which would
+// make a task delayed by centuries available at once.
+func NanosAfter(now int64, d time.Duration) int64 {
+	if int64(d) > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }

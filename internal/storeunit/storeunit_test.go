@@ -30,3 +30,15 @@ func TestMicrosRoundsUp(t *testing.T) {
 		}
 	}
 }
+
+func TestNanosAfterSaturates(t *testing.T) {
+	if got := storeunit.NanosAfter(100, 5); got != 105 {
+		t.Errorf("NanosAfter(100, 5) = %d, want 105", got)
+	}
+	if got := storeunit.NanosAfter(math.MaxInt64-10, time.Hour); got != math.MaxInt64 {
+		t.Errorf("NanosAfter near the end = %d, want MaxInt64", got)
+	}
+	if got := storeunit.NanosAfter(1_000, -time.Duration(400)); got != 600 {
+		t.Errorf("NanosAfter(1000, -400ns) = %d, want 600", got)
+	}
+}
