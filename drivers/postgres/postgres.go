@@ -362,13 +362,7 @@ func (d *Driver) checkOpen() error {
 // the call whatever its input; then invalid, the validator's answer on
 // the input, refuses it; then use readies the store.
 func (d *Driver) begin(ctx context.Context, invalid error) error {
-	if err := d.checkOpen(); err != nil {
-		return err
-	}
-	if invalid != nil {
-		return invalid
-	}
-	return d.use(ctx)
+	return d.migrations.Begin(ctx, d.checkOpen, invalid, d.migrate)
 }
 
 // use comes after a call's input is checked, before it reaches the
@@ -376,10 +370,7 @@ func (d *Driver) begin(ctx context.Context, invalid error) error {
 // schema if no call has yet. Calls wait for a migration in progress,
 // until their context is done.
 func (d *Driver) use(ctx context.Context) error {
-	if err := d.checkOpen(); err != nil {
-		return err
-	}
-	return d.migrations.Do(ctx, d.migrate)
+	return d.begin(ctx, nil)
 }
 
 // channelName is the LISTEN/NOTIFY channel of a schema: a fixed prefix and a

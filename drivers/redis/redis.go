@@ -156,13 +156,7 @@ func (opts *Options) withDefaults() (Options, error) {
 // the call whatever its input; then invalid, the validator's answer on
 // the input, refuses it; then use readies the store.
 func (d *Driver) begin(ctx context.Context, invalid error) error {
-	if err := d.checkOpen(); err != nil {
-		return err
-	}
-	if invalid != nil {
-		return invalid
-	}
-	return d.use(ctx)
+	return d.migrations.Begin(ctx, d.checkOpen, invalid, d.migrate)
 }
 
 // use comes after a call's input is checked, before it reaches the store
@@ -170,10 +164,7 @@ func (d *Driver) begin(ctx context.Context, invalid error) error {
 // for a Lazy one, migrates the key layout if no call has yet. Calls wait
 // for a migration in progress, until their context is done.
 func (d *Driver) use(ctx context.Context) error {
-	if err := d.checkOpen(); err != nil {
-		return err
-	}
-	return d.migrations.Do(ctx, d.migrate)
+	return d.begin(ctx, nil)
 }
 
 func validatePrefix(p string) error {

@@ -43,3 +43,18 @@ func (o *Once) Do(ctx context.Context, step func(context.Context) error) error {
 	o.done.Store(true)
 	return nil
 }
+
+// Begin is how a call of a lazily readied store starts, with its checks
+// in the port's order (see Batches in package driver's doc): checkOpen's
+// error if the store is closed, whatever the input; then invalid, the
+// call's verdict on its input; then step, run once (see Do) to ready the
+// store.
+func (o *Once) Begin(ctx context.Context, checkOpen func() error, invalid error, step func(context.Context) error) error {
+	if err := checkOpen(); err != nil {
+		return err
+	}
+	if invalid != nil {
+		return invalid
+	}
+	return o.Do(ctx, step)
+}

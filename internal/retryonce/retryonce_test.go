@@ -45,3 +45,31 @@ func TestWaiterGivesUpWithItsContext(t *testing.T) {
 	close(release)
 	require.NoError(t, <-done)
 }
+
+func TestBeginChecksClosedThenInputThenRunsTheStep(t *testing.T) {
+	closed := errors.New("closed")
+	invalid := errors.New("invalid")
+	ctx := context.Background()
+	o := New()
+	runs := 0
+	step := func(context.Context) error { runs++; return nil }
+	open := func() error { return nil }
+	shut := func() error { return closed }
+	if err := o.Begin(ctx, shut, invalid, step); !errors.Is(err, closed) {
+		t.Fatalf("closed store, invalid input: %v, want the closed error", err)
+	}
+	if err := o.Begin(ctx, open, invalid, step); !errors.Is(err, invalid) {
+		t.Fatalf("open store, invalid input: %v, want the input's error", err)
+	}
+	if runs != 0 {
+		t.Fatalf("the step ran %d times before a valid call", runs)
+	}
+	for range 2 {
+		if err := o.Begin(ctx, open, nil, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs != 1 {
+		t.Fatalf("the step ran %d times, want once", runs)
+	}
+}
