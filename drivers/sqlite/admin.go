@@ -79,30 +79,20 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 	errs := make([]error, len(ids))
 	woken := make(wakeup.Queues)
 	err := d.write(ctx, func(c conn, now int64) error {
-		fs, err := d.fences(ctx, c, ids)
-		if err != nil {
-			return err
-		}
-		for i, id := range ids {
-			f, ok := fs[id]
-			if !ok {
-				errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
-				continue
-			}
-			if errs[i] = driver.CheckRetry(id, f.state); errs[i] != nil {
-				continue
-			}
+		return d.eachFence(ctx, c, ids, errs, func(i int, f fence) error {
+			return driver.CheckRetry(ids[i], f.state)
+		}, func(i int, f fence) error {
 			// A failed statement is undone alone; the transaction goes on.
-			if _, err := c.ExecContext(ctx, d.q.retry, id, now); err != nil {
+			if _, err := c.ExecContext(ctx, d.q.retry, ids[i], now); err != nil {
 				if isCode(err, sqlite3.SQLITE_CONSTRAINT) {
-					errs[i] = driver.NewTaskError(id, driver.ErrDuplicate, "its unique key is held by another pending or running task")
-					continue
+					errs[i] = driver.NewTaskError(ids[i], driver.ErrDuplicate, "its unique key is held by another pending or running task")
+					return nil
 				}
 				return err
 			}
 			woken.Add(f.queue)
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -120,24 +110,12 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 	}
 	errs := make([]error, len(ids))
 	err := d.write(ctx, func(c conn, now int64) error {
-		fs, err := d.fences(ctx, c, ids)
-		if err != nil {
+		return d.eachFence(ctx, c, ids, errs, func(i int, f fence) error {
+			return driver.CheckCancel(ids[i], f.state)
+		}, func(i int, _ fence) error {
+			_, err := c.ExecContext(ctx, d.q.cancel, ids[i], now)
 			return err
-		}
-		for i, id := range ids {
-			f, ok := fs[id]
-			if !ok {
-				errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
-				continue
-			}
-			if errs[i] = driver.CheckCancel(id, f.state); errs[i] != nil {
-				continue
-			}
-			if _, err := c.ExecContext(ctx, d.q.cancel, id, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		})
 	})
 	if err != nil {
 		return nil, err

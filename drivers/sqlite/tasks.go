@@ -142,6 +142,34 @@ type fence struct {
 	queue string
 }
 
+// eachFence reads the fencing state of the tasks ids names, in one query,
+// and goes through them in order: a task that does not exist gets
+// ErrTaskNotFound in errs, one that check turns away gets check's
+// per-item error, and apply runs for the others; an error of apply ends
+// the call (the transaction is undone). Ping, Finish, Retry and Cancel
+// share it.
+func (d *Driver) eachFence(ctx context.Context, c conn, ids []int64, errs []error,
+	check func(i int, f fence) error, apply func(i int, f fence) error) error {
+	fs, err := d.fences(ctx, c, ids)
+	if err != nil {
+		return err
+	}
+	for i, id := range ids {
+		f, ok := fs[id]
+		if !ok {
+			errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
+			continue
+		}
+		if errs[i] = check(i, f); errs[i] != nil {
+			continue
+		}
+		if err := apply(i, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // fences reads the fencing state of the tasks named, in one query.
 func (d *Driver) fences(ctx context.Context, c conn, ids []int64) (map[int64]fence, error) {
 	rows, err := c.QueryContext(ctx, d.q.fences, jsonIDs(ids))
@@ -173,25 +201,18 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		for i, l := range leases {
 			ids[i] = l.TaskID
 		}
-		fs, err := d.fences(ctx, c, ids)
-		if err != nil {
-			return err
-		}
 		held := ids[:0:0]
-		for i, l := range leases {
-			f, ok := fs[l.TaskID]
-			if !ok {
-				errs[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
-				continue
+		err := d.eachFence(ctx, c, ids, errs, func(i int, f fence) error {
+			if err := driver.CheckPing(f.state, f.token, leases[i].Token); err != nil {
+				return driver.NewTaskError(ids[i], err, "")
 			}
-			if err := driver.CheckPing(f.state, f.token, l.Token); err != nil {
-				errs[i] = driver.NewTaskError(l.TaskID, err, "")
-				continue
-			}
-			held = append(held, l.TaskID)
-		}
-		if len(held) == 0 {
 			return nil
+		}, func(i int, _ fence) error {
+			held = append(held, ids[i])
+			return nil
+		})
+		if err != nil || len(held) == 0 {
+			return err
 		}
 		_, err = c.ExecContext(ctx, d.q.extend, jsonIDs(held), storeunit.NanosAfter(now, extend))
 		return err
@@ -215,37 +236,27 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		for i, o := range outcomes {
 			ids[i] = o.Lease.TaskID
 		}
-		fs, err := d.fences(ctx, c, ids)
-		if err != nil {
-			return err
-		}
-		for i, o := range outcomes {
-			f, ok := fs[o.Lease.TaskID]
-			if !ok {
-				errs[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
-				continue
+		return d.eachFence(ctx, c, ids, errs, func(i int, f fence) error {
+			if err := driver.CheckLease(f.state, f.token, outcomes[i].Lease.Token); err != nil {
+				return driver.NewTaskError(ids[i], err, "")
 			}
-			if err := driver.CheckLease(f.state, f.token, o.Lease.Token); err != nil {
-				errs[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
-				continue
-			}
-			if o.Kind == driver.Release {
-				keep := 0
-				if o.KeepAttempt {
-					keep = 1
-				}
-				_, err = c.ExecContext(ctx, d.q.release, o.Lease.TaskID, storeunit.NanosAfter(now, o.Delay), o.Message, keep)
-				if o.Delay == 0 {
-					woken.Add(f.queue)
-				}
-			} else {
-				_, err = c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message)
-			}
-			if err != nil {
+			return nil
+		}, func(i int, f fence) error {
+			o := outcomes[i]
+			if o.Kind != driver.Release {
+				_, err := c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message)
 				return err
 			}
-		}
-		return nil
+			keep := 0
+			if o.KeepAttempt {
+				keep = 1
+			}
+			if o.Delay == 0 {
+				woken.Add(f.queue)
+			}
+			_, err := c.ExecContext(ctx, d.q.release, o.Lease.TaskID, storeunit.NanosAfter(now, o.Delay), o.Message, keep)
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err
