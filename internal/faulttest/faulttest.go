@@ -98,7 +98,9 @@ func Start(t testing.TB, d Store, queue string) *Load {
 	go func() {
 		defer close(l.pDone)
 		for i := 0; pctx.Err() == nil; i++ {
-			ctx, cancel := context.WithTimeout(pctx, 5*time.Second)
+			// Stopping ends the loop, never a create under way: a create
+			// cut short would count as failed on a healthy store.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			id, err := q.Create(ctx, i, nil)
 			cancel()
 			l.mu.Lock()
