@@ -365,14 +365,6 @@ func (d *Driver) begin(ctx context.Context, invalid error) error {
 	return d.migrations.Begin(ctx, d.checkOpen, invalid, d.migrate)
 }
 
-// use comes after a call's input is checked, before it reaches the
-// store: it refuses a closed driver and, for a Lazy one, migrates the
-// schema if no call has yet. Calls wait for a migration in progress,
-// until their context is done.
-func (d *Driver) use(ctx context.Context) error {
-	return d.begin(ctx, nil)
-}
-
 // channelName is the LISTEN/NOTIFY channel of a schema: a fixed prefix and a
 // hash of the name, so that it is short, needs no quoting and differs
 // between schemas of one database.

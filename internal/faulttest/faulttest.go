@@ -100,7 +100,7 @@ func Start(t testing.TB, d Store, queue string) *Load {
 		for i := 0; pctx.Err() == nil; i++ {
 			// Stopping ends the loop, never a create under way: a create
 			// cut short would count as failed on a healthy store.
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(pctx), 5*time.Second)
 			id, err := q.Create(ctx, i, nil)
 			cancel()
 			l.mu.Lock()
