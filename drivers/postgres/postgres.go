@@ -360,7 +360,9 @@ func (d *Driver) checkOpen() error {
 // begin starts every call but Subscribe with its checks in the port's
 // order (see Batches in package driver's doc): a closed driver refuses
 // the call whatever its input; then invalid, the validator's answer on
-// the input, refuses it; then use readies the store.
+// the input, refuses it; then the store is readied (for a Lazy driver, the
+// schema migrated by the first call; others wait for it, until their
+// context is done).
 func (d *Driver) begin(ctx context.Context, invalid error) error {
 	return d.migrations.Begin(ctx, d.checkOpen, invalid, d.migrate)
 }
