@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/gosk/gosk"
@@ -128,7 +128,9 @@ type Worker[T any] struct {
 	cfg      Config
 	notifier driver.Notifier
 	admin    driver.Admin
-	active   atomic.Bool
+
+	mu  sync.Mutex
+	cur *control // the Run or Work in progress, or nil (see stop.go)
 }
 
 // New returns a worker that runs h over q's tasks, configured by cfg (nil
@@ -181,11 +183,12 @@ var errBusy = errors.New("worker: already running: Run and Work may not overlap 
 // claim's settings, after the same shutdown. Run and Work may not be
 // called again while one of them is running.
 func (w *Worker[T]) Run(ctx context.Context) error {
-	if !w.active.CompareAndSwap(false, true) {
-		return errBusy
+	c, ctx, err := w.begin(ctx)
+	if err != nil {
+		return err
 	}
-	defer w.active.Store(false)
-	e := newEngine(w)
+	defer w.end(c)
+	e := newEngine(w, c.hard)
 	var purge func(context.Context, context.CancelFunc)
 	if w.admin != nil && w.cfg.Retention != NoRetention {
 		purge = func(ctx context.Context, _ context.CancelFunc) { e.purge(ctx) }
@@ -203,10 +206,15 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // outcomes not stored (see Shutdown in the package doc), so that a dead
 // store never holds Work for ever.
 func (w *Worker[T]) Work(ctx context.Context) error {
-	if !w.active.CompareAndSwap(false, true) {
-		return errBusy
+	c, ctx, err := w.begin(ctx)
+	if err != nil {
+		return err
 	}
-	defer w.active.Store(false)
-	e := newEngine(w)
-	return e.serve(ctx, e.claimOnce, e.watchStore)
+	defer w.end(c)
+	e := newEngine(w, c.hard)
+	err = e.serve(ctx, e.claimOnce, e.watchStore)
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), ErrStopped) {
+		err = ErrStopped
+	}
+	return err
 }
