@@ -198,6 +198,37 @@ func TestStopTwiceStopNowAndRunsContextAtOnce(t *testing.T) {
 	assert.Equal(t, 0, f.get(id).Attempt)
 }
 
+func TestStopAndRunsContextTogetherShutDownOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	started := make(chan struct{})
+	proceed := make(chan struct{})
+	var handlerErr atomic.Value
+	var ev events
+	w, err := worker.New(f.q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		close(started)
+		<-proceed
+		if ctx.Err() != nil {
+			handlerErr.Store(ctx.Err())
+		}
+		return nil
+	}, &worker.Config{ShutdownTimeout: time.Hour, OnEvent: ev.add})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := run(t, w, ctx)
+	<-started
+	stopErr := make(chan error, 1)
+	go func() { stopErr <- w.Stop(context.Background()) }()
+	cancel()
+	close(proceed)
+	require.NoError(t, <-stopErr)
+	require.NoError(t, <-errc)
+	assert.Nil(t, handlerErr.Load(), "neither cancels a running handler")
+	assert.Equal(t, gosk.StateCompleted, f.get(id).State)
+	assert.Equal(t, map[worker.EventKind]int{worker.EventCompleted: 1}, ev.kinds())
+}
+
 func TestStopNowEndsWork(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)
