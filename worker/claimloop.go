@@ -22,6 +22,8 @@ type engine[T any] struct {
 	log *slog.Logger
 	drv driver.Driver
 
+	hard <-chan struct{} // closed by StopNow: the shutdown cancels handlers at once
+
 	runs   *ledger[T]  // the attempts held, and their state
 	dues   *dueTracker // when the tasks this worker released become available
 	health *health     // the store calls that succeeded
@@ -33,10 +35,12 @@ type engine[T any] struct {
 }
 
 // newEngine returns an engine for one Run or Work of w, its finisher
-// wired to its ledger, due tracker and store health.
-func newEngine[T any](w *Worker[T]) *engine[T] {
+// wired to its ledger, due tracker and store health; hard is closed when
+// its shutdown is to cancel handlers at once (see StopNow).
+func newEngine[T any](w *Worker[T], hard <-chan struct{}) *engine[T] {
 	e := &engine[T]{
 		w:       w,
+		hard:    hard,
 		cfg:     w.cfg,
 		log:     w.cfg.Logger.With(slog.String("queue", w.q.Name())),
 		drv:     w.q.Driver(),
@@ -100,7 +104,8 @@ func (e *engine[T]) serve(ctx context.Context, claim func(ctx, base context.Cont
 }
 
 // shutdown ends a Run or Work once it claims no more: it lets running
-// handlers finish until Config.ShutdownTimeout, then cancels them; then
+// handlers finish until Config.ShutdownTimeout, or until StopNow (hard),
+// then cancels them; then
 // it waits for the finisher to store every outcome, and makes it give up
 // (giveUp) on a store that is still failing a Config.Lease later.
 func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}) {
@@ -115,6 +120,10 @@ func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}
 	case <-timeout.C:
 		n := e.runs.stop()
 		e.log.Warn("gosk: shutdown timeout; cancelling running handlers", slog.Int("handlers", n))
+		<-handlersDone
+	case <-e.hard:
+		n := e.runs.stop()
+		e.log.Info("gosk: stopped now; cancelling running handlers", slog.Int("handlers", n))
 		<-handlersDone
 	}
 	timeout.Stop()

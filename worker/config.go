@@ -89,9 +89,10 @@ type Config struct {
 	HandlerTimeout time.Duration
 
 	// ShutdownTimeout is how long running handlers may go on once Run's
-	// context is done. After it, their contexts are cancelled, and the
-	// tasks of those that then return an error are released without using
-	// up an attempt. Default 10s.
+	// context is done or Stop is called (StopNow does not wait). After
+	// it, their contexts are cancelled, and the tasks of those that then
+	// return an error are released without using up an attempt. Default
+	// 10s.
 	ShutdownTimeout time.Duration
 
 	// Backoff gives the delay before a task that failed its attempt-th

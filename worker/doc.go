@@ -77,9 +77,12 @@
 //
 // # Shutdown
 //
-// When Run's context is done the worker stops claiming, lets running
-// handlers go on for up to Config.ShutdownTimeout, then cancels their
-// contexts with the cause ErrShutdown (see context.Cause). A handler that
+// When Run's context is done, or Worker.Stop is called from another
+// goroutine, the worker stops claiming, lets running handlers go on for
+// up to Config.ShutdownTimeout, then cancels their contexts with the
+// cause ErrShutdown (see context.Cause). Worker.StopNow cancels them at
+// once, without waiting for the timeout, and so does a Stop whose
+// context ends before the shutdown is over. A handler that
 // then returns nil completes its task; one that returns an error has its
 // task released at once without using up an attempt, so that another
 // worker takes it.
@@ -89,6 +92,12 @@
 // and returns an error; those tasks are claimed again when their leases
 // run out. Run also returns an error if the store refused an outcome
 // while it ran (see Handler results).
+//
+// Stop and StopNow wait for that end and return nil (or their context's
+// error if it ends first); Worker.Stopped is a channel closed at the same
+// moment. They act on the Run or Work in progress only: with none, they
+// do nothing, and a later Run runs as usual. A stopped worker may Run
+// again. Work ended by a stop returns ErrStopped.
 //
 // While Run's context is live, a store that is down is waited for: claims
 // and finishes are retried with back-off (growing to 5s between tries, so

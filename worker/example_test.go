@@ -145,3 +145,49 @@ func ExampleMiddleware() {
 	fmt.Println("runs:", runs, "state:", task.State, "attempts used:", task.Attempt)
 	// Output: runs: 2 state: completed attempts used: 1
 }
+
+// Stop a worker from another goroutine, as a service does on SIGTERM:
+// Stop lets running handlers finish (up to Config.ShutdownTimeout);
+// StopNow, used here, cancels them at once, and the task of one that
+// returns an error goes back to the queue with its attempt given back.
+func ExampleWorker_StopNow() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+	q, err := gosk.NewQueue[Email](drv, "emails", nil)
+	if err != nil {
+		panic(err)
+	}
+	id, err := q.Create(ctx, Email{To: "a@example.com"}, nil)
+	if err != nil {
+		panic(err)
+	}
+	started := make(chan struct{})
+	w, err := worker.New(q, func(ctx context.Context, t *gosk.Task[Email]) error {
+		close(started)
+		<-ctx.Done() // a long job that honours its context
+		fmt.Println("handler cancelled:", errors.Is(context.Cause(ctx), worker.ErrShutdown))
+		return ctx.Err()
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- w.Run(ctx) }()
+
+	<-started
+	if err := w.StopNow(ctx); err != nil { // returns once Run has
+		panic(err)
+	}
+	<-w.Stopped() // already closed
+	fmt.Println("run:", <-ran)
+	task, err := q.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("state:", task.State, "attempts used:", task.Attempt)
+	// Output:
+	// handler cancelled: true
+	// run: <nil>
+	// state: pending attempts used: 0
+}

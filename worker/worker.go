@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/gosk/gosk"
@@ -15,8 +15,8 @@ import (
 // it, gosk.ErrCancelTask cancels it, the error of gosk.Snooze runs it again
 // later, and any other error (or a panic) retries it after a back-off, or
 // fails it on its last attempt. ctx is cancelled, with a cause, when the
-// worker loses the task's lease or its shutdown timeout runs out; a
-// handler should then return promptly.
+// worker loses the task's lease, its shutdown timeout runs out or StopNow
+// is called; a handler should then return promptly.
 type Handler[T any] func(ctx context.Context, t *gosk.Task[T]) error
 
 // Middleware wraps a handler call, for tracing, metrics or context
@@ -128,7 +128,9 @@ type Worker[T any] struct {
 	cfg      Config
 	notifier driver.Notifier
 	admin    driver.Admin
-	active   atomic.Bool
+
+	mu  sync.Mutex
+	cur *control // the Run or Work in progress, or nil (see stop.go)
 }
 
 // New returns a worker that runs h over q's tasks, configured by cfg (nil
@@ -161,9 +163,9 @@ func New[T any](q *gosk.Queue[T], h Handler[T], cfg *Config) (*Worker[T], error)
 func (w *Worker[T]) Config() Config { return w.cfg }
 
 // ErrShutdown is the cause (see context.Cause) of a handler's context
-// cancelled because the worker's shutdown timeout ran out. A handler that
-// then returns an error has its task released without using up an
-// attempt.
+// cancelled because the worker's shutdown timeout ran out, or because
+// StopNow was called. A handler that then returns an error has its task
+// released without using up an attempt.
 var ErrShutdown = errors.New("worker: shutting down")
 
 // ErrHandlerTimeout is the cause (see context.Cause) of a handler's
@@ -175,17 +177,19 @@ var ErrHandlerTimeout = errors.New("worker: handler timed out")
 // errBusy is returned by Run and Work on a worker that is already working.
 var errBusy = errors.New("worker: already running: Run and Work may not overlap on one Worker")
 
-// Run claims and handles tasks until ctx is done, then shuts down
-// gracefully (see Shutdown in the package doc) and returns nil. It
-// returns early with an error when the driver is closed or refuses the
-// claim's settings, after the same shutdown. Run and Work may not be
-// called again while one of them is running.
+// Run claims and handles tasks until ctx is done or Stop or StopNow is
+// called, then shuts down (see Shutdown in the package doc) and returns
+// nil. It returns early with an error when the driver is closed or
+// refuses the claim's settings, after the same shutdown. Run and Work may
+// not be called again while one of them is running; once it has
+// returned, the worker may Run again.
 func (w *Worker[T]) Run(ctx context.Context) error {
-	if !w.active.CompareAndSwap(false, true) {
-		return errBusy
+	c, ctx, err := w.begin(ctx)
+	if err != nil {
+		return err
 	}
-	defer w.active.Store(false)
-	e := newEngine(w)
+	defer w.end(c)
+	e := newEngine(w, c.hard)
 	var purge func(context.Context, context.CancelFunc)
 	if w.admin != nil && w.cfg.Retention != NoRetention {
 		purge = func(ctx context.Context, _ context.CancelFunc) { e.purge(ctx) }
@@ -198,15 +202,21 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // was available it returns [ErrNoTask]. It is the one-shot form of Run
 // for programs driven by a scheduler of their own. If ctx is done before
 // the tasks are handled, Work shuts down as Run does and returns ctx's
-// error. If the store stops answering, Work gives up storing once it has
-// answered nothing for Config.Lease, and returns an error naming the
-// outcomes not stored (see Shutdown in the package doc), so that a dead
+// error; if Stop or StopNow ends it so, it returns ErrStopped. If the
+// store stops answering, Work gives up storing once it has answered
+// nothing for Config.Lease, and returns an error naming the outcomes not
+// stored (see Shutdown in the package doc), so that a dead
 // store never holds Work for ever.
 func (w *Worker[T]) Work(ctx context.Context) error {
-	if !w.active.CompareAndSwap(false, true) {
-		return errBusy
+	c, ctx, err := w.begin(ctx)
+	if err != nil {
+		return err
 	}
-	defer w.active.Store(false)
-	e := newEngine(w)
-	return e.serve(ctx, e.claimOnce, e.watchStore)
+	defer w.end(c)
+	e := newEngine(w, c.hard)
+	err = e.serve(ctx, e.claimOnce, e.watchStore)
+	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), ErrStopped) {
+		err = ErrStopped
+	}
+	return err
 }
