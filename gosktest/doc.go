@@ -35,8 +35,8 @@
 // Run touches no store: the task it hands the handler has no lease, and
 // nothing is pinged, stored or fenced; a handler that reads the task's
 // record from the store needs Drain (or a worker) instead. Drain claims
-// only tasks available now: tasks retried after a back-off, snoozed, or
-// created with a delay stay pending when it returns, and are counted as
-// such. Give the worker a Config.Backoff that returns 0 to have Drain run
+// only tasks available now: tasks created with a delay, or retried or
+// snoozed for a while, stay pending when it returns (the runs that
+// retried or snoozed them are counted). Give the worker a Config.Backoff that returns 0 to have Drain run
 // retries until they complete or fail.
 package gosktest
