@@ -76,24 +76,54 @@ func (e *engine[T]) recoverInto(err *error, a *attempt[T]) {
 // cancelled the handler, or that it never ran; backoff is
 // Config.Backoff.
 func decide[T any](res result[T], shutdown bool, backoff func(attempt int) time.Duration) outcome[T] {
-	info := res.a.info
 	o := outcome[T]{result: res, out: driver.Outcome{Lease: res.a.lease}}
+	o.kind = policy(&o.out, res.a.info, res.err, shutdown, backoff)
+	return o
+}
+
+// Decide applies the worker's outcome policy (see Handler results in the
+// package doc) to one handler run, without a worker: it returns the
+// Event a worker reports once it has stored the outcome of a handler that
+// returned err on the run info describes, Config.Backoff being backoff
+// (nil for DefaultBackoff). Its Kind is EventCompleted, EventCancelled,
+// EventSnoozed, EventRetried or EventFailed (never EventReleased: that
+// is the shutdown's outcome), its Delay is set for EventSnoozed and
+// EventRetried, and its Duration is zero.
+// It is the seam for test helpers such as package gosktest, so that they
+// judge a handler's result by the rules a worker uses.
+func Decide(info TaskInfo, err error, backoff func(attempt int) time.Duration) Event {
+	if backoff == nil {
+		backoff = DefaultBackoff
+	}
+	var out driver.Outcome
+	kind := policy(&out, info, err, false, backoff)
+	return Event{Kind: kind, Task: info, Err: err, Delay: out.Delay}
+}
+
+// policy fills out's kind, delay, message and attempt rule for a
+// handler's result err on the run info describes, and returns the event
+// kind to report; decide and Decide share it.
+func policy(out *driver.Outcome, info TaskInfo, err error, shutdown bool, backoff func(attempt int) time.Duration) EventKind {
 	var snooze *gosk.SnoozeError
-	err := res.err
 	switch {
 	case err == nil:
-		o.out.Kind, o.kind = driver.Complete, EventCompleted
+		out.Kind = driver.Complete
+		return EventCompleted
 	case errors.Is(err, gosk.ErrCancelTask):
-		o.out.Kind, o.kind, o.out.Message = driver.Cancel, EventCancelled, driver.CleanMessage(err.Error())
+		out.Kind, out.Message = driver.Cancel, driver.CleanMessage(err.Error())
+		return EventCancelled
 	case errors.As(err, &snooze):
-		o.out.Kind, o.kind, o.out.Delay, o.out.KeepAttempt = driver.Release, EventSnoozed, snooze.Delay, true
+		out.Kind, out.Delay, out.KeepAttempt = driver.Release, snooze.Delay, true
+		return EventSnoozed
 	case shutdown:
-		o.out.Kind, o.kind, o.out.KeepAttempt = driver.Release, EventReleased, true
+		out.Kind, out.KeepAttempt = driver.Release, true
+		return EventReleased
 	case info.Attempt >= info.MaxAttempts:
-		o.out.Kind, o.kind, o.out.Message = driver.Fail, EventFailed, driver.CleanMessage(err.Error())
+		out.Kind, out.Message = driver.Fail, driver.CleanMessage(err.Error())
+		return EventFailed
 	default:
-		o.out.Kind, o.kind, o.out.Message = driver.Release, EventRetried, driver.CleanMessage(err.Error())
-		o.out.Delay = max(backoff(info.Attempt), 0)
+		out.Kind, out.Message = driver.Release, driver.CleanMessage(err.Error())
+		out.Delay = max(backoff(info.Attempt), 0)
+		return EventRetried
 	}
-	return o
 }
