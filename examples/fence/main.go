@@ -162,8 +162,11 @@ func run(ctx context.Context, s settings) error {
 	if err != nil {
 		return err
 	}
-	if !errors.Is(errs[0], gosk.ErrLeaseLost) {
-		return fmt.Errorf("the stalled run's complete: got %v, want ErrLeaseLost", errs[0])
+	switch {
+	case errs[0] == nil:
+		return errors.New("the stalled run's complete was applied, though its lease was taken")
+	case !errors.Is(errs[0], gosk.ErrLeaseLost):
+		return fmt.Errorf("the stalled run's complete, refused with the wrong error (want ErrLeaseLost): %w", errs[0])
 	}
 	fmt.Println("run 1's complete was refused: lease lost")
 	return nil
