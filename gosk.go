@@ -139,6 +139,18 @@ type Task[T any] struct {
 	// FinalizedAt is when the task reached its final state; zero unless it
 	// is final.
 	FinalizedAt time.Time
+	// Fence is the lease token of the claim this run holds, set by package
+	// worker on the task it hands a handler; zero on a task read with Get
+	// or List, which do not see tokens. Each claim of a task gets a fence
+	// greater than every earlier claim's, so a handler can guard its own
+	// writes with it: store the fence with what it writes, and write only
+	// where the stored fence is lower (UPDATE ... SET v = $v, fence = $fence
+	// WHERE id = $id AND fence < $fence). A run whose lease ran out and was
+	// claimed again then changes nothing once the new run has written.
+	// Fences of different tasks are not comparable: fence only what one
+	// task writes (key the row by the task's ID). See Fencing in package
+	// driver, and examples/fence.
+	Fence int64
 }
 
 // Queue is the typed handle on one named queue of a driver. Create one
@@ -320,7 +332,8 @@ func (q *Queue[T]) Get(ctx context.Context, id int64) (*Task[T], error) {
 // Decode turns a driver's record of a task of this queue into a Task,
 // decoding its payload with the queue's codec. An empty payload decodes to
 // T's zero value. Package worker uses it on claimed tasks, as any other
-// runtime may (see [Queue.Driver]).
+// runtime may (see [Queue.Driver]). A record carries no lease token, so
+// Fence is left zero; a runtime sets it from the claim's [driver.Lease].
 func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
 	t := &Task[T]{
 		ID:             rec.ID,

@@ -56,6 +56,17 @@
 // task: a slow worker that completes before anyone reclaims its task is not
 // turned away.
 //
+// A task's tokens only go up: each token a claim hands out for a task is
+// greater than every token handed out for that task before, across
+// releases, lapsed leases, outside cancels and retries (a per-task counter
+// that every change of holder raises does it; so does one counter for the
+// whole store). That lets a handler fence its own writes with the token of
+// its claim: a row it writes carries the token, and a write whose token is
+// not greater than the row's changes nothing, so a worker whose lease was
+// taken cannot overwrite what the task's new holder wrote. A store must
+// never hand a token out twice, even after a crash (the PostgreSQL adapter's
+// package doc says why it needs synchronous commits).
+//
 // # Attempts
 //
 // Attempts count claims. A release with [Outcome.KeepAttempt] (a worker

@@ -160,12 +160,14 @@ type ClaimParams struct {
 }
 
 // Lease names a claim on a running task: the task and the token its claim
-// got. Tokens are opaque; the shipped drivers use a per-task counter that
-// goes up every time the lease is taken from its holder.
+// got. Each new token of a task is greater than every earlier one (see
+// Fencing in the package doc); the shipped drivers use a per-task counter
+// that goes up every time the lease is taken from its holder.
 type Lease struct {
 	// TaskID is the task's ID.
 	TaskID int64
-	// Token is the claim's lease token.
+	// Token is the claim's lease token, greater than every token the
+	// task's earlier claims got.
 	Token int64
 }
 

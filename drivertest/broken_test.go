@@ -69,6 +69,14 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^(Fencing|Refused|Alignment)$",
 	},
+	"lease-tokens-count-down": {
+		rule: "each new lease token of a task is greater than every earlier one",
+		caught: []string{
+			"Fencing/TokensOnlyGoUp",
+			"Fencing/TokensGoUpAcrossCancelAndRetry",
+		},
+		only: "^Fencing$",
+	},
 	"claim-hands-out-leased-task": {
 		rule: "two claims never return the same task while its lease holds",
 		caught: []string{

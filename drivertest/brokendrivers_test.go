@@ -308,6 +308,15 @@ func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		if got, ok, err := b.claimLapsedFirst(ctx, p); ok {
 			return got, err
 		}
+	case "lease-tokens-count-down":
+		// The store shows each token negated: a task's tokens go down
+		// with each claim, and Ping and Finish negate them back, so
+		// fencing holds.
+		got, err := b.claim(ctx, p, nil)
+		for i := range got {
+			got[i].Lease.Token = -got[i].Lease.Token
+		}
+		return got, err
 	case "rare-double-delivery":
 		// A claim overlaps another when another is under way as it
 		// starts or as it ends. The task handed out twice is one of the
@@ -463,6 +472,11 @@ func (b *broken) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		return errs, nil
 	case "ping-extension-short-by-a-tenth":
 		extend -= extend / 10
+	case "lease-tokens-count-down":
+		leases = slices.Clone(leases)
+		for i := range leases {
+			leases[i].Token = -leases[i].Token
+		}
 	case "lapsed-lease-refused-before-reclaim":
 		return b.refuseLapsed(ctx, leases, func(kept []driver.Lease) ([]error, error) {
 			return b.Driver.Ping(ctx, kept, extend)
@@ -516,6 +530,8 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				o.Lease.Token = tok
 			}
 			b.mu.Unlock()
+		case "lease-tokens-count-down":
+			o.Lease.Token = -o.Lease.Token
 		case "keep-attempt-ignored":
 			o.KeepAttempt = false
 		case "keep-attempt-drops-delay":

@@ -96,7 +96,7 @@ func groups() []group {
 		{"Queues", queueRules},
 		{"RunAt", runAtRules},
 		{"Lease", slices.Concat(leaseRules, lapsedRules)},
-		{"Fencing", fencingRules},
+		{"Fencing", slices.Concat(fencingRules, fenceOrderRules)},
 		{"Refused", refusedRules},
 		{"Alignment", alignmentRules},
 		{"Finish", finishRules},

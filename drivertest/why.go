@@ -62,6 +62,8 @@ var whys = map[string]string{
 	"Fencing/FinishRacingReclaimHasOneWinner":         "a finish racing a reclaim is where queues lose or double work: exactly one side may win",
 	"Fencing/PingRacingReclaimHasOneWinner":           "a ping racing a reclaim must not leave two workers both believing they hold the task",
 	"Fencing/OutsideCancelRacingCompleteHasOneWinner": "a cancel racing a complete must end in one state, with each caller told truly whether it won",
+	"Fencing/TokensOnlyGoUp":                          "handlers fence their own writes with the token (WHERE fence < token): a token that repeats or goes down lets a stale run overwrite the new one",
+	"Fencing/TokensGoUpAcrossCancelAndRetry":          "a cancelled, failed or lapsed task that is retried runs again: its new run's writes must still outrank every earlier run's",
 
 	"Refused/AfterReclaimChangesNothing":            "a refused call by a stale worker must not touch the record the new holder relies on",
 	"Refused/AfterReleaseChangesNothing":            "a refused call must leave a released task exactly as the release left it",

@@ -274,6 +274,7 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 // release.
 func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping bool) {
 	task, derr := e.w.q.Decode(ct.Task)
+	task.Fence = ct.Lease.Token
 	hctx, cancel := context.WithCancelCause(base)
 	a := &attempt[T]{
 		lease:     ct.Lease,
