@@ -1,6 +1,6 @@
 // Package layering holds the test that keeps gosk's import direction true:
-// adapters know only package driver; gosk, worker and driver know no
-// adapter and no backend library. See DESIGN.md, "Layout".
+// adapters know only package driver; gosk, worker, driver, drivertest and
+// gosktest know no adapter and no backend library. See DESIGN.md, "Layout".
 package layering
 
 import (
@@ -65,7 +65,7 @@ func TestImportDirection(t *testing.T) {
 
 	for pkg, ds := range all {
 		switch {
-		case pkg == module || hasPrefix(pkg, module+"/driver", module+"/worker", module+"/drivertest"):
+		case pkg == module || hasPrefix(pkg, module+"/driver", module+"/worker", module+"/drivertest", module+"/gosktest"):
 			for _, d := range ds {
 				if hasPrefix(d, adapterPkgs...) || hasPrefix(d, backends...) {
 					t.Errorf("%s links %s: the core and the port must not know an adapter or a store library", pkg, d)
