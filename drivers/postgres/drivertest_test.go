@@ -15,8 +15,9 @@ import (
 
 // harness makes each driver on its own schema, dropped when the test ends,
 // over a pool of its own that the harness (not the driver) owns, so the
-// suite also covers New with a caller's pool.
-func harness() drivertest.Harness {
+// suite also covers New with a caller's pool. opts are the driver's
+// options but for Schema, which the harness sets.
+func harness(opts postgres.Options) drivertest.Harness {
 	var pools sync.Map // *postgres.Driver -> *pgxpool.Pool
 	return drivertest.Harness{
 		New: func(t testing.TB) driver.Driver {
@@ -28,7 +29,9 @@ func harness() drivertest.Harness {
 			pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 			require.NoError(t, err)
 			t.Cleanup(pool.Close)
-			d, err := postgres.New(context.Background(), pool, &postgres.Options{Schema: schema})
+			o := opts
+			o.Schema = schema
+			d, err := postgres.New(context.Background(), pool, &o)
 			require.NoError(t, err)
 			pools.Store(d, pool)
 			return d
@@ -47,9 +50,9 @@ func harness() drivertest.Harness {
 }
 
 func TestDriver(t *testing.T) {
-	drivertest.Run(t, harness())
+	drivertest.Run(t, harness(postgres.Options{}))
 }
 
 func BenchmarkDriver(b *testing.B) {
-	drivertest.RunBenchmarks(b, harness())
+	drivertest.RunBenchmarks(b, harness(postgres.Options{}))
 }
