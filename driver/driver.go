@@ -291,3 +291,39 @@ type Admin interface {
 	// calling it until it returns fewer than p.Limit.
 	Purge(ctx context.Context, p PurgeParams) (int, error)
 }
+
+// Scheduler is the capability to create the tasks of periodic schedules
+// with no leader: every process may run the same schedule, and each slot
+// still becomes at most one task.
+type Scheduler interface {
+	// CreateSlot takes the slot and creates its task, in one atomic step,
+	// if s.At is later than the latest slot of the schedule (s.Task.Queue,
+	// s.Name) taken before; otherwise it changes nothing and returns
+	// Created false with the latest slot. A schedule's slots are thus
+	// taken in increasing order, each at most once, whatever the
+	// processes, their clocks or their restarts; a slot earlier than one
+	// already taken is never taken later. Taking a slot whose task's
+	// unique key is held takes the slot without creating a task (Err
+	// ErrDuplicate, ID of the holder). The record of a schedule's latest
+	// slot lasts as long as the store, whatever happens to its tasks.
+	// Invalid input (an empty name, a zero At, a task that
+	// ValidateNewTasks refuses) returns ErrInvalid and changes nothing.
+	CreateSlot(ctx context.Context, s Slot) (SlotResult, error)
+}
+
+// DueReporter is the capability to tell, in one call for many queues,
+// when each next has a task to claim, so that an idle process serving
+// many queues asks its store once per poll rather than once per queue.
+type DueReporter interface {
+	// Due returns, for each queue in order, how long from the store's now
+	// until Claim would first hand out one of its tasks: zero if it would
+	// now (a pending task whose run-at has come, or a running task whose
+	// lease ran out), the time until the earliest of those otherwise, and
+	// NotDue if the queue has no pending or running task (or is paused).
+	// It changes nothing.
+	Due(ctx context.Context, queues []string) ([]time.Duration, error)
+}
+
+// NotDue is what DueReporter.Due reports for a queue with nothing to
+// claim, now or later.
+const NotDue time.Duration = -1

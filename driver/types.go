@@ -89,6 +89,12 @@ const (
 	// request (100 of them, package worker's default batch, are 1.6 MiB at
 	// most). CleanMessage cuts longer texts to it.
 	MaxMessageLen = 16 << 10
+	// MaxResultLen is the longest Outcome.Result, in bytes: 64 KiB. A
+	// result says what a run produced (an ID, a count, a URL, a short
+	// report), not the product itself, which belongs in the application's
+	// own store; and a batch of completions stays a small request (100 of
+	// them, package worker's default batch, are 6.4 MiB at most).
+	MaxResultLen = 64 << 10
 	// MinPriority and MaxPriority bound NewTask.Priority.
 	MinPriority = math.MinInt16
 	// MaxPriority is the highest priority a task may have.
@@ -226,6 +232,11 @@ type Outcome struct {
 	// KeepAttempt, for Release only, gives back the attempt that the claim
 	// counted (a shutdown, a snooze): the attempt count goes down by one.
 	KeepAttempt bool
+	// Result, for Complete only, is stored with the completed task and
+	// read back as TaskRecord.Result: what the run produced, as bytes (an
+	// ID, a count, a short summary), at most MaxResultLen long. Nil and
+	// empty both mean no result.
+	Result []byte
 }
 
 // TaskRecord is a stored task as a driver returns it.
@@ -262,6 +273,9 @@ type TaskRecord struct {
 	// FinalizedAt is when the task reached its final state; zero unless
 	// final.
 	FinalizedAt time.Time
+	// Result is what the completing run stored with Outcome.Result; nil
+	// when it stored none (and for every task that is not completed).
+	Result []byte
 }
 
 // ListParams says which tasks Admin.List returns.
@@ -301,3 +315,34 @@ const (
 // LeaseExpiredMessage is the last error recorded on a task that a claim
 // fails because its last lease ran out.
 const LeaseExpiredMessage = "lease expired"
+
+// Slot is one slot of a periodic schedule, to be created as a task by
+// Scheduler.CreateSlot.
+type Slot struct {
+	// Name names the schedule within Task.Queue. It is text (see "Text" in
+	// the package doc), not empty, at most MaxUniqueKeyLen bytes.
+	Name string
+	// At is the slot's time, as the schedule computed it from its own
+	// rule (not from any clock): every process running the schedule
+	// computes the same At for the same slot. Stores keep it to the
+	// microsecond; it must not be zero.
+	At time.Time
+	// Task is the task the slot becomes.
+	Task NewTask
+}
+
+// SlotResult is the result of Scheduler.CreateSlot.
+type SlotResult struct {
+	// Created reports whether this call created the slot's task.
+	Created bool
+	// ID is the created task's ID; with Err == ErrDuplicate, the ID of the
+	// task holding Task.UniqueKey; otherwise zero.
+	ID int64
+	// Latest is the schedule's latest slot once the call is done: At when
+	// this call took the slot, or a later or equal slot taken before.
+	Latest time.Time
+	// Err is nil or ErrDuplicate: the slot was taken (Latest is At) but
+	// its task was not created, since a pending or running task of the
+	// queue holds Task.UniqueKey.
+	Err error
+}

@@ -16,6 +16,15 @@ var (
 	bucketTasks    = []byte("tasks")
 	bucketPayloads = []byte("payloads")
 	bucketQueues   = []byte("queues")
+	// bucketResults maps a task ID to its result, for completed tasks
+	// whose handler stored one.
+	bucketResults = []byte("results")
+	// bucketPaused maps the name of each paused queue to when it was
+	// paused.
+	bucketPaused = []byte("paused")
+	// bucketSchedules maps a schedule (its queue and name) to the latest
+	// slot that became a task.
+	bucketSchedules = []byte("schedules")
 
 	keyLayout  = []byte("layout")
 	keyVersion = []byte("version")

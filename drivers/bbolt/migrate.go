@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout version this code writes and reads. It is
 // stored in the top-level bucket's meta bucket under "version".
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNewerSchema means the store was written by a newer version of this
 // package; upgrade gosk to use it.
@@ -29,6 +29,16 @@ var migrations = []func(top *bolt.Bucket) error{
 	// buckets are made when it gets its first task.
 	func(top *bolt.Bucket) error {
 		for _, name := range [][]byte{bucketTasks, bucketPayloads, bucketQueues} {
+			if _, err := top.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+	// Version 2: the results, paused and schedules buckets (see the
+	// package doc).
+	func(top *bolt.Bucket) error {
+		for _, name := range [][]byte{bucketResults, bucketPaused, bucketSchedules} {
 			if _, err := top.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

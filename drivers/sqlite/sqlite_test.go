@@ -114,6 +114,8 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
+	var version string
+	require.NoError(t, db.QueryRow(`SELECT value FROM gosk_meta WHERE key = 'schema_version'`).Scan(&version))
 	_, err = db.Exec(`UPDATE gosk_meta SET value = '999' WHERE key = 'schema_version'`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
@@ -125,7 +127,7 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	// Nothing was changed: put the version back and the task is there.
 	db, err = sql.Open("sqlite", path)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE gosk_meta SET value = '1' WHERE key = 'schema_version'`)
+	_, err = db.Exec(`UPDATE gosk_meta SET value = ? WHERE key = 'schema_version'`, version)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 	d, err = gosksqlite.Open(ctx, path, nil)
