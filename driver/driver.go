@@ -130,7 +130,8 @@
 //
 // Optional capabilities are small interfaces, discovered by type
 // assertion: [Notifier] wakes waiting workers, [Admin] lists, counts,
-// retries, cancels and purges. Every shipped driver has all of them;
+// retries, cancels, purges, and pauses and resumes queues, [DueReporter]
+// tells when many queues next have work. Every shipped driver has all of them;
 // package drivertest tests each one a driver has.
 //
 // Transactional create cannot be an interface of this package, since the
@@ -290,6 +291,27 @@ type Admin interface {
 	// returns how many it deleted. Callers purge in bounded batches by
 	// calling it until it returns fewer than p.Limit.
 	Purge(ctx context.Context, p PurgeParams) (int, error)
+
+	// Pause pauses each queue in queues, durably: until it is resumed,
+	// every Claim of a paused queue returns no task and changes nothing
+	// (no pending task, no task whose lease ran out, and no failing of a
+	// task whose last lease ran out). Everything else goes on: Create
+	// stores tasks in it, and its running tasks ping and finish as usual.
+	// Pausing a paused queue changes nothing. The pause is kept by the
+	// store, so every driver on the same store sees it, across restarts.
+	// The names are checked by ValidateQueueNames (ErrInvalid); an empty
+	// list changes nothing.
+	Pause(ctx context.Context, queues []string) error
+
+	// Resume ends the pause of each queue in queues, and wakes the
+	// subscribers of each (see Notifier) so that workers pick its tasks
+	// up at once. Resuming a queue that is not paused changes nothing.
+	// Names are checked as for Pause.
+	Resume(ctx context.Context, queues []string) error
+
+	// PausedQueues returns the names of the paused queues, in ascending
+	// byte order; an empty slice when none is paused.
+	PausedQueues(ctx context.Context) ([]string, error)
 }
 
 // Scheduler is the capability to create the tasks of periodic schedules
@@ -320,7 +342,8 @@ type DueReporter interface {
 	// now (a pending task whose run-at has come, or a running task whose
 	// lease ran out), the time until the earliest of those otherwise, and
 	// NotDue if the queue has no pending or running task (or is paused).
-	// It changes nothing.
+	// It changes nothing. The names are checked by ValidateQueueNames
+	// (ErrInvalid); an empty list returns an empty result.
 	Due(ctx context.Context, queues []string) ([]time.Duration, error)
 }
 

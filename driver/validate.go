@@ -34,6 +34,19 @@ func ValidateQueueName(name string) error {
 	return nil
 }
 
+// ValidateQueueNames checks a list of queue names for Admin.Pause,
+// Admin.Resume and DueReporter.Due: each as ValidateQueueName says. The
+// error names the first bad name's place in the list. A name may appear
+// more than once, and the list may be empty.
+func ValidateQueueNames(names []string) error {
+	for i, name := range names {
+		if err := ValidateQueueName(name); err != nil {
+			return fmt.Errorf("queue %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // ValidateNewTasks checks a batch for Create, with payloads of at most
 // DefaultMaxPayloadLen bytes.
 func ValidateNewTasks(tasks []NewTask) error {

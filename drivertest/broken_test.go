@@ -562,6 +562,39 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Admin$/^List",
 	},
+	// Pauses and Due.
+	"claim-ignores-pause": {
+		rule: "a paused queue hands out nothing",
+		caught: []string{
+			"Pause/PausedClaimGetsNothing",
+			"Pause/PausedQueueAcceptsCreate",
+			"Pause/PauseAndResumeAreIdempotent",
+			"Pause/ResumeMakesTasksClaimable",
+		},
+		only: "^Pause$",
+	},
+	"resume-does-not-wake": {
+		rule: "Resume wakes the queue's subscribers",
+		caught: []string{
+			"Pause/ResumeWakesSubscribers",
+		},
+		only: "^Pause$/^ResumeWakes",
+	},
+	"paused-queues-unsorted": {
+		rule: "PausedQueues lists the paused queues in ascending order",
+		caught: []string{
+			"Pause/PausedQueuesSortedAndExact",
+		},
+		only: "^Pause$",
+	},
+	"due-short-by-a-tenth": {
+		rule: "Due is the time until a claim would hand out a task, exactly",
+		caught: []string{
+			"Due/FutureRunAtIsTheDelay",
+			"Due/RunningLeaseUntilExpiry",
+		},
+		only: "^Due$",
+	},
 }
 
 // runBroken runs the suite on the broken driver called name: the work of

@@ -283,6 +283,9 @@ func (b *broken) createHeld(ctx context.Context, tasks []driver.NewTask, held fu
 }
 
 func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	if b.heldByOwnPause(p.Queue) {
+		return []driver.ClaimedTask{}, nil
+	}
 	switch b.name {
 	case "cancelled-context-ignored":
 		ctx = context.WithoutCancel(ctx)

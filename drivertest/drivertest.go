@@ -39,6 +39,13 @@ type Harness struct {
 	// them.
 	Exempt map[Capability]string
 
+	// Reopen, if set, returns a new driver on the store of d, the way a
+	// second process or a restart would open it. It may close d first (a
+	// store that one process opens once); the suite closes the driver it
+	// returns. The subtests of what a store keeps (a queue's pause) use
+	// it; nil skips them, as for a store that keeps nothing past Close.
+	Reopen func(t testing.TB, d driver.Driver) driver.Driver
+
 	// MaxPayloadLen is the payload limit of the drivers New returns (see
 	// driver.ValidateNewTasksMax). Zero means driver.DefaultMaxPayloadLen.
 	// The suite stores a payload of exactly this length and expects one
@@ -57,9 +64,11 @@ const (
 	CapAdmin Capability = "admin"
 	// CapTx is transactional create, present when Harness.Tx is not nil.
 	CapTx Capability = "tx"
+	// CapDue is driver.DueReporter, found by type assertion on the driver.
+	CapDue Capability = "due"
 )
 
-var capabilities = []Capability{CapNotify, CapAdmin, CapTx}
+var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue}
 
 // Times the suite works with. Leases in the expiry tests are short so that
 // the suite is quick; waits are on conditions, with a deadline generous
@@ -114,6 +123,8 @@ func groups() []group {
 		{"Notify", slices.Concat(notifyRules, subscriptionRules)},
 		{"Admin", slices.Concat(adminListRules, adminRetryCancelRules, adminPurgeRules, adminInputRules, adminLifeRules)},
 		{"Tx", slices.Concat(txRules, txKeyRules)},
+		{"Pause", pauseRules},
+		{"Due", dueRules},
 		{"Model", modelRules},
 	}
 }
@@ -190,6 +201,8 @@ func capName(c Capability) string {
 		return "Admin"
 	case CapTx:
 		return "Tx"
+	case CapDue:
+		return "Due"
 	}
 	return string(c)
 }

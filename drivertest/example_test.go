@@ -38,6 +38,7 @@ func plainHarness() drivertest.Harness {
 			drivertest.CapNotify: "plainDriver has no change feed; workers poll",
 			drivertest.CapAdmin:  "plainDriver is administered with the store's own tools",
 			drivertest.CapTx:     "plainDriver's store has no transactions",
+			drivertest.CapDue:    "plainDriver's workers poll each queue",
 		},
 	}
 }
@@ -57,11 +58,12 @@ func plainHarness() drivertest.Harness {
 // TestPlainDriver in this package's tests runs exactly that.
 func Example() {
 	h := plainHarness()
-	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx} {
+	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue} {
 		fmt.Printf("%s: skipped, %s\n", c, h.Exempt[c])
 	}
 	// Output:
 	// notify: skipped, plainDriver has no change feed; workers poll
 	// admin: skipped, plainDriver is administered with the store's own tools
 	// tx: skipped, plainDriver's store has no transactions
+	// due: skipped, plainDriver's workers poll each queue
 }

@@ -186,6 +186,26 @@ var whys = map[string]string{
 	"Tx/KeyTakenEarlierInSameTxIsDuplicate": "a transaction that enqueues one job twice must store it once",
 	"Tx/NothingDroppedAtCommit":             "every task a transactional Create acknowledged must exist after commit",
 
+	"Pause/PausedClaimGetsNothing":         "an operator pauses a queue to stop its work now (a broken dependency, a deploy): a claim that still hands out tasks, or fails them, defeats it",
+	"Pause/PausedQueueAcceptsCreate":       "producers keep enqueueing while a queue is paused: refusing their tasks would lose work the pause was meant to hold back",
+	"Pause/RunningTaskFinishesWhilePaused": "a pause stops new work, not work in flight: a running task refused its ping or finish would run twice",
+	"Pause/ResumeMakesTasksClaimable":      "a queue that stays stuck after its resume, or a pause that stops other queues, is an outage",
+	"Pause/PauseAndResumeAreIdempotent":    "operators and scripts repeat commands: a second pause or resume must not fail or need a second undo",
+	"Pause/PausedQueuesSortedAndExact":     "dashboards and scripts read the paused list: a queue missing, doubled or resumed by a prefix misleads the operator",
+	"Pause/PauseIsDurable":                 "a pause made from one process must hold in every worker process, and across their restarts",
+	"Pause/ResumeWakesSubscribers":         "after a resume, workers must pick the held-back tasks up at once, not at their next poll",
+	"Pause/BadQueueNamesRefused":           "a bad queue name is the caller's bug, refused here as everywhere else, with nothing of the list applied",
+
+	"Due/EmptyQueueIsNotDue":      "an idle process sleeps as long as it can: a queue with no work must not read as due",
+	"Due/PendingNowIsZero":        "a queue with work waiting must be claimed now, not after a sleep",
+	"Due/FutureRunAtIsTheDelay":   "a process sleeps until the next task is due: too short wastes polls, too long runs the task late",
+	"Due/LapsedLeaseIsZero":       "a task whose worker died is claimable now: reporting it later delays its recovery",
+	"Due/RunningLeaseUntilExpiry": "a lease that runs out makes its task claimable: the process must wake then to recover it",
+	"Due/PausedQueueIsNotDue":     "a paused queue hands out nothing: reporting it due makes idle processes spin on it",
+	"Due/ResultsLineUpWithInput":  "a process maps duration i to queue i: a shifted result sleeps on one queue and spins on another",
+	"Due/DueChangesNothing":       "Due is asked on every poll: a read that moves tasks would change the lifecycle behind the workers' backs",
+	"Due/BadQueueNamesRefused":    "a bad queue name is the caller's bug, refused here as everywhere else",
+
 	"Model/RandomOperationsMatchReferenceModel": "the rules above meet in sequences no hand-written test thinks of: the driver must agree with the contract's model at every step",
 }
 

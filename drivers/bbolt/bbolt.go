@@ -21,8 +21,9 @@ import (
 var (
 	_ driver.Driver   = (*Driver)(nil)
 	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = (*txCreator)(nil)
+	_ driver.Admin       = (*Driver)(nil)
+	_ driver.DueReporter = (*Driver)(nil)
+	_ driver.Creator     = (*txCreator)(nil)
 )
 
 // Defaults of Options.

@@ -34,6 +34,7 @@
 //	      unique/  unique key -> ID             pending and running tasks
 //	      state:<state>/  ID                    every task, by state
 //	      counts/  state -> number of tasks
+//	  paused/   queue -> when it was paused   paused queues
 //
 // Index keys are big-endian (times as Unix nanoseconds with the sign bit
 // flipped; the priority stored as MaxPriority minus it), so byte order is
@@ -45,6 +46,8 @@
 // plus the tasks it takes. Expired leases are the first keys of leases/;
 // a claim reads every one of them, fails those on their last attempt and
 // merges the rest with the pending tasks it read, by the rule's keys.
+// A claim of a queue listed in paused/ reads that key and nothing else;
+// Due reads, per queue, that key and the first keys of fifo/ and leases/.
 // Purge walks final/ from the oldest; List merges the state buckets from a
 // cursor; Count reads counts/. Every change of state updates the task's
 // record and its index entries in the same transaction.

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gosk/gosk/driver"
@@ -20,6 +21,15 @@ var harness = drivertest.Harness{
 	},
 	Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 		return newLazyTx(d.(*goskbbolt.Driver))
+	},
+	// One process opens a bbolt file once: close d, then open its file
+	// again, as a restart would.
+	Reopen: func(t testing.TB, d driver.Driver) driver.Driver {
+		path := d.(*goskbbolt.Driver).DB().Path()
+		require.NoError(t, d.Close())
+		other, err := goskbbolt.Open(context.Background(), path, nil)
+		require.NoError(t, err)
+		return other
 	},
 }
 

@@ -117,6 +117,7 @@ type store struct {
 	tasks    *bolt.Bucket
 	payloads *bolt.Bucket
 	queues   *bolt.Bucket
+	paused   *bolt.Bucket
 	qs       map[string]*queueBuckets
 }
 
@@ -127,9 +128,10 @@ func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 	if top == nil {
 		return nil, errorf("bucket %q is missing; was it deleted while the driver was open?", name)
 	}
-	s := &store{top: top, tasks: top.Bucket(bucketTasks), payloads: top.Bucket(bucketPayloads), queues: top.Bucket(bucketQueues)}
-	if s.tasks == nil || s.payloads == nil || s.queues == nil {
-		return nil, errorf("bucket %q lacks its tasks, payloads or queues bucket", name)
+	s := &store{top: top, tasks: top.Bucket(bucketTasks), payloads: top.Bucket(bucketPayloads),
+		queues: top.Bucket(bucketQueues), paused: top.Bucket(bucketPaused)}
+	if s.tasks == nil || s.payloads == nil || s.queues == nil || s.paused == nil {
+		return nil, errorf("bucket %q lacks its tasks, payloads, queues or paused bucket", name)
 	}
 	s.tasks.FillPercent = appendFill
 	s.payloads.FillPercent = appendFill

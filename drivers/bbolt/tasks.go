@@ -123,7 +123,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	var work bool
 	err = d.view(ctx, func(s *store) error {
 		q, err := s.queue(p.Queue, false)
-		work = q != nil && claimable(q, d.now())
+		work = q != nil && !s.isPaused(p.Queue) && claimable(q, d.now())
 		return err
 	})
 	if err != nil || !work {
@@ -133,7 +133,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	err = d.update(ctx, func(s *store) error {
 		out = out[:0]
 		q, err := s.queue(p.Queue, false)
-		if err != nil || q == nil {
+		if err != nil || q == nil || s.isPaused(p.Queue) {
 			return err
 		}
 		out, err = claim(s, q, d.now(), p, out)

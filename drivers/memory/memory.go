@@ -33,14 +33,16 @@ type Driver struct {
 	lastID int64
 	tasks  map[int64]*task
 	queues map[string]*queue
+	paused map[string]struct{} // the paused queues
 	hub    wakeup.Hub
 }
 
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = txCreator{}
+	_ driver.Driver      = (*Driver)(nil)
+	_ driver.Notifier    = (*Driver)(nil)
+	_ driver.Admin       = (*Driver)(nil)
+	_ driver.DueReporter = (*Driver)(nil)
+	_ driver.Creator     = txCreator{}
 )
 
 // New returns an empty driver.
@@ -49,6 +51,7 @@ func New(opts *Options) *Driver {
 		clock:  time.Now,
 		tasks:  make(map[int64]*task),
 		queues: make(map[string]*queue),
+		paused: make(map[string]struct{}),
 	}
 	if opts != nil && opts.Clock != nil {
 		d.clock = opts.Clock

@@ -71,7 +71,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	}
 	defer d.mu.Unlock()
 	q := d.queues[p.Queue]
-	if q == nil {
+	if _, paused := d.paused[p.Queue]; paused || q == nil {
 		return []driver.ClaimedTask{}, nil
 	}
 	now := d.clock()

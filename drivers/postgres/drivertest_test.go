@@ -36,6 +36,15 @@ func harness(opts postgres.Options) drivertest.Harness {
 			pools.Store(d, pool)
 			return d
 		},
+		Reopen: func(t testing.TB, d driver.Driver) driver.Driver {
+			pool, ok := pools.Load(d)
+			require.True(t, ok, "driver was not made by this harness")
+			o := opts
+			o.Schema = d.(*postgres.Driver).Schema()
+			other, err := postgres.New(context.Background(), pool.(*pgxpool.Pool), &o)
+			require.NoError(t, err)
+			return other
+		},
 		Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 			pool, ok := pools.Load(d)
 			require.True(t, ok, "driver was not made by this harness")

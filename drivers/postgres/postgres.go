@@ -24,7 +24,8 @@ import (
 var (
 	_ driver.Driver   = (*Driver)(nil)
 	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
+	_ driver.Admin       = (*Driver)(nil)
+	_ driver.DueReporter = (*Driver)(nil)
 )
 
 // DefaultSchema is the schema used when Options.Schema is empty.

@@ -22,6 +22,8 @@ type queries struct {
 	leaseState             string
 	get, list, count       string
 	retry, cancel, purge   string
+	pause, resume          string
+	pausedList, due        string
 
 	migrateLock, migrateInspect, migrateBootstrap string
 	migrateVersion, migrateRecord                 string
@@ -61,6 +63,10 @@ func renderQueries(quotedSchema string) queries {
 		retry:            r("retry"),
 		cancel:           r("cancel"),
 		purge:            r("purge"),
+		pause:            r("pause"),
+		resume:           r("resume"),
+		pausedList:       r("paused_list"),
+		due:              r("due"),
 		migrateLock:      r("migrate_lock"),
 		migrateInspect:   r("migrate_inspect"),
 		migrateBootstrap: r("migrate_bootstrap"),

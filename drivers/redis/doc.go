@@ -51,7 +51,10 @@
 //	B + "q:" + Q + ":all"        zset    every task by ID (Admin.List)
 //	B + "q:" + Q + ":unique"     hash    unique key -> ID of the live task holding it
 //	B + "q:" + Q + ":wake"       channel pub/sub channel of the queue (Notifier)
+//	B + "q:" + Q + ":paused"     string  present while the queue is paused
 //	prefix + "meta"              hash    layout owner and version
+//	prefix + "paused"            zset    names of paused queues, scored 0 so
+//	                                     they sort in byte order (PausedQueues)
 //
 // IDs in keys and members are zero-padded to 16 digits, so that members of
 // equal score sort by ID. A claim reads only what it hands out, plus
@@ -67,8 +70,16 @@
 // and merges them by the rule's keys (priority, run-at, ID). A ping,
 // finish or cancel of a running task takes it out of the lapsed sets.
 //
+// A queue is paused while its paused flag is set: the claim script reads
+// it first, in the queue's slot, and hands out nothing. The set of paused
+// queues lives in another slot, so Pause and Resume change the flags and
+// the set one after the other; PausedQueues lists a queue only while its
+// flag is set. Due is one script call per slot in one pipeline, each
+// reading, per queue, the flag, the lapsed set's size and the first
+// entries of the pending and running sets.
+//
 // Every step that must be atomic (create, claim, ping, finish, retry,
-// cancel, purge, count) is one Lua script in lua/, run by SHA (EVALSHA)
+// cancel, purge, count, and per slot pause, resume and due) is one Lua script in lua/, run by SHA (EVALSHA)
 // with a fallback to EVAL when the server has lost its script cache. A
 // batch of pings, outcomes or IDs spanning several slots is one pipeline of
 // one script call per slot.

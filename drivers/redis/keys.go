@@ -81,6 +81,17 @@ func (k keys) channel(queue string) string {
 	return k.base(k.queueSlot(queue)) + "q:" + queue + ":wake"
 }
 
+// paused is the sorted set of the names of the paused queues, each scored
+// 0 so that the set keeps them in byte order. Each queue's pause itself is
+// its flag in its own slot (see pausedFlag), which a claim reads; this
+// set, in a slot of its own, is what Admin.PausedQueues lists.
+func (k keys) paused() string { return k.prefix + "paused" }
+
+// pausedFlag is the key that marks queue paused, in the queue's slot.
+func (k keys) pausedFlag(queue string) string {
+	return k.base(k.queueSlot(queue)) + "q:" + queue + ":paused"
+}
+
 // idSlot is the slot encoded in a task ID.
 func idSlot(id int64) int { return int(id & slotMask) }
 

@@ -19,6 +19,7 @@ type scripts struct {
 	create, claim, ping, finish *goredis.Script
 	retry, cancel, purge        *goredis.Script
 	list, count                 *goredis.Script
+	pause, resume, due          *goredis.Script
 	// createSrc is the create script's source, by which Driver.Tx finds
 	// the create calls queued in a transaction.
 	createSrc string
@@ -40,6 +41,7 @@ func loadScripts() *scripts {
 		create: s("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
 		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
 		list: s("list"), count: s("count"),
+		pause: s("pause"), resume: s("resume"), due: s("due"),
 		createSrc: src("create"),
 	}
 }

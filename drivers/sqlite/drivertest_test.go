@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,11 +14,22 @@ import (
 	"github.com/gosk/gosk/drivertest"
 )
 
+// filePaths maps each driver of fileHarness to its file, for Reopen.
+var filePaths sync.Map // driver.Driver -> string
+
 // fileHarness gives each driver a file of its own in a temp directory.
 var fileHarness = drivertest.Harness{
 	New: func(t testing.TB) driver.Driver {
-		d, _ := openFile(t, nil)
+		d, path := openFile(t, nil)
+		filePaths.Store(driver.Driver(d), path)
 		return d
+	},
+	Reopen: func(t testing.TB, d driver.Driver) driver.Driver {
+		path, ok := filePaths.Load(d)
+		require.True(t, ok, "driver was not made by fileHarness.New")
+		other, err := gosksqlite.Open(context.Background(), path.(string), nil)
+		require.NoError(t, err)
+		return other
 	},
 	NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
 		d, _ := openFile(t, &gosksqlite.Options{Clock: clock})

@@ -24,6 +24,7 @@ type queries struct {
 	availableFifo, availableLifo, availablePriority string
 	fences, extend, finalize, release               string
 	get, list, count, retry, cancel, purge          string
+	pause, resume, pausedList, isPaused, due        string
 }
 
 // loadQueries reads every query file, placing prefix (already validated
@@ -54,6 +55,11 @@ func loadQueries(prefix string) (*queries, error) {
 		"retry":              &q.retry,
 		"cancel":             &q.cancel,
 		"purge":              &q.purge,
+		"pause":              &q.pause,
+		"resume":             &q.resume,
+		"paused_list":        &q.pausedList,
+		"is_paused":          &q.isPaused,
+		"due":                &q.due,
 	}
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
 	if err != nil {

@@ -92,6 +92,9 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	}
 	var claimed []driver.ClaimedTask
 	err := d.write(ctx, func(c conn, now int64) error {
+		if paused, err := d.paused(ctx, c, p.Queue); paused || err != nil {
+			return err
+		}
 		if _, err := c.ExecContext(ctx, d.q.failLapsed, p.Queue, now, driver.LeaseExpiredMessage); err != nil {
 			return err
 		}

@@ -9,12 +9,15 @@
 -- as a pending task with its priority, run-at and ID would. The pending
 -- scan walks a partial index over pending tasks only, in rule order, and
 -- locks with SKIP LOCKED so that concurrent claimers take different tasks
--- instead of queueing.
+-- instead of queueing. A paused queue (a row in gosk_paused_queues, one
+-- primary-key probe that the plan runs once) has no candidate and fails
+-- nothing.
 WITH exhausted AS (
     SELECT id
     FROM {{schema}}.gosk_tasks
     WHERE queue = $1 AND state = 'running' AND lease_expires_at <= now()
       AND attempt >= max_attempts
+      AND NOT EXISTS (SELECT 1 FROM {{schema}}.gosk_paused_queues WHERE queue = $1)
     FOR UPDATE SKIP LOCKED
 ),
 lapsed AS (
@@ -33,6 +36,7 @@ expired AS (
     FROM {{schema}}.gosk_tasks
     WHERE queue = $1 AND state = 'running' AND lease_expires_at <= now()
       AND attempt < max_attempts
+      AND NOT EXISTS (SELECT 1 FROM {{schema}}.gosk_paused_queues WHERE queue = $1)
     ORDER BY {{order}}
     LIMIT $2
     FOR UPDATE SKIP LOCKED
@@ -41,6 +45,7 @@ due AS (
     SELECT id, priority, run_at
     FROM {{schema}}.gosk_tasks
     WHERE queue = $1 AND state = 'pending' AND run_at <= now()
+      AND NOT EXISTS (SELECT 1 FROM {{schema}}.gosk_paused_queues WHERE queue = $1)
     ORDER BY {{order}}
     LIMIT $2
     FOR UPDATE SKIP LOCKED

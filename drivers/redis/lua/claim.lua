@@ -8,6 +8,11 @@ local now = now_us()
 local running = qkey(q, 'running')
 local out = {}
 
+-- A paused queue hands out nothing and changes nothing.
+if redis.call('EXISTS', qkey(q, 'paused')) == 1 then
+  return out
+end
+
 -- take leases the task id, whose FIELDS are v; from says which sets it is
 -- taken out of: 'pending' (the pending sets) or 'lapsed' (the lapsed sets,
 -- a lease that ran out).
