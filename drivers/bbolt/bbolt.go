@@ -19,8 +19,8 @@ import (
 
 // Compile-time checks that Driver has every capability of the port.
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Driver      = (*Driver)(nil)
+	_ driver.Notifier    = (*Driver)(nil)
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
 	_ driver.Creator     = (*txCreator)(nil)

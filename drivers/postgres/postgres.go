@@ -22,8 +22,8 @@ import (
 
 // Compile-time proof that Driver has the whole contract.
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Driver      = (*Driver)(nil)
+	_ driver.Notifier    = (*Driver)(nil)
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
 )

@@ -131,8 +131,8 @@ type Driver struct {
 }
 
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Driver      = (*Driver)(nil)
+	_ driver.Notifier    = (*Driver)(nil)
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
 	_ driver.Creator     = (*txCreator)(nil)
