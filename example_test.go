@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/memory"
 )
 
@@ -106,6 +107,40 @@ func ExampleQueue_In() {
 // Store payloads that are bytes already (here a pre-encoded document) as
 // they are, rather than as the base64 text that JSONCodec makes of a
 // []byte.
+// Pause a queue: its tasks wait, new ones are still accepted, and its
+// workers (in every process) pick them up as soon as it is resumed.
+func ExampleQueue_Pause() {
+	ctx := context.Background()
+	drv := memory.New(nil)
+	defer drv.Close()
+
+	q, err := gosk.NewQueue[Email](drv, "emails", nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := q.Pause(ctx); err != nil {
+		panic(err)
+	}
+	// Producers go on while the queue is paused.
+	if _, err := q.Create(ctx, Email{To: "ada@example.com"}, nil); err != nil {
+		panic(err)
+	}
+	// A worker's claim finds nothing while the queue is paused.
+	paused, _ := q.Paused(ctx)
+	claimed, _ := drv.Claim(ctx, driver.ClaimParams{Queue: "emails", Rule: driver.Fifo, Limit: 1, Lease: time.Minute})
+	fmt.Println(paused, len(claimed))
+
+	if err := q.Resume(ctx); err != nil {
+		panic(err)
+	}
+	paused, _ = q.Paused(ctx)
+	claimed, _ = drv.Claim(ctx, driver.ClaimParams{Queue: "emails", Rule: driver.Fifo, Limit: 1, Lease: time.Minute})
+	fmt.Println(paused, len(claimed))
+	// Output:
+	// true 0
+	// false 1
+}
+
 func ExampleBytesCodec() {
 	ctx := context.Background()
 	drv := memory.New(nil)

@@ -448,6 +448,37 @@ func TestAdminHelpersNeedTheCapability(t *testing.T) {
 	require.ErrorIs(t, q.Cancel(ctx, 1), gosk.ErrUnsupported)
 	_, err = q.Purge(ctx, 0)
 	require.ErrorIs(t, err, gosk.ErrUnsupported)
+	require.ErrorIs(t, q.Pause(ctx), gosk.ErrUnsupported)
+	require.ErrorIs(t, q.Resume(ctx), gosk.ErrUnsupported)
+	_, err = q.Paused(ctx)
+	require.ErrorIs(t, err, gosk.ErrUnsupported)
+}
+
+// A queue's pause is its own: pausing one queue leaves the others, even a
+// queue whose name starts with its name, and errors name the queue.
+func TestPauseIsPerQueue(t *testing.T) {
+	t.Parallel()
+	q, d := newQueue(t, nil)
+	other, err := gosk.NewQueue[email](d, "emails-other", nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, q.Pause(ctx))
+	for _, c := range []struct {
+		q    *gosk.Queue[email]
+		want bool
+	}{{q, true}, {other, false}} {
+		paused, err := c.q.Paused(ctx)
+		require.NoError(t, err)
+		require.Equal(t, c.want, paused, "queue %s", c.q.Name())
+	}
+	require.NoError(t, q.Resume(ctx))
+	paused, err := q.Paused(ctx)
+	require.NoError(t, err)
+	require.False(t, paused)
+	require.NoError(t, d.Close())
+	err = q.Pause(ctx)
+	require.ErrorIs(t, err, gosk.ErrClosed)
+	require.ErrorContains(t, err, `queue "emails"`)
 }
 
 func TestClosedDriver(t *testing.T) {

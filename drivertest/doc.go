@@ -43,8 +43,8 @@
 // # Capabilities and exemptions
 //
 // The full contract is the default. The optional capabilities are
-// [driver.Notifier] and [driver.Admin], found by type assertion on the
-// driver, and transactional create, present when Harness.Tx is set. A
+// [driver.Notifier], [driver.Admin] and [driver.DueReporter], found by
+// type assertion on the driver, and transactional create, present when Harness.Tx is set. A
 // driver that lacks one must say so in [Harness.Exempt], with the reason:
 //
 //	Exempt: map[drivertest.Capability]string{
@@ -182,6 +182,18 @@
 //     a key taken earlier in the same transaction (ErrDuplicate with that
 //     task's ID) and that every task a transactional Create acknowledged
 //     exists after commit.
+//   - Pause (part of Admin): a paused queue's Claim hands out nothing and
+//     changes nothing (no pending task, no lapsed lease, no failing of a
+//     spent one) under every rule; Create still stores tasks, running
+//     tasks ping and finish; Resume makes them claimable and wakes the
+//     queue's subscribers; both are idempotent; PausedQueues is exact and
+//     sorted; bad names are ErrInvalid and apply nothing; with
+//     Harness.Reopen, a second driver on the store sees the pause.
+//   - Due (driver.DueReporter, capability CapDue): NotDue for a queue
+//     with no pending or running task or a paused one, zero for a task
+//     available now or a lapsed lease, otherwise the time until the
+//     earliest run-at or lease end (exactly on the suite's clock); one
+//     result per queue in input order; Due changes nothing.
 //   - Model: random sequences of create, transactional create (commit
 //     or roll back), claim, ping, finish, cancel, retry, purge, get, count
 //     and list from several simulated workers, checked step by step

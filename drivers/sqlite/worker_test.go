@@ -195,3 +195,55 @@ func TestWatchWakesOnOtherCommits(t *testing.T) {
 	require.NoError(t, tx.Commit())
 	awaitWake("the commit of the application's transaction")
 }
+
+// TestResumeWakesWorker runs a worker on a paused queue with a poll
+// interval longer than the test: nothing runs while the queue is paused,
+// and the task runs at once when the queue is resumed, through another
+// handle on the file as an operator's process would: the worker's driver
+// learns of the resume from its watch of the file's commits.
+func TestResumeWakesWorker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, path := openFile(t, nil)
+	b, err := gosksqlite.Open(ctx, path, nil)
+	require.NoError(t, err)
+	defer b.Close()
+	qa, err := gosk.NewQueue[int](a, "paused", nil)
+	require.NoError(t, err)
+	qb, err := gosk.NewQueue[int](b, "paused", nil)
+	require.NoError(t, err)
+	require.NoError(t, qb.Pause(ctx))
+	paused, err := qa.Paused(ctx)
+	require.NoError(t, err)
+	require.True(t, paused, "a pause made through one handle is seen through another")
+
+	var ran atomic.Int64
+	w, err := worker.New(qa, func(context.Context, *gosk.Task[int]) error {
+		ran.Add(1)
+		return nil
+	}, &worker.Config{PollInterval: time.Hour, Retention: worker.NoRetention})
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(runCtx) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+
+	id, err := qa.Create(ctx, 1, nil)
+	require.NoError(t, err)
+	for _, q := range []*gosk.Queue[int]{qa, qb} {
+		n, err := q.Count(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n[gosk.StatePending], "a paused queue keeps its task pending")
+	}
+	require.Zero(t, ran.Load())
+
+	require.NoError(t, qb.Resume(ctx))
+	require.Eventually(t, func() bool {
+		task, err := qa.Get(ctx, id)
+		return err == nil && task.State == gosk.StateCompleted
+	}, 10*time.Second, time.Millisecond, "the resume wakes the worker, which runs the task without waiting for its next poll")
+	require.EqualValues(t, 1, ran.Load())
+}
