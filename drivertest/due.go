@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -116,6 +117,19 @@ var dueRules = []rule{
 		assert.ErrorIs(t, err, driver.ErrInvalid, "Due with an empty queue name")
 		_, err = r.Due(f.ctx, []string{"bad name"})
 		assert.ErrorIs(t, err, driver.ErrInvalid, "Due with a space in a queue name")
+	}},
+	{name: "CancelledContextOrClosedDriverRefused", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		r := f.dueReporter()
+		q := f.queue()
+		f.create(task(q, "x"))
+		_, err := r.Due(cancelled(f.ctx), []string{q})
+		assert.ErrorIs(t, err, context.Canceled, "rule: Due with a cancelled context returns the context's error")
+		require.NoError(t, f.d.Close(), "Close")
+		_, err = r.Due(f.ctx, []string{q})
+		assert.ErrorIs(t, err, driver.ErrClosed, "Due after Close")
+		_, err = r.Due(f.ctx, []string{""})
+		assert.ErrorIs(t, err, driver.ErrClosed, "rule: a closed driver says so before it judges the input (Due)")
 	}},
 }
 

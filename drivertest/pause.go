@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -141,6 +142,24 @@ var pauseRules = []rule{
 		f.pause(a, q)
 		assert.ErrorIs(t, a.Resume(f.ctx, []string{q, ""}), driver.ErrInvalid, "Resume with an empty name")
 		assert.Equal(t, []string{q}, f.paused(a), "rule: a refused Resume resumes nothing of its list")
+	}},
+	{name: "CancelledContextOrClosedDriverApplyNothing", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q, held := f.queue(), f.queue()
+		f.pause(a, held)
+		ctx := cancelled(f.ctx)
+		assert.ErrorIs(t, a.Pause(ctx, []string{q}), context.Canceled, "rule: Pause with a cancelled context returns the context's error")
+		assert.ErrorIs(t, a.Resume(ctx, []string{held}), context.Canceled, "rule: Resume with a cancelled context returns the context's error")
+		_, err := a.PausedQueues(ctx)
+		assert.ErrorIs(t, err, context.Canceled, "rule: PausedQueues with a cancelled context returns the context's error")
+		assert.Equal(t, []string{held}, f.paused(a), "rule: a Pause or Resume with a cancelled context applies nothing")
+		require.NoError(t, f.d.Close(), "Close")
+		assert.ErrorIs(t, a.Pause(f.ctx, []string{q}), driver.ErrClosed, "Pause after Close")
+		assert.ErrorIs(t, a.Pause(f.ctx, []string{""}), driver.ErrClosed, "rule: a closed driver says so before it judges the input (Pause)")
+		assert.ErrorIs(t, a.Resume(f.ctx, []string{held}), driver.ErrClosed, "Resume after Close")
+		_, err = a.PausedQueues(f.ctx)
+		assert.ErrorIs(t, err, driver.ErrClosed, "PausedQueues after Close")
 	}},
 }
 
