@@ -589,6 +589,7 @@ var brokenDrivers = map[string]brokenDriver{
 	"refused-completion-keeps-result": {
 		rule: "a completion refused by its lease stores no result",
 		caught: []string{
+			"Result/RetriedTaskCarriesNoResult",
 			"Result/BatchKeepsEachToItsTask",
 		},
 		only: "^Result$",

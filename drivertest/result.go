@@ -129,7 +129,25 @@ var resultRules = []rule{
 		a := f.admin()
 		q := f.queue()
 		for _, st := range []driver.State{driver.StateFailed, driver.StateCancelled} {
-			id := f.inState(q, st)
+			id := f.create(task(q, string(st)))[0]
+			first := f.claimOne(q, longLease)
+			require.Equal(t, id, first.Task.ID)
+			// A completion from a lease taken away, with a result, before
+			// the task ends otherwise: refused, it must leave nothing.
+			stale := outcome(first.Lease, driver.Complete)
+			stale.Result = []byte("from a stale lease")
+			if st == driver.StateFailed {
+				require.NoError(t, f.finish(outcome(first.Lease, driver.Release)))
+				second := f.claimOne(q, longLease)
+				require.ErrorIs(t, f.finish(stale), driver.ErrLeaseLost, "the first lease was taken by the second claim")
+				require.NoError(t, f.finish(outcome(second.Lease, driver.Fail)))
+			} else {
+				errs, err := a.Cancel(f.ctx, []int64{id})
+				require.NoError(t, err, "Cancel")
+				require.NoError(t, errs[0], "Cancel")
+				require.ErrorIs(t, f.finish(stale), driver.ErrLeaseLost, "the lease was taken by the outside cancel")
+			}
+			assert.Nil(t, f.get(id).Result, "rule: a %s task has no result", st)
 			errs, err := a.Retry(f.ctx, []int64{id})
 			require.NoError(t, err, "Retry")
 			require.NoError(t, errs[0], "Retry of a %s task", st)
@@ -141,7 +159,7 @@ var resultRules = []rule{
 			o := outcome(c.Lease, driver.Complete)
 			o.Result = want
 			require.NoError(t, f.finish(o))
-			assert.Equal(t, want, f.get(id).Result, "rule: the run that completes a retried task stores its result")
+			assert.Equal(t, want, f.get(id).Result, "rule: the run that completes a retried task stores its own result, and only it")
 		}
 	}},
 	{name: "PurgeRemovesIt", test: func(t *testing.T, s *suite) {

@@ -118,7 +118,7 @@ var whys = map[string]string{
 	"Result/MaxLengthAcceptedOneMoreRefused": "the limit is the port's, the same on every store: a result cut short is a corrupt answer, one let through is a store that grows without bound",
 	"Result/RefusedOnOtherOutcomes":          "only a completed task has a result: one kept on a released, cancelled or failed task would be read as the answer of a run that never finished",
 	"Result/RetryOfCompletedTaskKeepsResult": "a refused retry must change nothing: the completed task's answer stays readable",
-	"Result/RetriedTaskCarriesNoResult":      "a retried task starts over: a result from an earlier run would be taken for the answer of the run to come",
+	"Result/RetriedTaskCarriesNoResult":      "a retried task starts over: a result from an earlier run, or from a lease taken away, would be taken for the answer of the run to come",
 	"Result/PurgeRemovesIt":                  "purge is how a store stays small: a result left behind by its task is space never given back",
 	"Result/BatchKeepsEachToItsTask":         "the worker completes tasks in batches: a result stored with its neighbour hands one caller another's answer",
 
