@@ -151,6 +151,15 @@ type Task[T any] struct {
 	// task writes (key the row by the task's ID). See Fencing in package
 	// driver, and examples/fence.
 	Fence int64
+	// Result is the task's result, as its codec's bytes. On a task read
+	// with Get or List it is what the completing run stored (nil if it
+	// stored none, and for every task that is not completed); read it
+	// with [Task.DecodeResult]. On the task a handler runs it starts nil,
+	// and [Task.SetResult] sets it: package worker stores it with the task
+	// if the run completes (see Results in package worker).
+	Result []byte
+
+	codec Codec // the codec of the queue the task came from; nil: JSONCodec
 }
 
 // Queue is the typed handle on one named queue of a driver. Create one
@@ -336,6 +345,8 @@ func (q *Queue[T]) Get(ctx context.Context, id int64) (*Task[T], error) {
 // Fence is left zero; a runtime sets it from the claim's [driver.Lease].
 func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
 	t := &Task[T]{
+		codec:          q.codec,
+		Result:         rec.Result,
 		ID:             rec.ID,
 		Queue:          rec.Queue,
 		State:          rec.State,

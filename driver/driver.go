@@ -205,7 +205,9 @@ type Driver interface {
 
 	// Finish applies outcomes, each fenced by its lease, and returns one
 	// error per outcome: nil, ErrLeaseLost, ErrTaskConflict or
-	// ErrTaskNotFound, decided as the package doc describes.
+	// ErrTaskNotFound, decided as the package doc describes. A Complete
+	// outcome's Result is stored in the same write as the completion; an
+	// outcome that is refused stores nothing of it.
 	Finish(ctx context.Context, outcomes []Outcome) ([]error, error)
 
 	// Get returns a task's record, or ErrTaskNotFound. An ID that is not

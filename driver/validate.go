@@ -230,6 +230,12 @@ func ValidateOutcomes(outcomes []Outcome) error {
 		if err := CheckText(o.Message, MaxMessageLen); err != nil {
 			return fmt.Errorf("%w: outcome %d: message %w", ErrInvalid, i, err)
 		}
+		if len(o.Result) > MaxResultLen {
+			return fmt.Errorf("%w: outcome %d: result is %d bytes, longer than MaxResultLen (%d)", ErrInvalid, i, len(o.Result), MaxResultLen)
+		}
+		if len(o.Result) > 0 && o.Kind != Complete {
+			return fmt.Errorf("%w: outcome %d: result applies to complete only, not %v", ErrInvalid, i, o.Kind)
+		}
 		switch o.Kind {
 		case Complete, Cancel, Fail:
 			if o.Delay != 0 || o.KeepAttempt {

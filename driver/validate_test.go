@@ -50,3 +50,23 @@ func TestCheckNewTaskNamesTheField(t *testing.T) {
 		})
 	}
 }
+
+// A result belongs to a completion only, and has a length limit; the
+// error names the outcome and the field.
+func TestValidateOutcomesResult(t *testing.T) {
+	t.Parallel()
+	lease := driver.Lease{TaskID: 1, Token: 1}
+	long := make([]byte, driver.MaxResultLen+1)
+	require.NoError(t, driver.ValidateOutcomes([]driver.Outcome{{Lease: lease, Kind: driver.Complete, Result: long[:driver.MaxResultLen]}}))
+	for _, kind := range []driver.OutcomeKind{driver.Complete, driver.Release, driver.Cancel, driver.Fail} {
+		require.NoError(t, driver.ValidateOutcomes([]driver.Outcome{{Lease: lease, Kind: kind, Result: []byte{}}}), "an empty result is none, on %v", kind)
+	}
+	err := driver.ValidateOutcomes([]driver.Outcome{{Lease: lease, Kind: driver.Complete, Result: long}})
+	require.ErrorIs(t, err, driver.ErrInvalid)
+	assert.Contains(t, err.Error(), "outcome 0: result is 65537 bytes, longer than MaxResultLen")
+	for _, kind := range []driver.OutcomeKind{driver.Release, driver.Cancel, driver.Fail} {
+		err := driver.ValidateOutcomes([]driver.Outcome{{Lease: lease, Kind: kind, Result: []byte("x")}})
+		require.ErrorIs(t, err, driver.ErrInvalid)
+		assert.Contains(t, err.Error(), "outcome 0: result applies to complete only, not "+kind.String())
+	}
+}

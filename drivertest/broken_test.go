@@ -554,6 +554,61 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Admin$",
 	},
+	// Results.
+	"result-dropped": {
+		rule: "Complete stores its result",
+		caught: []string{
+			"Result/StoredAndReadByGetAndList",
+			"Result/MaxLengthAcceptedOneMoreRefused",
+			"Result/RetriedTaskCarriesNoResult",
+			"Result/BatchKeepsEachToItsTask",
+		},
+		only: "^Result$",
+	},
+	"result-cut-to-limit": {
+		rule: "a result longer than MaxResultLen is refused, not cut",
+		caught: []string{
+			"Result/MaxLengthAcceptedOneMoreRefused",
+		},
+		only: "^Result$",
+	},
+	"results-rotated-in-batch": {
+		rule: "each completion of a batch stores its result with its own task",
+		caught: []string{
+			"Result/BatchKeepsEachToItsTask",
+		},
+		only: "^Result$",
+	},
+	"result-on-any-outcome": {
+		rule: "only a completion stores a result",
+		caught: []string{
+			"Result/RefusedOnOtherOutcomes",
+		},
+		only: "^Result$",
+	},
+	"refused-completion-keeps-result": {
+		rule: "a completion refused by its lease stores no result",
+		caught: []string{
+			"Result/RetriedTaskCarriesNoResult",
+			"Result/BatchKeepsEachToItsTask",
+		},
+		only: "^Result$",
+	},
+	"no-result-read-as-empty": {
+		rule: "a task with no result reads back a nil result",
+		caught: []string{
+			"Result/NilWhenNone",
+			"Result/EmptyEqualsNone",
+		},
+		only: "^Result$",
+	},
+	"refused-retry-drops-result": {
+		rule: "a refused retry of a completed task keeps its result",
+		caught: []string{
+			"Result/RetryOfCompletedTaskKeepsResult",
+		},
+		only: "^Result$",
+	},
 	"list-cursor-inclusive": {
 		rule: "List returns only tasks after its cursor",
 		caught: []string{

@@ -47,6 +47,7 @@ type broken struct {
 	key       map[int64]string // unique key, of a task stored without it
 	gone      map[int64]driver.TaskRecord
 	purged    map[string]map[driver.State]int64 // deleted but still counted
+	result    map[int64][]byte                  // result (nil: none), see brokenresult_test.go
 }
 
 func newBroken(name string, clock func() time.Time) *broken {
@@ -65,6 +66,7 @@ func newBroken(name string, clock func() time.Time) *broken {
 		key:       map[int64]string{},
 		gone:      map[int64]driver.TaskRecord{},
 		purged:    map[string]map[driver.State]int64{},
+		result:    map[int64][]byte{},
 	}
 }
 
@@ -79,7 +81,7 @@ func (b *broken) view(r driver.TaskRecord) driver.TaskRecord {
 	if k, ok := b.key[r.ID]; ok {
 		r.UniqueKey = k
 	}
-	return r
+	return b.viewResult(r)
 }
 
 // lapsed returns the tasks of queue claimed through b that are running
@@ -574,10 +576,12 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			return b.Driver.Finish(ctx, outs)
 		})
 	}
+	afterResults := b.resultBreak(outcomes)
 	errs, err := b.Driver.Finish(ctx, outcomes)
 	if err != nil {
 		return errs, err
 	}
+	afterResults(errs)
 	for i, o := range outcomes {
 		b.noteOutcome(ctx, o, errs[i])
 	}
@@ -751,6 +755,7 @@ func (b *broken) Retry(ctx context.Context, ids []int64) ([]error, error) {
 	if err != nil {
 		return errs, err
 	}
+	b.retryResultBreak(ctx, ids, errs)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i, id := range ids {

@@ -163,6 +163,15 @@
 //     (Harness.MaxPayloadLen, default driver.DefaultMaxPayloadLen) is
 //     stored whole, and one byte more is ErrInvalid naming the limit and
 //     stores nothing of its batch.
+//   - Result: a completion's Outcome.Result is read back by Get and
+//     List, byte for byte, with its own task within a batch (whatever the
+//     batch's order, and not for a completion its lease refused); a task
+//     with none (not completed, or completed without one, or with an empty
+//     one) reads a nil Result; a result of driver.MaxResultLen bytes is
+//     stored whole and one byte more is ErrInvalid and changes nothing,
+//     as is a result on a release, cancel or fail; a refused retry of a
+//     completed task keeps its result, a retried task carries none into
+//     its next run, and Purge takes the result with its task.
 //   - Notify, Admin, Tx: each optional capability, when present. Notify
 //     covers the wake-ups (create, release, retry) and how a subscription
 //     ends, watched through Subscription.Done: by itself once its context
@@ -198,7 +207,7 @@
 //     or roll back), claim, ping, finish, cancel, retry, purge, get, count
 //     and list from several simulated workers, checked step by step
 //     against a reference model of the contract (with pgregory.net/rapid):
-//     results, fencing errors (a refused call is followed by a Get that
+//     per-item results, task results, fencing errors (a refused call is followed by a Get that
 //     must show the task unchanged), states, attempts, last errors, unique
 //     keys across the store and transactions, counts, purge (final tasks
 //     only, the age from finalisation, oldest finalisation first, the

@@ -122,6 +122,7 @@ func groups() []group {
 		{"Hostile", hostileRules},
 		{"Notify", slices.Concat(notifyRules, subscriptionRules)},
 		{"Admin", slices.Concat(adminListRules, adminRetryCancelRules, adminPurgeRules, adminInputRules, adminLifeRules)},
+		{"Result", resultRules},
 		{"Tx", slices.Concat(txRules, txKeyRules)},
 		{"Pause", pauseRules},
 		{"Due", dueRules},

@@ -72,6 +72,7 @@ func (m *model) retry(rt *rapid.T) {
 	m.same(nil, errs[0], fmt.Sprintf("Retry of a %v task makes it pending again", mt.rec.State))
 	mt.rec.State = driver.StatePending
 	mt.rec.Attempt = 0
+	mt.rec.Result = nil
 	mt.runAt = m.now
 	mt.finalizedAt = time.Time{}
 	mt.asCreated = false

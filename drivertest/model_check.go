@@ -81,6 +81,8 @@ func (m *model) compare(mt *modelTask, got driver.TaskRecord, rule string) {
 		differ("max attempts", want.MaxAttempts, got.MaxAttempts)
 	case !bytes.Equal(want.Payload, got.Payload):
 		differ("payload", want.Payload, got.Payload)
+	case !bytes.Equal(want.Result, got.Result):
+		differ("result", fmt.Sprintf("%q", want.Result), fmt.Sprintf("%q", got.Result))
 	case (want.State == driver.StateRunning) != !got.LeaseExpiresAt.IsZero():
 		differ("lease expiry (set exactly while running)", want.State == driver.StateRunning, !got.LeaseExpiresAt.IsZero())
 	case want.State.Final() != !got.FinalizedAt.IsZero():

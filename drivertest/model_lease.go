@@ -278,6 +278,11 @@ func (m *model) finish(rt *rapid.T) {
 			Kind:    rapid.SampledFrom([]driver.OutcomeKind{driver.Complete, driver.Release, driver.Fail, driver.Cancel}).Draw(rt, "kind"),
 			Message: rapid.SampledFrom([]string{"", "oops"}).Draw(rt, "message"),
 		}
+		if o.Kind == driver.Complete && rapid.Bool().Draw(rt, "withResult") {
+			// Each task's own result, so that one stored with another
+			// task of the batch shows.
+			o.Result = []byte("result of " + m.tasks[l.TaskID].name)
+		}
 		if o.Kind == driver.Release {
 			o.KeepAttempt = rapid.Bool().Draw(rt, "keepAttempt")
 			o.Delay = rapid.SampledFrom(releaseDelays).Draw(rt, "releaseDelay")
@@ -294,6 +299,9 @@ func (m *model) finish(rt *rapid.T) {
 		}
 		if o.KeepAttempt {
 			descs[i] += " keeping the attempt"
+		}
+		if len(o.Result) > 0 {
+			descs[i] += fmt.Sprintf(" with result %q", o.Result)
 		}
 		if o.Delay > 0 {
 			descs[i] += fmt.Sprintf(" after %v", o.Delay)
@@ -325,6 +333,7 @@ func (m *model) finish(rt *rapid.T) {
 		switch o.Kind {
 		case driver.Complete:
 			m.finalise(mt, driver.StateCompleted)
+			mt.rec.Result = o.Result
 		case driver.Cancel:
 			m.finalise(mt, driver.StateCancelled)
 		case driver.Fail:

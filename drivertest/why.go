@@ -112,6 +112,16 @@ var whys = map[string]string{
 	"Unique/KeyHeldThroughLapseAndReclaim":     "a task whose worker died is still the same job: the key stays taken",
 	"Unique/KeyFreedOnlyWhenFinal":             "only a final task frees its key, by every way a task can end",
 
+	"Result/StoredAndReadByGetAndList":       "a caller waits for a task to learn what it produced: a result not stored, or not read back, is work done for nothing",
+	"Result/NilWhenNone":                     "callers tell a run that produced nothing from one that did by a nil result: bytes invented for a task that stored none mislead them",
+	"Result/EmptyEqualsNone":                 "every store must agree on what no result looks like, or the same handler reads back differently on each",
+	"Result/MaxLengthAcceptedOneMoreRefused": "the limit is the port's, the same on every store: a result cut short is a corrupt answer, one let through is a store that grows without bound",
+	"Result/RefusedOnOtherOutcomes":          "only a completed task has a result: one kept on a released, cancelled or failed task would be read as the answer of a run that never finished",
+	"Result/RetryOfCompletedTaskKeepsResult": "a refused retry must change nothing: the completed task's answer stays readable",
+	"Result/RetriedTaskCarriesNoResult":      "a retried task starts over: a result from an earlier run, or from a lease taken away, would be taken for the answer of the run to come",
+	"Result/PurgeRemovesIt":                  "purge is how a store stays small: a result left behind by its task is space never given back",
+	"Result/BatchKeepsEachToItsTask":         "the worker completes tasks in batches: a result stored with its neighbour hands one caller another's answer",
+
 	"Payload/BinaryAndNonUTF8RoundTrip": "payloads are the codec's bytes (gob, protobuf, raw): any byte must come back",
 	"Payload/NilAndEmptyReadBackEmpty":  "an empty payload is a valid task, and must read back empty rather than fail",
 	"Payload/LargePayloadRoundTrip":     "large payloads must come back whole, not truncated",

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -45,7 +46,12 @@ type RunOptions struct {
 // its Kind says whether the task is completed, cancelled, snoozed,
 // retried or failed (see worker.Decide), its Err is what the handler
 // returned (a *worker.PanicError if it panicked), its Delay is the
-// snooze or back-off, and its Duration how long the handler ran.
+// snooze or back-off, its Duration how long the handler ran, and, for a
+// completed run, its Result the result the handler set with
+// Task.SetResult (encoded with RunOptions.Codec; decode it with the
+// codec, or read it through a Task as a caller of Get would), as a worker
+// would store it. A Task.Result longer than gosk.MaxResultLen makes the
+// run an error, as it does in a worker (see worker.CheckResult).
 //
 // The handler runs on the calling goroutine under the test's context, so
 // a require or t.FailNow inside it ends the test as usual. A payload that
@@ -88,16 +94,19 @@ func Run[T any](t testing.TB, h worker.Handler[T], payload T, opts *RunOptions) 
 		t.Fatalf("gosktest: Run: the payload does not encode with %T, so it could not be created: %v", o.Codec, err)
 	}
 	now := time.Now()
-	task := &gosk.Task[T]{
+	// The task as a worker gets it from the store: decoded with the
+	// codec, which SetResult then encodes the result with.
+	task, err := gosk.DecodeTask[T](driver.TaskRecord{
 		ID:          o.ID,
 		Queue:       o.Queue,
+		Payload:     data,
 		State:       gosk.StateRunning,
 		Attempt:     o.Attempt,
 		MaxAttempts: o.MaxAttempts,
 		Priority:    o.Priority,
 		CreatedAt:   now,
 		RunAt:       now,
-	}
+	}, o.Codec)
 	info := worker.TaskInfo{ID: o.ID, Queue: o.Queue, Attempt: o.Attempt, MaxAttempts: o.MaxAttempts, Priority: o.Priority}
 
 	ctx := t.Context()
@@ -107,14 +116,17 @@ func Run[T any](t testing.TB, h worker.Handler[T], payload T, opts *RunOptions) 
 		defer cancel()
 	}
 	start := time.Now()
-	if len(data) > 0 {
-		err = o.Codec.Unmarshal(data, &task.Payload)
-	}
 	if err == nil {
 		err = call(ctx, h, task, info, cfg.Middleware)
 	}
+	if err == nil {
+		err = worker.CheckResult(task.Result)
+	}
 	ev := worker.Decide(info, err, cfg.Backoff)
 	ev.Duration = time.Since(start)
+	if ev.Kind == worker.EventCompleted {
+		ev.Result = task.Result
+	}
 	return ev
 }
 

@@ -141,7 +141,7 @@ func TestRunPayloadThatDoesNotDecodeIsRetriedWithoutTheHandler(t *testing.T) {
 	}, email{}, &gosktest.RunOptions{Codec: badCodec{}})
 	require.False(t, called, "a worker does not call the handler on a payload it cannot decode")
 	require.Equal(t, worker.EventRetried, ev.Kind)
-	require.EqualError(t, ev.Err, "cannot decode")
+	require.EqualError(t, ev.Err, "gosk: decode payload of task 1: cannot decode", "the error a worker records, from Queue.Decode")
 }
 
 func TestRunFails(t *testing.T) {
@@ -178,4 +178,42 @@ func TestRunHandlerFailNowEndsTheTest(t *testing.T) {
 	})
 	require.False(t, returned, "Run returned after the handler's FailNow")
 	require.Equal(t, "handler saw something wrong", r.message())
+}
+
+// A handler's result comes back as the Event's Result, encoded with the
+// run's codec; a run that does not complete has none; an over-long result
+// is refused by SetResult, and one set by hand makes the run an error.
+func TestRunReturnsTheResult(t *testing.T) {
+	ev := gosktest.Run(t, func(_ context.Context, task *gosk.Task[email]) error {
+		return task.SetResult(map[string]string{"sent": task.Payload.To})
+	}, email{To: "ada@example.com"}, nil)
+	require.Equal(t, worker.EventCompleted, ev.Kind)
+	require.JSONEq(t, `{"sent":"ada@example.com"}`, string(ev.Result))
+
+	ev = gosktest.Run(t, func(_ context.Context, task *gosk.Task[[]byte]) error {
+		return task.SetResult([]byte("raw"))
+	}, []byte("payload"), &gosktest.RunOptions{Codec: gosk.BytesCodec{}})
+	require.Equal(t, []byte("raw"), ev.Result, "the result is encoded with RunOptions.Codec")
+
+	ev = gosktest.Run(t, func(_ context.Context, task *gosk.Task[email]) error {
+		require.NoError(t, task.SetResult("partial"))
+		return errors.New("boom")
+	}, email{}, nil)
+	require.Equal(t, worker.EventRetried, ev.Kind)
+	require.Nil(t, ev.Result, "a run that does not complete stores no result")
+
+	ev = gosktest.Run(t, func(_ context.Context, task *gosk.Task[email]) error {
+		return task.SetResult(make([]byte, gosk.MaxResultLen)) // JSON: base64, longer
+	}, email{}, nil)
+	require.Equal(t, worker.EventRetried, ev.Kind, "the handler returned SetResult's error")
+	require.ErrorIs(t, ev.Err, gosk.ErrInvalid)
+	require.ErrorContains(t, ev.Err, "longer than MaxResultLen")
+
+	ev = gosktest.Run(t, func(_ context.Context, task *gosk.Task[email]) error {
+		task.Result = make([]byte, gosk.MaxResultLen+1)
+		return nil
+	}, email{}, &gosktest.RunOptions{MaxAttempts: 1})
+	require.Equal(t, worker.EventFailed, ev.Kind, "an over-long Task.Result set by hand is the run's error")
+	require.ErrorIs(t, ev.Err, gosk.ErrInvalid)
+	require.Nil(t, ev.Result)
 }

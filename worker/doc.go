@@ -65,6 +65,33 @@
 // holds, running or waiting for their outcome to be stored, never number
 // more than twice Config.Concurrency.
 //
+// # Results
+//
+// A handler may leave a result with the task it completes: a small value
+// saying what the run produced (an ID, a count, a URL), which whoever
+// created the task reads back with Queue.Get and Task.DecodeResult.
+//
+//	func(ctx context.Context, t *gosk.Task[Order]) error {
+//		id, err := charge(ctx, t.Payload)
+//		if err != nil {
+//			return err
+//		}
+//		return t.SetResult(Receipt{ChargeID: id})
+//	}
+//
+// Task.SetResult encodes the value with the queue's codec and sets
+// Task.Result; if the handler then returns nil, the worker stores the
+// result in the same write that completes the task (and reports it as
+// Event.Result). A run that does not complete stores none: an error, a
+// cancel, a snooze or a lost lease drops it, and a retried run starts
+// with none. A result is at most gosk.MaxResultLen (64 KiB) encoded:
+// SetResult refuses a longer one with an error wrapping gosk.ErrInvalid,
+// leaving the result as it was, so the handler can return that error (the
+// task is retried, then failed, with the error stored) or set a shorter
+// result. A handler that sets Task.Result to longer bytes itself has its
+// run treated as an error (see CheckResult): it is never completed
+// without the result it meant to store.
+//
 // # Leases and pings
 //
 // Every Config.PingInterval the worker extends the leases of all the

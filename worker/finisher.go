@@ -324,7 +324,7 @@ func (f *finisher[T]) stored(ctx context.Context, batch []outcome[T], errs []err
 			// nobody when a task is released.
 			f.dues.add(time.Now().Add(o.out.Delay))
 		}
-		ev := Event{Kind: o.kind, Task: a.info, Err: o.err, Duration: o.dur, Delay: o.out.Delay}
+		ev := Event{Kind: o.kind, Task: a.info, Err: o.err, Duration: o.dur, Delay: o.out.Delay, Result: o.out.Result}
 		lvl := slog.LevelDebug
 		if o.kind == EventRetried || o.kind == EventFailed {
 			lvl = slog.LevelWarn

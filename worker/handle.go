@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -76,9 +77,34 @@ func (e *engine[T]) recoverInto(err *error, a *attempt[T]) {
 // cancelled the handler, or that it never ran; backoff is
 // Config.Backoff.
 func decide[T any](res result[T], shutdown bool, backoff func(attempt int) time.Duration) outcome[T] {
+	var stored []byte
+	if res.a.task != nil {
+		stored = res.a.task.Result
+	}
+	if res.err == nil {
+		res.err = CheckResult(stored)
+	}
 	o := outcome[T]{result: res, out: driver.Outcome{Lease: res.a.lease}}
 	o.kind = policy(&o.out, res.a.info, res.err, shutdown, backoff)
+	if o.out.Kind == driver.Complete {
+		o.out.Result = stored
+	}
 	return o
+}
+
+// CheckResult returns the error a worker records as the handler's for a
+// run that returned nil with a Task.Result longer than gosk.MaxResultLen:
+// an error wrapping gosk.ErrInvalid, which the run's outcome then follows
+// like any handler error (retried, or failed on the last attempt; never
+// completed without its result). Task.SetResult refuses such a result, so
+// only a handler that sets Task.Result itself gets here. For a result
+// within the limit it returns nil. Like Decide, it is the seam for test
+// helpers such as package gosktest.
+func CheckResult(result []byte) error {
+	if len(result) > gosk.MaxResultLen {
+		return fmt.Errorf("%w: the handler left a Task.Result of %d bytes, longer than gosk.MaxResultLen (%d); Task.SetResult refuses it", gosk.ErrInvalid, len(result), gosk.MaxResultLen)
+	}
+	return nil
 }
 
 // Decide applies the worker's outcome policy (see Handler results in the

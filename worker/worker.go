@@ -107,6 +107,10 @@ type Event struct {
 	// Delay is, for EventRetried and EventSnoozed, how long the task
 	// waits before it can run again.
 	Delay time.Duration
+	// Result is, for EventCompleted, the result stored with the task (set
+	// by Task.SetResult); nil if the run stored none, and for every other
+	// kind.
+	Result []byte
 }
 
 // PanicError is the error a worker records for a handler that panicked.

@@ -62,7 +62,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 			if err != nil {
 				return err
 			}
-			out = append(out, s.withPayload(t).record())
+			out = append(out, s.withResult(s.withPayload(t)).record())
 			if k, _ := h.c.Next(); k != nil {
 				h.id = int64(binary.BigEndian.Uint64(k))
 			} else {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	goskbbolt "github.com/gosk/gosk/drivers/bbolt"
+	"github.com/gosk/gosk/internal/adaptertest"
 	"github.com/gosk/gosk/internal/testclock"
 )
 
@@ -581,4 +582,18 @@ func TestInvalidInput(t *testing.T) {
 	cancel()
 	_, err = d.Create(cctx, []driver.NewTask{newTask("q")})
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestResultSurvivesReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "gosk.db")
+	d, err := goskbbolt.Open(context.Background(), path, nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	adaptertest.ResultSurvivesReopen(t, d, func() driver.Driver {
+		d2, err := goskbbolt.Open(context.Background(), path, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d2.Close() })
+		return d2
+	})
 }

@@ -25,6 +25,8 @@
 //	            bucket's sequence, so they only grow and are never reused)
 //	  payloads/ ID -> payload (written once; a change of state rewrites the
 //	            small record only)
+//	  results/  ID -> result, of a completed task whose run stored one
+//	            (written with the completion; deleted with the task)
 //	  queues/
 //	    <queue>/
 //	      fifo/    run-at | ID                  pending tasks

@@ -118,6 +118,7 @@ type store struct {
 	payloads *bolt.Bucket
 	queues   *bolt.Bucket
 	paused   *bolt.Bucket
+	results  *bolt.Bucket
 	qs       map[string]*queueBuckets
 }
 
@@ -129,9 +130,9 @@ func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 		return nil, errorf("bucket %q is missing; was it deleted while the driver was open?", name)
 	}
 	s := &store{top: top, tasks: top.Bucket(bucketTasks), payloads: top.Bucket(bucketPayloads),
-		queues: top.Bucket(bucketQueues), paused: top.Bucket(bucketPaused)}
-	if s.tasks == nil || s.payloads == nil || s.queues == nil || s.paused == nil {
-		return nil, errorf("bucket %q lacks its tasks, payloads, queues or paused bucket", name)
+		queues: top.Bucket(bucketQueues), paused: top.Bucket(bucketPaused), results: top.Bucket(bucketResults)}
+	if s.tasks == nil || s.payloads == nil || s.queues == nil || s.paused == nil || s.results == nil {
+		return nil, errorf("bucket %q lacks its tasks, payloads, queues, paused or results bucket", name)
 	}
 	s.tasks.FillPercent = appendFill
 	s.payloads.FillPercent = appendFill
@@ -219,9 +220,21 @@ func (s *store) savePayload(t *task) error {
 	return s.payloads.Put(idKey(t.id), t.payload)
 }
 
-// remove deletes a task's record and payload.
+// withResult reads t's result into it, copied out of the transaction; nil
+// if it has none.
+func (s *store) withResult(t *task) *task {
+	if v := s.results.Get(idKey(t.id)); v != nil {
+		t.result = append([]byte(nil), v...)
+	}
+	return t
+}
+
+// remove deletes a task's record, payload and result.
 func (s *store) remove(id int64) error {
 	if err := s.tasks.Delete(idKey(id)); err != nil {
+		return err
+	}
+	if err := s.results.Delete(idKey(id)); err != nil {
 		return err
 	}
 	return s.payloads.Delete(idKey(id))
@@ -235,10 +248,15 @@ func (s *store) save(t *task) error {
 
 // move stores a transition of a task from old (nil for a new task) to t:
 // it updates the indexes and writes t's record. A transition reads
-// old := *t; change t; s.move(q, &old, t).
+// old := *t; change t; s.move(q, &old, t). A task that completes stores
+// t.result, if any; a task that leaves a final state (a retry) loses the
+// result it had.
 func (s *store) move(q *queueBuckets, old, t *task) error {
 	if old != nil {
 		if err := unindex(q, old, t); err != nil {
+			return err
+		}
+		if err := s.moveResult(old, t); err != nil {
 			return err
 		}
 	}
@@ -246,6 +264,17 @@ func (s *store) move(q *queueBuckets, old, t *task) error {
 		return err
 	}
 	return s.save(t)
+}
+
+// moveResult keeps the results bucket in step with a transition.
+func (s *store) moveResult(old, t *task) error {
+	switch {
+	case t.state == driver.StateCompleted && old.state != driver.StateCompleted && len(t.result) > 0:
+		return s.results.Put(idKey(t.id), t.result)
+	case old.state.Final() && !t.state.Final():
+		return s.results.Delete(idKey(t.id))
+	}
+	return nil
 }
 
 // unindex removes old's entries from the indexes of its state, and its

@@ -12,9 +12,13 @@ import (
 // task is a stored task as the adapter works on it: times are Unix
 // nanoseconds on the driver's clock, zero meaning unset.
 type task struct {
-	id          int64
-	queue       string
-	payload     []byte // read by store.withPayload; nil otherwise
+	id      int64
+	queue   string
+	payload []byte // read by store.withPayload; nil otherwise
+	// result is not part of the encoded record: it lives in the results
+	// bucket, read by store.withResult and written by store.move when the
+	// task completes.
+	result      []byte
 	priority    int
 	uniqueKey   string
 	state       driver.State
@@ -51,6 +55,7 @@ func (t *task) record() driver.TaskRecord {
 		RunAt:          fromNanos(t.runAt),
 		LeaseExpiresAt: fromNanos(t.leaseExp),
 		FinalizedAt:    fromNanos(t.finalizedAt),
+		Result:         t.result,
 	}
 }
 

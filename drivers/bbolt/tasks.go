@@ -308,6 +308,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			switch o.Kind {
 			case driver.Complete:
 				t.state, t.finalizedAt = driver.StateCompleted, now
+				t.result = o.Result
 			case driver.Cancel:
 				t.state, t.finalizedAt = driver.StateCancelled, now
 			case driver.Fail:
@@ -354,7 +355,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 		if t == nil {
 			return driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		}
-		rec = s.withPayload(t).record()
+		rec = s.withResult(s.withPayload(t)).record()
 		return nil
 	})
 	return rec, err

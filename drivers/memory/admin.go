@@ -73,6 +73,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		t.rec.Attempt = 0
 		t.rec.RunAt = now
 		t.rec.FinalizedAt = time.Time{}
+		t.rec.Result = nil
 		q.setState(t, driver.StatePending)
 		q.addPending(t)
 		woken.Add(t.rec.Queue)

@@ -47,6 +47,7 @@ func (t *task) record() driver.TaskRecord {
 	if r.Payload == nil {
 		r.Payload = []byte{}
 	}
+	r.Result = slices.Clone(r.Result)
 	return r
 }
 

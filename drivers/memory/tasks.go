@@ -164,6 +164,9 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		switch o.Kind {
 		case driver.Complete:
 			q.finalize(t, driver.StateCompleted, now)
+			if len(o.Result) > 0 {
+				t.rec.Result = slices.Clone(o.Result)
+			}
 		case driver.Cancel:
 			q.finalize(t, driver.StateCancelled, now)
 		case driver.Fail:

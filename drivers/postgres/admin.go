@@ -27,7 +27,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 	list := []driver.TaskRecord{}
 	for rows.Next() {
 		var r driver.TaskRecord
-		if err := scanRecord(rows.Scan, &r); err != nil {
+		if err := scanRecord(rows.Scan, &r, &r.Result); err != nil {
 			return nil, d.translate(err)
 		}
 		list = append(list, r)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/postgres"
 	"github.com/gosk/gosk/internal/adaptertest"
 )
@@ -23,4 +24,18 @@ func TestChecksClosedThenInputThenStore(t *testing.T) {
 func TestPerItemErrorsNameTheirTask(t *testing.T) {
 	t.Parallel()
 	adaptertest.TaskErrors(t, newDriver(t))
+}
+
+// A result is in the store: a driver opened later on the schema reads it.
+func TestResultSurvivesReopen(t *testing.T) {
+	t.Parallel()
+	url := serverURL(t)
+	schema := testSchema(t, url)
+	open := func() driver.Driver {
+		d, err := postgres.Open(t.Context(), url, &postgres.Options{Schema: schema, MaxConns: 2})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d.Close() })
+		return d
+	}
+	adaptertest.ResultSurvivesReopen(t, open(), open)
 }

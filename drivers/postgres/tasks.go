@@ -117,14 +117,18 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		messages = make([]string, n)
 		delays   = make([]int64, n)
 		keep     = make([]bool, n)
+		results  = make([][]byte, n)
 	)
 	for i, o := range outcomes {
 		ids[i], tokens[i], states[i] = o.Lease.TaskID, o.Lease.Token, string(targetState[o.Kind])
 		messages[i], delays[i], keep[i] = o.Message, storeunit.Micros(o.Delay), o.KeepAttempt
+		if len(o.Result) > 0 {
+			results[i] = o.Result // nil, sent as NULL, means none
+		}
 	}
 	errs := make([]error, 0, n)
 	var unsure []int // outcomes that did not apply although the snapshot said they would
-	rows, err := d.pool.Query(ctx, d.q.finish, ids, tokens, states, messages, delays, keep, d.channel)
+	rows, err := d.pool.Query(ctx, d.q.finish, ids, tokens, states, messages, delays, keep, d.channel, results)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +214,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord
-	err := scanRecord(d.pool.QueryRow(ctx, d.q.get, id).Scan, &rec)
+	err := scanRecord(d.pool.QueryRow(ctx, d.q.get, id).Scan, &rec, &rec.Result)
 	if err != nil {
 		return driver.TaskRecord{}, d.translate(err)
 	}
@@ -218,7 +222,8 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 }
 
 // scanRecord reads the columns every task query returns, in the order of
-// get.sql, and then extra.
+// get.sql, and then extra (the result of get.sql and list.sql, the token
+// of claim.sql).
 func scanRecord(scan func(...any) error, r *driver.TaskRecord, extra ...any) error {
 	var (
 		state    string

@@ -35,7 +35,8 @@
 //	                                     uk unique key, s state, a attempt, ma max
 //	                                     attempts, e last error, c created, r run-at,
 //	                                     l lease expiry, f finalised (µs on the
-//	                                     server's clock), tok lease token
+//	                                     server's clock), tok lease token, res
+//	                                     result (completed tasks that stored one)
 //	B + "q:" + Q + ":pending"    zset    pending tasks by run-at (Fifo, Lifo)
 //	B + "q:" + Q + ":delayed"    zset    pending tasks not yet due, by run-at
 //	B + "q:" + Q + ":prio"       zset    due pending tasks by -priority, member

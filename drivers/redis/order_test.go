@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/redis"
 	"github.com/gosk/gosk/internal/adaptertest"
 )
@@ -25,4 +26,18 @@ func TestPerItemErrorsNameTheirTask(t *testing.T) {
 	d := newDriver(t, singleClient(t), nil)
 	defer d.Close()
 	adaptertest.TaskErrors(t, d)
+}
+
+// A result is in the store: a driver made later on the prefix reads it.
+func TestResultSurvivesReopen(t *testing.T) {
+	t.Parallel()
+	client := singleClient(t)
+	prefix := testPrefix()
+	first := newDriver(t, client, &redis.Options{Prefix: prefix})
+	adaptertest.ResultSurvivesReopen(t, first, func() driver.Driver {
+		d, err := redis.New(t.Context(), client, &redis.Options{Prefix: prefix})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d.Close() })
+		return d
+	})
 }

@@ -172,7 +172,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	}
 	return d.perItem(ctx, len(outcomes), func(i int) int64 { return outcomes[i].Lease.TaskID },
 		func(slot int, idx []int) call {
-			args := make([]any, 0, 1+6*len(idx))
+			args := make([]any, 0, 1+7*len(idx))
 			args = append(args, storeunit.Micros(d.retention))
 			for _, i := range idx {
 				o := outcomes[i]
@@ -180,7 +180,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 				if o.KeepAttempt {
 					keep = 1
 				}
-				args = append(args, idString(o.Lease.TaskID), o.Lease.Token, o.Kind.String(), o.Message, storeunit.Micros(o.Delay), keep)
+				args = append(args, idString(o.Lease.TaskID), o.Lease.Token, o.Kind.String(), o.Message, storeunit.Micros(o.Delay), keep, o.Result)
 			}
 			return call{script: d.s.finish, keys: []string{d.keys.base(slot)}, args: args}
 		})
@@ -188,7 +188,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 
 // recordFields are the task hash fields in the order scripts and Get read
 // them (FIELDS in lua/common.lua).
-var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok"}
+var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok", "res"}
 
 // Get reads a task's hash with one HMGET.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
@@ -241,6 +241,9 @@ func parseRecord(reply any) (driver.TaskRecord, int64, error) {
 		RunAt:          at(9),
 		LeaseExpiresAt: at(10),
 		FinalizedAt:    at(11),
+	}
+	if s := str(13); s != "" {
+		rec.Result = []byte(s)
 	}
 	return rec, num(12), nil
 }

@@ -29,7 +29,7 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 	out := []driver.TaskRecord{}
 	for rows.Next() {
 		var rec driver.TaskRecord
-		if err := scanTask(rows, &rec); err != nil {
+		if err := scanTask(rows, &rec, &rec.Result); err != nil {
 			return nil, d.translate(ctx, err)
 		}
 		out = append(out, rec)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gosk/gosk/driver"
 	gosksqlite "github.com/gosk/gosk/drivers/sqlite"
+	"github.com/gosk/gosk/internal/adaptertest"
 	"github.com/gosk/gosk/internal/testclock"
 )
 
@@ -313,4 +314,15 @@ func TestOpenTakesADSN(t *testing.T) {
 	require.NoError(t, err)
 	_, err = os.Stat(path)
 	require.NoError(t, err, "the file is where the DSN says")
+}
+
+func TestResultSurvivesReopen(t *testing.T) {
+	t.Parallel()
+	d, path := openFile(t, nil)
+	adaptertest.ResultSurvivesReopen(t, d, func() driver.Driver {
+		d2, err := gosksqlite.Open(context.Background(), path, nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d2.Close() })
+		return d2
+	})
 }

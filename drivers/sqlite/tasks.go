@@ -247,7 +247,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		}, func(i int, f fence) error {
 			o := outcomes[i]
 			if o.Kind != driver.Release {
-				_, err := c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message)
+				_, err := c.ExecContext(ctx, d.q.finalize, o.Lease.TaskID, finalState(o.Kind), now, o.Message, storedResult(o.Result))
 				return err
 			}
 			keep := 0
@@ -268,6 +268,15 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	return errs, nil
 }
 
+// storedResult is the result column's value: NULL for no result, so that
+// an empty result reads back as none.
+func storedResult(r []byte) any {
+	if len(r) == 0 {
+		return nil
+	}
+	return r
+}
+
 func finalState(k driver.OutcomeKind) driver.State {
 	switch k {
 	case driver.Complete:
@@ -284,7 +293,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 		return driver.TaskRecord{}, err
 	}
 	var rec driver.TaskRecord
-	if err := scanTask(d.db.QueryRowContext(ctx, d.q.get, id), &rec); err != nil {
+	if err := scanTask(d.db.QueryRowContext(ctx, d.q.get, id), &rec, &rec.Result); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return driver.TaskRecord{}, driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		}
@@ -296,8 +305,9 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// scanTask reads the task columns of get.sql (and lease.sql, whose extra
-// columns go to extra) into rec.
+// scanTask reads the task columns that get.sql, list.sql and lease.sql
+// share into rec; the columns after them (the result of get.sql and
+// list.sql, the token of lease.sql) go to extra.
 func scanTask(s scanner, rec *driver.TaskRecord, extra ...any) error {
 	var (
 		key                       sql.NullString

@@ -66,7 +66,9 @@ claimed AS (
         lease_expires_at = now() + $3 * interval '1 microsecond'
     FROM picked p
     WHERE t.id = p.id
-    RETURNING t.*
+    RETURNING t.id, t.queue, t.payload, t.priority, t.unique_key, t.state, t.attempt,
+              t.max_attempts, t.last_error, t.created_at, t.run_at, t.lease_expires_at,
+              t.finalized_at, t.lease_token
 )
 SELECT id, queue, payload, priority, coalesce(unique_key, ''), state, attempt, max_attempts,
        last_error, created_at, run_at, lease_expires_at, finalized_at, lease_token

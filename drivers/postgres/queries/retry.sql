@@ -1,5 +1,5 @@
 -- Moves failed or cancelled tasks back to pending, available at once, with
--- their attempt count reset and their last error kept. A task whose unique
+-- their attempt count reset, their last error kept and any result dropped. A task whose unique
 -- key is now held by another pending or running task is left alone. For each
 -- input the result says whether it applied, and if not the task's state and
 -- whether its key is taken (NULL state: no such task).
@@ -23,7 +23,8 @@ retried AS (
         attempt = 0,
         run_at = now(),
         lease_expires_at = NULL,
-        finalized_at = NULL
+        finalized_at = NULL,
+        result = NULL
     FROM locked l
     WHERE t.id = l.id
       AND t.state IN ('failed', 'cancelled')

@@ -14,7 +14,7 @@ if redis.replicate_commands then
 end
 
 local BASE = KEYS[1]
-local FIELDS = {'q', 'p', 'pr', 'uk', 's', 'a', 'ma', 'e', 'c', 'r', 'l', 'f', 'tok'}
+local FIELDS = {'q', 'p', 'pr', 'uk', 's', 'a', 'ma', 'e', 'c', 'r', 'l', 'f', 'tok', 'res'}
 local FINAL = {'completed', 'cancelled', 'failed'}
 
 -- Codes of per-item results.
@@ -35,7 +35,7 @@ local function qkey(q, name) return BASE .. 'q:' .. q .. ':' .. name end
 local function prio_member(r, id) return string.format('%017d', r) .. ':' .. id end
 
 -- Positions of FIELDS in a read of them.
-local F_Q, F_P, F_PR, F_UK, F_S, F_A, F_MA, F_E, F_C, F_R, F_L, F_F, F_TOK = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13
+local F_Q, F_P, F_PR, F_UK, F_S, F_A, F_MA, F_E, F_C, F_R, F_L, F_F, F_TOK, F_RES = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
 -- read returns FIELDS of a task, in order (false where missing).
 local function read(id)

@@ -1,7 +1,7 @@
 -- finish.lua: apply outcomes, each fenced by its lease.
--- ARGV: retention (µs), then six per outcome: task ID, lease token, kind
+-- ARGV: retention (µs), then seven per outcome: task ID, lease token, kind
 -- ('complete', 'cancel', 'fail', 'release'), message, release delay (µs),
--- keep attempt ('1' or '0').
+-- keep attempt ('1' or '0'), result ('' for none; complete only).
 -- Reply: per outcome, OK, NOT_FOUND, LEASE_LOST or CONFLICT, decided in the
 -- order of the driver package's fencing rule.
 local retention = tonumber(ARGV[1])
@@ -9,9 +9,9 @@ local now = now_us()
 local out = {}
 local touched, woken = {}, {}
 local final_state = {complete = 'completed', cancel = 'cancelled', fail = 'failed'}
-for i = 2, #ARGV, 6 do
+for i = 2, #ARGV, 7 do
   local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
-  local delay, keep = tonumber(ARGV[i + 4]), ARGV[i + 5]
+  local delay, keep, res = tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6]
   local tk = task_key(id)
   local q, s, tok, uk, pr, a, r0 = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'uk', 'pr', 'a', 'r'))
   if not q then
@@ -43,6 +43,9 @@ for i = 2, #ARGV, 6 do
   else
     unlapse(q, id, tonumber(pr), tonumber(r0))
     finalize(q, id, final_state[kind], now, msg, uk, nil)
+    if kind == 'complete' and res ~= '' then
+      redis.call('HSET', tk, 'res', res)
+    end
     touched[q] = true
     out[#out + 1] = OK
   end

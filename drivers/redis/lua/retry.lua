@@ -1,5 +1,5 @@
 -- retry.lua: move failed or cancelled tasks back to pending, available at
--- once, attempts reset, last error kept. A task whose unique key another
+-- once, attempts reset, last error kept, any result dropped. A task whose unique key another
 -- pending or running task holds now (taken since, or earlier in this batch)
 -- is left as it is.
 -- ARGV: task IDs. Reply: per ID, OK, NOT_FOUND, CONFLICT or DUPLICATE.
@@ -19,6 +19,7 @@ for i = 1, #ARGV do
   else
     redis.call('ZREM', qkey(q, s), id)
     redis.call('HSET', tk, 's', 'pending', 'a', '0', 'r', fmt(now), 'l', '0', 'f', '0')
+    redis.call('HDEL', tk, 'res')
     add_pending(q, id, tonumber(pr), now, now)
     if uk ~= '' then
       redis.call('HSET', qkey(q, 'unique'), uk, id)
