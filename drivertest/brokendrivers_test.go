@@ -47,6 +47,8 @@ type broken struct {
 	key       map[int64]string // unique key, of a task stored without it
 	gone      map[int64]driver.TaskRecord
 	purged    map[string]map[driver.State]int64 // deleted but still counted
+
+	slots map[string]time.Time // queue NUL name -> latest slot, for the slot-* drivers
 }
 
 func newBroken(name string, clock func() time.Time) *broken {
@@ -65,6 +67,7 @@ func newBroken(name string, clock func() time.Time) *broken {
 		key:       map[int64]string{},
 		gone:      map[int64]driver.TaskRecord{},
 		purged:    map[string]map[driver.State]int64{},
+		slots:     map[string]time.Time{},
 	}
 }
 
@@ -824,6 +827,8 @@ func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 			}
 		}
 		return n, nil
+	case "slot-forgets-on-purge":
+		b.forgetSlots(p.Queue)
 	}
 	return b.Driver.Purge(ctx, p)
 }

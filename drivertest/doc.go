@@ -182,6 +182,17 @@
 //     a key taken earlier in the same transaction (ErrDuplicate with that
 //     task's ID) and that every task a transactional Create acknowledged
 //     exists after commit.
+//   - Schedule: driver.Scheduler, when present. CreateSlot takes a
+//     schedule's first slot and creates its task; the same slot again, an
+//     earlier one (by a microsecond, or in another time zone) and a slot
+//     within the same microsecond create nothing and report the latest
+//     slot; later slots create; schedules of other names and queues are
+//     apart; a held unique key takes the slot without a task
+//     (ErrDuplicate, the holder's ID); invalid input is ErrInvalid and
+//     takes nothing; callers racing over the same slots create each once;
+//     the record outlives the purge of its tasks and, through
+//     Harness.Again (exempt CapAgain where a store cannot be opened
+//     twice), the driver that wrote it.
 //   - Model: random sequences of create, transactional create (commit
 //     or roll back), claim, ping, finish, cancel, retry, purge, get, count
 //     and list from several simulated workers, checked step by step

@@ -33,6 +33,15 @@ type Harness struct {
 	// with CapTx.
 	Tx func(t testing.TB, d driver.Driver) (c driver.Creator, commit, rollback func() error)
 
+	// Again returns a second driver on the store of d, as another process
+	// (or the same one, after a restart) would open it: tasks and
+	// schedules that d stored are there. A store that one process opens
+	// only once at a time (a bbolt file) closes d first; the suite uses
+	// only the returned driver afterwards and closes both. Nil means the
+	// harness cannot open a store twice (an in-memory store, which lives
+	// in its driver), which must then be exempted with CapAgain.
+	Again func(t testing.TB, d driver.Driver) driver.Driver
+
 	// Exempt lists the optional capabilities the driver lacks, each with
 	// the reason. The subtests of an exempted capability are skipped with
 	// that reason; a capability that is neither present nor exempted fails
@@ -57,9 +66,15 @@ const (
 	CapAdmin Capability = "admin"
 	// CapTx is transactional create, present when Harness.Tx is not nil.
 	CapTx Capability = "tx"
+	// CapSchedule is driver.Scheduler, found by type assertion on the
+	// driver.
+	CapSchedule Capability = "schedule"
+	// CapAgain is opening a second driver on one store, present when
+	// Harness.Again is not nil.
+	CapAgain Capability = "again"
 )
 
-var capabilities = []Capability{CapNotify, CapAdmin, CapTx}
+var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapSchedule, CapAgain}
 
 // Times the suite works with. Leases in the expiry tests are short so that
 // the suite is quick; waits are on conditions, with a deadline generous
@@ -114,6 +129,7 @@ func groups() []group {
 		{"Notify", slices.Concat(notifyRules, subscriptionRules)},
 		{"Admin", slices.Concat(adminListRules, adminRetryCancelRules, adminPurgeRules, adminInputRules, adminLifeRules)},
 		{"Tx", slices.Concat(txRules, txKeyRules)},
+		{"Schedule", scheduleRules},
 		{"Model", modelRules},
 	}
 }
@@ -190,6 +206,10 @@ func capName(c Capability) string {
 		return "Admin"
 	case CapTx:
 		return "Tx"
+	case CapSchedule:
+		return "Schedule"
+	case CapAgain:
+		return "Again"
 	}
 	return string(c)
 }

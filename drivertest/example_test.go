@@ -35,9 +35,11 @@ func plainHarness() drivertest.Harness {
 		// Each capability the driver lacks, with the reason. Without
 		// these entries the capability's subtests fail.
 		Exempt: map[drivertest.Capability]string{
-			drivertest.CapNotify: "plainDriver has no change feed; workers poll",
-			drivertest.CapAdmin:  "plainDriver is administered with the store's own tools",
-			drivertest.CapTx:     "plainDriver's store has no transactions",
+			drivertest.CapNotify:   "plainDriver has no change feed; workers poll",
+			drivertest.CapAdmin:    "plainDriver is administered with the store's own tools",
+			drivertest.CapTx:       "plainDriver's store has no transactions",
+			drivertest.CapSchedule: "plainDriver has no periodic schedules",
+			drivertest.CapAgain:    "plainDriver's store lives in the driver and cannot be opened twice",
 		},
 	}
 }
@@ -57,11 +59,13 @@ func plainHarness() drivertest.Harness {
 // TestPlainDriver in this package's tests runs exactly that.
 func Example() {
 	h := plainHarness()
-	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx} {
+	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapSchedule, drivertest.CapAgain} {
 		fmt.Printf("%s: skipped, %s\n", c, h.Exempt[c])
 	}
 	// Output:
 	// notify: skipped, plainDriver has no change feed; workers poll
 	// admin: skipped, plainDriver is administered with the store's own tools
 	// tx: skipped, plainDriver's store has no transactions
+	// schedule: skipped, plainDriver has no periodic schedules
+	// again: skipped, plainDriver's store lives in the driver and cannot be opened twice
 }

@@ -37,10 +37,11 @@ type Driver struct {
 }
 
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = txCreator{}
+	_ driver.Driver    = (*Driver)(nil)
+	_ driver.Notifier  = (*Driver)(nil)
+	_ driver.Admin     = (*Driver)(nil)
+	_ driver.Scheduler = (*Driver)(nil)
+	_ driver.Creator   = txCreator{}
 )
 
 // New returns an empty driver.
