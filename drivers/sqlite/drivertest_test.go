@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,11 +14,22 @@ import (
 	"github.com/gosk/gosk/drivertest"
 )
 
+// files maps each driver that fileHarness opened to its file, for Again.
+var files sync.Map // *gosksqlite.Driver -> string
+
 // fileHarness gives each driver a file of its own in a temp directory.
 var fileHarness = drivertest.Harness{
 	New: func(t testing.TB) driver.Driver {
-		d, _ := openFile(t, nil)
+		d, path := openFile(t, nil)
+		files.Store(d, path)
 		return d
+	},
+	Again: func(t testing.TB, d driver.Driver) driver.Driver {
+		path, ok := files.Load(d)
+		require.True(t, ok, "driver was not made by fileHarness.New")
+		again, err := gosksqlite.Open(context.Background(), path.(string), nil)
+		require.NoError(t, err)
+		return again
 	},
 	NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
 		d, _ := openFile(t, &gosksqlite.Options{Clock: clock})
@@ -36,6 +48,7 @@ var memoryHarness = drivertest.Harness{
 		drivertest.CapTx: "an in-memory database has one connection, which the caller's open transaction holds, " +
 			"so the driver's calls made while it is open wait for it (UniqueKeyAcrossTxAndStore does that); " +
 			"transactional create is tested on a file",
+		drivertest.CapAgain: "an in-memory database lives in its driver's one connection; a second driver is tested on a file",
 	},
 }
 

@@ -24,6 +24,7 @@ type queries struct {
 	availableFifo, availableLifo, availablePriority string
 	fences, extend, finalize, release               string
 	get, list, count, retry, cancel, purge          string
+	slotGet, slotSet                                string
 }
 
 // loadQueries reads every query file, placing prefix (already validated
@@ -54,6 +55,8 @@ func loadQueries(prefix string) (*queries, error) {
 		"retry":              &q.retry,
 		"cancel":             &q.cancel,
 		"purge":              &q.purge,
+		"slot_get":           &q.slotGet,
+		"slot_set":           &q.slotSet,
 	}
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
 	if err != nil {

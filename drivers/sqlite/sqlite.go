@@ -133,7 +133,8 @@ type Driver struct {
 var (
 	_ driver.Driver   = (*Driver)(nil)
 	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
+	_ driver.Admin     = (*Driver)(nil)
+	_ driver.Scheduler = (*Driver)(nil)
 	_ driver.Creator  = (*txCreator)(nil)
 )
 
