@@ -19,10 +19,11 @@ import (
 
 // Compile-time checks that Driver has every capability of the port.
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = (*txCreator)(nil)
+	_ driver.Driver    = (*Driver)(nil)
+	_ driver.Notifier  = (*Driver)(nil)
+	_ driver.Admin     = (*Driver)(nil)
+	_ driver.Scheduler = (*Driver)(nil)
+	_ driver.Creator   = (*txCreator)(nil)
 )
 
 // Defaults of Options.

@@ -34,6 +34,9 @@
 //	      unique/  unique key -> ID             pending and running tasks
 //	      state:<state>/  ID                    every task, by state
 //	      counts/  state -> number of tasks
+//	  schedules/  queue | NUL | name -> latest slot (Unix microseconds,
+//	            sign bit flipped) | its task ID | updated at (Unix ns),
+//	            8 bytes each
 //
 // Index keys are big-endian (times as Unix nanoseconds with the sign bit
 // flipped; the priority stored as MaxPriority minus it), so byte order is

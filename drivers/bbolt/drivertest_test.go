@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/gosk/gosk/driver"
@@ -20,6 +21,16 @@ var harness = drivertest.Harness{
 	},
 	Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 		return newLazyTx(d.(*goskbbolt.Driver))
+	},
+	// bbolt locks its file for one process: the second driver opens it
+	// once the first has closed it, as a restarted process would.
+	Again: func(t testing.TB, d driver.Driver) driver.Driver {
+		bd := d.(*goskbbolt.Driver)
+		path := bd.DB().Path()
+		require.NoError(t, bd.Close())
+		again, err := goskbbolt.Open(context.Background(), path, nil)
+		require.NoError(t, err)
+		return again
 	},
 }
 
