@@ -131,11 +131,11 @@ type Driver struct {
 }
 
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
+	_ driver.Driver    = (*Driver)(nil)
+	_ driver.Notifier  = (*Driver)(nil)
 	_ driver.Admin     = (*Driver)(nil)
 	_ driver.Scheduler = (*Driver)(nil)
-	_ driver.Creator  = (*txCreator)(nil)
+	_ driver.Creator   = (*txCreator)(nil)
 )
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,31}$`)
