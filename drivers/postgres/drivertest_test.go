@@ -36,6 +36,14 @@ func harness(opts postgres.Options) drivertest.Harness {
 			pools.Store(d, pool)
 			return d
 		},
+		// A second driver on the same schema, over a pool of its own, as
+		// another process would open it.
+		Again: func(t testing.TB, d driver.Driver) driver.Driver {
+			again, err := postgres.Open(context.Background(), serverURL(t),
+				&postgres.Options{Schema: d.(*postgres.Driver).Schema(), MaxConns: 2})
+			require.NoError(t, err)
+			return again
+		},
 		Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 			pool, ok := pools.Load(d)
 			require.True(t, ok, "driver was not made by this harness")

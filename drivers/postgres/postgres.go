@@ -22,9 +22,10 @@ import (
 
 // Compile-time proof that Driver has the whole contract.
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
+	_ driver.Driver    = (*Driver)(nil)
+	_ driver.Notifier  = (*Driver)(nil)
+	_ driver.Admin     = (*Driver)(nil)
+	_ driver.Scheduler = (*Driver)(nil)
 )
 
 // DefaultSchema is the schema used when Options.Schema is empty.

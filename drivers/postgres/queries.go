@@ -23,6 +23,8 @@ type queries struct {
 	get, list, count       string
 	retry, cancel, purge   string
 
+	slotTake, slotLatest, slotTask string
+
 	migrateLock, migrateInspect, migrateBootstrap string
 	migrateVersion, migrateRecord                 string
 	migrateEncoding                               string
@@ -61,6 +63,9 @@ func renderQueries(quotedSchema string) queries {
 		retry:            r("retry"),
 		cancel:           r("cancel"),
 		purge:            r("purge"),
+		slotTake:         r("slot_take"),
+		slotLatest:       r("slot_latest"),
+		slotTask:         r("slot_task"),
 		migrateLock:      r("migrate_lock"),
 		migrateInspect:   r("migrate_inspect"),
 		migrateBootstrap: r("migrate_bootstrap"),
