@@ -50,6 +50,8 @@
 //	B + "q:" + Q + ":cancelled"          ":cancelled" and ":failed"
 //	B + "q:" + Q + ":all"        zset    every task by ID (Admin.List)
 //	B + "q:" + Q + ":unique"     hash    unique key -> ID of the live task holding it
+//	B + "q:" + Q + ":schedules"  hash    schedule name -> "<latest slot>:<its task
+//	                                     ID>:<updated>" (µs; Scheduler)
 //	B + "q:" + Q + ":wake"       channel pub/sub channel of the queue (Notifier)
 //	prefix + "meta"              hash    layout owner and version
 //

@@ -11,8 +11,9 @@ import (
 func TestDriver(t *testing.T) {
 	client := singleClient(t)
 	drivertest.Run(t, drivertest.Harness{
-		New: func(t testing.TB) driver.Driver { return newDriver(t, client, nil) },
-		Tx:  txHarness(client),
+		New:   func(t testing.TB) driver.Driver { return newDriver(t, client, nil) },
+		Tx:    txHarness(client),
+		Again: againHarness(client),
 	})
 }
 
@@ -21,7 +22,8 @@ func TestDriver(t *testing.T) {
 func TestDriverCluster(t *testing.T) {
 	client := clusterClient(t)
 	drivertest.Run(t, drivertest.Harness{
-		New: func(t testing.TB) driver.Driver { return newDriver(t, client, nil) },
-		Tx:  txHarness(client),
+		New:   func(t testing.TB) driver.Driver { return newDriver(t, client, nil) },
+		Tx:    txHarness(client),
+		Again: againHarness(client),
 	})
 }

@@ -16,6 +16,7 @@ func TestDriverLazy(t *testing.T) {
 	client := singleClient(t)
 	drivertest.Run(t, drivertest.Harness{
 		New: func(t testing.TB) driver.Driver { return newDriver(t, client, &goskredis.Options{Lazy: true}) },
-		Tx:  txHarness(client),
+		Tx:    txHarness(client),
+		Again: againHarness(client),
 	})
 }

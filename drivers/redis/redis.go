@@ -16,10 +16,11 @@ import (
 
 // Compile-time checks that the driver offers the port and every capability.
 var (
-	_ driver.Driver   = (*Driver)(nil)
-	_ driver.Notifier = (*Driver)(nil)
-	_ driver.Admin    = (*Driver)(nil)
-	_ driver.Creator  = (*txCreator)(nil)
+	_ driver.Driver    = (*Driver)(nil)
+	_ driver.Notifier  = (*Driver)(nil)
+	_ driver.Admin     = (*Driver)(nil)
+	_ driver.Scheduler = (*Driver)(nil)
+	_ driver.Creator   = (*txCreator)(nil)
 )
 
 // Defaults of Options.

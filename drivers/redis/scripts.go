@@ -19,6 +19,9 @@ type scripts struct {
 	create, claim, ping, finish *goredis.Script
 	retry, cancel, purge        *goredis.Script
 	list, count                 *goredis.Script
+	// slot is slot.lua after create.lua, wrapped as the function
+	// create_batch that slot.lua calls once it has taken the slot.
+	slot *goredis.Script
 	// createSrc is the create script's source, by which Driver.Tx finds
 	// the create calls queued in a transaction.
 	createSrc string
@@ -41,6 +44,8 @@ func loadScripts() *scripts {
 		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
 		list: s("list"), count: s("count"),
 		createSrc: src("create"),
+		slot: goredis.NewScript(common + "\nlocal function create_batch()\n" + mustRead("lua/create.lua") +
+			"\nend\n" + mustRead("lua/slot.lua")),
 	}
 }
 
