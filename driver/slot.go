@@ -17,8 +17,9 @@ const (
 // limit of maxPayload bytes (the driver's own; DefaultMaxPayloadLen when
 // it has no option for it): Name is text (see "Text" in the package doc),
 // not empty and at most MaxUniqueKeyLen bytes; At is not zero and falls
-// within the years 1900 to 2200; Task passes the checks of
-// ValidateNewTasksMax. It
+// within the years 1900 to 2200; Latest is zero without Expect, and with
+// Expect zero or within those years and earlier than At (to the
+// microsecond); Task passes the checks of ValidateNewTasksMax. It
 // returns nil or an error wrapping ErrInvalid that names the field.
 func ValidateSlot(s Slot, maxPayload int) error {
 	if s.Name == "" {
@@ -32,6 +33,17 @@ func ValidateSlot(s Slot, maxPayload int) error {
 	}
 	if y := s.At.UTC().Year(); y < minSlotYear || y > maxSlotYear {
 		return fmt.Errorf("%w: slot time %v is outside the years %d to %d", ErrInvalid, s.At, minSlotYear, maxSlotYear)
+	}
+	switch {
+	case !s.Expect && !s.Latest.IsZero():
+		return fmt.Errorf("%w: slot's expected latest slot is set without Expect", ErrInvalid)
+	case s.Expect && !s.Latest.IsZero():
+		if y := s.Latest.UTC().Year(); y < minSlotYear || y > maxSlotYear {
+			return fmt.Errorf("%w: slot's expected latest slot %v is outside the years %d to %d", ErrInvalid, s.Latest, minSlotYear, maxSlotYear)
+		}
+		if !SlotTime(s.Latest).Before(SlotTime(s.At)) {
+			return fmt.Errorf("%w: slot's expected latest slot %v is not earlier than the slot %v", ErrInvalid, s.Latest, s.At)
+		}
 	}
 	t := s.Task
 	if len(t.Payload) > maxPayload {
@@ -52,6 +64,21 @@ func ValidateSlot(s Slot, maxPayload int) error {
 // below the microsecond take the same slot.
 func SlotTime(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond).Round(0)
+}
+
+// Expected reports whether latest, a schedule's latest slot as a store
+// keeps it (SlotTime; zero if it has none), meets s's expectation: it
+// does always without s.Expect, and with it when latest is SlotTime of
+// s.Latest (both zero included). An adapter that takes the slot checks
+// this besides latest being earlier than At.
+func Expected(s Slot, latest time.Time) bool {
+	if !s.Expect {
+		return true
+	}
+	if s.Latest.IsZero() || latest.IsZero() {
+		return s.Latest.IsZero() && latest.IsZero()
+	}
+	return SlotTime(s.Latest).Equal(latest)
 }
 
 // SlotMicros returns SlotTime(t) as microseconds since the Unix epoch,

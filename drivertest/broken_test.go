@@ -611,6 +611,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Schedule$",
 	},
+	"slot-ignores-expect": {
+		rule: "with Expect, CreateSlot takes a slot only from the expected latest slot",
+		caught: []string{
+			"Schedule/ExpectTakesOnlyFromLatestSeen",
+		},
+		only: "^Schedule$",
+	},
 	"slot-invalid-takes": {
 		rule: "an invalid slot takes nothing",
 		caught: []string{

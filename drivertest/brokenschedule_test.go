@@ -24,6 +24,7 @@ var slotBreaks = []string{
 	"slot-loses-precision",
 	"slot-not-taken-on-duplicate",
 	"slot-invalid-takes",
+	"slot-ignores-expect",
 }
 
 // CreateSlot takes a slot as the broken driver's name says.
@@ -56,6 +57,9 @@ func (b *broken) createSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 	b.mu.Lock()
 	latest, ok := b.slots[key]
 	later := !ok || at.After(latest)
+	if b.name != "slot-ignores-expect" && !driver.Expected(s, latest) {
+		later = false
+	}
 	switch b.name {
 	case "slot-no-compare":
 		later = true

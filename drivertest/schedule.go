@@ -177,17 +177,20 @@ var scheduleRules = []rule{
 		at := slotAt()
 		later := at.Add(time.Hour)
 		bad := map[string]driver.Slot{
-			"empty name":        {Name: "", At: later, Task: task(q, "x")},
-			"name with NUL":     {Name: "a\x00b", At: later, Task: task(q, "x")},
-			"name too long":     {Name: strings.Repeat("n", driver.MaxUniqueKeyLen+1), At: later, Task: task(q, "x")},
-			"zero time":         {Name: "s", Task: task(q, "x")},
-			"year 1800":         {Name: "s", At: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), Task: task(q, "x")},
-			"year 2300":         {Name: "s", At: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), Task: task(q, "x")},
-			"no max attempts":   {Name: "s", At: later, Task: driver.NewTask{Queue: q}},
-			"bad queue name":    {Name: "s", At: later, Task: task(q+" x", "x")},
-			"negative delay":    {Name: "s", At: later, Task: driver.NewTask{Queue: q, MaxAttempts: 1, Delay: -time.Second}},
-			"unique key bad":    {Name: "s", At: later, Task: driver.NewTask{Queue: q, MaxAttempts: 1, UniqueKey: "\xff"}},
-			"payload too large": {Name: "s", At: later, Task: driver.NewTask{Queue: q, MaxAttempts: 1, Payload: make([]byte, s.payloadLimit()+1)}},
+			"empty name":            {Name: "", At: later, Task: task(q, "x")},
+			"name with NUL":         {Name: "a\x00b", At: later, Task: task(q, "x")},
+			"name too long":         {Name: strings.Repeat("n", driver.MaxUniqueKeyLen+1), At: later, Task: task(q, "x")},
+			"zero time":             {Name: "s", Task: task(q, "x")},
+			"year 1800":             {Name: "s", At: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), Task: task(q, "x")},
+			"year 2300":             {Name: "s", At: time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), Task: task(q, "x")},
+			"no max attempts":       {Name: "s", At: later, Task: driver.NewTask{Queue: q}},
+			"bad queue name":        {Name: "s", At: later, Task: task(q+" x", "x")},
+			"negative delay":        {Name: "s", At: later, Task: driver.NewTask{Queue: q, MaxAttempts: 1, Delay: -time.Second}},
+			"unique key bad":        {Name: "s", At: later, Task: driver.NewTask{Queue: q, MaxAttempts: 1, UniqueKey: "\xff"}},
+			"latest without expect": {Name: "s", At: later, Latest: at, Task: task(q, "x")},
+			"latest not earlier":    {Name: "s", At: later, Expect: true, Latest: later, Task: task(q, "x")},
+			"latest in year 1800":   {Name: "s", At: later, Expect: true, Latest: time.Date(1800, 1, 1, 0, 0, 0, 0, time.UTC), Task: task(q, "x")},
+			"payload too large":     {Name: "s", At: later, Task: driver.NewTask{Queue: q, MaxAttempts: 1, Payload: make([]byte, s.payloadLimit()+1)}},
 		}
 		for what, in := range bad {
 			r, err := sc.CreateSlot(f.ctx, in)
@@ -277,6 +280,65 @@ var scheduleRules = []rule{
 		local := next.Add(time.Microsecond).In(time.FixedZone("east", 5*3600))
 		f.taken(f.createSlot(sc, slot(q, "s", local)), local, "a slot in another time zone compares by its instant")
 		f.refused(f.createSlot(sc, slot(q, "s", next.In(time.FixedZone("west", -7*3600)))), local, "an earlier instant in another zone")
+	}},
+	{name: "ExpectTakesOnlyFromLatestSeen", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		sc := f.scheduler()
+		q := f.queue()
+		at := slotAt()
+		expect := func(at, latest time.Time) driver.Slot {
+			in := slot(q, "s", at)
+			in.Expect, in.Latest = true, latest
+			return in
+		}
+		other := expect(at.Add(time.Minute), at)
+		other.Name = "fresh"
+		f.refused(f.createSlot(sc, other), time.Time{}, "Expect of a latest slot on a schedule that has none")
+		f.taken(f.createSlot(sc, expect(at, time.Time{})), at, "Expect of no latest slot on a schedule that has none")
+		f.refused(f.createSlot(sc, expect(at.Add(time.Minute), time.Time{})), at, "Expect of no latest slot once the schedule has one")
+		f.refused(f.createSlot(sc, expect(at.Add(time.Minute), at.Add(-time.Minute))), at, "Expect of an older latest slot")
+		later := at.Add(time.Hour)
+		f.taken(f.createSlot(sc, expect(later, at)), later, "Expect of the latest slot, at any later slot")
+		f.refused(f.createSlot(sc, expect(later.Add(time.Minute), at)), later, "Expect of the slot that was latest before")
+		f.refused(f.createSlot(sc, expect(later, at)), later, "the same call again")
+		assert.Equal(t, 2, f.countTasks(q), "two slots taken, two tasks")
+	}},
+	{name: "ConcurrentFirstSlotsExpectingNoneTakeOne", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		sc := f.scheduler()
+		q := f.queue()
+		var (
+			created atomic.Int32
+			wg      sync.WaitGroup
+			start   = make(chan struct{})
+			errs    = make(chan error, slotCallers)
+		)
+		// Callers whose clocks differ each start the schedule at a slot of
+		// their own, expecting that it has none: one of them starts it.
+		for i := range slotCallers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				in := slot(q, "s", slotAt().Add(time.Duration(i)*time.Second))
+				in.Expect = true
+				r, err := sc.CreateSlot(f.ctx, in)
+				switch {
+				case err != nil:
+					errs <- err
+				case r.Created:
+					created.Add(1)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err, "CreateSlot from concurrent callers")
+		}
+		assert.EqualValues(t, 1, created.Load(), "one of the callers that expected no slot took one")
+		assert.Equal(t, 1, f.countTasks(q), "one task")
 	}},
 	{name: "ClosedReturnsErrClosed", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

@@ -3,6 +3,7 @@ package bbolt
 import (
 	"context"
 	"encoding/binary"
+	"time"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/wakeup"
@@ -33,14 +34,16 @@ func (d *Driver) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 		if b == nil {
 			return errorf("bucket %q is missing; was it deleted while the driver was open?", bucketSchedules)
 		}
+		var latest time.Time
 		if v := b.Get(key); v != nil {
 			if len(v) != scheduleLen {
 				return errorf("schedule record of %q is %d bytes, not %d", key, len(v), scheduleLen)
 			}
-			if latest := readTime(v); at <= latest {
-				res.Latest = driver.SlotFromMicros(latest)
-				return nil
-			}
+			latest = driver.SlotFromMicros(readTime(v))
+		}
+		if !latest.IsZero() && at <= latest.UnixMicro() || !driver.Expected(s, latest) {
+			res.Latest = latest
+			return nil
 		}
 		now := d.now()
 		created := make([]driver.CreateResult, 1)

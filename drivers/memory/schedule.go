@@ -20,7 +20,8 @@ func (d *Driver) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 	defer d.mu.Unlock()
 	at := driver.SlotTime(s.At)
 	q := d.queue(s.Task.Queue)
-	if latest, ok := q.slots[s.Name]; ok && !at.After(latest) {
+	latest := q.slots[s.Name]
+	if !latest.IsZero() && !at.After(latest) || !driver.Expected(s, latest) {
 		return driver.SlotResult{Latest: latest}, nil
 	}
 	q.slots[s.Name] = at

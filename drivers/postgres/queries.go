@@ -23,7 +23,8 @@ type queries struct {
 	get, list, count       string
 	retry, cancel, purge   string
 
-	slotTake, slotLatest, slotTask string
+	slotTake, slotTakeAfter, slotTakeFirst string
+	slotLatest, slotTask                   string
 
 	migrateLock, migrateInspect, migrateBootstrap string
 	migrateVersion, migrateRecord                 string
@@ -64,6 +65,8 @@ func renderQueries(quotedSchema string) queries {
 		cancel:           r("cancel"),
 		purge:            r("purge"),
 		slotTake:         r("slot_take"),
+		slotTakeAfter:    r("slot_take_after"),
+		slotTakeFirst:    r("slot_take_first"),
 		slotLatest:       r("slot_latest"),
 		slotTask:         r("slot_task"),
 		migrateLock:      r("migrate_lock"),

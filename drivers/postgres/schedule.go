@@ -16,7 +16,10 @@ import (
 // UPDATE ... WHERE, which locks the row either way, so concurrent takers
 // of one schedule go one after the other and each compares with what the
 // one before it committed), then the task is created as Create creates it,
-// unique key included, and the row records the task's ID. The compare
+// unique key included, and the row records the task's ID. With
+// Slot.Expect the take is slot_take_after.sql (an UPDATE whose WHERE
+// names the expected latest slot) or slot_take_first.sql (an INSERT that
+// does nothing on conflict) instead. The compare
 // uses the slot as given (no clock), kept to the microsecond as
 // timestamptz keeps it.
 func (d *Driver) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResult, error) {
@@ -44,19 +47,30 @@ func (d *Driver) createSlot(ctx context.Context, s driver.Slot) (res driver.Slot
 		}
 	}()
 	var taken time.Time
-	err = tx.QueryRow(ctx, d.q.slotTake, s.Task.Queue, s.Name, at).Scan(&taken)
+	switch {
+	case !s.Expect:
+		err = tx.QueryRow(ctx, d.q.slotTake, s.Task.Queue, s.Name, at).Scan(&taken)
+	case s.Latest.IsZero():
+		err = tx.QueryRow(ctx, d.q.slotTakeFirst, s.Task.Queue, s.Name, at).Scan(&taken)
+	default:
+		err = tx.QueryRow(ctx, d.q.slotTakeAfter, s.Task.Queue, s.Name, at, driver.SlotTime(s.Latest)).Scan(&taken)
+	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		// Not later than the latest: read the latest, which the row lock
-		// the take left lets no one move until this transaction ends.
+		// Not taken: read the latest (none if the schedule has no row).
 		var latest time.Time
-		if err = tx.QueryRow(ctx, d.q.slotLatest, s.Task.Queue, s.Name).Scan(&latest); err != nil {
+		err = tx.QueryRow(ctx, d.q.slotLatest, s.Task.Queue, s.Name).Scan(&latest)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
 			return res, err
+		default:
+			latest = latest.UTC()
 		}
 		if err = tx.Commit(ctx); err != nil {
 			return res, err
 		}
-		return driver.SlotResult{Latest: latest.UTC()}, nil
+		return driver.SlotResult{Latest: latest}, nil
 	case err != nil:
 		return res, err
 	}

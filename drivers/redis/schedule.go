@@ -22,7 +22,14 @@ func (d *Driver) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 	at := driver.SlotMicros(s.At)
 	c := d.createCall(d.keys.queueSlot(s.Task.Queue), 0, []driver.NewTask{s.Task}, []int{0})
 	c.script = d.s.slot
-	c.args = append(c.args, s.Name, at)
+	expect, expected := "0", ""
+	if s.Expect {
+		expect = "1"
+		if !s.Latest.IsZero() {
+			expected = strconv.FormatInt(driver.SlotMicros(s.Latest), 10)
+		}
+	}
+	c.args = append(c.args, s.Name, at, expect, expected)
 	replies, err := d.run(ctx, []call{c})
 	if err != nil {
 		return driver.SlotResult{}, err
@@ -38,6 +45,9 @@ func parseSlot(reply any, at int64) (driver.SlotResult, error) {
 	}
 	if taken, _ := v[0].(int64); taken == 0 {
 		s, _ := v[1].(string)
+		if s == "" {
+			return driver.SlotResult{}, nil // the schedule has no slot yet
+		}
 		latest, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return driver.SlotResult{}, fmt.Errorf("gosk/redis: bad latest slot %q from script: %w", s, err)

@@ -25,14 +25,18 @@ func (d *Driver) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 	var woken wakeup.Queues
 	err := d.write(ctx, func(c conn, now int64) error {
 		res, woken = driver.SlotResult{}, nil
-		var latest int64
-		err := c.QueryRowContext(ctx, d.q.slotGet, s.Task.Queue, s.Name).Scan(&latest)
+		var nanos int64
+		var latest time.Time
+		err := c.QueryRowContext(ctx, d.q.slotGet, s.Task.Queue, s.Name).Scan(&nanos)
 		switch {
-		case err == nil && atNanos <= latest:
-			res.Latest = time.Unix(0, latest).UTC()
-			return nil
-		case err != nil && !errors.Is(err, sql.ErrNoRows):
+		case err == nil:
+			latest = time.Unix(0, nanos).UTC()
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
+		}
+		if !latest.IsZero() && atNanos <= nanos || !driver.Expected(s, latest) {
+			res.Latest = latest
+			return nil
 		}
 		created, w, err := d.insert(ctx, c, []driver.NewTask{s.Task}, now)
 		if err != nil {
