@@ -44,14 +44,16 @@ type ScheduleConfig struct {
 	Missed Missed
 
 	// ClockSkew is how far the clocks of the processes that run the
-	// schedule may be apart, plus the time a slot takes to be created. A
-	// process that starts looks back this far for the slot to begin
-	// with, so that a process whose clock is ahead does not start past
-	// a slot that the others have not taken yet (which would lose that
-	// slot). Too small a value can lose a slot when a process with a
-	// fast clock starts; too large only makes a start look back further.
-	// Slots within ClockSkew before a start are run late, not missed.
-	// Default DefaultClockSkew (1s); negative is invalid.
+	// schedule may be apart, plus the time a slot takes to be created: a
+	// schedule whose latest slot is less than ClockSkew old is running
+	// somewhere, and a process that starts follows it from that slot,
+	// running the slots since at once, late rather than missed. One
+	// whose latest slot is older counts as stopped, and starts again as
+	// Missed says. Too small a value makes a process with a slow clock
+	// take a running schedule for a stopped one (and pass over slots
+	// the others are about to take); too large makes a stopped schedule
+	// catch up that much at its start. Default DefaultClockSkew (1s);
+	// negative is invalid.
 	ClockSkew time.Duration
 
 	// Options are the options of each slot's task: priority, max
@@ -177,38 +179,63 @@ func (c *ScheduleConfig) fill() error {
 // Run creates the schedule's tasks, slot after slot, until ctx is done;
 // then it returns nil. It returns early with an error when the driver is
 // closed or refuses the slot's input. A failure of the store to take a
-// slot is logged and the slot tried again after RetryInterval, so slots
-// are taken in order and none is skipped for an outage shorter than the
-// schedule's period. Run starts no goroutine; several Runs of one
-// Schedule, in one process or many, share its slots.
+// slot is logged and the slot tried again after RetryInterval. Run
+// starts no goroutine; several Runs of one Schedule, in one process or
+// many, share its slots.
 //
-// At start, Run takes the last slot at or before now minus ClockSkew
-// (MissedRunLast), or the first slot after it (MissedSkip); if the
-// store has taken that slot or a later one already, Run goes on from the
-// store's latest slot, whatever its own clock says. Then it waits, on
-// its clock, for each next slot of the spec and takes it.
+// Run follows the schedule from its latest slot in the store: each slot
+// it takes is the one after the latest it saw, taken only if that is
+// still the latest (driver.Slot.Expect), so no slot is passed over while
+// it is untaken, whatever the clocks. When the latest slot is older than
+// ClockSkew before now (no process ran the schedule for a while, or it
+// never ran), Run starts it again as Missed says: at the last slot at or
+// before now (MissedRunLast), or at the next slot (MissedSkip); if
+// several processes do that at once, one of them does, and the others
+// follow it.
 func (s *Schedule) Run(ctx context.Context) error {
-	start := s.spec.prev(s.cfg.Clock().Add(-s.cfg.ClockSkew))
-	next := start
-	if s.cfg.Missed == MissedSkip || start.IsZero() {
-		next = s.spec.next(s.cfg.Clock().Add(-s.cfg.ClockSkew))
-	}
-	for !next.IsZero() {
-		if err := s.waitFor(ctx, next); err != nil {
+	var latest time.Time // the schedule's latest slot as last seen; zero: none
+	seen := false        // whether latest was read from the store
+	for {
+		now := s.cfg.Clock()
+		recent := s.spec.prev(now.Add(-s.cfg.ClockSkew))
+		var at, after time.Time
+		switch {
+		case !seen:
+			// Guess that the schedule is recent: take the slot at the
+			// edge of the tolerance, if the one before it is the latest.
+			at = recent
+			if at.IsZero() {
+				at = s.spec.next(now.Add(-s.cfg.ClockSkew))
+			}
+			after = s.spec.prev(at.Add(-time.Microsecond))
+		case latest.IsZero() || latest.Before(recent):
+			// Nobody took a slot within the tolerance: start afresh.
+			at, after = s.spec.next(now), latest
+			if s.cfg.Missed == MissedRunLast {
+				if last := s.spec.prev(now); last.After(latest) {
+					at = last
+				}
+			}
+		default:
+			at, after = s.spec.next(latest), latest
+		}
+		if at.IsZero() {
+			s.log.Info("gosk: schedule has no more slots")
+			<-ctx.Done()
 			return nil
 		}
-		latest, err := s.take(ctx, next)
+		if err := s.waitFor(ctx, at); err != nil {
+			return nil
+		}
+		r, err := s.take(ctx, at, after)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
 		}
-		next = s.spec.next(latest)
+		latest, seen = r.Latest, true
 	}
-	s.log.Info("gosk: schedule has no more slots")
-	<-ctx.Done()
-	return nil
 }
 
 // waitFor waits until the clock reads at or later, or ctx is done.
@@ -224,25 +251,26 @@ func (s *Schedule) waitFor(ctx context.Context, at time.Time) error {
 	}
 }
 
-// take takes the slot at, trying again after a failure of the store, and
-// returns the schedule's latest slot afterwards.
-func (s *Schedule) take(ctx context.Context, at time.Time) (time.Time, error) {
+// take takes the slot at if the schedule's latest slot is after (zero:
+// none), trying again after a failure of the store, and returns the
+// store's result.
+func (s *Schedule) take(ctx context.Context, at, after time.Time) (driver.SlotResult, error) {
 	for failures := 1; ; failures++ {
 		t, err := s.newTask(at)
 		if err != nil {
-			return time.Time{}, err
+			return driver.SlotResult{}, err
 		}
-		r, err := s.sched.CreateSlot(ctx, driver.Slot{Name: s.name, At: at, Task: t})
+		r, err := s.sched.CreateSlot(ctx, driver.Slot{Name: s.name, At: at, Task: t, Expect: true, Latest: after})
 		switch {
 		case err == nil:
 			s.logResult(at, r)
-			return r.Latest, nil
+			return r, nil
 		case ctx.Err() != nil, errors.Is(err, driver.ErrClosed), errors.Is(err, driver.ErrInvalid):
-			return time.Time{}, fmt.Errorf("gosk: schedule %q of queue %q, slot %v: %w", s.name, s.queue, at, err)
+			return driver.SlotResult{}, fmt.Errorf("gosk: schedule %q of queue %q, slot %v: %w", s.name, s.queue, at, err)
 		}
 		s.log.Warn("gosk: could not take a slot; will retry", "slot", at, "error", err, "failures", failures)
 		if err := s.sleep(ctx, s.cfg.RetryInterval); err != nil {
-			return time.Time{}, err
+			return driver.SlotResult{}, err
 		}
 	}
 }
@@ -253,10 +281,8 @@ func (s *Schedule) logResult(at time.Time, r driver.SlotResult) {
 		s.log.Debug("gosk: slot created", "slot", at, "task", r.ID)
 	case r.Err != nil:
 		s.log.Info("gosk: slot taken without a task: its unique key is held", "slot", at, "holder", r.ID)
-	case r.Latest.After(driver.SlotTime(at)):
-		s.log.Debug("gosk: slot passed: a later one was taken", "slot", at, "latest", r.Latest)
 	default:
-		s.log.Debug("gosk: slot already taken", "slot", at)
+		s.log.Debug("gosk: slot not taken: the schedule's latest is another", "slot", at, "latest", r.Latest)
 	}
 }
 
