@@ -224,29 +224,38 @@ func (s *Schedule) Run(ctx context.Context) error {
 			<-ctx.Done()
 			return nil
 		}
-		if err := s.waitFor(ctx, at); err != nil {
+		if !s.waitFor(ctx, at) {
 			return nil
 		}
 		r, err := s.take(ctx, at, after)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
+			return runError(ctx, err)
 		}
 		latest, seen = r.Latest, true
 	}
 }
 
-// waitFor waits until the clock reads at or later, or ctx is done.
-func (s *Schedule) waitFor(ctx context.Context, at time.Time) error {
+// runError is what Run returns after err: nil if it came from ctx being
+// done (Run was stopped), err otherwise.
+func runError(ctx context.Context, err error) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	default:
+		return err
+	}
+}
+
+// waitFor waits until the clock reads at or later, and reports whether
+// it did before ctx was done.
+func (s *Schedule) waitFor(ctx context.Context, at time.Time) bool {
 	for {
 		d := at.Sub(s.cfg.Clock())
 		if d <= 0 {
-			return ctx.Err()
+			return ctx.Err() == nil
 		}
-		if err := s.sleep(ctx, d); err != nil {
-			return err
+		if s.sleep(ctx, d) != nil {
+			return false
 		}
 	}
 }

@@ -39,9 +39,9 @@ func slotTasks(t *testing.T, d *memory.Driver, q *gosk.Queue[string]) []time.Tim
 func slotPayload(slot time.Time) string { return slot.Format(time.RFC3339Nano) }
 
 // runSchedule runs s on clk, whose waits move clk instead of waiting,
-// until it has waited waits times; it returns what Run returned and the
-// durations it waited.
-func runSchedule(t *testing.T, s *worker.Schedule, clk *testclock.Clock, waits int) (error, []time.Duration) {
+// until it has waited waits times; it returns the durations it waited and
+// what Run returned.
+func runSchedule(t *testing.T, s *worker.Schedule, clk *testclock.Clock, waits int) ([]time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -55,7 +55,8 @@ func runSchedule(t *testing.T, s *worker.Schedule, clk *testclock.Clock, waits i
 		clk.Add(d)
 		return nil
 	})
-	return s.Run(ctx), slept
+	err := s.Run(ctx)
+	return slept, err
 }
 
 func newScheduleQueue(t *testing.T) (*memory.Driver, *gosk.Queue[string]) {
@@ -81,7 +82,7 @@ func TestScheduleEveryCreatesEachSlotOnce(t *testing.T) {
 	s, err := worker.NewSchedule(q, "nightly", worker.Every(time.Minute), slotPayload,
 		&worker.ScheduleConfig{Clock: clk.Now, Missed: worker.MissedSkip})
 	require.NoError(t, err)
-	err, slept := runSchedule(t, s, clk, 5)
+	slept, err := runSchedule(t, s, clk, 5)
 	require.NoError(t, err, "Run returns nil once its context is done")
 	assert.Equal(t, slots(minute0.Add(time.Minute), time.Minute, 5), slotTasks(t, d, q),
 		"one task per slot, each with its slot's time, from the first slot after the start")
@@ -110,7 +111,7 @@ func TestScheduleMissedPolicy(t *testing.T) {
 		s, err := worker.NewSchedule(q, "nightly", worker.Every(time.Minute), slotPayload,
 			&worker.ScheduleConfig{Clock: clk.Now, Missed: tc.missed})
 		require.NoError(t, err)
-		err, _ = runSchedule(t, s, clk, 0)
+		_, err = runSchedule(t, s, clk, 0)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, slotTasks(t, d, q), "Missed %d: the nine missed slots before the last are never run", tc.missed)
 	}
@@ -132,7 +133,7 @@ func TestScheduleFastClockGoesOnFromStoresLatest(t *testing.T) {
 	s, err := worker.NewSchedule(q, "s", worker.Every(every), slotPayload,
 		&worker.ScheduleConfig{Clock: clk.Now, ClockSkew: 3 * every})
 	require.NoError(t, err)
-	err, _ = runSchedule(t, s, clk, 0)
+	_, err = runSchedule(t, s, clk, 0)
 	require.NoError(t, err)
 	assert.Equal(t, slots(minute0, every, 3), slotTasks(t, d, q), "no slot after the store's latest is skipped")
 }
@@ -143,7 +144,7 @@ func TestScheduleUniqueKeyHeldSkipsRun(t *testing.T) {
 	s, err := worker.NewSchedule(q, "s", worker.Every(time.Minute), slotPayload,
 		&worker.ScheduleConfig{Clock: clk.Now, Options: gosk.CreateOptions{UniqueKey: "one-at-a-time", Priority: 3}})
 	require.NoError(t, err)
-	err, _ = runSchedule(t, s, clk, 3)
+	_, err = runSchedule(t, s, clk, 3)
 	require.NoError(t, err)
 	assert.Equal(t, []time.Time{minute0}, slotTasks(t, d, q), "while the first slot's task is pending, later slots create none")
 	rec, err := d.Get(t.Context(), 1)
@@ -185,7 +186,7 @@ func TestScheduleRetriesSameSlotAfterFailure(t *testing.T) {
 	s, err := worker.NewSchedule(q, "s", worker.Every(time.Minute), slotPayload,
 		&worker.ScheduleConfig{Clock: clk.Now, RetryInterval: 10 * time.Second})
 	require.NoError(t, err)
-	err, slept := runSchedule(t, s, clk, 3)
+	slept, err := runSchedule(t, s, clk, 3)
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{10 * time.Second, 10 * time.Second, 10 * time.Second}, slept[:3], "a failed slot is tried again after RetryInterval")
 	assert.Equal(t, slots(minute0.Add(-time.Minute), time.Minute, 3), slotTasks(t, m, q),
