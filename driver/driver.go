@@ -130,8 +130,9 @@
 //
 // Optional capabilities are small interfaces, discovered by type
 // assertion: [Notifier] wakes waiting workers, [Admin] lists, counts,
-// retries, cancels and purges. Every shipped driver has all of them;
-// package drivertest tests each one a driver has.
+// retries, cancels and purges, [Scheduler] turns each slot of a periodic
+// schedule into one task, with no leader. Every shipped driver has all of
+// them; package drivertest tests each one a driver has.
 //
 // Transactional create cannot be an interface of this package, since the
 // transaction's type belongs to the store. Every shipped adapter offers it

@@ -113,6 +113,8 @@
 //     a task of its queue available at once (created or released with no
 //     delay, or retried);
 //   - admin: the whole of driver.Admin;
+//   - schedules: [Driver.CreateSlot] (driver.Scheduler), in the schedules
+//     bucket, in the write transaction that creates the slot's task;
 //   - transactional create: [Driver.Tx] binds a driver.Creator to
 //     the caller's own writable *bolt.Tx, so tasks are stored together with
 //     the application's writes, or not at all.

@@ -1,7 +1,8 @@
 // Package redis is the gosk driver on Redis, through
 // github.com/redis/go-redis/v9. It works on a single server, behind
 // Sentinel and on Redis Cluster, and implements driver.Driver,
-// driver.Notifier, driver.Admin and transactional create (Driver.Tx).
+// driver.Notifier, driver.Admin, driver.Scheduler and transactional
+// create (Driver.Tx).
 //
 // The package is named redis like go-redis; import it under another name
 // when a file uses both:
@@ -165,6 +166,8 @@
 //     connection and one goroutine per subscription, ended by Stop, the
 //     context or Close.
 //   - driver.Admin: List, Count, Retry, Cancel and Purge.
+//   - driver.Scheduler: CreateSlot is one script on the queue's slot,
+//     which keeps the schedule's latest slot in the queue's schedules hash.
 //   - Transactional create: Driver.Tx binds a Creator to the caller's
 //     MULTI/EXEC pipeline (TxPipeline); the tasks appear only if EXEC runs.
 //
