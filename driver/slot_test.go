@@ -26,7 +26,7 @@ func TestValidateSlot(t *testing.T) {
 		"zero time":           {func(s *driver.Slot) { s.At = time.Time{} }, "slot time is zero"},
 		"year 2201":           {func(s *driver.Slot) { s.At = time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC) }, "outside the years 1900 to 2200"},
 		"latest, no expect":   {func(s *driver.Slot) { s.Latest = at.Add(-time.Hour) }, "without Expect"},
-		"latest same µs":      {func(s *driver.Slot) { s.Expect, s.Latest = true, at.Add(500 * time.Nanosecond) }, "not earlier than the slot"},
+		"latest same µs":      {func(s *driver.Slot) { s.Expect, s.Latest = true, at.Add(500*time.Nanosecond) }, "not earlier than the slot"},
 		"latest out of range": {func(s *driver.Slot) { s.Expect, s.Latest = true, time.Date(1899, 1, 1, 0, 0, 0, 0, time.UTC) }, "expected latest slot"},
 		"bad queue":           {func(s *driver.Slot) { s.Task.Queue = "" }, "queue name is empty"},
 		"no attempts":         {func(s *driver.Slot) { s.Task.MaxAttempts = 0 }, "slot task: max attempts"},
