@@ -256,3 +256,30 @@ func TestNewScheduleRefusesBadInput(t *testing.T) {
 		assert.Contains(t, err.Error(), tc.want, what)
 	}
 }
+
+// TestScheduleFreshStartsAgree starts a schedule that never ran in two
+// processes whose clocks are 2.5 periods apart: the fast one starts it at
+// its own last slot, and the slow one, seeing that slot taken, follows it
+// from there instead of starting it again at an earlier slot of its own.
+func TestScheduleFreshStartsAgree(t *testing.T) {
+	d, q := newScheduleQueue(t)
+	const every = time.Minute
+	real := minute0.Add(10 * time.Second)
+	fastClock := testclock.New(real.Add(5 * every / 2))
+	fast, err := worker.NewSchedule(q, "s", worker.Every(every), slotPayload,
+		&worker.ScheduleConfig{Clock: fastClock.Now, ClockSkew: 3 * every})
+	require.NoError(t, err)
+	_, err = runSchedule(t, fast, fastClock, 0)
+	require.NoError(t, err)
+	first := minute0.Add(2 * every)
+	assert.Equal(t, []time.Time{first}, slotTasks(t, d, q), "the fast process starts the schedule at the last slot of its clock")
+
+	slowClock := testclock.New(real)
+	slow, err := worker.NewSchedule(q, "s", worker.Every(every), slotPayload,
+		&worker.ScheduleConfig{Clock: slowClock.Now, ClockSkew: 3 * every})
+	require.NoError(t, err)
+	slept, err := runSchedule(t, slow, slowClock, 1)
+	require.NoError(t, err)
+	assert.Equal(t, first.Add(every).Sub(real), slept[0], "the slow process waits for the slot after the fast one's")
+	assert.Equal(t, []time.Time{first, first.Add(every)}, slotTasks(t, d, q), "then takes it: one task per slot, none before the first")
+}
