@@ -51,6 +51,8 @@ func (s scheduleRole) run(ctx context.Context, d driver.Driver) error {
 
 // ScheduleConfig sets the size of a schedule crash run.
 type ScheduleConfig struct {
+	// Store is where the processes run the schedule; it must take several
+	// processes at once (not bbolt).
 	Store Store
 	// Every is the schedule's period.
 	Every time.Duration
