@@ -286,6 +286,16 @@ func (q *Queue[T]) CreateMany(ctx context.Context, items []Item[T]) ([]CreateRes
 	return res, nil
 }
 
+// NewTask returns the task that Create would store for v and opts: the
+// payload encoded with the queue's codec, the options checked (naming the
+// offending field, with ErrInvalid) and defaulted as Create does them. It
+// stores nothing. A runtime that hands tasks to a driver call of its own
+// (package worker's Schedule, through driver.Scheduler) makes them here,
+// so that they are what Create would have made.
+func (q *Queue[T]) NewTask(v T, opts *CreateOptions) (driver.NewTask, error) {
+	return q.newTask(v, opts, q.clock())
+}
+
 // newTask encodes v and checks opts, naming the offending field.
 func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewTask, error) {
 	var o CreateOptions

@@ -131,8 +131,9 @@
 // Optional capabilities are small interfaces, discovered by type
 // assertion: [Notifier] wakes waiting workers, [Admin] lists, counts,
 // retries, cancels, purges, and pauses and resumes queues, [DueReporter]
-// tells when many queues next have work. Every shipped driver has all of them;
-// package drivertest tests each one a driver has.
+// tells when many queues next have work, [Scheduler] turns each slot of a
+// periodic schedule into one task, with no leader. Every shipped driver
+// has all of them; package drivertest tests each one a driver has.
 //
 // Transactional create cannot be an interface of this package, since the
 // transaction's type belongs to the store. Every shipped adapter offers it
@@ -322,16 +323,17 @@ type Admin interface {
 type Scheduler interface {
 	// CreateSlot takes the slot and creates its task, in one atomic step,
 	// if s.At is later than the latest slot of the schedule (s.Task.Queue,
-	// s.Name) taken before; otherwise it changes nothing and returns
-	// Created false with the latest slot. A schedule's slots are thus
+	// s.Name) taken before (and, with s.Expect, that latest slot is
+	// s.Latest); otherwise it changes nothing and returns Created false
+	// with the latest slot. A schedule's slots are thus
 	// taken in increasing order, each at most once, whatever the
 	// processes, their clocks or their restarts; a slot earlier than one
 	// already taken is never taken later. Taking a slot whose task's
 	// unique key is held takes the slot without creating a task (Err
 	// ErrDuplicate, ID of the holder). The record of a schedule's latest
 	// slot lasts as long as the store, whatever happens to its tasks.
-	// Invalid input (an empty name, a zero At, a task that
-	// ValidateNewTasks refuses) returns ErrInvalid and changes nothing.
+	// Invalid input (see ValidateSlot) returns ErrInvalid and changes
+	// nothing.
 	CreateSlot(ctx context.Context, s Slot) (SlotResult, error)
 }
 

@@ -329,6 +329,17 @@ type Slot struct {
 	At time.Time
 	// Task is the task the slot becomes.
 	Task NewTask
+	// Expect, if set, makes the call a compare-and-set on the schedule's
+	// latest slot: the slot is taken only if that is exactly Latest (a
+	// zero Latest: the schedule has taken no slot yet), and refused
+	// otherwise, with the schedule's latest slot. A caller that follows
+	// a schedule slot by slot, each time from the latest it saw, thus
+	// never takes a slot while an earlier one is still untaken, and of
+	// callers that start a schedule afresh at once only one does.
+	Expect bool
+	// Latest is the latest slot the caller expects, with Expect; it is
+	// earlier than At. Without Expect it must be zero.
+	Latest time.Time
 }
 
 // SlotResult is the result of Scheduler.CreateSlot.
@@ -339,7 +350,9 @@ type SlotResult struct {
 	// task holding Task.UniqueKey; otherwise zero.
 	ID int64
 	// Latest is the schedule's latest slot once the call is done: At when
-	// this call took the slot, or a later or equal slot taken before.
+	// this call took the slot; otherwise the slot taken before (later
+	// than or equal to At, or, with Slot.Expect, any other than
+	// Slot.Latest), or zero if the schedule has taken none.
 	Latest time.Time
 	// Err is nil or ErrDuplicate: the slot was taken (Latest is At) but
 	// its task was not created, since a pending or running task of the

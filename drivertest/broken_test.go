@@ -650,6 +650,69 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Due$",
 	},
+
+	// Schedules.
+	"slot-no-compare": {
+		rule: "CreateSlot creates a slot only if it is later than the latest",
+		caught: []string{
+			"Schedule/SameSlotAgainCreatesNothing",
+			"Schedule/EarlierSlotRefused",
+			"Schedule/ConcurrentCallersCreateEachSlotOnce",
+			"Schedule/RecordOutlivesTasks",
+			"Schedule/RecordOutlivesDriver",
+		},
+		only: "^Schedule$",
+	},
+	"slot-check-then-act": {
+		rule: "CreateSlot compares and takes the slot in one atomic step",
+		caught: []string{
+			"Schedule/ConcurrentCallersCreateEachSlotOnce",
+		},
+		only: "^Schedule$",
+	},
+	"slot-accepts-earlier": {
+		rule: "CreateSlot refuses a slot earlier than the latest",
+		caught: []string{
+			"Schedule/EarlierSlotRefused",
+			"Schedule/KeepsMicroseconds",
+		},
+		only: "^Schedule$",
+	},
+	"slot-forgets-on-purge": {
+		rule: "a schedule's record outlives its tasks",
+		caught: []string{
+			"Schedule/RecordOutlivesTasks",
+		},
+		only: "^Schedule$",
+	},
+	"slot-loses-precision": {
+		rule: "slots are kept to the microsecond",
+		caught: []string{
+			"Schedule/KeepsMicroseconds",
+		},
+		only: "^Schedule$",
+	},
+	"slot-not-taken-on-duplicate": {
+		rule: "a slot whose unique key is held is taken without a task",
+		caught: []string{
+			"Schedule/HeldUniqueKeyTakesSlotWithoutTask",
+		},
+		only: "^Schedule$",
+	},
+	"slot-ignores-expect": {
+		rule: "with Expect, CreateSlot takes a slot only from the expected latest slot",
+		caught: []string{
+			"Schedule/ExpectTakesOnlyFromLatestSeen",
+		},
+		only: "^Schedule$",
+	},
+	"slot-invalid-takes": {
+		rule: "an invalid slot takes nothing",
+		caught: []string{
+			"Schedule/InvalidInputChangesNothing",
+		},
+		only: "^Schedule$",
+	},
 }
 
 // runBroken runs the suite on the broken driver called name: the work of
@@ -671,12 +734,21 @@ func brokenHarness(name string) drivertest.Harness {
 	h := memoryHarness()
 	h.New = func(testing.TB) driver.Driver { return newBroken(name, time.Now) }
 	h.NewClocked = func(_ testing.TB, clock func() time.Time) driver.Driver { return newBroken(name, clock) }
+	h.Again = func(_ testing.TB, d driver.Driver) driver.Driver { return brokenHandle{d.(*broken)} }
 	h.Tx = func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 		tx := d.(*broken).begin()
 		return tx, tx.tx.Commit, tx.tx.Rollback
 	}
 	return h
 }
+
+// brokenHandle is a second handle on a broken driver, whose store lives
+// in it (see sharedHandle).
+type brokenHandle struct {
+	*broken
+}
+
+func (brokenHandle) Close() error { return nil }
 
 // TestBrokenWrapperAloneKeepsTheContract runs the suite on the wrapper of
 // the broken drivers with no rule broken: it passes, so what fails the

@@ -48,6 +48,8 @@ type broken struct {
 	gone      map[int64]driver.TaskRecord
 	purged    map[string]map[driver.State]int64 // deleted but still counted
 	result    map[int64][]byte                  // result (nil: none), see brokenresult_test.go
+
+	slots map[string]time.Time // queue NUL name -> latest slot, for the slot-* drivers
 }
 
 func newBroken(name string, clock func() time.Time) *broken {
@@ -67,6 +69,7 @@ func newBroken(name string, clock func() time.Time) *broken {
 		gone:      map[int64]driver.TaskRecord{},
 		purged:    map[string]map[driver.State]int64{},
 		result:    map[int64][]byte{},
+		slots:     map[string]time.Time{},
 	}
 }
 
@@ -832,6 +835,8 @@ func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 			}
 		}
 		return n, nil
+	case "slot-forgets-on-purge":
+		b.forgetSlots(p.Queue)
 	}
 	return b.Driver.Purge(ctx, p)
 }

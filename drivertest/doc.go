@@ -197,12 +197,23 @@
 //     tasks ping and finish; Resume makes them claimable and wakes the
 //     queue's subscribers; both are idempotent; PausedQueues is exact and
 //     sorted; bad names are ErrInvalid and apply nothing; with
-//     Harness.Reopen, a second driver on the store sees the pause.
+//     Harness.Again, a second driver on the store sees the pause.
 //   - Due (driver.DueReporter, capability CapDue): NotDue for a queue
 //     with no pending or running task or a paused one, zero for a task
 //     available now or a lapsed lease, otherwise the time until the
 //     earliest run-at or lease end (exactly on the suite's clock); one
 //     result per queue in input order; Due changes nothing.
+//   - Schedule: driver.Scheduler, when present. CreateSlot takes a
+//     schedule's first slot and creates its task; the same slot again, an
+//     earlier one (by a microsecond, or in another time zone) and a slot
+//     within the same microsecond create nothing and report the latest
+//     slot; later slots create; schedules of other names and queues are
+//     apart; a held unique key takes the slot without a task
+//     (ErrDuplicate, the holder's ID); invalid input is ErrInvalid and
+//     takes nothing; callers racing over the same slots create each once;
+//     the record outlives the purge of its tasks and, through
+//     Harness.Again (exempt CapAgain where a store cannot be opened
+//     twice), the driver that wrote it.
 //   - Model: random sequences of create, transactional create (commit
 //     or roll back), claim, ping, finish, cancel, retry, purge, get, count
 //     and list from several simulated workers, checked step by step

@@ -33,18 +33,20 @@ type Harness struct {
 	// with CapTx.
 	Tx func(t testing.TB, d driver.Driver) (c driver.Creator, commit, rollback func() error)
 
+	// Again returns a second driver on the store of d, as another process
+	// (or the same one, after a restart) would open it: tasks and
+	// schedules that d stored are there. A store that one process opens
+	// only once at a time (a bbolt file) closes d first; the suite uses
+	// only the returned driver afterwards and closes both. Nil means the
+	// harness cannot open a store twice (an in-memory store, which lives
+	// in its driver), which must then be exempted with CapAgain.
+	Again func(t testing.TB, d driver.Driver) driver.Driver
+
 	// Exempt lists the optional capabilities the driver lacks, each with
 	// the reason. The subtests of an exempted capability are skipped with
 	// that reason; a capability that is neither present nor exempted fails
 	// them.
 	Exempt map[Capability]string
-
-	// Reopen, if set, returns a new driver on the store of d, the way a
-	// second process or a restart would open it. It may close d first (a
-	// store that one process opens once); the suite closes the driver it
-	// returns. The subtests of what a store keeps (a queue's pause) use
-	// it; nil skips them, as for a store that keeps nothing past Close.
-	Reopen func(t testing.TB, d driver.Driver) driver.Driver
 
 	// MaxPayloadLen is the payload limit of the drivers New returns (see
 	// driver.ValidateNewTasksMax). Zero means driver.DefaultMaxPayloadLen.
@@ -66,9 +68,15 @@ const (
 	CapTx Capability = "tx"
 	// CapDue is driver.DueReporter, found by type assertion on the driver.
 	CapDue Capability = "due"
+	// CapSchedule is driver.Scheduler, found by type assertion on the
+	// driver.
+	CapSchedule Capability = "schedule"
+	// CapAgain is opening a second driver on one store, present when
+	// Harness.Again is not nil.
+	CapAgain Capability = "again"
 )
 
-var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue}
+var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue, CapSchedule, CapAgain}
 
 // Times the suite works with. Leases in the expiry tests are short so that
 // the suite is quick; waits are on conditions, with a deadline generous
@@ -126,6 +134,7 @@ func groups() []group {
 		{"Tx", slices.Concat(txRules, txKeyRules)},
 		{"Pause", pauseRules},
 		{"Due", dueRules},
+		{"Schedule", scheduleRules},
 		{"Model", modelRules},
 	}
 }
@@ -204,6 +213,10 @@ func capName(c Capability) string {
 		return "Tx"
 	case CapDue:
 		return "Due"
+	case CapSchedule:
+		return "Schedule"
+	case CapAgain:
+		return "Again"
 	}
 	return string(c)
 }

@@ -29,8 +29,18 @@ func memoryHarness() drivertest.Harness {
 			tx := m.Begin()
 			return m.Tx(tx), tx.Commit, tx.Rollback
 		},
+		Again: func(_ testing.TB, d driver.Driver) driver.Driver { return sharedHandle{d.(*memory.Driver)} },
 	}
 }
+
+// sharedHandle is a second handle on a driver whose store lives in it:
+// its Close leaves the store open for the first handle, as a second
+// driver on a shared store would.
+type sharedHandle struct {
+	*memory.Driver
+}
+
+func (sharedHandle) Close() error { return nil }
 
 // TestMemory runs the suite on the memory driver, with the clock the suite
 // moves for the subtests about time. (memoryHarness itself has no

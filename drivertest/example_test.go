@@ -35,10 +35,12 @@ func plainHarness() drivertest.Harness {
 		// Each capability the driver lacks, with the reason. Without
 		// these entries the capability's subtests fail.
 		Exempt: map[drivertest.Capability]string{
-			drivertest.CapNotify: "plainDriver has no change feed; workers poll",
-			drivertest.CapAdmin:  "plainDriver is administered with the store's own tools",
-			drivertest.CapTx:     "plainDriver's store has no transactions",
-			drivertest.CapDue:    "plainDriver's workers poll each queue",
+			drivertest.CapNotify:   "plainDriver has no change feed; workers poll",
+			drivertest.CapAdmin:    "plainDriver is administered with the store's own tools",
+			drivertest.CapTx:       "plainDriver's store has no transactions",
+			drivertest.CapDue:      "plainDriver's workers poll each queue",
+			drivertest.CapSchedule: "plainDriver has no periodic schedules",
+			drivertest.CapAgain:    "plainDriver's store lives in the driver and cannot be opened twice",
 		},
 	}
 }
@@ -58,7 +60,7 @@ func plainHarness() drivertest.Harness {
 // TestPlainDriver in this package's tests runs exactly that.
 func Example() {
 	h := plainHarness()
-	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue} {
+	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue, drivertest.CapSchedule, drivertest.CapAgain} {
 		fmt.Printf("%s: skipped, %s\n", c, h.Exempt[c])
 	}
 	// Output:
@@ -66,4 +68,6 @@ func Example() {
 	// admin: skipped, plainDriver is administered with the store's own tools
 	// tx: skipped, plainDriver's store has no transactions
 	// due: skipped, plainDriver's workers poll each queue
+	// schedule: skipped, plainDriver has no periodic schedules
+	// again: skipped, plainDriver's store lives in the driver and cannot be opened twice
 }

@@ -132,6 +132,16 @@ func (f *fixture) tx() (driver.Creator, func() error, func() error) {
 	return c, commit, rollback
 }
 
+// again returns a fixture for a second driver on the store of f's, or
+// skips or fails the subtest as the harness's exemptions say.
+func (f *fixture) again() *fixture {
+	f.t.Helper()
+	if f.s.h.Again == nil {
+		f.s.missing(f.t, CapAgain, "the harness has no Again function")
+	}
+	return f.s.fixtureFor(f.t, f.s.h.Again(f.t, f.d))
+}
+
 // task returns a NewTask for queue with the usual defaults.
 func task(queue string, payload string) driver.NewTask {
 	return driver.NewTask{Queue: queue, Payload: []byte(payload), MaxAttempts: 3}

@@ -105,15 +105,12 @@ var pauseRules = []rule{
 	}},
 	{name: "PauseIsDurable", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
-		if s.h.Reopen == nil {
-			t.Skip("Harness.Reopen is nil: the harness cannot open a second driver on a store")
-		}
 		a := f.admin()
 		q, other := f.queue(), f.queue()
 		id := f.create(task(q, "x"))[0]
 		f.pause(a, q, other)
 		f.resume(a, other)
-		g := s.fixtureFor(t, s.h.Reopen(t, f.d))
+		g := f.again()
 		ga := g.admin()
 		assert.Equal(t, []string{q}, g.paused(ga), "rule: a pause is kept by the store: another driver on it sees it")
 		g.claimNone(q, "the queue was paused through another driver on the same store")

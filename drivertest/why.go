@@ -218,6 +218,21 @@ var whys = map[string]string{
 	"Due/CancelledContextOrClosedDriverRefused": "a process shutting down must get the context's error or ErrClosed from its poll, not a stale answer",
 	"Due/BadQueueNamesRefused":                  "a bad queue name is the caller's bug, refused here as everywhere else",
 
+	"Schedule/FirstSlotCreatesTask":                     "a schedule's first slot is its first run: the task must be created as the schedule describes it",
+	"Schedule/SameSlotAgainCreatesNothing":              "every process of a schedule takes each slot: a slot that is not refused the second time runs once per process",
+	"Schedule/EarlierSlotRefused":                       "a late or skewed process computes slots already passed: taking them would run old slots again, out of order",
+	"Schedule/LaterSlotCreates":                         "a schedule runs once per slot: a later slot that is refused is a run lost",
+	"Schedule/SchedulesAreIndependent":                  "two schedules that shared a record would take each other's slots and lose runs",
+	"Schedule/HeldUniqueKeyTakesSlotWithoutTask":        "a slot whose run is still going is skipped, not queued up for later, and the caller learns which task holds it",
+	"Schedule/InvalidInputChangesNothing":               "a refused slot that still moved the record would make the schedule skip its next valid slots",
+	"Schedule/ConcurrentCallersCreateEachSlotOnce":      "processes wake at the same slot at once: a compare that is not atomic with the create runs a slot twice",
+	"Schedule/RecordOutlivesTasks":                      "retention purges finished tasks: a record that went with them would run the slot again",
+	"Schedule/RecordOutlivesDriver":                     "processes restart and others open the same store: the record must be in the store, not in a driver",
+	"Schedule/KeepsMicroseconds":                        "schedules every second or less tell slots apart below the millisecond only if the store keeps what the port promises",
+	"Schedule/ExpectTakesOnlyFromLatestSeen":            "a process that follows a schedule from the latest slot it saw must not take a slot while an earlier one is still untaken: that slot would be lost",
+	"Schedule/ConcurrentFirstSlotsExpectingNoneTakeOne": "processes that start a schedule at once, with clocks apart, would each start it at their own slot and lose the slots between",
+	"Schedule/ClosedReturnsErrClosed":                   "a schedule runner that outlives its driver must stop on ErrClosed, not retry an input error",
+
 	"Model/RandomOperationsMatchReferenceModel": "the rules above meet in sequences no hand-written test thinks of: the driver must agree with the contract's model at every step",
 }
 

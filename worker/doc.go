@@ -150,6 +150,24 @@
 // final tasks older than it as its scripts run; with both set, a final
 // task goes at the shorter of the two.
 //
+// # Schedules
+//
+// A Schedule creates the tasks of a periodic schedule, with no leader:
+// every process of a service may run the same schedule (NewSchedule with
+// the same queue and name), next to its workers, and each slot of the
+// schedule becomes one task, whatever the number of processes, their
+// clocks and their restarts. Slots come from the schedule's Spec (Every,
+// or Cron with an optional CRON_TZ), never from a clock alone; a clock
+// only says when a slot is due. The store takes each slot once, in
+// increasing order, and only after the one before it
+// (driver.Scheduler), so a process with a fast clock creates its slots
+// early rather than twice, one with a slow clock finds them taken, and a
+// process that restarts goes on from the schedule's latest slot. When no
+// process ran the schedule for longer than ScheduleConfig.ClockSkew, it
+// starts again as ScheduleConfig.Missed says: with the last missed slot,
+// once (the default), or with the next slot to come. Schedule.Run, like
+// Worker.Run, runs until its context is done, and starts no goroutine.
+//
 // # Observing
 //
 // Config.Logger receives the worker's logs through log/slog (none by

@@ -37,6 +37,9 @@
 //	      state:<state>/  ID                    every task, by state
 //	      counts/  state -> number of tasks
 //	  paused/   queue -> when it was paused   paused queues
+//	  schedules/  queue | NUL | name -> latest slot (Unix microseconds,
+//	            sign bit flipped) | its task ID | updated at (Unix ns),
+//	            8 bytes each
 //
 // Index keys are big-endian (times as Unix nanoseconds with the sign bit
 // flipped; the priority stored as MaxPriority minus it), so byte order is
@@ -115,6 +118,8 @@
 //     a task of its queue available at once (created or released with no
 //     delay, or retried);
 //   - admin: the whole of driver.Admin;
+//   - schedules: [Driver.CreateSlot] (driver.Scheduler), in the schedules
+//     bucket, in the write transaction that creates the slot's task;
 //   - transactional create: [Driver.Tx] binds a driver.Creator to
 //     the caller's own writable *bolt.Tx, so tasks are stored together with
 //     the application's writes, or not at all.

@@ -22,14 +22,15 @@ var harness = drivertest.Harness{
 	Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 		return newLazyTx(d.(*goskbbolt.Driver))
 	},
-	// One process opens a bbolt file once: close d, then open its file
-	// again, as a restart would.
-	Reopen: func(t testing.TB, d driver.Driver) driver.Driver {
-		path := d.(*goskbbolt.Driver).DB().Path()
-		require.NoError(t, d.Close())
-		other, err := goskbbolt.Open(context.Background(), path, nil)
+	// bbolt locks its file for one process: the second driver opens it
+	// once the first has closed it, as a restarted process would.
+	Again: func(t testing.TB, d driver.Driver) driver.Driver {
+		bd := d.(*goskbbolt.Driver)
+		path := bd.DB().Path()
+		require.NoError(t, bd.Close())
+		again, err := goskbbolt.Open(context.Background(), path, nil)
 		require.NoError(t, err)
-		return other
+		return again
 	},
 }
 

@@ -39,6 +39,7 @@
 //   - notify: in-process; Subscribe's channel is signalled when a task is
 //     created, released or retried with no delay;
 //   - admin: the whole of driver.Admin;
+//   - schedules: [Driver.CreateSlot] (driver.Scheduler);
 //   - transactional create: [Driver.Begin] starts a [Tx] and [Driver.Tx]
 //     binds a driver.Creator to it, whose tasks appear when it commits.
 //

@@ -21,8 +21,18 @@ func TestDriver(t *testing.T) {
 			tx := m.Begin()
 			return m.Tx(tx), tx.Commit, tx.Rollback
 		},
+		Again: func(_ testing.TB, d driver.Driver) driver.Driver { return secondHandle{d.(*memory.Driver)} },
 	})
 }
+
+// secondHandle is a second handle on a memory driver, whose store lives in
+// it: its Close leaves the store open for the first handle, as a second
+// driver on a shared store would.
+type secondHandle struct {
+	*memory.Driver
+}
+
+func (secondHandle) Close() error { return nil }
 
 // BenchmarkDriver runs the shared driver benchmarks on the memory driver.
 func BenchmarkDriver(b *testing.B) {

@@ -24,6 +24,7 @@ type queue struct {
 	all        map[int64]*task
 	unique     map[string]int64 // key of a pending or running task -> its ID
 	counts     map[driver.State]int64
+	slots      map[string]time.Time // schedule name -> its latest slot
 }
 
 func (d *Driver) queue(name string) *queue {
@@ -34,6 +35,7 @@ func (d *Driver) queue(name string) *queue {
 			all:     make(map[int64]*task),
 			unique:  make(map[string]int64),
 			counts:  make(map[driver.State]int64),
+			slots:   make(map[string]time.Time),
 		}
 		d.queues[name] = q
 	}

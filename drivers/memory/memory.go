@@ -43,6 +43,7 @@ var (
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
 	_ driver.Creator     = txCreator{}
+	_ driver.Scheduler   = (*Driver)(nil)
 )
 
 // New returns an empty driver.

@@ -126,9 +126,11 @@
 //
 // # Capabilities
 //
-// Driver implements driver.Driver, driver.Notifier and driver.Admin (List,
-// Count, Retry, Cancel, Purge), and transactional create through Tx and
-// SQLTx. Package drivertest passes against a real server.
+// Driver implements driver.Driver, driver.Notifier, driver.Admin (List,
+// Count, Retry, Cancel, Purge) and driver.Scheduler (CreateSlot, on the
+// gosk_schedules table, one transaction with the slot's task), and
+// transactional create through Tx and SQLTx. Package drivertest passes
+// against a real server.
 //
 // # Errors
 //

@@ -36,14 +36,13 @@ func harness(opts postgres.Options) drivertest.Harness {
 			pools.Store(d, pool)
 			return d
 		},
-		Reopen: func(t testing.TB, d driver.Driver) driver.Driver {
-			pool, ok := pools.Load(d)
-			require.True(t, ok, "driver was not made by this harness")
-			o := opts
-			o.Schema = d.(*postgres.Driver).Schema()
-			other, err := postgres.New(context.Background(), pool.(*pgxpool.Pool), &o)
+		// A second driver on the same schema, over a pool of its own, as
+		// another process would open it.
+		Again: func(t testing.TB, d driver.Driver) driver.Driver {
+			again, err := postgres.Open(context.Background(), serverURL(t),
+				&postgres.Options{Schema: d.(*postgres.Driver).Schema(), MaxConns: 2})
 			require.NoError(t, err)
-			return other
+			return again
 		},
 		Tx: func(t testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 			pool, ok := pools.Load(d)

@@ -26,6 +26,7 @@ var (
 	_ driver.Notifier    = (*Driver)(nil)
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
+	_ driver.Scheduler   = (*Driver)(nil)
 )
 
 // DefaultSchema is the schema used when Options.Schema is empty.

@@ -25,6 +25,9 @@ type queries struct {
 	pause, resume          string
 	pausedList, due        string
 
+	slotTake, slotTakeAfter, slotTakeFirst string
+	slotLatest, slotTask                   string
+
 	migrateLock, migrateInspect, migrateBootstrap string
 	migrateVersion, migrateRecord                 string
 	migrateEncoding                               string
@@ -67,6 +70,11 @@ func renderQueries(quotedSchema string) queries {
 		resume:           r("resume"),
 		pausedList:       r("paused_list"),
 		due:              r("due"),
+		slotTake:         r("slot_take"),
+		slotTakeAfter:    r("slot_take_after"),
+		slotTakeFirst:    r("slot_take_first"),
+		slotLatest:       r("slot_latest"),
+		slotTask:         r("slot_task"),
 		migrateLock:      r("migrate_lock"),
 		migrateInspect:   r("migrate_inspect"),
 		migrateBootstrap: r("migrate_bootstrap"),

@@ -1,7 +1,8 @@
 // Package redis is the gosk driver on Redis, through
 // github.com/redis/go-redis/v9. It works on a single server, behind
 // Sentinel and on Redis Cluster, and implements driver.Driver,
-// driver.Notifier, driver.Admin and transactional create (Driver.Tx).
+// driver.Notifier, driver.Admin, driver.Scheduler and transactional
+// create (Driver.Tx).
 //
 // The package is named redis like go-redis; import it under another name
 // when a file uses both:
@@ -51,6 +52,8 @@
 //	B + "q:" + Q + ":cancelled"          ":cancelled" and ":failed"
 //	B + "q:" + Q + ":all"        zset    every task by ID (Admin.List)
 //	B + "q:" + Q + ":unique"     hash    unique key -> ID of the live task holding it
+//	B + "q:" + Q + ":schedules"  hash    schedule name -> "<latest slot>:<its task
+//	                                     ID>:<updated>" (µs; Scheduler)
 //	B + "q:" + Q + ":wake"       channel pub/sub channel of the queue (Notifier)
 //	B + "q:" + Q + ":paused"     string  present while the queue is paused
 //	prefix + "meta"              hash    layout owner and version
@@ -175,6 +178,8 @@
 //     connection and one goroutine per subscription, ended by Stop, the
 //     context or Close.
 //   - driver.Admin: List, Count, Retry, Cancel and Purge.
+//   - driver.Scheduler: CreateSlot is one script on the queue's slot,
+//     which keeps the schedule's latest slot in the queue's schedules hash.
 //   - Transactional create: Driver.Tx binds a Creator to the caller's
 //     MULTI/EXEC pipeline (TxPipeline); the tasks appear only if EXEC runs.
 //

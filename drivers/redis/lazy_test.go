@@ -15,7 +15,8 @@ func TestDriverLazy(t *testing.T) {
 	t.Parallel()
 	client := singleClient(t)
 	drivertest.Run(t, drivertest.Harness{
-		New: func(t testing.TB) driver.Driver { return newDriver(t, client, &goskredis.Options{Lazy: true}) },
-		Tx:  txHarness(client),
+		New:   func(t testing.TB) driver.Driver { return newDriver(t, client, &goskredis.Options{Lazy: true}) },
+		Tx:    txHarness(client),
+		Again: againHarness(client),
 	})
 }

@@ -139,12 +139,29 @@ func newDriver(t testing.TB, client goredis.UniversalClient, opts *goskredis.Opt
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	prefixes.Store(d, o.Prefix)
 	t.Cleanup(func() {
 		if err := deletePrefix(client, o.Prefix); err != nil {
 			t.Errorf("deleting keys under %s: %v", o.Prefix, err)
 		}
 	})
 	return d
+}
+
+// prefixes maps each driver newDriver made to its key prefix, for
+// againHarness.
+var prefixes sync.Map // *goskredis.Driver -> string
+
+// againHarness is drivertest's Harness.Again for drivers on client: a
+// second driver on the first one's prefix, as another process opens it.
+func againHarness(client goredis.UniversalClient) func(t testing.TB, d driver.Driver) driver.Driver {
+	return func(t testing.TB, d driver.Driver) driver.Driver {
+		prefix, ok := prefixes.Load(d)
+		if !ok {
+			t.Fatal("driver was not made by newDriver")
+		}
+		return newDriver(t, client, &goskredis.Options{Prefix: prefix.(string)})
+	}
 }
 
 // txHarness is drivertest's Harness.Tx for a driver on client: a

@@ -21,6 +21,7 @@ var (
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
 	_ driver.Creator     = (*txCreator)(nil)
+	_ driver.Scheduler   = (*Driver)(nil)
 )
 
 // Defaults of Options.

@@ -20,6 +20,9 @@ type scripts struct {
 	retry, cancel, purge        *goredis.Script
 	list, count                 *goredis.Script
 	pause, resume, due          *goredis.Script
+	// slot is slot.lua after create.lua, wrapped as the function
+	// create_batch that slot.lua calls once it has taken the slot.
+	slot *goredis.Script
 	// createSrc is the create script's source, by which Driver.Tx finds
 	// the create calls queued in a transaction.
 	createSrc string
@@ -43,6 +46,8 @@ func loadScripts() *scripts {
 		list: s("list"), count: s("count"),
 		pause: s("pause"), resume: s("resume"), due: s("due"),
 		createSrc: src("create"),
+		slot: goredis.NewScript(common + "\nlocal function create_batch()\n" + mustRead("lua/create.lua") +
+			"\nend\n" + mustRead("lua/slot.lua")),
 	}
 }
 

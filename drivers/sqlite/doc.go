@@ -97,6 +97,9 @@
 //     tell the queue. Workers poll as well, so correctness never depends
 //     on either.
 //   - admin: the whole of driver.Admin (List, Count, Retry, Cancel, Purge).
+//   - schedules: [Driver.CreateSlot] (driver.Scheduler) keeps each
+//     schedule's latest slot in its own table and moves it in the write
+//     transaction that creates the slot's task.
 //   - transactional create: [Driver.Tx] binds a driver.Creator to the
 //     application's own *sql.Tx; its tasks appear if and only if that
 //     transaction commits.

@@ -14,22 +14,22 @@ import (
 	"github.com/gosk/gosk/drivertest"
 )
 
-// filePaths maps each driver of fileHarness to its file, for Reopen.
-var filePaths sync.Map // driver.Driver -> string
+// files maps each driver that fileHarness opened to its file, for Again.
+var files sync.Map // *gosksqlite.Driver -> string
 
 // fileHarness gives each driver a file of its own in a temp directory.
 var fileHarness = drivertest.Harness{
 	New: func(t testing.TB) driver.Driver {
 		d, path := openFile(t, nil)
-		filePaths.Store(driver.Driver(d), path)
+		files.Store(d, path)
 		return d
 	},
-	Reopen: func(t testing.TB, d driver.Driver) driver.Driver {
-		path, ok := filePaths.Load(d)
+	Again: func(t testing.TB, d driver.Driver) driver.Driver {
+		path, ok := files.Load(d)
 		require.True(t, ok, "driver was not made by fileHarness.New")
-		other, err := gosksqlite.Open(context.Background(), path.(string), nil)
+		again, err := gosksqlite.Open(context.Background(), path.(string), nil)
 		require.NoError(t, err)
-		return other
+		return again
 	},
 	NewClocked: func(t testing.TB, clock func() time.Time) driver.Driver {
 		d, _ := openFile(t, &gosksqlite.Options{Clock: clock})
@@ -48,6 +48,7 @@ var memoryHarness = drivertest.Harness{
 		drivertest.CapTx: "an in-memory database has one connection, which the caller's open transaction holds, " +
 			"so the driver's calls made while it is open wait for it (UniqueKeyAcrossTxAndStore does that); " +
 			"transactional create is tested on a file",
+		drivertest.CapAgain: "an in-memory database lives in its driver's one connection; a second driver is tested on a file",
 	},
 }
 

@@ -25,6 +25,7 @@ type queries struct {
 	fences, extend, finalize, release               string
 	get, list, count, retry, cancel, purge          string
 	pause, resume, pausedList, isPaused, due        string
+	slotGet, slotSet                                string
 }
 
 // loadQueries reads every query file, placing prefix (already validated
@@ -60,6 +61,8 @@ func loadQueries(prefix string) (*queries, error) {
 		"paused_list":        &q.pausedList,
 		"is_paused":          &q.isPaused,
 		"due":                &q.due,
+		"slot_get":           &q.slotGet,
+		"slot_set":           &q.slotSet,
 	}
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
 	if err != nil {

@@ -136,6 +136,7 @@ var (
 	_ driver.Admin       = (*Driver)(nil)
 	_ driver.DueReporter = (*Driver)(nil)
 	_ driver.Creator     = (*txCreator)(nil)
+	_ driver.Scheduler   = (*Driver)(nil)
 )
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,31}$`)

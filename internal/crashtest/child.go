@@ -55,6 +55,7 @@ type role struct {
 	Mix         []string      // behaviours to draw from
 	UniqueKeys  int           // if > 0, one task in 4 is created alone with a key among this many
 	MaxDelay    time.Duration // if > 0, one task in 8 gets a delay up to this
+	Schedule    *scheduleRole // if set, run this schedule instead (see schedule.go)
 }
 
 // MaybeChild runs the child role named by ChildEnv and exits, or returns
@@ -96,6 +97,9 @@ func (r role) run(ctx context.Context, out *lineWriter) error {
 		return fmt.Errorf("open: %w", err)
 	}
 	defer d.Close()
+	if r.Schedule != nil {
+		return r.Schedule.run(ctx, d)
+	}
 	q, err := gosk.NewQueue[Job](d, Queue, &gosk.QueueOptions{MaxAttempts: 3})
 	if err != nil {
 		return err
