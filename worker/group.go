@@ -124,6 +124,7 @@ type Group struct {
 	mu      sync.Mutex
 	started bool
 	entries []groupEntry
+	budget  *budget // the shared budget of the Run in progress, if any
 
 	life lifecycle
 }
@@ -238,8 +239,8 @@ var errMemberFailed = errors.New("worker: another member of the Group failed")
 // the Group may Run again.
 func (g *Group) Run(ctx context.Context) error {
 	g.mu.Lock()
-	g.started = true
 	entries := append([]groupEntry(nil), g.entries...)
+	g.started = len(entries) > 0
 	g.mu.Unlock()
 	if len(entries) == 0 {
 		return fmt.Errorf("%w: worker: Group.Run: the Group has no worker and no Runner", gosk.ErrInvalid)
@@ -301,6 +302,9 @@ func (g *Group) wire(entries []groupEntry, hard <-chan struct{}) ([]*link, []*du
 	if g.cfg.MaxConcurrency > 0 {
 		b = newBudget(g.cfg.MaxConcurrency)
 	}
+	g.mu.Lock()
+	g.budget = b
+	g.mu.Unlock()
 	links := make([]*link, len(entries))
 	var pollers []*duePoller
 	for i, en := range entries {
