@@ -93,7 +93,7 @@ func measure(ctx context.Context, kind string, queues int, due bool, cfg config)
 	if err != nil {
 		return "", err
 	}
-	defer s.close()
+	defer s.close(ctx)
 	if _, ok := s.drv.(driver.DueReporter); due && !ok {
 		return "", nil
 	}

@@ -31,7 +31,7 @@ type store struct {
 	// commandstats), shared with every other client of the server.
 	server func(ctx context.Context) (int64, error)
 	// close closes the driver and removes what the measurement created.
-	close func()
+	close func(ctx context.Context)
 }
 
 // namespace returns a fresh schema or key prefix name.
@@ -46,10 +46,10 @@ func open(ctx context.Context, kind string, cfg config) (*store, error) {
 	switch kind {
 	case "memory":
 		d := memory.New(nil)
-		return &store{drv: d, close: func() { _ = d.Close() }}, nil
+		return &store{drv: d, close: func(context.Context) { _ = d.Close() }}, nil
 	case "memory+due":
 		d := &emulatedDue{Driver: memory.New(nil)}
-		return &store{drv: d, close: func() { _ = d.Close() }}, nil
+		return &store{drv: d, close: func(context.Context) { _ = d.Close() }}, nil
 	case "sqlite":
 		dir, err := os.MkdirTemp("", "gosk-idle-")
 		if err != nil {
@@ -60,7 +60,7 @@ func open(ctx context.Context, kind string, cfg config) (*store, error) {
 			_ = os.RemoveAll(dir)
 			return nil, err
 		}
-		return &store{drv: d, close: func() { _ = d.Close(); _ = os.RemoveAll(dir) }}, nil
+		return &store{drv: d, close: func(context.Context) { _ = d.Close(); _ = os.RemoveAll(dir) }}, nil
 	case "postgres":
 		return openPostgres(ctx, cfg.postgres)
 	case "redis":
@@ -105,9 +105,9 @@ func openPostgres(ctx context.Context, url string) (*store, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &store{drv: d, wire: n, close: func() {
+	return &store{drv: d, wire: n, close: func(ctx context.Context) {
 		_ = d.Close()
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		if _, err := pool.Exec(cctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
 			fmt.Fprintln(os.Stderr, "idleprobe: drop schema:", err)
@@ -154,9 +154,9 @@ func openRedis(ctx context.Context, url string) (*store, error) {
 	// A second client reads the server's counts, so as not to count
 	// itself in n.
 	admin := goredis.NewClient(opt)
-	return &store{drv: d, wire: n, server: func(ctx context.Context) (int64, error) { return serverCommands(ctx, admin) }, close: func() {
+	return &store{drv: d, wire: n, server: func(ctx context.Context) (int64, error) { return serverCommands(ctx, admin) }, close: func(ctx context.Context) {
 		_ = d.Close()
-		cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		iter := admin.Scan(cctx, 0, prefix+"*", 1000).Iterator()
 		for iter.Next(cctx) {
