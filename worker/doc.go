@@ -146,7 +146,11 @@
 // short, a slot that comes free goes to the waiting worker that holds the
 // fewest for its MemberOptions.Weight, so busy queues share the budget in
 // proportion to their weights, a worker that holds none is served first
-// (no queue starves) and a queue alone uses the whole budget.
+// (no queue starves) and a queue alone uses the whole budget. A worker
+// that claims only to find its queue empty gives its slot straight back;
+// while the budget is full, a worker woken by its own poll (on a driver
+// without driver.DueReporter) waits for a slot before it can find that
+// out.
 //
 // An idle worker polls its queue, one claim per Config.PollInterval, so
 // that a process serving 20 idle queues claims 20 times per interval.
