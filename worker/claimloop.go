@@ -23,6 +23,7 @@ type engine[T any] struct {
 	drv driver.Driver
 
 	hard <-chan struct{} // closed by StopNow: the shutdown cancels handlers at once
+	link *link           // the Group that runs the worker, or nil
 
 	runs   *ledger[T]  // the attempts held, and their state
 	dues   *dueTracker // when the tasks this worker released become available
@@ -36,13 +37,27 @@ type engine[T any] struct {
 
 // newEngine returns an engine for one Run or Work of w, its finisher
 // wired to its ledger, due tracker and store health; hard is closed when
-// its shutdown is to cancel handlers at once (see StopNow).
-func newEngine[T any](w *Worker[T], hard <-chan struct{}) *engine[T] {
+// its shutdown is to cancel handlers at once (see StopNow). l is the
+// Group that runs the worker, or nil: its logger replaces a default one,
+// and its event hook hears the worker's events after Config.OnEvent.
+func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
+	cfg := w.cfg
+	if l != nil {
+		if l.log != nil && !w.logSet {
+			cfg.Logger = l.log
+		}
+		if own, group := cfg.OnEvent, l.onEvent; group != nil && own != nil {
+			cfg.OnEvent = func(ev Event) { own(ev); group(ev) }
+		} else if group != nil {
+			cfg.OnEvent = group
+		}
+	}
 	e := &engine[T]{
 		w:       w,
 		hard:    hard,
-		cfg:     w.cfg,
-		log:     w.cfg.Logger.With(slog.String("queue", w.q.Name())),
+		link:    l,
+		cfg:     cfg,
+		log:     cfg.Logger.With(slog.String("queue", w.q.Name())),
 		drv:     w.q.Driver(),
 		runs:    newLedger[T](),
 		dues:    newDueTracker(),
@@ -137,8 +152,10 @@ func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}
 // until ctx is done, or until the driver is closed or refuses the claim's
 // settings (see fatal), which it returns; other claim errors are retried
 // with back-off. After a short claim it waits for a slot to come free, a
-// wake-up from the driver, the poll interval, or a task it released
-// coming due.
+// wake-up from the driver, the poll interval (or, in a Group whose driver
+// reports due queues, the Group's wake-up), or a task it released coming
+// due. In a Group with a shared budget it takes slots from the budget
+// before each claim, waiting for them if need be.
 func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	var wake <-chan struct{}
 	if e.w.notifier != nil {
@@ -150,8 +167,21 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 			wake = sub.Wake
 		}
 	}
+	var groupWake <-chan struct{}
+	var share *share
+	if e.link != nil {
+		groupWake, share = e.link.wake, e.link.share
+	}
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
+	resetPoll := func() {
+		if groupWake == nil {
+			poll.Reset(jitter(e.cfg.PollInterval))
+		}
+	}
+	if groupWake != nil {
+		poll.Stop() // the Group polls for this worker
+	}
 	// due fires when a task this worker released becomes available, so
 	// that a retry does not wait for the next poll.
 	due := time.NewTimer(time.Hour)
@@ -161,6 +191,14 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
 		if free := e.runs.free(e.cfg.Concurrency); want && free > 0 {
+			if e.link != nil {
+				e.link.idle.Store(false)
+			}
+			if share != nil {
+				if free = share.acquire(ctx, free); free == 0 {
+					return nil // ctx is done
+				}
+			}
 			n, _, err := e.claim(ctx, base, free)
 			if err != nil {
 				if fatal(err) {
@@ -176,17 +214,22 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 			}
 			failures = 0
 			want = n == free
-			poll.Reset(jitter(e.cfg.PollInterval))
+			resetPoll()
 			continue
+		}
+		if e.link != nil {
+			e.link.idle.Store(!want)
 		}
 		select {
 		case <-ctx.Done():
 		case <-e.freed:
 		case <-wake:
 			want = true
+		case <-groupWake:
+			want = true
 		case <-poll.C:
 			want = true
-			poll.Reset(jitter(e.cfg.PollInterval))
+			resetPoll()
 		case <-e.dues.sooner:
 			if d, ok := e.dues.next(time.Now()); ok {
 				due.Reset(d)
@@ -259,12 +302,18 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 	})
 	cancel()
 	if err != nil {
+		e.giveBack(limit)
 		return 0, false, err
 	}
 	e.health.answer()
 	stopping = ctx.Err() != nil
 	for _, ct := range tasks {
 		e.start(base, ct, stopping)
+	}
+	if stopping {
+		e.giveBack(limit)
+	} else {
+		e.giveBack(limit - len(tasks))
 	}
 	return len(tasks), stopping, nil
 }
@@ -308,6 +357,14 @@ func (e *engine[T]) settle(a *attempt[T], ev Event) {
 	e.signalFreed()
 	if e.cfg.OnEvent != nil {
 		e.cfg.OnEvent(ev)
+	}
+}
+
+// giveBack returns n slots to the Group's shared budget, if any: those
+// of a claim that came back short, and of each handler that returns.
+func (e *engine[T]) giveBack(n int) {
+	if e.link != nil && e.link.share != nil {
+		e.link.share.release(n)
 	}
 }
 

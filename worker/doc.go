@@ -174,6 +174,39 @@
 // default). Config.Middleware wraps every handler call, for tracing spans
 // and metrics; Config.OnEvent hears how each run ended once it is stored.
 //
+// # Groups
+//
+// A Group runs many workers, of any payload types, as one: NewGroup, then
+// Group.Add for each worker (and Group.AddRunner for anything else with a
+// Run method, such as a periodic schedule), then one Group.Run, which
+// returns once every one of them has returned. Group.Stop, Group.StopNow
+// and Group.Stopped mean for the whole Group what Worker.Stop, StopNow
+// and Stopped mean for one worker; the first worker or Runner to return an
+// error stops the others gracefully, and Run returns the errors joined.
+// GroupConfig.Logger and GroupConfig.OnEvent serve every worker (the
+// logger those whose Config has none; the hook after each worker's own).
+//
+// With GroupConfig.MaxConcurrency the workers draw their handler slots
+// from one budget, on top of each one's Config.Concurrency. While it is
+// short, a slot that comes free goes to the waiting worker that holds the
+// fewest for its MemberOptions.Weight, so busy queues share the budget in
+// proportion to their weights, a worker that holds none is served first
+// (no queue starves) and a queue alone uses the whole budget. A worker
+// that claims only to find its queue empty gives its slot straight back;
+// while the budget is full, a worker woken by its own poll (on a driver
+// without driver.DueReporter) waits for a slot before it can find that
+// out.
+//
+// An idle worker polls its queue, one claim per Config.PollInterval, so
+// that a process serving 20 idle queues claims 20 times per interval.
+// On a driver with driver.DueReporter a Group does that polling for its
+// idle workers instead: one Due call for all their queues per
+// GroupConfig.PollInterval, waking only the workers whose queue has a
+// task due (and at once when a task comes due before the next poll).
+// Each worker still subscribes to driver.Notifier wake-ups for its
+// queue; if Due fails, every idle worker is woken to claim, so polling
+// still backs wake-ups up.
+//
 // # Errors
 //
 // New refuses invalid settings, naming the field, with an error wrapping

@@ -35,6 +35,7 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) {
 		dur := time.Since(start)
 		a.cancel(nil)
 		e.runs.returned(a)
+		e.giveBack(1)
 		e.signalFreed()
 		e.results <- result[T]{a: a, err: err, dur: dur}
 	}()

@@ -38,37 +38,74 @@ var stopped = func() chan struct{} {
 	return c
 }()
 
+// lifecycle records the Run (or Work) in progress of a Worker or a
+// Group, so that Stop, StopNow and Stopped reach it. Its methods are
+// safe for concurrent use.
+type lifecycle struct {
+	mu  sync.Mutex
+	cur *control // the Run or Work in progress, or nil
+}
+
 // begin records that a Run or Work starts, unless one is in progress
-// (errBusy), and returns its control and the context it claims under,
+// (busy), and returns its control and the context it claims under,
 // which Stop cancels.
-func (w *Worker[T]) begin(ctx context.Context) (*control, context.Context, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cur != nil {
-		return nil, nil, errBusy
+func (l *lifecycle) begin(ctx context.Context, busy error) (*control, context.Context, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur != nil {
+		return nil, nil, busy
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	c := &control{stop: cancel, hard: make(chan struct{}), done: make(chan struct{})}
-	w.cur = c
+	l.cur = c
 	return c, ctx, nil
 }
 
 // end records that the Run or Work of c has returned, then closes
 // c.done, so that a Run started by whoever waits on it is not refused
 // as overlapping.
-func (w *Worker[T]) end(c *control) {
+func (l *lifecycle) end(c *control) {
 	c.stop(nil)
-	w.mu.Lock()
-	w.cur = nil
-	w.mu.Unlock()
+	l.mu.Lock()
+	l.cur = nil
+	l.mu.Unlock()
 	close(c.done)
 }
 
 // current returns the control of the Run or Work in progress, or nil.
-func (w *Worker[T]) current() *control {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.cur
+func (l *lifecycle) current() *control {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cur
+}
+
+// stopSoft is Stop of a Worker or a Group.
+func (l *lifecycle) stopSoft(ctx context.Context) error {
+	c := l.current()
+	if c == nil {
+		return nil
+	}
+	c.stop(ErrStopped)
+	return wait(ctx, c)
+}
+
+// stopHard is StopNow of a Worker or a Group.
+func (l *lifecycle) stopHard(ctx context.Context) error {
+	c := l.current()
+	if c == nil {
+		return nil
+	}
+	c.stop(ErrStopped)
+	c.cancelHandlers()
+	return wait(ctx, c)
+}
+
+// stopped is Stopped of a Worker or a Group.
+func (l *lifecycle) stopped() <-chan struct{} {
+	if c := l.current(); c != nil {
+		return c.done
+	}
+	return stopped
 }
 
 // Stop stops the Run or Work in progress gracefully, as if its context
@@ -91,14 +128,7 @@ func (w *Worker[T]) current() *control {
 // and every call returns when it is over. It must not be called from a
 // handler with a context that does not end, as it would wait for that
 // handler to return.
-func (w *Worker[T]) Stop(ctx context.Context) error {
-	c := w.current()
-	if c == nil {
-		return nil
-	}
-	c.stop(ErrStopped)
-	return wait(ctx, c)
-}
+func (w *Worker[T]) Stop(ctx context.Context) error { return w.life.stopSoft(ctx) }
 
 // StopNow stops the Run or Work in progress at once: it claims no more
 // tasks and cancels the contexts of running handlers with the cause
@@ -110,15 +140,7 @@ func (w *Worker[T]) Stop(ctx context.Context) error {
 // ctx is done first. With no Run or Work in progress it does nothing and
 // returns nil; like Stop it may be called from any goroutine, more than
 // once, and after Stop to cut its grace period short.
-func (w *Worker[T]) StopNow(ctx context.Context) error {
-	c := w.current()
-	if c == nil {
-		return nil
-	}
-	c.stop(ErrStopped)
-	c.cancelHandlers()
-	return wait(ctx, c)
-}
+func (w *Worker[T]) StopNow(ctx context.Context) error { return w.life.stopHard(ctx) }
 
 // wait waits for the Run or Work of c to return, or for ctx: then it
 // makes the shutdown hard and returns ctx's error.
@@ -141,9 +163,4 @@ func wait(ctx context.Context, c *control) error {
 // progress has returned. With none in progress it returns a closed
 // channel: the worker is stopped. A Run started later has a channel of
 // its own.
-func (w *Worker[T]) Stopped() <-chan struct{} {
-	if c := w.current(); c != nil {
-		return c.done
-	}
-	return stopped
-}
+func (w *Worker[T]) Stopped() <-chan struct{} { return w.life.stopped() }

@@ -133,8 +133,8 @@ type Worker[T any] struct {
 	notifier driver.Notifier
 	admin    driver.Admin
 
-	mu  sync.Mutex
-	cur *control // the Run or Work in progress, or nil (see stop.go)
+	life   lifecycle // the Run or Work in progress (see stop.go)
+	logSet bool      // Config.Logger was set, so a Group keeps it
 }
 
 // New returns a worker that runs h over q's tasks, configured by cfg (nil
@@ -157,7 +157,7 @@ func New[T any](q *gosk.Queue[T], h Handler[T], cfg *Config) (*Worker[T], error)
 	if err != nil {
 		return nil, err
 	}
-	w := &Worker[T]{q: q, h: h, cfg: c}
+	w := &Worker[T]{q: q, h: h, cfg: c, logSet: cfg != nil && cfg.Logger != nil}
 	w.notifier, _ = q.Driver().(driver.Notifier)
 	w.admin, _ = q.Driver().(driver.Admin)
 	return w, nil
@@ -187,13 +187,30 @@ var errBusy = errors.New("worker: already running: Run and Work may not overlap 
 // refuses the claim's settings, after the same shutdown. Run and Work may
 // not be called again while one of them is running; once it has
 // returned, the worker may Run again.
-func (w *Worker[T]) Run(ctx context.Context) error {
-	c, ctx, err := w.begin(ctx)
+func (w *Worker[T]) Run(ctx context.Context) error { return w.run(ctx, nil) }
+
+// run is Run, in the Group of l if l is not nil: then the Group's StopNow
+// also cancels the worker's handlers at once.
+func (w *Worker[T]) run(ctx context.Context, l *link) error {
+	c, ctx, err := w.life.begin(ctx, errBusy)
 	if err != nil {
 		return err
 	}
-	defer w.end(c)
-	e := newEngine(w, c.hard)
+	defer w.life.end(c)
+	if l != nil {
+		quit := make(chan struct{})
+		var hardWatch sync.WaitGroup
+		hardWatch.Go(func() {
+			select {
+			case <-l.hard:
+				c.cancelHandlers()
+			case <-quit:
+			}
+		})
+		defer hardWatch.Wait()
+		defer close(quit)
+	}
+	e := newEngine(w, c.hard, l)
 	var purge func(context.Context, context.CancelFunc)
 	if w.admin != nil && w.cfg.Retention != NoRetention {
 		purge = func(ctx context.Context, _ context.CancelFunc) { e.purge(ctx) }
@@ -212,12 +229,12 @@ func (w *Worker[T]) Run(ctx context.Context) error {
 // stored (see Shutdown in the package doc), so that a dead
 // store never holds Work for ever.
 func (w *Worker[T]) Work(ctx context.Context) error {
-	c, ctx, err := w.begin(ctx)
+	c, ctx, err := w.life.begin(ctx, errBusy)
 	if err != nil {
 		return err
 	}
-	defer w.end(c)
-	e := newEngine(w, c.hard)
+	defer w.life.end(c)
+	e := newEngine(w, c.hard, nil)
 	err = e.serve(ctx, e.claimOnce, e.watchStore)
 	if errors.Is(err, context.Canceled) && errors.Is(context.Cause(ctx), ErrStopped) {
 		err = ErrStopped
