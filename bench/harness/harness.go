@@ -43,6 +43,14 @@ const (
 	completedPolling = time.Millisecond
 )
 
+// The servers the programs use unless told otherwise (by flag, or by
+// GOSK_BENCH_POSTGRES_URL and GOSK_BENCH_REDIS_URL): those that
+// .ci/services starts.
+const (
+	DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	DefaultRedisURL    = "redis://127.0.0.1:6379"
+)
+
 // Store is one library on one backend, opened on an empty store for one
 // phase of the workload.
 type Store interface {
@@ -110,9 +118,9 @@ type Result struct {
 func Main(info Info, open Opener) {
 	env := &Env{}
 	flag.IntVar(&env.N, "n", defaultN, "tasks in the single, batch and process phases")
-	flag.StringVar(&env.PostgresURL, "postgres", envOr("GOSK_BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+	flag.StringVar(&env.PostgresURL, "postgres", envOr("GOSK_BENCH_POSTGRES_URL", DefaultPostgresURL),
 		"PostgreSQL server to make a fresh database on (the URL's database is only used to connect)")
-	flag.StringVar(&env.RedisURL, "redis", envOr("GOSK_BENCH_REDIS_URL", "redis://127.0.0.1:6379"),
+	flag.StringVar(&env.RedisURL, "redis", envOr("GOSK_BENCH_REDIS_URL", DefaultRedisURL),
 		"Redis server; each program flushes a database index of its own")
 	flag.StringVar(&env.Dir, "dir", "", "directory for SQLite and bbolt files (default: a temporary one, removed at exit)")
 	flag.Parse()
