@@ -157,7 +157,7 @@ func render(in reportInput) string {
 				}
 				r := gv / pv
 				bad := (m.Higher && r < 1) || (!m.Higher && r > 1)
-				cell := strconv.FormatFloat(r, 'f', 2, 64) + "×"
+				cell := ratio(r)
 				if bad {
 					cell = "**" + cell + "**"
 					worse = append(worse, fmt.Sprintf("%s, %s: %s of %s", pr.Backend, m.Name, cell, peer))
@@ -223,6 +223,16 @@ func render(in reportInput) string {
 	}
 	w("```\n\n</details>\n")
 	return b.String()
+}
+
+// ratio prints r with two decimals, or two significant digits below 0.1,
+// so that a ratio far below 1 does not read as zero.
+func ratio(r float64) string {
+	if r > 0 && r < 0.1 {
+		decimals := int(math.Ceil(-math.Log10(r))) + 1
+		return strconv.FormatFloat(r, 'f', decimals, 64) + "×"
+	}
+	return strconv.FormatFloat(r, 'f', 2, 64) + "×"
 }
 
 func thousands(v float64) string {
