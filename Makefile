@@ -10,13 +10,16 @@ TEST_TIMEOUT  ?= 12m
 FUZZTIME      ?= 4s
 SOAK_TASKS    ?= 100000
 SOAK_FLAGS    ?=
+BENCH_ROUNDS  ?= 3
+BENCH_N       ?= 20000
+BENCH_FLAGS   ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test soak fuzz lint bench cover fmt vet services
+.PHONY: help run test soak fuzz lint bench bench-compare cover fmt vet services
 
 help: ## List the targets with a line on each
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 run: ## Run the quickstart: a few hundred tasks through a pool of workers
 	$(GO) run ./examples/quickstart
@@ -42,6 +45,10 @@ fmt: ## Format the code with gofmt
 
 bench: ## Run the benchmarks (BENCH=regexp BENCHTIME=1s PKGS=./drivers/...)
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -benchmem $(PKGS)
+
+bench-compare: ## Start PostgreSQL and Redis, run gosk and its peers side by side (bench/) and write BENCHMARKS.md (BENCH_ROUNDS=3 BENCH_N=20000 BENCH_FLAGS=)
+	bash .ci/services
+	cd bench && $(GO) run ./cmd/compare -r $(BENCH_ROUNDS) -n $(BENCH_N) -out ../BENCHMARKS.md $(BENCH_FLAGS)
 
 cover: ## Run the tests with coverage and write cover.html
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -coverpkg=./... -coverprofile=cover.out $(PKGS)
