@@ -228,7 +228,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*summary, error) {
 			return nil, fmt.Errorf("group: %w", err)
 		}
 	}
-	if err := shutdown(g, cfg.grace, p); err != nil {
+	if err := shutdown(context.WithoutCancel(ctx), g, cfg.grace, p); err != nil {
 		return nil, err
 	}
 	if err := <-errc; err != nil {
@@ -238,17 +238,18 @@ func run(ctx context.Context, out io.Writer, cfg config) (*summary, error) {
 }
 
 // shutdown stops g: gracefully for up to grace, then at once, cancelling
-// the handlers still running (their tasks are released).
-func shutdown(g *worker.Group, grace time.Duration, p *printer) error {
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
+// the handlers still running (their tasks are released). ctx should not
+// be the one whose end started the shutdown.
+func shutdown(ctx context.Context, g *worker.Group, grace time.Duration, p *printer) error {
+	soft, cancel := context.WithTimeout(ctx, grace)
 	defer cancel()
-	if err := g.Stop(ctx); err == nil {
+	if err := g.Stop(soft); err == nil {
 		return nil
 	}
 	p.printf("handlers still running after %v: cancelling them", grace)
-	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	hard, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := g.StopNow(ctx); err != nil {
+	if err := g.StopNow(hard); err != nil {
 		return fmt.Errorf("stop: handlers did not return: %w", err)
 	}
 	return nil
