@@ -1,6 +1,7 @@
 package gosk_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,4 +81,69 @@ func exampleBlock(t *testing.T, readme string) string {
 	block, _, ok = strings.Cut(block, "```\n")
 	require.True(t, ok, "the Go block ends")
 	return block
+}
+
+// TestReadmeServiceSnippetsCompile type-checks every Go block of the
+// README's "Running a service" section, each as the body of a function
+// that returns an error, beside the types and values the snippets use
+// without showing them (the queues and workers of an e-mail and a
+// thumbnail service, a Group g, a task id, a resize helper).
+func TestReadmeServiceSnippetsCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go vet on a generated program; not in -short")
+	}
+	goBin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command is needed to type-check the README")
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(readme), "\n## Running a service\n")
+	require.True(t, ok, "README has a Running a service section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```\n").FindAllStringSubmatch(section, -1)
+	require.GreaterOrEqual(t, len(blocks), 4, "a Go block each for many queues, a schedule, a pause and a result")
+
+	src := `package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/worker"
+)
+
+type Email struct{ To string }
+type Thumbnail struct {
+	Image string
+	Width int
+}
+type Thumb struct {
+	URL   string
+	Bytes int
+}
+type Report struct{ Day time.Time }
+
+var (
+	emails          *gosk.Queue[Email]
+	thumbnails      *gosk.Queue[Thumbnail]
+	reports         *gosk.Queue[Report]
+	emailWorker     *worker.Worker[Email]
+	thumbnailWorker *worker.Worker[Thumbnail]
+	g               *worker.Group
+	id              int64
+)
+
+func resize(context.Context, Thumbnail) (string, int, error) { return "", 0, nil }
+
+func main() {}
+`
+	for i, b := range blocks {
+		src += fmt.Sprintf("\nfunc snippet%d(ctx context.Context) error {\n%s}\n", i, b[1])
+	}
+	dir, err := os.MkdirTemp("testdata", "readme-service-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o600))
+	out, err := exec.Command(goBin, "vet", "./"+filepath.ToSlash(dir)).CombinedOutput()
+	require.NoError(t, err, "a snippet of the README's Running a service section does not compile:\n%s\n%s", out, src)
 }
