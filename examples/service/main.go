@@ -41,7 +41,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -210,7 +209,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*summary, error) {
 				p.printf("count thumbnails: %v", err)
 			}
 			s.pendingAtResume = counts[gosk.StatePending]
-			p.printf("every e-mail is sent; %d thumbnails wait in their paused queue: resuming it", s.pendingAtResume)
+			p.printf("all %d e-mails sent; %d thumbnails wait in their paused queue: resuming it", len(s.emails), s.pendingAtResume)
 			prog.resumed.Store(true)
 			if err := thumbnails.Resume(ctx); err != nil {
 				p.printf("resume: %v", err)
@@ -225,7 +224,7 @@ func run(ctx context.Context, out io.Writer, cfg config) (*summary, error) {
 			p.printf("signal received: stopping")
 			running = false
 		case err := <-errc: // a worker or the schedule failed
-			return nil, fmt.Errorf("group: %w", err)
+			return nil, fmt.Errorf("group ended before its stop: %v", err)
 		}
 	}
 	if err := shutdown(context.WithoutCancel(ctx), g, cfg.grace, p); err != nil {
@@ -233,6 +232,14 @@ func run(ctx context.Context, out io.Writer, cfg config) (*summary, error) {
 	}
 	if err := <-errc; err != nil {
 		return nil, fmt.Errorf("group: %w", err)
+	}
+	// A pause is durable: a run stopped before the resume resumes the
+	// queue now rather than leave it paused for the next.
+	if !prog.resumed.Load() {
+		p.printf("resuming the thumbnails queue before exit")
+		if err := thumbnails.Resume(context.WithoutCancel(ctx)); err != nil {
+			return nil, fmt.Errorf("resume: %w", err)
+		}
 	}
 	return s, finish(context.WithoutCancel(ctx), s, prog, emails, thumbnails, reports, p)
 }
@@ -403,16 +410,4 @@ func ids(res []gosk.CreateResult, err error) ([]int64, error) {
 		out[i] = r.ID
 	}
 	return out, nil
-}
-
-// printer writes lines to w from any goroutine.
-type printer struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (p *printer) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, format+"\n", args...)
 }

@@ -92,6 +92,36 @@ func check(t *testing.T, cfg config) {
 	require.Zero(t, reports[gosk.StateRunning], "no report left running")
 }
 
+// TestStopsAfterFor: a run whose -for ends before its work is done (the
+// handlers here would work for an hour) stops by itself, cancels its
+// running handlers, and leaves no task running and the paused queue
+// resumed, its thumbnails pending for the next run.
+func TestStopsAfterFor(t *testing.T) {
+	t.Parallel()
+	cfg, err := parse([]string{"-dir", t.TempDir(), "-emails", "2", "-thumbnails", "3", "-work", "1h", "-for", "300ms", "-grace", "50ms"})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	s, err := run(t.Context(), &out, cfg)
+	require.NoError(t, err, "output:\n%s", &out)
+	t.Logf("output:\n%s", &out)
+	require.Contains(t, out.String(), "ran for 300ms: stopping")
+	require.Zero(t, s.ranWhilePaused)
+	require.Equal(t, int64(-1), s.pendingAtResume, "the e-mails never finished, so the program did not resume the queue while it ran")
+	require.Zero(t, s.result, "no thumbnail ran")
+	for name, c := range s.counts {
+		require.Zero(t, c[gosk.StateRunning], "%s: no task left running: %v", name, c)
+	}
+	require.Equal(t, int64(2), s.counts["emails"][gosk.StatePending], "the e-mails are pending, for the next run")
+	require.Equal(t, int64(3), s.counts["thumbnails"][gosk.StatePending])
+
+	drv, err := sqlite.Open(t.Context(), filepath.Join(cfg.dir, "service.db"), nil)
+	require.NoError(t, err)
+	defer drv.Close()
+	paused, err := drv.PausedQueues(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, paused, "the thumbnails queue is not left paused")
+}
+
 // TestSIGTERM runs the program as a process of its own (this test binary,
 // re-executed), whose handlers never finish on their own, sends it
 // SIGTERM while they run, and checks that it exits 0 after cancelling
