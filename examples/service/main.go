@@ -224,7 +224,10 @@ func run(ctx context.Context, out io.Writer, cfg config) (*summary, error) {
 			p.printf("signal received: stopping")
 			running = false
 		case err := <-errc: // a worker or the schedule failed
-			return nil, fmt.Errorf("group ended before its stop: %v", err)
+			if err == nil {
+				err = errors.New("every member returned")
+			}
+			return nil, fmt.Errorf("group ended before its stop: %w", err)
 		}
 	}
 	if err := shutdown(context.WithoutCancel(ctx), g, cfg.grace, p); err != nil {
