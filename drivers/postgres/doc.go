@@ -53,6 +53,21 @@
 // Finish, Retry and Cancel update the whole batch from arrays, and Purge
 // deletes a bounded batch.
 //
+// Concurrent creates share round trips: a Create of up to 64 tasks that
+// arrives while another is in flight waits for it and then goes with every
+// call that queued meanwhile, as one batch in one statement (one commit).
+// A lone call goes at once. Each call gets its own results, as if the calls
+// had run one after another in the order they queued: a unique key that
+// two calls of one group repeat is created for the first, and the second
+// gets ErrDuplicate and its ID. Input is checked before a call queues, so
+// one call's invalid input fails no other; a call whose context ends while
+// it is queued leaves the queue having stored nothing, and once its group
+// is sent it gets the group's outcome. Calls with unique keys group apart
+// from calls without: a keyed insert may wait for the row lock of a key
+// that another transaction holds uncommitted, and then the keyed calls
+// queued behind it wait too, while calls without keys go on. Creates
+// through Tx and SQLTx never group; they run in the caller's transaction.
+//
 // # Clock
 //
 // The database's clock decides: run-at, lease expiry and every timestamp
