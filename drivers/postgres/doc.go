@@ -166,4 +166,25 @@
 //     in the rule's order: with 10,000 of them a claim of 10 took about
 //     9 ms here, against 1 ms with none.
 //   - Purge deletes rows; reclaiming their space is left to autovacuum.
+//
+// # Vacuum
+//
+// Every claim, finish and cancel leaves a dead row version and a dead entry
+// in the pending index, and a claim walks the dead entries that precede
+// the first live task until a vacuum removes them. Migration 003 sets the
+// task table's autovacuum to run after a fixed number of changes (10,000
+// dead rows) rather than PostgreSQL's fifth of the table, with index
+// cleanup on, so that the dead entries a claim may meet do not grow with
+// the final tasks kept for retention. Measured here with autovacuum on
+// (its default naptime of a minute): 1,000,000 final tasks kept and
+// 150,000 tasks cancelled, the default settings had not vacuumed a minute
+// later and claims of 10 took 33 ms for the first and about 1 ms after,
+// walking 754 index pages; with the table's settings it had vacuumed and
+// they took 2 ms and 0.45 ms, walking 13. Nothing else needs setting;
+// keep autovacuum on (the server's default).
+//
+// With autovacuum off nothing removes the dead entries but a VACUUM: the
+// first claim after 200,000 cancels took 35 ms here, later ones about
+// 2.5 ms (1,000,000: about 1 s, then 24 ms). Run VACUUM on
+// gosk_tasks after bulk cancels or purges, or on a schedule.
 package postgres
