@@ -31,3 +31,19 @@ func BenchmarkCreateParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
 }
+
+// BenchmarkCreateOne creates one task per call from one goroutine: a lone
+// call, which grouping must not slow down.
+func BenchmarkCreateOne(b *testing.B) {
+	d := newDriverConns(b, 8)
+	ctx := context.Background()
+	batch := []driver.NewTask{{Queue: "bench", Payload: make([]byte, 100), MaxAttempts: 3}}
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		if _, err := d.Create(ctx, batch); err != nil {
+			b.Fatalf("Create: %v", err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+}
