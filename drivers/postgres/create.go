@@ -55,10 +55,25 @@ func eachRow(rows rowReader, each func(scan func(dest ...any) error) error) erro
 // without unique keys is one statement. A batch with unique keys is one
 // transaction: its insert, and the read of the holders of keys it found
 // taken, which must see holders committed after the insert's snapshot.
+//
+// Small batches of concurrent calls share their round trip and commit:
+// see createGrouped.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
 	}
+	if len(tasks) == 0 {
+		return []driver.CreateResult{}, nil
+	}
+	if len(tasks) > groupMaxCall {
+		return d.createAlone(ctx, tasks)
+	}
+	return d.createGrouped(ctx, tasks)
+}
+
+// createAlone creates valid tasks in one statement, or one transaction
+// when they have unique keys; its errors are translated.
+func (d *Driver) createAlone(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if !hasUniqueKey(tasks) {
 		res, err := d.create(ctx, pgxRunner(d.pool), tasks)
 		return res, d.translate(err)

@@ -53,6 +53,21 @@
 // Finish, Retry and Cancel update the whole batch from arrays, and Purge
 // deletes a bounded batch.
 //
+// Concurrent creates share round trips: a Create of up to 64 tasks that
+// arrives while another is in flight waits for it and then goes with every
+// call that queued meanwhile, as one batch in one statement (one commit).
+// A lone call goes at once. Each call gets its own results, as if the calls
+// had run one after another in the order they queued: a unique key that
+// two calls of one group repeat is created for the first, and the second
+// gets ErrDuplicate and its ID. Input is checked before a call queues, so
+// one call's invalid input fails no other; a call whose context ends while
+// it is queued leaves the queue having stored nothing, and once its group
+// is sent it gets the group's outcome. Calls with unique keys group apart
+// from calls without: a keyed insert may wait for the row lock of a key
+// that another transaction holds uncommitted, and then the keyed calls
+// queued behind it wait too, while calls without keys go on. Creates
+// through Tx and SQLTx never group; they run in the caller's transaction.
+//
 // # Clock
 //
 // The database's clock decides: run-at, lease expiry and every timestamp
@@ -151,4 +166,26 @@
 //     in the rule's order: with 10,000 of them a claim of 10 took about
 //     9 ms here, against 1 ms with none.
 //   - Purge deletes rows; reclaiming their space is left to autovacuum.
+//
+// # Vacuum
+//
+// Every claim, finish and cancel leaves a dead row version and a dead entry
+// in the pending index, and a claim walks the dead entries that precede
+// the first live task until a vacuum removes them. Migration 003 sets the
+// task table's autovacuum to run after a fixed number of changes (10,000
+// dead rows) rather than PostgreSQL's fifth of the table, with index
+// cleanup on, so that the dead entries a claim may meet do not grow with
+// the final tasks kept for retention. Measured here with autovacuum on
+// (its default naptime of a minute): 1,000,000 final tasks kept and
+// 150,000 tasks cancelled, the default settings had not vacuumed a minute
+// later and claims of 10 took 33 ms for the first and about 1 ms after,
+// walking 754 index pages; with the table's settings it had vacuumed and
+// they took 2 ms and 0.45 ms, walking 13. Nothing else needs setting;
+// keep autovacuum on (the server's default).
+//
+// With autovacuum off nothing removes the dead entries but a VACUUM
+// (BenchmarkClaimAfterCancelled, before any vacuum: after 200,000 cancels
+// the first claim of 10 took 32 ms here against 1.5 ms with none, later
+// ones 1.1 ms against 0.42 ms; with 1,000,000 about 1 s, then 24 ms). Run
+// VACUUM on gosk_tasks after bulk cancels, or on a schedule.
 package postgres

@@ -111,6 +111,13 @@ type Driver struct {
 	// and before it reads the holders of taken unique keys, with the
 	// backend PID of the create's connection; its error ends the create.
 	betweenCreateSteps func(ctx context.Context, pid uint32) error
+
+	// plain and keyed gather concurrent creates, without and with unique
+	// keys, into shared statements.
+	plain, keyed *createGroups
+	// groupHook, set only by tests, runs in a group's leader before the
+	// group's statement, with the group's context and number of calls.
+	groupHook func(ctx context.Context, calls int)
 }
 
 // DefaultConnectTimeout bounds each connection attempt of a pool that Open
@@ -328,6 +335,8 @@ func newDriver(ctx context.Context, pool *pgxpool.Pool, own bool, o Options) (*D
 
 		maxPayload: o.MaxPayloadLen,
 		migrations: retryonce.New(),
+		plain:      newCreateGroups(),
+		keyed:      newCreateGroups(),
 	}
 	d.lis = newListener(pool.Config().ConnConfig, d.channel, o)
 	if o.Lazy {

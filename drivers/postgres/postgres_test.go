@@ -28,8 +28,15 @@ func testSchema(t testing.TB, url string) string { return testenv.NewSchema(t, u
 // newDriver opens a driver on a fresh schema with a small pool of its own.
 func newDriver(t testing.TB) *postgres.Driver {
 	t.Helper()
+	return newDriverConns(t, 4)
+}
+
+// newDriverConns opens a driver on a fresh schema with a pool of conns
+// connections of its own.
+func newDriverConns(t testing.TB, conns int32) *postgres.Driver {
+	t.Helper()
 	url := serverURL(t)
-	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: testSchema(t, url), MaxConns: 4})
+	d, err := postgres.Open(context.Background(), url, &postgres.Options{Schema: testSchema(t, url), MaxConns: conns})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = d.Close() })
 	return d

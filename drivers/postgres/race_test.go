@@ -174,15 +174,21 @@ func TestPingAndFinishInOppositeOrdersDoNotDeadlock(t *testing.T) {
 // the order of the batch. Each round makes them meet: a third session
 // holds the middle key, uncommitted, until both creates wait for a lock.
 // Had each inserted in its batch's order, each would now hold the keys on
-// its side of the middle one and want the other side's.
+// its side of the middle one and want the other side's. The creates come
+// from two drivers, as from two processes: one driver's concurrent
+// creates with keys go one group at a time.
 func TestCreatesWithKeysInOppositeOrdersDoNotDeadlock(t *testing.T) {
 	t.Parallel()
 	url := serverURL(t)
 	schema := testSchema(t, url)
-	d, err := postgres.Open(context.Background(), url+"&deadlock_timeout=20ms",
-		&postgres.Options{Schema: schema, MaxConns: 4})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = d.Close() })
+	drivers := make([]*postgres.Driver, 2)
+	for i := range drivers {
+		d, err := postgres.Open(context.Background(), url+"&deadlock_timeout=20ms",
+			&postgres.Options{Schema: schema, MaxConns: 4})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = d.Close() })
+		drivers[i] = d
+	}
 	ctx := context.Background()
 	table := pgx.Identifier{schema, "gosk_tasks"}.Sanitize()
 	conn := connect(t, url)
@@ -209,7 +215,7 @@ func TestCreatesWithKeysInOppositeOrdersDoNotDeadlock(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
 		for i, batch := range [][]driver.NewTask{ascending, descending} {
-			wg.Go(func() { _, errs[i] = d.Create(ctx, batch) })
+			wg.Go(func() { _, errs[i] = drivers[i].Create(ctx, batch) })
 		}
 		require.Eventually(t, waiting, 30*time.Second, time.Millisecond, "round %d: the creates never both waited for a lock", round)
 		require.NoError(t, blocker.Commit(ctx))
