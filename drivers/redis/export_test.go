@@ -40,3 +40,23 @@ func Backdate(ctx context.Context, d *Driver, id int64, age time.Duration) error
 	})
 	return err
 }
+
+// HoldCreates makes every coalesced create batch call hold before it is
+// sent, so a test can line callers up behind one in flight.
+func HoldCreates(d *Driver, hold func()) { d.creates.hold = hold }
+
+// WaitingCreates is the number of Create callers waiting for the next
+// batch.
+func WaitingCreates(d *Driver) int {
+	d.creates.mu.Lock()
+	defer d.creates.mu.Unlock()
+	return len(d.creates.wait)
+}
+
+// CoalesceCreates turns create coalescing on or off, for benchmarks that
+// compare the two.
+func CoalesceCreates(d *Driver, on bool) { d.creates.off = !on }
+
+// CreatesInFlight is how many coalesced create calls may be in flight at
+// once.
+const CreatesInFlight = coalesceInFlight

@@ -93,6 +93,8 @@ type Driver struct {
 	closing chan struct{}
 	subsMu  sync.Mutex
 	subs    sync.WaitGroup
+
+	creates creates // coalesces concurrent small Creates
 }
 
 // New returns a driver on client, after bringing the key layout under the
