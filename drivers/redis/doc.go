@@ -174,9 +174,10 @@
 //
 //   - driver.Notifier: Subscribe listens on the queue's pub/sub channel,
 //     which the scripts publish to when a task becomes available at once;
-//     a waiting worker wakes within a round trip of the create. One
-//     connection and one goroutine per subscription, ended by Stop, the
-//     context or Close.
+//     a waiting worker wakes within a round trip of the create. All of a
+//     driver's subscriptions share one pub/sub connection and one
+//     goroutine, open while any subscription is; a subscription ends by
+//     Stop, its context or Close.
 //   - driver.Admin: List, Count, Retry, Cancel and Purge.
 //   - driver.Scheduler: CreateSlot is one script on the queue's slot,
 //     which keeps the schedule's latest slot in the queue's schedules hash.
