@@ -78,9 +78,12 @@
 // it first, in the queue's slot, and hands out nothing. The set of paused
 // queues lives in another slot, so Pause and Resume change the flags and
 // the set one after the other; PausedQueues lists a queue only while its
-// flag is set. Due is one script call per slot in one pipeline, each
-// reading, per queue, the flag, the lapsed set's size and the first
-// entries of the pending and running sets.
+// flag is set. Due is one script call on a single server (per 500
+// queues), and one per slot in one pipeline on a cluster; each call first
+// asks one EXISTS whether any of its queues has a flag, a lapsed, pending
+// or running set (an idle group of queues costs that alone), and only then
+// reads, per queue, the flag, the lapsed set's size and the first entries
+// of the pending and running sets.
 //
 // Every step that must be atomic (create, claim, ping, finish, retry,
 // cancel, purge, count, and per slot pause, resume and due) is one Lua script in lua/, run by SHA (EVALSHA)
@@ -222,7 +225,9 @@
 //     is not one snapshot.
 //   - Scripts name the keys of their slot from the base key they are given
 //     (KEYS[1]) rather than declaring each one; all of them share that
-//     key's slot, which is what Redis Cluster checks.
+//     key's slot, which is what Redis Cluster checks. The due script takes
+//     one base key per queue, and on a single server reads queues of many
+//     slots in one call (a single server does not check slots).
 //   - While a cluster moves a queue's slot to another node (resharding),
 //     its scripts fail with TRYAGAIN or are redirected; go-redis retries
 //     them, and a call that still fails changed nothing.
