@@ -32,12 +32,14 @@
 // task and its queue's indexes atomically. With B = prefix + "{t}":
 //
 //	B + "seq"                    string  ID counter of the slot
-//	B + "t:" + ID                hash    the task: q queue, p payload, pr priority,
-//	                                     uk unique key, s state, a attempt, ma max
-//	                                     attempts, e last error, c created, r run-at,
-//	                                     l lease expiry, f finalised (µs on the
-//	                                     server's clock), tok lease token, res
-//	                                     result (completed tasks that stored one)
+//	B + "t:" + ID                string  the task: one MessagePack array of q queue,
+//	                                     p payload, pr priority, uk unique key, s
+//	                                     state, a attempt, ma max attempts, e last
+//	                                     error, c created, r run-at, l lease expiry,
+//	                                     f finalised (µs on the server's clock), tok
+//	                                     lease token, res result (false unless a
+//	                                     completed task stored one), in that
+//	                                     order; numbers as integers
 //	B + "q:" + Q + ":pending"    zset    pending tasks by run-at (Fifo, Lifo)
 //	B + "q:" + Q + ":delayed"    zset    pending tasks not yet due, by run-at
 //	B + "q:" + Q + ":prio"       zset    due pending tasks by -priority, member
@@ -59,6 +61,12 @@
 //	prefix + "meta"              hash    layout owner and version
 //	prefix + "paused"            zset    names of paused queues, scored 0 so
 //	                                     they sort in byte order (PausedQueues)
+//
+// A task is one packed string rather than a hash because a hash with a
+// value over 64 bytes (hash-max-listpack-value), such as most payloads, is
+// a hash table: about 1 KB per task against about 250 bytes packed. Layout
+// version 1 stored tasks as hashes of the same fields; the scripts still
+// read such a task, and its next change rewrites it packed.
 //
 // IDs in keys and members are zero-padded to 16 digits, so that members of
 // equal score sort by ID. A claim reads only what it hands out, plus

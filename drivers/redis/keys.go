@@ -80,7 +80,7 @@ func (k keys) base(slot int) string {
 // meta is the key of the layout record (version and owner).
 func (k keys) meta() string { return k.prefix + "meta" }
 
-// task is the key of a task's hash.
+// task is the key of a task's record.
 func (k keys) task(id int64) string {
 	return k.base(idSlot(id)) + "t:" + idString(id)
 }

@@ -19,7 +19,7 @@ type scripts struct {
 	create, claim, ping, finish *goredis.Script
 	retry, cancel, purge        *goredis.Script
 	list, count                 *goredis.Script
-	pause, resume, due          *goredis.Script
+	pause, resume, due, get     *goredis.Script
 	// slot is slot.lua after create.lua, wrapped as the function
 	// create_batch that slot.lua calls once it has taken the slot.
 	slot *goredis.Script
@@ -44,7 +44,7 @@ func loadScripts() *scripts {
 		create: s("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
 		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
 		list: s("list"), count: s("count"),
-		pause: s("pause"), resume: s("resume"), due: s("due"),
+		pause: s("pause"), resume: s("resume"), due: s("due"), get: s("get"),
 		createSrc: src("create"),
 		slot: goredis.NewScript(common + "\nlocal function create_batch()\n" + mustRead("lua/create.lua") +
 			"\nend\n" + mustRead("lua/slot.lua")),

@@ -200,23 +200,20 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		})
 }
 
-// recordFields are the task hash fields in the order scripts and Get read
+// recordFields are the task record's fields in the order scripts read
 // them (FIELDS in lua/common.lua).
 var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok", "res"}
 
-// Get reads a task's hash with one HMGET.
+// Get reads a task with one script call, which unpacks its record.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
-	vals, err := d.client.HMGet(ctx, d.keys.task(id), recordFields...).Result()
+	replies, err := d.run(ctx, []call{{script: d.s.get, keys: []string{d.keys.base(idSlot(id))}, args: []any{idString(id)}}})
 	if err != nil {
-		return driver.TaskRecord{}, translate(err)
+		return driver.TaskRecord{}, err
 	}
-	if vals[0] == nil {
-		return driver.TaskRecord{}, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
-	}
-	rec, _, err := parseRecord(append([]any{idString(id)}, vals...))
+	rec, _, err := parseRecord(replies[0])
 	return rec, err
 }
 

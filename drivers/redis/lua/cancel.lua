@@ -10,8 +10,7 @@ local out = {}
 local touched = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local tk = task_key(id)
-  local q, s, pr, r, uk, tok = unpack(redis.call('HMGET', tk, 'q', 's', 'pr', 'r', 'uk', 'tok'))
+  local q, s, pr, r, uk, tok = unpack(get(id, 'q', 's', 'pr', 'r', 'uk', 'tok'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif s == 'pending' then

@@ -25,7 +25,7 @@ local function take(id, v, from)
   end
   local until_ = now + lease
   v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', fmt(tonumber(v[F_A]) + 1), fmt(until_), fmt(tonumber(v[F_TOK]) + 1)
-  redis.call('HSET', task_key(id), 's', v[F_S], 'a', v[F_A], 'l', v[F_L], 'tok', v[F_TOK])
+  write(id, v)
   redis.call('ZADD', running, until_, id)
   table.insert(v, 1, id)
   out[#out + 1] = v
@@ -38,7 +38,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
   local v = read(id)
   if not v[F_Q] then
-    -- The task's hash is gone (deleted by hand, or evicted): drop the
+    -- The task's record is gone (deleted by hand, or evicted): drop the
     -- index entries that still name it.
     redis.call('ZREM', running, id)
     redis.call('ZREM', qkey(q, 'all'), id)
@@ -63,7 +63,7 @@ else
   local delayed = qkey(q, 'delayed')
   local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 10000)
   for _, id in ipairs(due) do
-    local pr, r = unpack(redis.call('HMGET', task_key(id), 'pr', 'r'))
+    local pr, r = unpack(get(id, 'pr', 'r'))
     if pr then
       redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
     end
@@ -86,7 +86,7 @@ for i, id in ipairs(pending_ids) do
   if v[F_Q] then
     candidates[#candidates + 1] = {id = id, v = v, from = 'pending'}
   else
-    -- The task's hash is gone (deleted by hand, or evicted): drop the
+    -- The task's record is gone (deleted by hand, or evicted): drop the
     -- index entries that still name it.
     redis.call('ZREM', qkey(q, 'pending'), id)
     redis.call('ZREM', qkey(q, 'delayed'), id)

@@ -37,9 +37,71 @@ local function prio_member(r, id) return string.format('%017d', r) .. ':' .. id 
 -- Positions of FIELDS in a read of them.
 local F_Q, F_P, F_PR, F_UK, F_S, F_A, F_MA, F_E, F_C, F_R, F_L, F_F, F_TOK, F_RES = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
 
--- read returns FIELDS of a task, in order (false where missing).
+-- A task is a string key holding the MessagePack array of FIELDS' values
+-- in order: numbers (priority, attempts, times, token) as integers, the
+-- others as strings, false where absent (no result). A task stored by
+-- layout version 1 is a hash of FIELDS; it is read as such and rewritten
+-- as a string by its first change.
+local NUMERIC = {pr = true, a = true, ma = true, c = true, r = true, l = true, f = true, tok = true}
+local INDEX = {}
+for i, name in ipairs(FIELDS) do
+  INDEX[name] = i
+end
+
+-- read returns FIELDS of a task, in order, as strings (false where missing;
+-- all false if the task does not exist).
 local function read(id)
-  return redis.call('HMGET', task_key(id), unpack(FIELDS))
+  local k = task_key(id)
+  local raw = redis.pcall('GET', k)
+  if type(raw) == 'table' and raw.err then
+    return redis.call('HMGET', k, unpack(FIELDS))
+  end
+  local v = {}
+  local p = raw and cmsgpack.unpack(raw) or {}
+  for i = 1, #FIELDS do
+    local x = p[i]
+    if type(x) == 'number' then
+      x = fmt(x)
+    elseif x == nil then
+      x = false
+    end
+    v[i] = x
+  end
+  return v
+end
+
+-- write stores a task's FIELDS values v (in order; false where absent).
+local function write(id, v)
+  local p = {}
+  for i, name in ipairs(FIELDS) do
+    local x = v[i]
+    if x and NUMERIC[name] then
+      x = tonumber(x)
+    end
+    p[i] = x or false
+  end
+  redis.call('SET', task_key(id), cmsgpack.pack(p))
+end
+
+-- get returns the named fields of a task, as HMGET would.
+local function get(id, ...)
+  local v = read(id)
+  local out = {}
+  for i, name in ipairs({...}) do
+    out[i] = v[INDEX[name]]
+  end
+  return out
+end
+
+-- set changes the named fields of an existing task: name, value pairs,
+-- a value of false removing the field.
+local function set(id, ...)
+  local v = read(id)
+  local a = {...}
+  for i = 1, #a, 2 do
+    v[INDEX[a[i]]] = a[i + 1]
+  end
+  write(id, v)
 end
 
 -- record returns the reply form of a task: its ID then FIELDS in order.
@@ -84,7 +146,7 @@ local function unlapse(q, id, pr, r)
 end
 
 -- finalize moves a pending or running task (already taken out of the
--- pending sets by the caller) to a final state, in one HSET. msg, if not
+-- pending sets by the caller) to a final state, in one write. msg, if not
 -- empty, becomes the last error; uk is the task's unique key, released if
 -- the task holds it; tok, if not nil, is the task's new lease token.
 local function finalize(q, id, state, now, msg, uk, tok)
@@ -97,7 +159,7 @@ local function finalize(q, id, state, now, msg, uk, tok)
     fields[#fields + 1] = 'tok'
     fields[#fields + 1] = fmt(tok)
   end
-  redis.call('HSET', task_key(id), unpack(fields))
+  set(id, unpack(fields))
   redis.call('ZREM', qkey(q, 'running'), id)
   redis.call('ZADD', qkey(q, state), now, id)
   if uk and uk ~= '' then

@@ -25,8 +25,7 @@ for i = 0, count - 1 do
     local n = (seq + i) * 16384 + slot
     local id = id16(n)
     local r = now + delay
-    redis.call('HSET', task_key(id), 'q', q, 'p', payload, 'pr', fmt(pr), 'uk', uk, 's', 'pending',
-      'a', '0', 'ma', ma, 'e', '', 'c', fmt(now), 'r', fmt(r), 'l', '0', 'f', '0', 'tok', '0')
+    write(id, {q, payload, pr, uk, 'pending', 0, ma, '', now, r, 0, 0, 0, false})
     redis.call('ZADD', qkey(q, 'all'), n, id)
     add_pending(q, id, pr, r, now)
     if uk ~= '' then

@@ -12,8 +12,7 @@ local final_state = {complete = 'completed', cancel = 'cancelled', fail = 'faile
 for i = 2, #ARGV, 7 do
   local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local delay, keep, res = tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6]
-  local tk = task_key(id)
-  local q, s, tok, uk, pr, a, r0 = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'uk', 'pr', 'a', 'r'))
+  local q, s, tok, uk, pr, a, r0 = unpack(get(id, 'q', 's', 'tok', 'uk', 'pr', 'a', 'r'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token then
@@ -33,7 +32,7 @@ for i = 2, #ARGV, 7 do
       fields[#fields + 1] = 'a'
       fields[#fields + 1] = fmt(tonumber(a) - 1)
     end
-    redis.call('HSET', tk, unpack(fields))
+    set(id, unpack(fields))
     redis.call('ZREM', qkey(q, 'running'), id)
     add_pending(q, id, tonumber(pr), r, now)
     if delay == 0 then
@@ -44,7 +43,7 @@ for i = 2, #ARGV, 7 do
     unlapse(q, id, tonumber(pr), tonumber(r0))
     finalize(q, id, final_state[kind], now, msg, uk, nil)
     if kind == 'complete' and res ~= '' then
-      redis.call('HSET', tk, 'res', res)
+      set(id, 'res', res)
     end
     touched[q] = true
     out[#out + 1] = OK
