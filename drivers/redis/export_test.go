@@ -26,7 +26,7 @@ func Backdate(ctx context.Context, d *Driver, id int64, age time.Duration) error
 var backdate = goredis.NewScript(mustRead("lua/common.lua") + `
 local id, age = ARGV[1], tonumber(ARGV[2])
 local q, s, f = unpack(get(id, 'q', 's', 'f'))
-if not f or f == '0' then
+if not f or tonumber(f) == 0 then
   return redis.error_reply('task ' .. id .. ' is not final (state ' .. tostring(s) .. ')')
 end
 local at = tonumber(f) - age

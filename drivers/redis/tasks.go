@@ -228,7 +228,13 @@ func parseRecord(reply any) (driver.TaskRecord, int64, error) {
 		return driver.TaskRecord{}, 0, err
 	}
 	str := func(i int) string { s, _ := v[1+i].(string); return s }
-	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	num := func(i int) int64 {
+		if n, ok := v[1+i].(int64); ok { // a packed task's numbers
+			return n
+		}
+		n, _ := strconv.ParseInt(str(i), 10, 64) // a layout 1 task's
+		return n
+	}
 	at := func(i int) time.Time {
 		if n := num(i); n != 0 {
 			return time.UnixMicro(n)

@@ -43,7 +43,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
     redis.call('ZREM', running, id)
     redis.call('ZREM', qkey(q, 'all'), id)
   elseif tonumber(v[F_A]) >= tonumber(v[F_MA]) then
-    finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
+    finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1, v)
   else
     lapse(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
   end

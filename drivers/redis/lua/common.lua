@@ -43,44 +43,41 @@ local F_Q, F_P, F_PR, F_UK, F_S, F_A, F_MA, F_E, F_C, F_R, F_L, F_F, F_TOK, F_RE
 -- layout version 1 is a hash of FIELDS; it is read as such and rewritten
 -- as a string by its first change.
 local NUMERIC = {pr = true, a = true, ma = true, c = true, r = true, l = true, f = true, tok = true}
-local INDEX = {}
+local INDEX, NUMERIC_AT = {}, {}
 for i, name in ipairs(FIELDS) do
   INDEX[name] = i
+  NUMERIC_AT[i] = NUMERIC[name] or false
 end
 
--- read returns FIELDS of a task, in order, as strings (false where missing;
--- all false if the task does not exist).
+-- read returns FIELDS of a task, in order (false where missing; all false
+-- if the task does not exist): the numeric ones as numbers, or as decimal
+-- strings for a task of layout 1, so callers pass them through tonumber
+-- or fmt.
 local function read(id)
   local k = task_key(id)
   local raw = redis.pcall('GET', k)
   if type(raw) == 'table' and raw.err then
     return redis.call('HMGET', k, unpack(FIELDS))
   end
+  if raw then
+    return cmsgpack.unpack(raw)
+  end
   local v = {}
-  local p = raw and cmsgpack.unpack(raw) or {}
   for i = 1, #FIELDS do
-    local x = p[i]
-    if type(x) == 'number' then
-      x = fmt(x)
-    elseif x == nil then
-      x = false
-    end
-    v[i] = x
+    v[i] = false
   end
   return v
 end
 
--- write stores a task's FIELDS values v (in order; false where absent).
+-- write stores a task's FIELDS values v (in order; false where absent),
+-- turning numeric fields given as strings into numbers in v.
 local function write(id, v)
-  local p = {}
-  for i, name in ipairs(FIELDS) do
-    local x = v[i]
-    if x and NUMERIC[name] then
-      x = tonumber(x)
+  for i = 1, #FIELDS do
+    if type(v[i]) == 'string' and NUMERIC_AT[i] then
+      v[i] = tonumber(v[i])
     end
-    p[i] = x or false
   end
-  redis.call('SET', task_key(id), cmsgpack.pack(p))
+  redis.call('SET', task_key(id), cmsgpack.pack(v))
 end
 
 -- get returns the named fields of a task, as HMGET would.
@@ -148,18 +145,18 @@ end
 -- finalize moves a pending or running task (already taken out of the
 -- pending sets by the caller) to a final state, in one write. msg, if not
 -- empty, becomes the last error; uk is the task's unique key, released if
--- the task holds it; tok, if not nil, is the task's new lease token.
-local function finalize(q, id, state, now, msg, uk, tok)
-  local fields = {'s', state, 'f', fmt(now), 'l', '0'}
+-- the task holds it; tok, if not nil, is the task's new lease token; v, if
+-- given, is the task's record as read (it is changed and written).
+local function finalize(q, id, state, now, msg, uk, tok, v)
+  v = v or read(id)
+  v[F_S], v[F_F], v[F_L] = state, now, 0
   if msg ~= '' then
-    fields[#fields + 1] = 'e'
-    fields[#fields + 1] = msg
+    v[F_E] = msg
   end
   if tok then
-    fields[#fields + 1] = 'tok'
-    fields[#fields + 1] = fmt(tok)
+    v[F_TOK] = tok
   end
-  set(id, unpack(fields))
+  write(id, v)
   redis.call('ZREM', qkey(q, 'running'), id)
   redis.call('ZADD', qkey(q, state), now, id)
   if uk and uk ~= '' then

@@ -12,7 +12,8 @@ local final_state = {complete = 'completed', cancel = 'cancelled', fail = 'faile
 for i = 2, #ARGV, 7 do
   local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local delay, keep, res = tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6]
-  local q, s, tok, uk, pr, a, r0 = unpack(get(id, 'q', 's', 'tok', 'uk', 'pr', 'a', 'r'))
+  local v = read(id)
+  local q, s, tok, uk, pr, a, r0 = v[F_Q], v[F_S], v[F_TOK], v[F_UK], v[F_PR], v[F_A], v[F_R]
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token then
@@ -23,16 +24,14 @@ for i = 2, #ARGV, 7 do
   elseif kind == 'release' then
     unlapse(q, id, tonumber(pr), tonumber(r0))
     local r = now + delay
-    local fields = {'s', 'pending', 'r', fmt(r), 'l', '0'}
+    v[F_S], v[F_R], v[F_L] = 'pending', r, 0
     if msg ~= '' then
-      fields[#fields + 1] = 'e'
-      fields[#fields + 1] = msg
+      v[F_E] = msg
     end
     if keep == '1' then
-      fields[#fields + 1] = 'a'
-      fields[#fields + 1] = fmt(tonumber(a) - 1)
+      v[F_A] = tonumber(a) - 1
     end
-    set(id, unpack(fields))
+    write(id, v)
     redis.call('ZREM', qkey(q, 'running'), id)
     add_pending(q, id, tonumber(pr), r, now)
     if delay == 0 then
@@ -41,10 +40,10 @@ for i = 2, #ARGV, 7 do
     out[#out + 1] = OK
   else
     unlapse(q, id, tonumber(pr), tonumber(r0))
-    finalize(q, id, final_state[kind], now, msg, uk, nil)
     if kind == 'complete' and res ~= '' then
-      set(id, 'res', res)
+      v[F_RES] = res
     end
+    finalize(q, id, final_state[kind], now, msg, uk, nil, v)
     touched[q] = true
     out[#out + 1] = OK
   end
