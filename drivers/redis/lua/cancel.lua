@@ -19,7 +19,7 @@ for i = 2, #ARGV do
     touched[q] = true
     out[#out + 1] = OK
   elseif s == 'running' then
-    unlapse(q, id, tonumber(pr), tonumber(r))
+    unlapse_running(q, id, tonumber(pr), tonumber(r))
     finalize(q, id, 'cancelled', now, '', uk, tonumber(tok) + 1)
     touched[q] = true
     out[#out + 1] = OK

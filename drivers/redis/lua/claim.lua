@@ -19,7 +19,7 @@ end
 local function take(id, v, from)
   local pr, r = tonumber(v[F_PR]), tonumber(v[F_R])
   if from == 'pending' then
-    remove_pending(q, id, pr, r)
+    remove_pending(q, id, pr, r, tonumber(v[F_C]))
   else
     unlapse(q, id, pr, r)
   end

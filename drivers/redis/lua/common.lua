@@ -119,9 +119,15 @@ local function add_pending(q, id, pr, r, now)
   end
 end
 
-local function remove_pending(q, id, pr, r)
+-- remove_pending takes a pending task out of the pending sets. c, if
+-- given, is its creation time: a task whose run-at is not after it was
+-- never in the delayed set (add_pending put it there only with a run-at
+-- after the time of the call, which is at or after c).
+local function remove_pending(q, id, pr, r, c)
   redis.call('ZREM', qkey(q, 'pending'), id)
-  redis.call('ZREM', qkey(q, 'delayed'), id)
+  if not c or r > c then
+    redis.call('ZREM', qkey(q, 'delayed'), id)
+  end
   redis.call('ZREM', qkey(q, 'prio'), prio_member(r, id))
 end
 
@@ -130,7 +136,9 @@ end
 -- (by run-at for Fifo and Lifo, by -priority and "<run-at>:<ID>" for
 -- Priority); its entry in the running set then scores +inf, so that no
 -- claim moves it twice. unlapse takes it out of the lapsed sets again, for
--- every call that changes a running task (ping, finish, cancel, claim).
+-- every call that changes a running task (ping, finish, cancel, claim);
+-- unlapse_running does so only if its running entry says it lapsed (one
+-- read instead of two removals, for a task that most often did not).
 local function lapse(q, id, pr, r)
   redis.call('ZADD', qkey(q, 'running'), '+inf', id)
   redis.call('ZADD', qkey(q, 'lapsed'), r, id)
@@ -140,6 +148,12 @@ end
 local function unlapse(q, id, pr, r)
   redis.call('ZREM', qkey(q, 'lapsed'), id)
   redis.call('ZREM', qkey(q, 'lapsedprio'), prio_member(r, id))
+end
+
+local function unlapse_running(q, id, pr, r)
+  if redis.call('ZSCORE', qkey(q, 'running'), id) == 'inf' then
+    unlapse(q, id, pr, r)
+  end
 end
 
 -- finalize moves a pending or running task (already taken out of the

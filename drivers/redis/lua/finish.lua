@@ -22,7 +22,7 @@ for i = 2, #ARGV, 7 do
     -- This lease already ended its run: it finalised or released the task.
     out[#out + 1] = CONFLICT
   elseif kind == 'release' then
-    unlapse(q, id, tonumber(pr), tonumber(r0))
+    unlapse_running(q, id, tonumber(pr), tonumber(r0))
     local r = now + delay
     v[F_S], v[F_R], v[F_L] = 'pending', r, 0
     if msg ~= '' then
@@ -39,7 +39,7 @@ for i = 2, #ARGV, 7 do
     end
     out[#out + 1] = OK
   else
-    unlapse(q, id, tonumber(pr), tonumber(r0))
+    unlapse_running(q, id, tonumber(pr), tonumber(r0))
     if kind == 'complete' and res ~= '' then
       v[F_RES] = res
     end

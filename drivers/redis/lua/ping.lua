@@ -13,9 +13,9 @@ for i = 2, #ARGV, 2 do
     out[#out + 1] = LEASE_LOST
   else
     local until_ = now + extend
+    unlapse_running(q, id, tonumber(pr), tonumber(r))
     set(id, 'l', fmt(until_))
     redis.call('ZADD', qkey(q, 'running'), until_, id)
-    unlapse(q, id, tonumber(pr), tonumber(r))
     out[#out + 1] = OK
   end
 end
