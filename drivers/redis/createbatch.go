@@ -39,7 +39,6 @@ type creates struct {
 
 // createReq is one caller's Create inside the coalescer.
 type createReq struct {
-	ctx   context.Context
 	tasks []driver.NewTask
 	out   []driver.CreateResult
 	err   error
@@ -47,6 +46,24 @@ type createReq struct {
 	lead  chan []*createReq // receives the batch this caller must send
 	taken bool              // under creates.mu: in a batch
 	leads bool              // under creates.mu: sends its batch
+	// Under creates.mu: the shared call it is part of, once sent; gone
+	// tells that its context ended before that.
+	call *sharedCall
+	gone bool
+}
+
+// sharedCall is the state of one coalesced call: it is cancelled when the
+// contexts of all its callers have ended.
+type sharedCall struct {
+	left   atomic.Int64 // callers whose context has not ended
+	cancel context.CancelFunc
+}
+
+// release notes that one caller's context has ended.
+func (s *sharedCall) release() {
+	if s.left.Add(-1) == 0 {
+		s.cancel()
+	}
 }
 
 // createShared stores valid tasks, sharing the round trip with concurrent
@@ -55,14 +72,14 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 	if len(tasks) > coalesceMaxTasks || d.creates.off {
 		return d.createDirect(ctx, tasks)
 	}
-	r := &createReq{ctx: ctx, tasks: tasks, done: make(chan struct{}), lead: make(chan []*createReq, 1)}
+	r := &createReq{tasks: tasks, done: make(chan struct{}), lead: make(chan []*createReq, 1)}
 	c := &d.creates
 	c.mu.Lock()
 	if c.busy < coalesceInFlight {
 		c.busy++
 		r.taken = true
 		c.mu.Unlock()
-		d.sendCreates([]*createReq{r})
+		d.sendCreates(ctx, []*createReq{r})
 		return r.out, r.err
 	}
 	c.wait = append(c.wait, r)
@@ -71,7 +88,7 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 	case <-r.done:
 		return r.out, r.err
 	case b := <-r.lead:
-		d.sendCreates(b)
+		d.sendCreates(ctx, b)
 		return r.out, r.err
 	case <-ctx.Done():
 	}
@@ -87,12 +104,19 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 		return nil, ctx.Err()
 	}
 	leads := r.leads
+	call := r.call
+	if !leads && call == nil {
+		r.gone = true
+	}
 	c.mu.Unlock()
 	// Taken into a batch. If this caller is to send it, it must, for the
 	// others; otherwise its result may still come, but it need not wait.
 	if leads {
-		d.sendCreates(<-r.lead)
+		d.sendCreates(ctx, <-r.lead)
 		return r.out, r.err
+	}
+	if call != nil {
+		call.release()
 	}
 	select {
 	case <-r.done:
@@ -103,9 +127,10 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 }
 
 // sendCreates sends batch as one Create, sets each caller's result, and
-// hands the callers that arrived meanwhile to the first of them.
-func (d *Driver) sendCreates(batch []*createReq) {
-	d.createBatch(batch)
+// hands the callers that arrived meanwhile to the first of them. ctx is
+// the context of batch[0], the caller that sends it.
+func (d *Driver) sendCreates(ctx context.Context, batch []*createReq) {
+	d.createBatch(ctx, batch)
 	c := &d.creates
 	c.mu.Lock()
 	if len(c.wait) == 0 {
@@ -126,8 +151,9 @@ func (d *Driver) sendCreates(batch []*createReq) {
 	next[0].lead <- next
 }
 
-// createBatch runs the Creates of batch as one and sets their results.
-func (d *Driver) createBatch(batch []*createReq) {
+// createBatch runs the Creates of batch as one and sets their results;
+// ctx is batch[0]'s.
+func (d *Driver) createBatch(ctx context.Context, batch []*createReq) {
 	if d.creates.hold != nil {
 		d.creates.hold()
 	}
@@ -138,26 +164,34 @@ func (d *Driver) createBatch(batch []*createReq) {
 	}()
 	if len(batch) == 1 {
 		r := batch[0]
-		r.out, r.err = d.createDirect(r.ctx, r.tasks)
+		r.out, r.err = d.createDirect(ctx, r.tasks)
 		return
 	}
 	// The shared call ends when every caller's context has ended, not when
 	// the first has.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx))
+	shared, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	var left atomic.Int64
-	left.Store(int64(len(batch)))
+	call := &sharedCall{cancel: cancel}
+	call.left.Store(int64(len(batch)))
+	gone := 0
+	d.creates.mu.Lock()
+	for _, r := range batch[1:] { // the others release their share themselves
+		if r.gone {
+			gone++
+		} else {
+			r.call = call
+		}
+	}
+	d.creates.mu.Unlock()
+	for range gone {
+		call.release()
+	}
+	defer context.AfterFunc(ctx, call.release)() // this caller's share
 	var all []driver.NewTask
 	for _, r := range batch {
-		stop := context.AfterFunc(r.ctx, func() {
-			if left.Add(-1) == 0 {
-				cancel()
-			}
-		})
-		defer stop()
 		all = append(all, r.tasks...)
 	}
-	out, failed, err := d.createAll(ctx, all)
+	out, failed, err := d.createAll(shared, all)
 	off := 0
 	for _, r := range batch {
 		n := len(r.tasks)

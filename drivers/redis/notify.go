@@ -61,17 +61,17 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 	select {
 	case <-confirmed:
 	case <-ctx.Done():
-		d.endSub(s)
+		d.endSub(context.WithoutCancel(ctx), s)
 		return nil, ctx.Err()
 	case <-d.closing:
 		return nil, driver.ErrClosed
 	}
-	stopCtx := context.AfterFunc(ctx, func() { d.endSub(s) })
+	stopCtx := context.AfterFunc(ctx, func() { d.endSub(context.WithoutCancel(ctx), s) })
 	return &driver.Subscription{
 		Wake: s.wake,
 		Stop: func() {
 			stopCtx()
-			d.endSub(s)
+			d.endSub(context.WithoutCancel(ctx), s)
 		},
 		Done: s.done,
 	}, nil
@@ -118,8 +118,9 @@ func (d *Driver) addSub(ctx context.Context, s *subscription) (<-chan struct{}, 
 
 // endSub ends s, if it has not ended: it unsubscribes its channel if s was
 // the channel's last subscription, and closes the connection if it was the
-// driver's last.
-func (d *Driver) endSub(s *subscription) {
+// driver's last. ctx carries the UNSUBSCRIBE, which goes out even once
+// the subscription's own context has ended.
+func (d *Driver) endSub(ctx context.Context, s *subscription) {
 	n := &d.notify
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -144,7 +145,7 @@ func (d *Driver) endSub(s *subscription) {
 	// A failed UNSUBSCRIBE leaves the channel subscribed: its messages
 	// then find no subscription, and a later Subscribe of it waits for
 	// the confirmation of a SUBSCRIBE of its own.
-	_ = n.ps.Unsubscribe(context.Background(), s.channel)
+	_ = n.ps.Unsubscribe(ctx, s.channel)
 }
 
 // endAllSubs ends every subscription and closes the connection; Close
