@@ -14,17 +14,20 @@ import (
 const (
 	coalesceMaxTasks   = 64
 	coalesceBatchTasks = 512
-	// coalesceInFlight is how many shared calls may be in flight at
-	// once, so that the server works on one while the next is built.
-	coalesceInFlight = 2
+	// coalesceInFlight is how many calls may be in flight at once before
+	// Creates wait to be sent together. On a machine where the round trip,
+	// not the server, sets the pace, fewer would leave callers waiting
+	// that the server had time for: with 8 callers 2 was 5 % slower than
+	// no coalescing and 4 as fast; with 16, 4 was 1.5 times as fast.
+	coalesceInFlight = 4
 )
 
 // creates coalesces concurrent small Create calls (a group commit). A
-// Create that finds no call in flight goes to the server at once, as the
-// leader; Creates that arrive while one is in flight wait, and when the
-// leader's round trip ends it hands all of them (up to coalesceBatchTasks
-// tasks) to the first, which sends them as one Create: one script call per
-// slot, in one pipeline. The combined call keeps each caller's tasks in
+// Create that finds fewer than coalesceInFlight calls in flight goes to the
+// server at once, as a leader; Creates that arrive while that many are in
+// flight wait, and when a leader's round trip ends it hands all of them (up
+// to coalesceBatchTasks tasks) to the first, which sends them as one
+// Create: one script call per slot, in one pipeline. The combined call keeps each caller's tasks in
 // order and callers in order of arrival, so its results are those of the
 // callers' calls made one after another.
 type creates struct {
