@@ -40,10 +40,12 @@
 //	                                     lease token, res result (false unless a
 //	                                     completed task stored one), in that
 //	                                     order; numbers as integers
-//	B + "q:" + Q + ":pending"    zset    pending tasks by run-at (Fifo, Lifo)
-//	B + "q:" + Q + ":delayed"    zset    pending tasks not yet due, by run-at
-//	B + "q:" + Q + ":prio"       zset    due pending tasks by -priority, member
-//	                                     "<run-at>:<ID>" (Priority)
+//	B + "q:" + Q + ":pending"    zset    pending tasks of priority 0 by run-at
+//	B + "q:" + Q + ":pendingp"   zset    pending tasks of other priorities by run-at
+//	B + "q:" + Q + ":delayed"    zset    pending tasks of other priorities not yet
+//	                                     due, by run-at
+//	B + "q:" + Q + ":prio"       zset    due pending tasks of other priorities by
+//	                                     -priority, member "<run-at>:<ID>"
 //	B + "q:" + Q + ":running"    zset    running tasks by lease expiry (+inf once
 //	                                     moved to the lapsed sets)
 //	B + "q:" + Q + ":lapsed"     zset    running tasks whose lease ran out, by
@@ -66,14 +68,21 @@
 // value over 64 bytes (hash-max-listpack-value), such as most payloads, is
 // a hash table: about 1 KB per task against about 250 bytes packed. Layout
 // version 1 stored tasks as hashes of the same fields; the scripts still
-// read such a task, and its next change rewrites it packed.
+// read such a task, and its next change rewrites it packed. Layout 1 also
+// put every pending task in the pending set and every due one in the
+// priority set; a task it stored is taken out of its sets as layout 1 put
+// it there, and Priority claims read the pending set past such tasks of
+// other priorities. Indexing the tasks of priority 0 once, not twice,
+// saves about 140 bytes each.
 //
 // IDs in keys and members are zero-padded to 16 digits, so that members of
 // equal score sort by ID. A claim reads only what it hands out, plus
 // expired leases from the front of the running set: Fifo reads the pending
-// set from its start up to now, Lifo from now backwards; Priority first
-// moves tasks that have come due from the delayed set into the priority
-// set (each task once), then reads the priority set from its start.
+// and pendingp sets from their start up to now, Lifo from now backwards;
+// Priority first moves tasks that have come due from the delayed set into
+// the priority set (each task once), then reads the priority set from its
+// start and the pending set (priority 0, in run-at then ID order) up to
+// now.
 // A claim first moves the leases that ran out since the last claim of the
 // queue (each lapse once): one on its task's last attempt is failed with
 // "lease expired", the others go into the lapsed sets, ordered as the

@@ -56,19 +56,27 @@ func CoalesceCreates(d *Driver, on bool) { d.creates.off = !on }
 const CreatesInFlight = coalesceInFlight
 
 // ToLayout1 rewrites task id as layout version 1 stored it: a hash of its
-// fields.
+// fields, and, if it is pending and due, indexed in the pending set
+// whatever its priority and in the priority set.
 func ToLayout1(ctx context.Context, d *Driver, id int64) error {
 	return toLayout1.Run(ctx, d.client, []string{d.keys.base(idSlot(id))}, idString(id)).Err()
 }
 
 var toLayout1 = goredis.NewScript(mustRead("lua/common.lua") + `
-local v = read(ARGV[1])
-local k = task_key(ARGV[1])
+local id = ARGV[1]
+local v = read(id)
+local k = task_key(id)
 redis.call('DEL', k)
 for i, name in ipairs(FIELDS) do
   if v[i] then
     redis.call('HSET', k, name, v[i])
   end
+end
+local q, pr, r = v[F_Q], tonumber(v[F_PR]), tonumber(v[F_R])
+if v[F_S] == 'pending' and r <= now_us() then
+  redis.call('ZREM', qkey(q, 'pendingp'), id)
+  redis.call('ZADD', qkey(q, 'pending'), r, id)
+  redis.call('ZADD', qkey(q, 'prio'), -pr, prio_member(r, id))
 end
 return 1
 `)

@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -44,4 +45,33 @@ func TestLayout1TasksStayUsable(t *testing.T) {
 	require.Equal(t, driver.StateCompleted, got.State)
 	require.Equal(t, []byte("r"), got.Result)
 	require.Equal(t, 1, got.Attempt)
+}
+
+// Pending tasks that layout 1 indexed (every one in the pending set, and
+// in the priority set) are counted and claimed once each, in priority
+// order, beside tasks indexed by layout 2.
+func TestLayout1PendingTasksClaimedInOrder(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, singleClient(t), nil)
+	defer d.Close()
+	ctx := t.Context()
+	for _, pr := range []int{5, 0, -5} {
+		res, err := d.Create(ctx, []driver.NewTask{{Queue: "old", Payload: []byte(fmt.Sprint(pr)), Priority: pr, MaxAttempts: 1}})
+		require.NoError(t, err)
+		require.NoError(t, goskredis.ToLayout1(ctx, d, res[0].ID))
+	}
+	_, err := d.Create(ctx, []driver.NewTask{{Queue: "old", Payload: []byte("new0"), MaxAttempts: 1}})
+	require.NoError(t, err)
+	n, err := d.Count(ctx, "old")
+	require.NoError(t, err)
+	require.Equal(t, int64(4), n[driver.StatePending])
+	var got []string
+	for range 5 {
+		claimed, err := d.Claim(ctx, driver.ClaimParams{Queue: "old", Limit: 1, Rule: driver.Priority, Lease: time.Minute})
+		require.NoError(t, err)
+		for _, c := range claimed {
+			got = append(got, string(c.Task.Payload))
+		}
+	}
+	require.Equal(t, []string{"5", "0", "new0", "-5"}, got)
 }

@@ -57,7 +57,9 @@ local function read(id)
   local k = task_key(id)
   local raw = redis.pcall('GET', k)
   if type(raw) == 'table' and raw.err then
-    return redis.call('HMGET', k, unpack(FIELDS))
+    local v = redis.call('HMGET', k, unpack(FIELDS))
+    v.legacy = true -- indexed as layout 1 indexed a pending task
+    return v
   end
   if raw then
     return cmsgpack.unpack(raw)
@@ -72,6 +74,7 @@ end
 -- write stores a task's FIELDS values v (in order; false where absent),
 -- turning numeric fields given as strings into numbers in v.
 local function write(id, v)
+  v.legacy = nil
   for i = 1, #FIELDS do
     if type(v[i]) == 'string' and NUMERIC_AT[i] then
       v[i] = tonumber(v[i])
@@ -108,10 +111,17 @@ local function record(id)
   return v
 end
 
--- add_pending indexes a pending task: by run-at for Fifo and Lifo, and by
--- priority once due (before that it waits in the delayed set).
+-- add_pending indexes a pending task by run-at for Fifo and Lifo: in the
+-- pending set if its priority is 0, else in the pendingp set. A task of
+-- another priority is also indexed by priority once due (before that it
+-- waits in the delayed set); for Priority, the tasks of priority 0 are read
+-- from the pending set, where run-at then ID is their order.
 local function add_pending(q, id, pr, r, now)
-  redis.call('ZADD', qkey(q, 'pending'), r, id)
+  if pr == 0 then
+    redis.call('ZADD', qkey(q, 'pending'), r, id)
+    return
+  end
+  redis.call('ZADD', qkey(q, 'pendingp'), r, id)
   if r <= now then
     redis.call('ZADD', qkey(q, 'prio'), -pr, prio_member(r, id))
   else
@@ -122,9 +132,21 @@ end
 -- remove_pending takes a pending task out of the pending sets. c, if
 -- given, is its creation time: a task whose run-at is not after it was
 -- never in the delayed set (add_pending put it there only with a run-at
--- after the time of the call, which is at or after c).
-local function remove_pending(q, id, pr, r, c)
-  redis.call('ZREM', qkey(q, 'pending'), id)
+-- after the time of the call, which is at or after c). legacy says that
+-- layout 1 indexed it: in the pending set whatever its priority, and in
+-- the delayed or priority set.
+local function remove_pending(q, id, pr, r, c, legacy)
+  if legacy then
+    redis.call('ZREM', qkey(q, 'pending'), id)
+    redis.call('ZREM', qkey(q, 'delayed'), id)
+    redis.call('ZREM', qkey(q, 'prio'), prio_member(r, id))
+    return
+  end
+  if pr == 0 then
+    redis.call('ZREM', qkey(q, 'pending'), id)
+    return
+  end
+  redis.call('ZREM', qkey(q, 'pendingp'), id)
   if not c or r > c then
     redis.call('ZREM', qkey(q, 'delayed'), id)
   end

@@ -65,11 +65,15 @@ for i = 0, count - 1 do
     records[#records + 1] = cmsgpack.pack({q, payload, pr, uk, 'pending', 0, ma, '', now, r, 0, 0, 0, false})
     add(q, 'all', n, id)
     -- As add_pending in common.lua.
-    add(q, 'pending', r, id)
-    if r <= now then
-      add(q, 'prio', -pr, prio_member(r, id))
+    if pr == 0 then
+      add(q, 'pending', r, id)
     else
-      add(q, 'delayed', r, id)
+      add(q, 'pendingp', r, id)
+      if r <= now then
+        add(q, 'prio', -pr, prio_member(r, id))
+      else
+        add(q, 'delayed', r, id)
+      end
     end
     held = held + 1
     if uk ~= '' then

@@ -9,16 +9,17 @@
 -- that is empty does not exist), whatever the number of queues; only if
 -- some exist is each queue read.
 local function key(i, name) return KEYS[i] .. 'q:' .. ARGV[i] .. ':' .. name end
-local function keys_of(i) return key(i, 'paused'), key(i, 'lapsed'), key(i, 'pending'), key(i, 'running') end
+local function keys_of(i) return key(i, 'paused'), key(i, 'lapsed'), key(i, 'pending'), key(i, 'pendingp'), key(i, 'running') end
 local out = {}
 local all = {}
 for i = 1, #ARGV do
   out[i] = -1
-  local a, b, c, d = keys_of(i)
+  local a, b, c, d, e = keys_of(i)
   all[#all + 1] = a
   all[#all + 1] = b
   all[#all + 1] = c
   all[#all + 1] = d
+  all[#all + 1] = e
 end
 if #ARGV == 0 or redis.call('EXISTS', unpack(all)) == 0 then
   return out
@@ -31,7 +32,7 @@ for i = 1, #ARGV do
     else
       now = now or now_us()
       local due = -1
-      for _, set in ipairs({'pending', 'running'}) do
+      for _, set in ipairs({'pending', 'pendingp', 'running'}) do
         local first = redis.call('ZRANGE', key(i, set), 0, 0, 'WITHSCORES')
         -- A lapsed lease scores +inf in the running set: it was counted above.
         if first[2] and first[2] ~= 'inf' then
