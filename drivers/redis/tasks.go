@@ -23,7 +23,7 @@ import (
 // slot's call applied.
 //
 // Concurrent Creates of up to 64 tasks share round trips: one that finds
-// fewer than four others in flight goes at once, and those that arrive
+// fewer than four calls in flight goes at once, and those that arrive
 // while four are in flight are sent together as soon as one returns, their results the same as if the calls
 // had been made one after another.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
