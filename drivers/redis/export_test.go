@@ -23,7 +23,7 @@ func Backdate(ctx context.Context, d *Driver, id int64, age time.Duration) error
 }
 
 // backdate is Backdate's script: ARGV task ID, age (µs).
-var backdate = goredis.NewScript(mustRead("lua/common.lua") + `
+var backdate = goredis.NewScript(mustRead("lua/base.lua") + mustRead("lua/common.lua") + `
 local id, age = ARGV[1], tonumber(ARGV[2])
 local q, s, f = unpack(get(id, 'q', 's', 'f'))
 if not f or tonumber(f) == 0 then
@@ -62,7 +62,7 @@ func ToLayout1(ctx context.Context, d *Driver, id int64) error {
 	return toLayout1.Run(ctx, d.client, []string{d.keys.base(idSlot(id))}, idString(id)).Err()
 }
 
-var toLayout1 = goredis.NewScript(mustRead("lua/common.lua") + `
+var toLayout1 = goredis.NewScript(mustRead("lua/base.lua") + mustRead("lua/common.lua") + `
 local id = ARGV[1]
 local v = read(id)
 local k = task_key(id)

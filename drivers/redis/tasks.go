@@ -201,7 +201,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 }
 
 // recordFields are the task record's fields in the order scripts read
-// them (FIELDS in lua/common.lua).
+// them (FIELDS in lua/base.lua).
 var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok", "res"}
 
 // Get reads a task with one script call, which unpacks its record.
