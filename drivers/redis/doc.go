@@ -32,16 +32,20 @@
 // task and its queue's indexes atomically. With B = prefix + "{t}":
 //
 //	B + "seq"                    string  ID counter of the slot
-//	B + "t:" + ID                hash    the task: q queue, p payload, pr priority,
-//	                                     uk unique key, s state, a attempt, ma max
-//	                                     attempts, e last error, c created, r run-at,
-//	                                     l lease expiry, f finalised (µs on the
-//	                                     server's clock), tok lease token, res
-//	                                     result (completed tasks that stored one)
-//	B + "q:" + Q + ":pending"    zset    pending tasks by run-at (Fifo, Lifo)
-//	B + "q:" + Q + ":delayed"    zset    pending tasks not yet due, by run-at
-//	B + "q:" + Q + ":prio"       zset    due pending tasks by -priority, member
-//	                                     "<run-at>:<ID>" (Priority)
+//	B + "t:" + ID                string  the task: one MessagePack array of q queue,
+//	                                     p payload, pr priority, uk unique key, s
+//	                                     state, a attempt, ma max attempts, e last
+//	                                     error, c created, r run-at, l lease expiry,
+//	                                     f finalised (µs on the server's clock), tok
+//	                                     lease token, res result (false unless a
+//	                                     completed task stored one), in that
+//	                                     order; numbers as integers
+//	B + "q:" + Q + ":pending"    zset    pending tasks of priority 0 by run-at
+//	B + "q:" + Q + ":pendingp"   zset    pending tasks of other priorities by run-at
+//	B + "q:" + Q + ":delayed"    zset    pending tasks of other priorities not yet
+//	                                     due, by run-at
+//	B + "q:" + Q + ":prio"       zset    due pending tasks of other priorities by
+//	                                     -priority, member "<run-at>:<ID>"
 //	B + "q:" + Q + ":running"    zset    running tasks by lease expiry (+inf once
 //	                                     moved to the lapsed sets)
 //	B + "q:" + Q + ":lapsed"     zset    running tasks whose lease ran out, by
@@ -60,12 +64,25 @@
 //	prefix + "paused"            zset    names of paused queues, scored 0 so
 //	                                     they sort in byte order (PausedQueues)
 //
+// A task is one packed string rather than a hash because a hash with a
+// value over 64 bytes (hash-max-listpack-value), such as most payloads, is
+// a hash table: about 1 KB per task against about 250 bytes packed. Layout
+// version 1 stored tasks as hashes of the same fields; the scripts still
+// read such a task, and its next change rewrites it packed. Layout 1 also
+// put every pending task in the pending set and every due one in the
+// priority set; a task it stored is taken out of its sets as layout 1 put
+// it there, and Priority claims read the pending set past such tasks of
+// other priorities. Indexing the tasks of priority 0 once, not twice,
+// saves about 140 bytes each.
+//
 // IDs in keys and members are zero-padded to 16 digits, so that members of
 // equal score sort by ID. A claim reads only what it hands out, plus
 // expired leases from the front of the running set: Fifo reads the pending
-// set from its start up to now, Lifo from now backwards; Priority first
-// moves tasks that have come due from the delayed set into the priority
-// set (each task once), then reads the priority set from its start.
+// and pendingp sets from their start up to now, Lifo from now backwards;
+// Priority first moves tasks that have come due from the delayed set into
+// the priority set (each task once), then reads the priority set from its
+// start and the pending set (priority 0, in run-at then ID order) up to
+// now.
 // A claim first moves the leases that ran out since the last claim of the
 // queue (each lapse once): one on its task's last attempt is failed with
 // "lease expired", the others go into the lapsed sets, ordered as the
@@ -78,9 +95,12 @@
 // it first, in the queue's slot, and hands out nothing. The set of paused
 // queues lives in another slot, so Pause and Resume change the flags and
 // the set one after the other; PausedQueues lists a queue only while its
-// flag is set. Due is one script call per slot in one pipeline, each
-// reading, per queue, the flag, the lapsed set's size and the first
-// entries of the pending and running sets.
+// flag is set. Due is one script call on a single server (per 500
+// queues), and one per slot in one pipeline on a cluster; each call first
+// asks one EXISTS whether any of its queues has a flag, a lapsed, pending
+// or running set (an idle group of queues costs that alone), and only then
+// reads, per queue, the flag, the lapsed set's size and the first entries
+// of the pending and running sets.
 //
 // Every step that must be atomic (create, claim, ping, finish, retry,
 // cancel, purge, count, and per slot pause, resume and due) is one Lua script in lua/, run by SHA (EVALSHA)
@@ -174,9 +194,10 @@
 //
 //   - driver.Notifier: Subscribe listens on the queue's pub/sub channel,
 //     which the scripts publish to when a task becomes available at once;
-//     a waiting worker wakes within a round trip of the create. One
-//     connection and one goroutine per subscription, ended by Stop, the
-//     context or Close.
+//     a waiting worker wakes within a round trip of the create. All of a
+//     driver's subscriptions share one pub/sub connection and one
+//     goroutine, open while any subscription is; a subscription ends by
+//     Stop, its context or Close.
 //   - driver.Admin: List, Count, Retry, Cancel and Purge.
 //   - driver.Scheduler: CreateSlot is one script on the queue's slot,
 //     which keeps the schedule's latest slot in the queue's schedules hash.
@@ -221,7 +242,9 @@
 //     is not one snapshot.
 //   - Scripts name the keys of their slot from the base key they are given
 //     (KEYS[1]) rather than declaring each one; all of them share that
-//     key's slot, which is what Redis Cluster checks.
+//     key's slot, which is what Redis Cluster checks. The due script takes
+//     one base key per queue, and on a single server reads queues of many
+//     slots in one call (a single server does not check slots).
 //   - While a cluster moves a queue's slot to another node (resharding),
 //     its scripts fail with TRYAGAIN or are redirected; go-redis retries
 //     them, and a call that still fails changed nothing.

@@ -60,7 +60,7 @@ func translate(err error) error {
 	return fmt.Errorf("gosk/redis: %w", err)
 }
 
-// Per-item result codes of the scripts (see lua/common.lua).
+// Per-item result codes of the scripts (see lua/base.lua).
 const (
 	codeOK = iota
 	codeNotFound

@@ -18,11 +18,19 @@ const (
 const maxID = 1<<53 - 1
 
 // crc16 is the CRC-16/XMODEM checksum that Redis Cluster uses to map keys to
-// slots.
+// slots, a byte at a time from crcTable.
 func crc16(b []byte) uint16 {
 	var crc uint16
 	for _, c := range b {
-		crc ^= uint16(c) << 8
+		crc = crc<<8 ^ crcTable[byte(crc>>8)^c]
+	}
+	return crc
+}
+
+// crcTable holds the CRC-16/XMODEM (polynomial 0x1021) of each byte.
+var crcTable = func() (t [256]uint16) {
+	for i := range t {
+		crc := uint16(i) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
 				crc = crc<<1 ^ 0x1021
@@ -30,9 +38,10 @@ func crc16(b []byte) uint16 {
 				crc <<= 1
 			}
 		}
+		t[i] = crc
 	}
-	return crc
-}
+	return t
+}()
 
 // slotTags returns, for every slot, the shortest base-36 string whose
 // CRC16 falls in that slot. Keys hash-tagged with slotTags()[s] live in slot
@@ -71,7 +80,7 @@ func (k keys) base(slot int) string {
 // meta is the key of the layout record (version and owner).
 func (k keys) meta() string { return k.prefix + "meta" }
 
-// task is the key of a task's hash.
+// task is the key of a task's record.
 func (k keys) task(id int64) string {
 	return k.base(idSlot(id)) + "t:" + idString(id)
 }

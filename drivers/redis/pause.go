@@ -82,8 +82,11 @@ func (d *Driver) PausedQueues(ctx context.Context) ([]string, error) {
 }
 
 // Due tells when each queue next has a task to claim; see
-// driver.DueReporter. It makes one script call per slot, all in one
-// pipeline, each on the clock of the server holding the slot.
+// driver.DueReporter. On a single server it is one script call for all
+// the queues (up to dueChunk of them per call); on a cluster one call per
+// slot, all in one pipeline per node. Each call reads the clock of the
+// server that runs it, and costs one EXISTS when none of its queues holds
+// a task nor is paused.
 func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, error) {
 	if err := d.begin(ctx, driver.ValidateQueueNames(queues)); err != nil {
 		return nil, err
@@ -92,18 +95,41 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 	if len(queues) == 0 {
 		return out, nil
 	}
-	slots, items := group(len(queues), func(i int) int { return d.keys.queueSlot(queues[i]) })
-	calls := d.perQueueSlot(d.s.due, queues)
+	var groups [][]int // indexes of queues, one call each
+	if _, cluster := d.client.(*goredis.ClusterClient); cluster {
+		slots, items := group(len(queues), func(i int) int { return d.keys.queueSlot(queues[i]) })
+		for _, s := range slots {
+			groups = append(groups, items[s])
+		}
+	} else {
+		for i := 0; i < len(queues); i += dueChunk {
+			g := make([]int, 0, min(dueChunk, len(queues)-i))
+			for k := i; k < len(queues) && k < i+dueChunk; k++ {
+				g = append(g, k)
+			}
+			groups = append(groups, g)
+		}
+	}
+	calls := make([]call, len(groups))
+	for j, g := range groups {
+		keys := make([]string, len(g))
+		args := make([]any, len(g))
+		for k, i := range g {
+			keys[k] = d.keys.base(d.keys.queueSlot(queues[i]))
+			args[k] = queues[i]
+		}
+		calls[j] = call{script: d.s.due, keys: keys, args: args}
+	}
 	replies, err := d.run(ctx, calls)
 	if err != nil {
 		return nil, err
 	}
-	for j, s := range slots {
+	for j, g := range groups {
 		v, ok := replies[j].([]any)
-		if !ok || len(v) != len(items[s]) {
-			return nil, fmt.Errorf("gosk/redis: due script replied %T for %d queues", replies[j], len(items[s]))
+		if !ok || len(v) != len(g) {
+			return nil, fmt.Errorf("gosk/redis: due script replied %T for %d queues", replies[j], len(g))
 		}
-		for k, i := range items[s] {
+		for k, i := range g {
 			micros, _ := v[k].(int64)
 			out[i] = driver.NotDue
 			if micros >= 0 {
@@ -113,6 +139,10 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 	}
 	return out, nil
 }
+
+// dueChunk is the most queues one due script call reads on a single
+// server (four keys each go to one EXISTS, within Lua's stack).
+const dueChunk = 500
 
 // perQueueSlot builds one call of script per slot, with the queues of that
 // slot as its arguments, the slots in order of first appearance (as group

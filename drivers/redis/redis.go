@@ -91,8 +91,10 @@ type Driver struct {
 
 	closed  atomic.Bool
 	closing chan struct{}
-	subsMu  sync.Mutex
-	subs    sync.WaitGroup
+	notify  notifier       // the subscriptions' shared connection
+	subs    sync.WaitGroup // the goroutine reading it
+
+	creates creates // coalesces concurrent small Creates
 }
 
 // New returns a driver on client, after bringing the key layout under the
@@ -200,13 +202,14 @@ func (d *Driver) migrate(ctx context.Context) error {
 // Close stops the driver's subscriptions and, for a driver made by
 // Open, closes its connection. Later calls return driver.ErrClosed.
 func (d *Driver) Close() error {
-	d.subsMu.Lock()
+	d.notify.mu.Lock()
 	if d.closed.Swap(true) {
-		d.subsMu.Unlock()
+		d.notify.mu.Unlock()
 		return nil
 	}
 	close(d.closing)
-	d.subsMu.Unlock()
+	d.notify.mu.Unlock()
+	d.endAllSubs()
 	d.subs.Wait()
 	lines.forget(d)
 	if d.ownsClient {

@@ -12,14 +12,16 @@ import (
 //go:embed lua/*.lua lua/migrations/*.lua
 var luaFiles embed.FS
 
-// scripts holds the driver's Lua scripts, each with common.lua prepended.
+// scripts holds the driver's Lua scripts, each with base.lua prepended
+// and, but for the few that need neither task records nor indexes (create,
+// due, pause, resume, count), common.lua after it.
 // Every atomic step of the driver is one of them, run by SHA (EVALSHA)
 // with a fallback to EVAL when the server has lost its script cache.
 type scripts struct {
 	create, claim, ping, finish *goredis.Script
 	retry, cancel, purge        *goredis.Script
 	list, count                 *goredis.Script
-	pause, resume, due          *goredis.Script
+	pause, resume, due, get     *goredis.Script
 	// slot is slot.lua after create.lua, wrapped as the function
 	// create_batch that slot.lua calls once it has taken the slot.
 	slot *goredis.Script
@@ -37,15 +39,18 @@ func mustRead(name string) string {
 }
 
 func loadScripts() *scripts {
-	common := mustRead("lua/common.lua")
+	base := mustRead("lua/base.lua")
+	common := base + "\n" + mustRead("lua/common.lua")
+	lean := func(name string) string { return base + "\n" + mustRead("lua/"+name+".lua") }
 	src := func(name string) string { return common + "\n" + mustRead("lua/"+name+".lua") }
 	s := func(name string) *goredis.Script { return goredis.NewScript(src(name)) }
+	l := func(name string) *goredis.Script { return goredis.NewScript(lean(name)) }
 	return &scripts{
-		create: s("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
+		create: l("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
 		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
-		list: s("list"), count: s("count"),
-		pause: s("pause"), resume: s("resume"), due: s("due"),
-		createSrc: src("create"),
+		list: s("list"), count: l("count"),
+		pause: l("pause"), resume: l("resume"), due: l("due"), get: s("get"),
+		createSrc: lean("create"),
 		slot: goredis.NewScript(common + "\nlocal function create_batch()\n" + mustRead("lua/create.lua") +
 			"\nend\n" + mustRead("lua/slot.lua")),
 	}

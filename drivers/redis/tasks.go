@@ -21,6 +21,11 @@ import (
 // and each task of a failed slot has that failure as its result's Err
 // (see # Caveats in the package doc). The call's own error means that no
 // slot's call applied.
+//
+// Concurrent Creates of up to 64 tasks share round trips: one that finds
+// fewer than four calls in flight goes at once, and those that arrive
+// while four are in flight are sent together as soon as one returns, their results the same as if the calls
+// had been made one after another.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
@@ -28,21 +33,29 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	if len(tasks) == 0 {
 		return []driver.CreateResult{}, nil
 	}
+	return d.createShared(ctx, tasks)
+}
+
+// createAll stores valid tasks: one script call per slot. It returns each
+// task's result and, per task, the error of its slot's call if that call
+// failed (nil where it applied); err, if set, means no call applied.
+func (d *Driver) createAll(ctx context.Context, tasks []driver.NewTask) (out []driver.CreateResult, failed []error, err error) {
 	slots, items := group(len(tasks), func(i int) int { return d.keys.queueSlot(tasks[i].Queue) })
 	calls := make([]call, len(slots))
 	for j, s := range slots {
 		calls[j] = d.createCall(s, 0, tasks, items[s])
 	}
-	out := make([]driver.CreateResult, len(tasks))
+	out = make([]driver.CreateResult, len(tasks))
+	failed = make([]error, len(tasks))
 	if len(calls) == 1 {
 		replies, err := d.run(ctx, calls)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := parseCreate(replies[0], items[slots[0]], out); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return out, nil
+		return out, failed, nil
 	}
 	_, cluster := d.client.(*goredis.ClusterClient)
 	var first error // of the first slot that failed
@@ -56,6 +69,7 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 				first = err
 			}
 			for _, i := range items[s] {
+				failed[i] = err
 				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q not stored: %w", tasks[i].Queue, err)}
 			}
 			continue
@@ -69,9 +83,9 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		}
 	}
 	if applied == 0 {
-		return nil, first
+		return nil, nil, first
 	}
-	return out, nil
+	return out, failed, nil
 }
 
 // createCall builds the create script call for the tasks at idx, all in
@@ -186,23 +200,20 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 		})
 }
 
-// recordFields are the task hash fields in the order scripts and Get read
-// them (FIELDS in lua/common.lua).
+// recordFields are the task record's fields in the order scripts read
+// them (FIELDS in lua/base.lua).
 var recordFields = []string{"q", "p", "pr", "uk", "s", "a", "ma", "e", "c", "r", "l", "f", "tok", "res"}
 
-// Get reads a task's hash with one HMGET.
+// Get reads a task with one script call, which unpacks its record.
 func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 	if err := d.begin(ctx, driver.ValidateID(id)); err != nil {
 		return driver.TaskRecord{}, err
 	}
-	vals, err := d.client.HMGet(ctx, d.keys.task(id), recordFields...).Result()
+	replies, err := d.run(ctx, []call{{script: d.s.get, keys: []string{d.keys.base(idSlot(id))}, args: []any{idString(id)}}})
 	if err != nil {
-		return driver.TaskRecord{}, translate(err)
+		return driver.TaskRecord{}, err
 	}
-	if vals[0] == nil {
-		return driver.TaskRecord{}, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
-	}
-	rec, _, err := parseRecord(append([]any{idString(id)}, vals...))
+	rec, _, err := parseRecord(replies[0])
 	return rec, err
 }
 
@@ -217,7 +228,13 @@ func parseRecord(reply any) (driver.TaskRecord, int64, error) {
 		return driver.TaskRecord{}, 0, err
 	}
 	str := func(i int) string { s, _ := v[1+i].(string); return s }
-	num := func(i int) int64 { n, _ := strconv.ParseInt(str(i), 10, 64); return n }
+	num := func(i int) int64 {
+		if n, ok := v[1+i].(int64); ok { // a packed task's numbers
+			return n
+		}
+		n, _ := strconv.ParseInt(str(i), 10, 64) // a layout 1 task's
+		return n
+	}
 	at := func(i int) time.Time {
 		if n := num(i); n != 0 {
 			return time.UnixMicro(n)

@@ -10,17 +10,17 @@ local out = {}
 local touched = {}
 for i = 2, #ARGV do
   local id = ARGV[i]
-  local tk = task_key(id)
-  local q, s, pr, r, uk, tok = unpack(redis.call('HMGET', tk, 'q', 's', 'pr', 'r', 'uk', 'tok'))
+  local v = read(id)
+  local q, s, pr, r, uk, tok = v[F_Q], v[F_S], v[F_PR], v[F_R], v[F_UK], v[F_TOK]
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif s == 'pending' then
-    remove_pending(q, id, tonumber(pr), tonumber(r))
+    remove_pending(q, id, tonumber(pr), tonumber(r), tonumber(v[F_C]), v.legacy)
     finalize(q, id, 'cancelled', now, '', uk, tonumber(tok) + 1)
     touched[q] = true
     out[#out + 1] = OK
   elseif s == 'running' then
-    unlapse(q, id, tonumber(pr), tonumber(r))
+    unlapse_running(q, id, tonumber(pr), tonumber(r))
     finalize(q, id, 'cancelled', now, '', uk, tonumber(tok) + 1)
     touched[q] = true
     out[#out + 1] = OK

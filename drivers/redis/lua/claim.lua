@@ -19,13 +19,13 @@ end
 local function take(id, v, from)
   local pr, r = tonumber(v[F_PR]), tonumber(v[F_R])
   if from == 'pending' then
-    remove_pending(q, id, pr, r)
+    remove_pending(q, id, pr, r, tonumber(v[F_C]), v.legacy)
   else
     unlapse(q, id, pr, r)
   end
   local until_ = now + lease
   v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', fmt(tonumber(v[F_A]) + 1), fmt(until_), fmt(tonumber(v[F_TOK]) + 1)
-  redis.call('HSET', task_key(id), 's', v[F_S], 'a', v[F_A], 'l', v[F_L], 'tok', v[F_TOK])
+  write(id, v)
   redis.call('ZADD', running, until_, id)
   table.insert(v, 1, id)
   out[#out + 1] = v
@@ -38,12 +38,12 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
   local v = read(id)
   if not v[F_Q] then
-    -- The task's hash is gone (deleted by hand, or evicted): drop the
+    -- The task's record is gone (deleted by hand, or evicted): drop the
     -- index entries that still name it.
     redis.call('ZREM', running, id)
     redis.call('ZREM', qkey(q, 'all'), id)
   elseif tonumber(v[F_A]) >= tonumber(v[F_MA]) then
-    finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1)
+    finalize(q, id, 'failed', now, expired_msg, v[F_UK], tonumber(v[F_TOK]) + 1, v)
   else
     lapse(q, id, tonumber(v[F_PR]), tonumber(v[F_R]))
   end
@@ -51,28 +51,68 @@ end
 
 -- Up to n candidates of each kind, in rule order: pending tasks that have
 -- come due, and lapsed leases.
-local pending_ids, pending_members, lapsed_ids, lapsed_members
+-- Pending tasks of priority 0 are in the pending set, the others in the
+-- pendingp set (and, due, in the priority set); up to n of each set come,
+-- and the rule's order below picks among them. A task that layout 1
+-- indexed may be in the pending set whatever its priority, and also in the
+-- priority set: it is a candidate once.
+local pending_ids, pending_members, lapsed_ids, lapsed_members = {}, {}, nil, nil
+local cache = {}
+local function fetch(id)
+  local v = cache[id]
+  if not v then
+    v = read(id)
+    cache[id] = v
+  end
+  return v
+end
+local function append(ids)
+  for _, id in ipairs(ids) do
+    pending_ids[#pending_ids + 1] = id
+  end
+end
 if rule == 'fifo' then
-  pending_ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, n)
+  append(redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, n))
+  append(redis.call('ZRANGEBYSCORE', qkey(q, 'pendingp'), '-inf', now, 'LIMIT', 0, n))
   lapsed_ids = redis.call('ZRANGE', qkey(q, 'lapsed'), 0, n - 1)
 elseif rule == 'lifo' then
-  pending_ids = redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, n)
+  append(redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, n))
+  append(redis.call('ZREVRANGEBYSCORE', qkey(q, 'pendingp'), now, '-inf', 'LIMIT', 0, n))
   lapsed_ids = redis.call('ZREVRANGE', qkey(q, 'lapsed'), 0, n - 1)
 else
   -- Promote tasks whose run-at has come into the priority set.
   local delayed = qkey(q, 'delayed')
   local due = redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 10000)
   for _, id in ipairs(due) do
-    local pr, r = unpack(redis.call('HMGET', task_key(id), 'pr', 'r'))
+    local pr, r = unpack(get(id, 'pr', 'r'))
     if pr then
       redis.call('ZADD', qkey(q, 'prio'), -tonumber(pr), prio_member(tonumber(r), id))
     end
     redis.call('ZREM', delayed, id)
   end
-  pending_ids, lapsed_ids = {}, {}
-  pending_members = redis.call('ZRANGE', qkey(q, 'prio'), 0, n - 1)
-  for i, m in ipairs(pending_members) do
-    pending_ids[i] = string.sub(m, 19)
+  lapsed_ids = {}
+  for _, m in ipairs(redis.call('ZRANGE', qkey(q, 'prio'), 0, n - 1)) do
+    local id = string.sub(m, 19)
+    pending_members[id] = m
+    pending_ids[#pending_ids + 1] = id
+  end
+  -- Up to n tasks of priority 0 from the pending set, past any that
+  -- layout 1 put there with another priority (those are in the priority
+  -- set too); with layout 2's index alone the first n entries are those.
+  local offset, zeros = 0, 0
+  while zeros < n do
+    local ids = redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', offset, n)
+    if #ids == 0 then
+      break
+    end
+    for _, id in ipairs(ids) do
+      local v = fetch(id)
+      if v[F_Q] and tonumber(v[F_PR]) == 0 then
+        zeros = zeros + 1
+      end
+    end
+    append(ids)
+    offset = offset + #ids
   end
   lapsed_members = redis.call('ZRANGE', qkey(q, 'lapsedprio'), 0, n - 1)
   for i, m in ipairs(lapsed_members) do
@@ -81,18 +121,23 @@ else
 end
 
 local candidates = {}
-for i, id in ipairs(pending_ids) do
-  local v = read(id)
-  if v[F_Q] then
-    candidates[#candidates + 1] = {id = id, v = v, from = 'pending'}
-  else
-    -- The task's hash is gone (deleted by hand, or evicted): drop the
-    -- index entries that still name it.
-    redis.call('ZREM', qkey(q, 'pending'), id)
-    redis.call('ZREM', qkey(q, 'delayed'), id)
-    redis.call('ZREM', qkey(q, 'all'), id)
-    if pending_members then
-      redis.call('ZREM', qkey(q, 'prio'), pending_members[i])
+local seen = {}
+for _, id in ipairs(pending_ids) do
+  if not seen[id] then
+    seen[id] = true
+    local v = fetch(id)
+    if v[F_Q] then
+      candidates[#candidates + 1] = {id = id, v = v, from = 'pending'}
+    else
+      -- The task's record is gone (deleted by hand, or evicted): drop the
+      -- index entries that still name it.
+      redis.call('ZREM', qkey(q, 'pending'), id)
+      redis.call('ZREM', qkey(q, 'pendingp'), id)
+      redis.call('ZREM', qkey(q, 'delayed'), id)
+      redis.call('ZREM', qkey(q, 'all'), id)
+      if pending_members[id] then
+        redis.call('ZREM', qkey(q, 'prio'), pending_members[id])
+      end
     end
   end
 end

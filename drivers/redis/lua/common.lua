@@ -1,45 +1,72 @@
--- common.lua: helpers shared by every script of the driver; the driver
--- prepends this file to each script before loading it.
---
--- KEYS[1] of every script is the base key "<prefix>{<tag>}": all keys the
--- script touches start with it, so they share one hash slot (Redis Cluster
--- runs the script on the node owning that slot). Numbers that go into keys,
--- members or replies are formatted with %d: Lua's tostring would print
--- microsecond timestamps in exponent form.
+-- common.lua: the helpers of the scripts that read or change tasks: the
+-- task record, the pending and lapsed indexes, finalisation and sweeping.
+-- The driver puts it after base.lua.
 
--- Servers before Redis 5 replicate scripts verbatim and refuse writes
--- after TIME unless told to replicate effects; later ones always do.
-if redis.replicate_commands then
-  redis.replicate_commands()
+-- A task is a string key holding the MessagePack array of FIELDS' values
+-- in order: numbers (priority, attempts, times, token) as integers, the
+-- others as strings, false where absent (no result). A task stored by
+-- layout version 1 is a hash of FIELDS; it is read as such and rewritten
+-- as a string by its first change.
+local NUMERIC = {pr = true, a = true, ma = true, c = true, r = true, l = true, f = true, tok = true}
+local INDEX, NUMERIC_AT = {}, {}
+for i, name in ipairs(FIELDS) do
+  INDEX[name] = i
+  NUMERIC_AT[i] = NUMERIC[name] or false
 end
 
-local BASE = KEYS[1]
-local FIELDS = {'q', 'p', 'pr', 'uk', 's', 'a', 'ma', 'e', 'c', 'r', 'l', 'f', 'tok', 'res'}
-local FINAL = {'completed', 'cancelled', 'failed'}
-
--- Codes of per-item results.
-local OK, NOT_FOUND, LEASE_LOST, CONFLICT, DUPLICATE = 0, 1, 2, 3, 4
-
-local function now_us()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000000 + tonumber(t[2])
-end
-
-local function fmt(n) return string.format('%d', n) end
-local function id16(n) return string.format('%016d', n) end
-
-local function task_key(id) return BASE .. 't:' .. id end
-local function qkey(q, name) return BASE .. 'q:' .. q .. ':' .. name end
-
--- prio_member orders tasks of equal priority by run-at, then ID.
-local function prio_member(r, id) return string.format('%017d', r) .. ':' .. id end
-
--- Positions of FIELDS in a read of them.
-local F_Q, F_P, F_PR, F_UK, F_S, F_A, F_MA, F_E, F_C, F_R, F_L, F_F, F_TOK, F_RES = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14
-
--- read returns FIELDS of a task, in order (false where missing).
+-- read returns FIELDS of a task, in order (false where missing; all false
+-- if the task does not exist): the numeric ones as numbers, or as decimal
+-- strings for a task of layout 1, so callers pass them through tonumber
+-- or fmt.
 local function read(id)
-  return redis.call('HMGET', task_key(id), unpack(FIELDS))
+  local k = task_key(id)
+  local raw = redis.pcall('GET', k)
+  if type(raw) == 'table' and raw.err then
+    local v = redis.call('HMGET', k, unpack(FIELDS))
+    v.legacy = true -- indexed as layout 1 indexed a pending task
+    return v
+  end
+  if raw then
+    return cmsgpack.unpack(raw)
+  end
+  local v = {}
+  for i = 1, #FIELDS do
+    v[i] = false
+  end
+  return v
+end
+
+-- write stores a task's FIELDS values v (in order; false where absent),
+-- turning numeric fields given as strings into numbers in v.
+local function write(id, v)
+  v.legacy = nil
+  for i = 1, #FIELDS do
+    if type(v[i]) == 'string' and NUMERIC_AT[i] then
+      v[i] = tonumber(v[i])
+    end
+  end
+  redis.call('SET', task_key(id), cmsgpack.pack(v))
+end
+
+-- get returns the named fields of a task, as HMGET would.
+local function get(id, ...)
+  local v = read(id)
+  local out = {}
+  for i, name in ipairs({...}) do
+    out[i] = v[INDEX[name]]
+  end
+  return out
+end
+
+-- set changes the named fields of an existing task: name, value pairs,
+-- a value of false removing the field.
+local function set(id, ...)
+  local v = read(id)
+  local a = {...}
+  for i = 1, #a, 2 do
+    v[INDEX[a[i]]] = a[i + 1]
+  end
+  write(id, v)
 end
 
 -- record returns the reply form of a task: its ID then FIELDS in order.
@@ -49,10 +76,17 @@ local function record(id)
   return v
 end
 
--- add_pending indexes a pending task: by run-at for Fifo and Lifo, and by
--- priority once due (before that it waits in the delayed set).
+-- add_pending indexes a pending task by run-at for Fifo and Lifo: in the
+-- pending set if its priority is 0, else in the pendingp set. A task of
+-- another priority is also indexed by priority once due (before that it
+-- waits in the delayed set); for Priority, the tasks of priority 0 are read
+-- from the pending set, where run-at then ID is their order.
 local function add_pending(q, id, pr, r, now)
-  redis.call('ZADD', qkey(q, 'pending'), r, id)
+  if pr == 0 then
+    redis.call('ZADD', qkey(q, 'pending'), r, id)
+    return
+  end
+  redis.call('ZADD', qkey(q, 'pendingp'), r, id)
   if r <= now then
     redis.call('ZADD', qkey(q, 'prio'), -pr, prio_member(r, id))
   else
@@ -60,9 +94,27 @@ local function add_pending(q, id, pr, r, now)
   end
 end
 
-local function remove_pending(q, id, pr, r)
-  redis.call('ZREM', qkey(q, 'pending'), id)
-  redis.call('ZREM', qkey(q, 'delayed'), id)
+-- remove_pending takes a pending task out of the pending sets. c, if
+-- given, is its creation time: a task whose run-at is not after it was
+-- never in the delayed set (add_pending put it there only with a run-at
+-- after the time of the call, which is at or after c). legacy says that
+-- layout 1 indexed it: in the pending set whatever its priority, and in
+-- the delayed or priority set.
+local function remove_pending(q, id, pr, r, c, legacy)
+  if legacy then
+    redis.call('ZREM', qkey(q, 'pending'), id)
+    redis.call('ZREM', qkey(q, 'delayed'), id)
+    redis.call('ZREM', qkey(q, 'prio'), prio_member(r, id))
+    return
+  end
+  if pr == 0 then
+    redis.call('ZREM', qkey(q, 'pending'), id)
+    return
+  end
+  redis.call('ZREM', qkey(q, 'pendingp'), id)
+  if not c or r > c then
+    redis.call('ZREM', qkey(q, 'delayed'), id)
+  end
   redis.call('ZREM', qkey(q, 'prio'), prio_member(r, id))
 end
 
@@ -71,7 +123,9 @@ end
 -- (by run-at for Fifo and Lifo, by -priority and "<run-at>:<ID>" for
 -- Priority); its entry in the running set then scores +inf, so that no
 -- claim moves it twice. unlapse takes it out of the lapsed sets again, for
--- every call that changes a running task (ping, finish, cancel, claim).
+-- every call that changes a running task (ping, finish, cancel, claim);
+-- unlapse_running does so only if its running entry says it lapsed (one
+-- read instead of two removals, for a task that most often did not).
 local function lapse(q, id, pr, r)
   redis.call('ZADD', qkey(q, 'running'), '+inf', id)
   redis.call('ZADD', qkey(q, 'lapsed'), r, id)
@@ -83,21 +137,27 @@ local function unlapse(q, id, pr, r)
   redis.call('ZREM', qkey(q, 'lapsedprio'), prio_member(r, id))
 end
 
+local function unlapse_running(q, id, pr, r)
+  if redis.call('ZSCORE', qkey(q, 'running'), id) == 'inf' then
+    unlapse(q, id, pr, r)
+  end
+end
+
 -- finalize moves a pending or running task (already taken out of the
--- pending sets by the caller) to a final state, in one HSET. msg, if not
+-- pending sets by the caller) to a final state, in one write. msg, if not
 -- empty, becomes the last error; uk is the task's unique key, released if
--- the task holds it; tok, if not nil, is the task's new lease token.
-local function finalize(q, id, state, now, msg, uk, tok)
-  local fields = {'s', state, 'f', fmt(now), 'l', '0'}
+-- the task holds it; tok, if not nil, is the task's new lease token; v, if
+-- given, is the task's record as read (it is changed and written).
+local function finalize(q, id, state, now, msg, uk, tok, v)
+  v = v or read(id)
+  v[F_S], v[F_F], v[F_L] = state, now, 0
   if msg ~= '' then
-    fields[#fields + 1] = 'e'
-    fields[#fields + 1] = msg
+    v[F_E] = msg
   end
   if tok then
-    fields[#fields + 1] = 'tok'
-    fields[#fields + 1] = fmt(tok)
+    v[F_TOK] = tok
   end
-  redis.call('HSET', task_key(id), unpack(fields))
+  write(id, v)
   redis.call('ZREM', qkey(q, 'running'), id)
   redis.call('ZADD', qkey(q, state), now, id)
   if uk and uk ~= '' then
@@ -129,8 +189,4 @@ local function sweep(q, now, retention)
       delete(q, id, st)
     end
   end
-end
-
-local function wake(q)
-  redis.call('PUBLISH', qkey(q, 'wake'), '1')
 end

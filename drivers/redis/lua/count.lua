@@ -3,7 +3,7 @@
 -- failed, in that order.
 local q = ARGV[1]
 return {
-  redis.call('ZCARD', qkey(q, 'pending')),
+  redis.call('ZCARD', qkey(q, 'pending')) + redis.call('ZCARD', qkey(q, 'pendingp')),
   redis.call('ZCARD', qkey(q, 'running')),
   redis.call('ZCARD', qkey(q, 'completed')),
   redis.call('ZCARD', qkey(q, 'cancelled')),

@@ -12,8 +12,8 @@ local final_state = {complete = 'completed', cancel = 'cancelled', fail = 'faile
 for i = 2, #ARGV, 7 do
   local id, token, kind, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3]
   local delay, keep, res = tonumber(ARGV[i + 4]), ARGV[i + 5], ARGV[i + 6]
-  local tk = task_key(id)
-  local q, s, tok, uk, pr, a, r0 = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'uk', 'pr', 'a', 'r'))
+  local v = read(id)
+  local q, s, tok, uk, pr, a, r0 = v[F_Q], v[F_S], v[F_TOK], v[F_UK], v[F_PR], v[F_A], v[F_R]
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token then
@@ -22,18 +22,16 @@ for i = 2, #ARGV, 7 do
     -- This lease already ended its run: it finalised or released the task.
     out[#out + 1] = CONFLICT
   elseif kind == 'release' then
-    unlapse(q, id, tonumber(pr), tonumber(r0))
+    unlapse_running(q, id, tonumber(pr), tonumber(r0))
     local r = now + delay
-    local fields = {'s', 'pending', 'r', fmt(r), 'l', '0'}
+    v[F_S], v[F_R], v[F_L] = 'pending', r, 0
     if msg ~= '' then
-      fields[#fields + 1] = 'e'
-      fields[#fields + 1] = msg
+      v[F_E] = msg
     end
     if keep == '1' then
-      fields[#fields + 1] = 'a'
-      fields[#fields + 1] = fmt(tonumber(a) - 1)
+      v[F_A] = tonumber(a) - 1
     end
-    redis.call('HSET', tk, unpack(fields))
+    write(id, v)
     redis.call('ZREM', qkey(q, 'running'), id)
     add_pending(q, id, tonumber(pr), r, now)
     if delay == 0 then
@@ -41,11 +39,11 @@ for i = 2, #ARGV, 7 do
     end
     out[#out + 1] = OK
   else
-    unlapse(q, id, tonumber(pr), tonumber(r0))
-    finalize(q, id, final_state[kind], now, msg, uk, nil)
+    unlapse_running(q, id, tonumber(pr), tonumber(r0))
     if kind == 'complete' and res ~= '' then
-      redis.call('HSET', tk, 'res', res)
+      v[F_RES] = res
     end
+    finalize(q, id, final_state[kind], now, msg, uk, nil, v)
     touched[q] = true
     out[#out + 1] = OK
   end

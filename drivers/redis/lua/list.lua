@@ -17,7 +17,7 @@ local last = after
 for _, id in ipairs(ids) do
   last = id
   local rec = record(id)
-  if rec[2] and (want == nil or want[rec[6]]) then -- rec[2] is false if the hash is gone
+  if rec[2] and (want == nil or want[rec[6]]) then -- rec[2] is false if the task is gone
     out[#out + 1] = rec
     if #out >= limit then
       return {out, last, 0}

@@ -6,17 +6,16 @@ local now = now_us()
 local out = {}
 for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], tonumber(ARGV[i + 1])
-  local tk = task_key(id)
-  local q, s, tok, pr, r = unpack(redis.call('HMGET', tk, 'q', 's', 'tok', 'pr', 'r'))
+  local q, s, tok, pr, r = unpack(get(id, 'q', 's', 'tok', 'pr', 'r'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif tonumber(tok) ~= token or s ~= 'running' then
     out[#out + 1] = LEASE_LOST
   else
     local until_ = now + extend
-    redis.call('HSET', tk, 'l', fmt(until_))
+    unlapse_running(q, id, tonumber(pr), tonumber(r))
+    set(id, 'l', fmt(until_))
     redis.call('ZADD', qkey(q, 'running'), until_, id)
-    unlapse(q, id, tonumber(pr), tonumber(r))
     out[#out + 1] = OK
   end
 end

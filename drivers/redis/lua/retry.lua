@@ -8,8 +8,7 @@ local out = {}
 local woken = {}
 for i = 1, #ARGV do
   local id = ARGV[i]
-  local tk = task_key(id)
-  local q, s, pr, uk = unpack(redis.call('HMGET', tk, 'q', 's', 'pr', 'uk'))
+  local q, s, pr, uk = unpack(get(id, 'q', 's', 'pr', 'uk'))
   if not q then
     out[#out + 1] = NOT_FOUND
   elseif s ~= 'failed' and s ~= 'cancelled' then
@@ -18,8 +17,7 @@ for i = 1, #ARGV do
     out[#out + 1] = DUPLICATE
   else
     redis.call('ZREM', qkey(q, s), id)
-    redis.call('HSET', tk, 's', 'pending', 'a', '0', 'r', fmt(now), 'l', '0', 'f', '0')
-    redis.call('HDEL', tk, 'res')
+    set(id, 's', 'pending', 'a', '0', 'r', fmt(now), 'l', '0', 'f', '0', 'res', false)
     add_pending(q, id, tonumber(pr), now, now)
     if uk ~= '' then
       redis.call('HSET', qkey(q, 'unique'), uk, id)
