@@ -158,14 +158,27 @@ func (c *call) scrub(s string) string {
 // start parses the command's flags and opens its store.
 func (c *call) start(args []string) error {
 	fs := newFlagSet(c.cmd, c)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			printUsage(c.stdout, c.cmd, fs)
-			return errHelp
+	// Flags may come before, between or after the arguments ("show 7
+	// --json"); "--" ends the flags.
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printUsage(c.stdout, c.cmd, fs)
+				return errHelp
+			}
+			return usageError{err.Error()}
 		}
-		return usageError{err.Error()}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			c.args = append(c.args, rest...)
+			break
+		}
+		c.args = append(c.args, rest[0])
+		args = rest[1:]
 	}
-	c.args = fs.Args()
 	if c.url == "" {
 		c.url = os.Getenv(urlEnv)
 	}
