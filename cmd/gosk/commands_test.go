@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/internal/testenv"
 )
 
 // TestCommands runs every command on each durable driver, against a real
@@ -95,7 +99,8 @@ func testCommands(t *testing.T, u string) {
 		assert.JSONEq(t, `{"n":2}`, string(task.Payload))
 		assert.JSONEq(t, `{"sent":true}`, string(task.Result))
 		assert.NotNil(t, task.FinalizedAt)
-		require.NoError(t, json.Unmarshal([]byte(ok(t, u, "show", "--json", id(sd.binTask))), &task))
+		task = taskJSON{}
+		require.NoError(t, json.Unmarshal([]byte(ok(t, u, "show", id(sd.binTask), "--json")), &task), "flags may follow the arguments")
 		assert.Equal(t, "AAEC/w==", task.PayloadBase64)
 
 		r := runGosk(t, u, "show", "999999999")
@@ -126,6 +131,7 @@ func testCommands(t *testing.T, u string) {
 
 	t.Run("purge", func(t *testing.T) {
 		assert.Equal(t, exitUsage, runGosk(t, u, "purge").code, "purge needs --older-than")
+		assert.Equal(t, exitUsage, runGosk(t, u, "purge", "--older-than", "-1h").code, "a negative age")
 		assert.Equal(t, "purged 0 from emails\npurged 0 in all\n", ok(t, u, "purge", "--older-than", "1h", "--queue", "emails"))
 		assert.Equal(t, "purged 2 from emails\npurged 0 from reports\npurged 2 in all\n", ok(t, u, "purge", "--older-than", "0s"))
 		assert.Equal(t, exitNotFound, runGosk(t, u, "show", id(sd.completed)).code, "a purged task is gone")
@@ -140,4 +146,26 @@ func testCommands(t *testing.T, u string) {
 		require.Equal(t, exitOK, r.code, r.stderr)
 		assert.Contains(t, r.stderr, "20/20", "--progress draws the bar on stderr")
 	})
+}
+
+// TestMigrateLazy: with lazy=true opening the store migrates nothing,
+// and migrate still creates the schema before it reports its version.
+func TestMigrateLazy(t *testing.T) {
+	base := testenv.PostgresURL(t)
+	schema := testenv.NewSchema(t, base)
+	parsed, err := url.Parse(base)
+	require.NoError(t, err)
+	q := parsed.Query()
+	q.Set("lazy", "true")
+	q.Set("schema", schema)
+	parsed.RawQuery = q.Encode()
+	u := parsed.String()
+	assert.Equal(t, "postgres schema version 2: up to date\n", ok(t, u, "migrate"))
+	conn, err := pgx.Connect(context.Background(), base)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var n int
+	require.NoError(t, conn.QueryRow(context.Background(),
+		"SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'gosk_tasks'", schema).Scan(&n))
+	assert.Equal(t, 1, n, "migrate created the tables of a lazy store")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"time"
@@ -15,7 +16,14 @@ var purgeCmd = &command{
 		"ago, in batches, from one queue or every queue.",
 	flags: func(fs *flag.FlagSet, c *call) {
 		o := &purgeOpts{olderThan: -1}
-		fs.DurationVar(&o.olderThan, "older-than", -1, "delete tasks finalised at least this long ago (required; 0s: every final task)")
+		fs.Func("older-than", "delete tasks finalised at least this long ago, a `DURATION` such as 720h (required; 0s: every final task)", func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err == nil && d < 0 {
+				err = errors.New("negative")
+			}
+			o.olderThan = d
+			return err
+		})
 		fs.StringVar(&o.queue, "queue", "", "purge only this `QUEUE` (default: every queue)")
 		fs.IntVar(&o.batch, "batch", driver.DefaultPurgeLimit, "the most tasks deleted in one call")
 		c.opts = o
