@@ -132,7 +132,8 @@
 // assertion: [Notifier] wakes waiting workers, [Admin] lists, counts,
 // retries, cancels, purges, and pauses and resumes queues, [DueReporter]
 // tells when many queues next have work, [Scheduler] turns each slot of a
-// periodic schedule into one task, with no leader. Every shipped driver
+// periodic schedule into one task, with no leader, [QueueLister] names
+// the queues a store holds. Every shipped driver
 // has all of them; package drivertest tests each one a driver has.
 //
 // Transactional create cannot be an interface of this package, since the
@@ -349,6 +350,19 @@ type DueReporter interface {
 	// It changes nothing. The names are checked by ValidateQueueNames
 	// (ErrInvalid); an empty list returns an empty result.
 	Due(ctx context.Context, queues []string) ([]time.Duration, error)
+}
+
+// QueueLister is the capability to name the queues a store holds, so that
+// an operator's tool (the gosk command, a dashboard) can show every queue
+// without being told their names.
+type QueueLister interface {
+	// Queues returns the names of the queues that have at least one task
+	// (in any state) or are paused, in ascending byte order, each once; an
+	// empty slice when there is none. A queue whose every task was purged
+	// and that is not paused is not listed. It may read the whole store
+	// (an index scan, a key scan): it is meant for tools, not for hot
+	// paths.
+	Queues(ctx context.Context) ([]string, error)
 }
 
 // NotDue is what DueReporter.Due reports for a queue with nothing to

@@ -43,8 +43,9 @@
 // # Capabilities and exemptions
 //
 // The full contract is the default. The optional capabilities are
-// [driver.Notifier], [driver.Admin] and [driver.DueReporter], found by
-// type assertion on the driver, and transactional create, present when Harness.Tx is set. A
+// [driver.Notifier], [driver.Admin], [driver.DueReporter],
+// [driver.Scheduler] and [driver.QueueLister], found by type assertion on
+// the driver, and transactional create, present when Harness.Tx is set. A
 // driver that lacks one must say so in [Harness.Exempt], with the reason:
 //
 //	Exempt: map[drivertest.Capability]string{
@@ -203,6 +204,11 @@
 //     available now or a lapsed lease, otherwise the time until the
 //     earliest run-at or lease end (exactly on the suite's clock); one
 //     result per queue in input order; Due changes nothing.
+//   - QueueList (driver.QueueLister, capability CapQueues): Queues names
+//     every queue that holds a task in any state or is paused, once, in
+//     ascending byte order, an empty slice for an empty store, and not a
+//     queue whose every task was purged; a cancelled context and a closed
+//     driver are refused.
 //   - Schedule: driver.Scheduler, when present. CreateSlot takes a
 //     schedule's first slot and creates its task; the same slot again, an
 //     earlier one (by a microsecond, or in another time zone) and a slot

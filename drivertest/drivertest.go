@@ -71,12 +71,15 @@ const (
 	// CapSchedule is driver.Scheduler, found by type assertion on the
 	// driver.
 	CapSchedule Capability = "schedule"
+	// CapQueues is driver.QueueLister, found by type assertion on the
+	// driver.
+	CapQueues Capability = "queues"
 	// CapAgain is opening a second driver on one store, present when
 	// Harness.Again is not nil.
 	CapAgain Capability = "again"
 )
 
-var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue, CapSchedule, CapAgain}
+var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue, CapSchedule, CapQueues, CapAgain}
 
 // Times the suite works with. Leases in the expiry tests are short so that
 // the suite is quick; waits are on conditions, with a deadline generous
@@ -134,6 +137,7 @@ func groups() []group {
 		{"Tx", slices.Concat(txRules, txKeyRules)},
 		{"Pause", pauseRules},
 		{"Due", dueRules},
+		{"QueueList", queueListRules},
 		{"Schedule", scheduleRules},
 		{"Model", modelRules},
 	}
@@ -215,6 +219,8 @@ func capName(c Capability) string {
 		return "Due"
 	case CapSchedule:
 		return "Schedule"
+	case CapQueues:
+		return "Queues"
 	case CapAgain:
 		return "Again"
 	}

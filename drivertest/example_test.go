@@ -40,6 +40,7 @@ func plainHarness() drivertest.Harness {
 			drivertest.CapTx:       "plainDriver's store has no transactions",
 			drivertest.CapDue:      "plainDriver's workers poll each queue",
 			drivertest.CapSchedule: "plainDriver has no periodic schedules",
+			drivertest.CapQueues:   "plainDriver's queues are named in the application's configuration",
 			drivertest.CapAgain:    "plainDriver's store lives in the driver and cannot be opened twice",
 		},
 	}
@@ -60,7 +61,7 @@ func plainHarness() drivertest.Harness {
 // TestPlainDriver in this package's tests runs exactly that.
 func Example() {
 	h := plainHarness()
-	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue, drivertest.CapSchedule, drivertest.CapAgain} {
+	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue, drivertest.CapSchedule, drivertest.CapQueues, drivertest.CapAgain} {
 		fmt.Printf("%s: skipped, %s\n", c, h.Exempt[c])
 	}
 	// Output:
@@ -69,5 +70,6 @@ func Example() {
 	// tx: skipped, plainDriver's store has no transactions
 	// due: skipped, plainDriver's workers poll each queue
 	// schedule: skipped, plainDriver has no periodic schedules
+	// queues: skipped, plainDriver's queues are named in the application's configuration
 	// again: skipped, plainDriver's store lives in the driver and cannot be opened twice
 }

@@ -24,6 +24,7 @@ type queries struct {
 	retry, cancel, purge   string
 	pause, resume          string
 	pausedList, due        string
+	queueList              string
 
 	slotTake, slotTakeAfter, slotTakeFirst string
 	slotLatest, slotTask                   string
@@ -69,6 +70,7 @@ func renderQueries(quotedSchema string) queries {
 		pause:            r("pause"),
 		resume:           r("resume"),
 		pausedList:       r("paused_list"),
+		queueList:        r("queue_list"),
 		due:              r("due"),
 		slotTake:         r("slot_take"),
 		slotTakeAfter:    r("slot_take_after"),

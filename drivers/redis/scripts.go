@@ -70,3 +70,8 @@ func migrations() []*goredis.Script {
 	}
 	return out
 }
+
+// LatestVersion is the key layout version this code migrates a prefix
+// to: the number of its migration scripts. A prefix that Open or New
+// accepted is at it.
+func LatestVersion() int { return len(migrations()) }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strconv"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -119,4 +120,11 @@ func openError(err error) error {
 		return err // already says where it comes from
 	}
 	return fmt.Errorf("gosk/sqlite: open: %w", err)
+}
+
+// LatestVersion is the schema version this code migrates to: the number
+// of its migrations. A database that Open or New accepted is at it.
+func LatestVersion() int {
+	files, _ := fs.Glob(migrationFiles, "migrations/*.sql")
+	return len(files)
 }

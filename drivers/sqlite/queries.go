@@ -26,6 +26,7 @@ type queries struct {
 	get, list, count, retry, cancel, purge          string
 	pause, resume, pausedList, isPaused, due        string
 	slotGet, slotSet                                string
+	queueList                                       string
 }
 
 // loadQueries reads every query file, placing prefix (already validated
@@ -63,6 +64,7 @@ func loadQueries(prefix string) (*queries, error) {
 		"due":                &q.due,
 		"slot_get":           &q.slotGet,
 		"slot_set":           &q.slotSet,
+		"queue_list":         &q.queueList,
 	}
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
 	if err != nil {
