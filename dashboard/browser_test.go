@@ -254,7 +254,7 @@ func TestBrowser(t *testing.T) {
 // not move).
 func countsMatch(t *testing.T, bctx context.Context, d driver.Admin, queue string) {
 	t.Helper()
-	n, err := d.Count(context.Background(), queue)
+	n, err := d.Count(bctx, queue) // the browser's context lasts the test too
 	require.NoError(t, err)
 	for _, s := range driver.States() {
 		got := text(t, bctx, chromedp.CSS(fmt.Sprintf(`#q-%s td[data-state="%s"]`, queue, s)))
@@ -266,7 +266,7 @@ func countsMatch(t *testing.T, bctx context.Context, d driver.Admin, queue strin
 // queues page as a PNG at path.
 func screenshot(t *testing.T, bctx context.Context, srv *httptest.Server, d driver.Driver, path string) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := bctx // the browser's context lasts the test too
 	// Some traffic, so that the charts have something to show.
 	emails, err := gosk.NewQueue[string](d, "emails", nil)
 	require.NoError(t, err)

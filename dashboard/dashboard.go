@@ -22,10 +22,11 @@
 //     a command that takes the default serves this machine only.
 //   - Every stored string (payloads, results, errors, unique keys) is user
 //     data and is escaped by html/template. Responses carry a strict
-//     Content-Security-Policy: no script at all, styles and images from
-//     the dashboard itself only, no framing. The page uses no JavaScript;
-//     its charts are SVG drawn on the server, its CSS is embedded in the
-//     binary: it works offline, with no CDN.
+//     Content-Security-Policy: no script at all, no image, the one
+//     stylesheet from the dashboard itself, forms posted to it only, no
+//     framing. The page uses no JavaScript; its charts are SVG drawn on
+//     the server and its template and CSS are embedded in the binary: it
+//     works offline, with no CDN.
 //   - Every POST carries a CSRF token (an HMAC of a random per-process
 //     secret) in a hidden field, and is refused with 403 unless the token
 //     matches and the browser's Sec-Fetch-Site and Origin headers say the
@@ -37,6 +38,17 @@
 //     compared in constant time. Without it anyone who reaches the handler
 //     can act on tasks: serve it on loopback, behind the application's own
 //     authentication, or read-only.
+//
+// # Caveats
+//
+// The charts come from samples kept in memory by each Handler: they start
+// empty when the process starts, and two processes serving the dashboard
+// each draw their own. Throughput and failures are differences between
+// samples of the completed and failed counts, so a purge (a worker's
+// Retention) during an interval hides that interval's work. Each sample
+// costs one Admin.Count per queue, as each load of the queues page does.
+// A CSRF token lasts until the process restarts; a form loaded before
+// then is refused once, and works again when reloaded.
 //
 // # Shutdown
 //
@@ -255,7 +267,7 @@ func (h *Handler) Close() error {
 // ServeHTTP serves the dashboard's pages, its stylesheet and its actions.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")

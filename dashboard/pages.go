@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,8 +16,8 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-//go:embed static
-var staticFS embed.FS
+//go:embed static/style.css
+var styleCSS []byte
 
 var funcs = template.FuncMap{
 	"when": func(t time.Time) string {
@@ -66,8 +65,10 @@ func (h *Handler) routes() http.Handler {
 	mux.HandleFunc("POST /tasks/{id}/cancel", h.taskAction("cancel"))
 	mux.HandleFunc("POST /queues/pause", h.queueAction("pause"))
 	mux.HandleFunc("POST /queues/resume", h.queueAction("resume"))
-	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /static/style.css", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		_, _ = w.Write(styleCSS)
+	})
 	if h.opts.Prefix == "" {
 		return mux
 	}

@@ -11,7 +11,6 @@ import (
 // escaped here: the templates escape it.
 func showBytes(b []byte, limit int) (text string, binary bool) {
 	if !utf8.Valid(b) {
-		binary = true
 		if limit > 0 && len(b) > limit/3 {
 			return hex.EncodeToString(b[:limit/3]) + "…", true
 		}
