@@ -37,9 +37,11 @@ func Wrap[T any](ctx context.Context, t *Tracing, v T) Envelope[T] {
 
 // SpanContext returns the trace context that e carries, as t's
 // propagator reads it: the span that created the task. It is not valid
-// when e carries none.
-func (e Envelope[T]) SpanContext(t *Tracing) trace.SpanContext {
-	return trace.SpanContextFromContext(t.prop.Extract(context.Background(), propagation.MapCarrier(e.Trace)))
+// when e carries none, whatever span ctx holds; ctx is only what the
+// propagator reads into.
+func (e Envelope[T]) SpanContext(ctx context.Context, t *Tracing) trace.SpanContext {
+	bare := trace.ContextWithSpanContext(ctx, trace.SpanContext{})
+	return trace.SpanContextFromContext(t.prop.Extract(bare, propagation.MapCarrier(e.Trace)))
 }
 
 // Handler wraps h, the handler of a queue of Envelopes, so that the
@@ -50,7 +52,7 @@ func (e Envelope[T]) SpanContext(t *Tracing) trace.SpanContext {
 // payload that carries no trace context runs with a span and no link.
 func Handler[T any](t *Tracing, h worker.Handler[Envelope[T]]) worker.Handler[Envelope[T]] {
 	return func(ctx context.Context, task *gosk.Task[Envelope[T]]) error {
-		created := task.Payload.SpanContext(t)
+		created := task.Payload.SpanContext(ctx, t)
 		if span, ok := ctx.Value(runKey{}).(trace.Span); ok {
 			if created.IsValid() {
 				span.AddLink(trace.Link{SpanContext: created})

@@ -257,3 +257,15 @@ func TestOutcome(t *testing.T) {
 	require.Equal(t, "released", Outcome(ctx, info, context.Canceled))
 	require.Equal(t, "retried", Outcome(t.Context(), info, errors.New("x")))
 }
+
+// TestSpanContextBare: an Envelope that carries no trace context has no
+// span context, even read in a context that holds a span.
+func TestSpanContextBare(t *testing.T) {
+	tr, _, tracer := recorder(t, false)
+	ctx, span := tracer.Start(t.Context(), "current")
+	defer span.End()
+	require.False(t, Envelope[int]{Value: 1}.SpanContext(ctx, tr).IsValid())
+	e := Wrap(ctx, tr, 1)
+	require.Equal(t, span.SpanContext().SpanID(), e.SpanContext(t.Context(), tr).SpanID())
+	require.Nil(t, Wrap(t.Context(), tr, 1).Trace)
+}
