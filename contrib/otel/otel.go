@@ -22,10 +22,14 @@ const ScopeName = "github.com/gosk/gosk/contrib/otel"
 // The attribute keys of gosk's own that a run's span carries, next to
 // those of the messaging conventions.
 const (
-	AttrTaskID          = attribute.Key("gosk.task.id")
-	AttrTaskAttempt     = attribute.Key("gosk.task.attempt")
+	// AttrTaskID is the task's ID, an int64.
+	AttrTaskID = attribute.Key("gosk.task.id")
+	// AttrTaskAttempt is the run's attempt number, 1 for the first.
+	AttrTaskAttempt = attribute.Key("gosk.task.attempt")
+	// AttrTaskMaxAttempts is how many attempts the task may use up.
 	AttrTaskMaxAttempts = attribute.Key("gosk.task.max_attempts")
-	AttrTaskOutcome     = attribute.Key("gosk.task.outcome")
+	// AttrTaskOutcome is what the handler's result asks for (see Outcome).
+	AttrTaskOutcome = attribute.Key("gosk.task.outcome")
 )
 
 // Config configures a Tracing. The zero value means every default; nil

@@ -3,6 +3,7 @@ package goskprom
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,9 +37,12 @@ type DepthOptions struct {
 //
 //	gosk_queue_tasks{queue="emails",state="pending"} 12
 //	gosk_queue_depth_up{queue="emails"} 1
+//	gosk_queue_paused{queue="emails"} 0
 //
 // gosk_queue_depth_up is 0, and the queue's counts are left out, when its
-// Count call failed or timed out; the scrape itself succeeds. Register
+// Count call failed or timed out; gosk_queue_paused, from one
+// PausedQueues call, is left out when that call failed. The scrape itself
+// succeeds. Register
 // it with the registry that serves the scrapes. The counts are the
 // store's: every process's tasks are in them, so one process of a
 // service is enough to report them.
@@ -48,6 +52,7 @@ type DepthCollector struct {
 	timeout time.Duration
 	tasks   *prometheus.Desc
 	up      *prometheus.Desc
+	paused  *prometheus.Desc
 }
 
 // NewDepthCollector returns a collector of the depth of queues in d. It
@@ -85,21 +90,33 @@ func NewDepthCollector(d driver.Driver, queues []string, opts *DepthOptions) (*D
 			"Tasks in the store, by queue and state, counted at scrape time.", []string{"queue", "state"}, o.ConstLabels),
 		up: prometheus.NewDesc(prometheus.BuildFQName(o.Namespace, "queue", "depth_up"),
 			"1 if the queue's tasks could be counted at this scrape, else 0.", []string{"queue"}, o.ConstLabels),
+		paused: prometheus.NewDesc(prometheus.BuildFQName(o.Namespace, "queue", "paused"),
+			"1 if the queue is paused, else 0.", []string{"queue"}, o.ConstLabels),
 	}, nil
 }
 
-// Describe sends the collector's two descriptions.
+// Describe sends the collector's descriptions.
 func (c *DepthCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.tasks
 	ch <- c.up
+	ch <- c.paused
 }
 
 // Collect counts each queue's tasks, within the collector's timeout, and
-// sends the counts.
+// sends the counts, then whether each queue is paused.
 func (c *DepthCollector) Collect(ch chan<- prometheus.Metric) {
 	// A scrape has no context of its own: the timeout is its bound.
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
+	if paused, err := c.admin.PausedQueues(ctx); err == nil {
+		for _, q := range c.queues {
+			v := 0.0
+			if slices.Contains(paused, q) {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(c.paused, prometheus.GaugeValue, v, q)
+		}
+	}
 	for _, q := range c.queues {
 		counts, err := c.admin.Count(ctx, q)
 		if err != nil {

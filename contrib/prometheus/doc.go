@@ -28,7 +28,8 @@
 // A DepthCollector, registered on its own, reports how many tasks each
 // queue holds in each state (gosk_queue_tasks) by calling driver.Admin's
 // Count at scrape time, bounded by a timeout; gosk_queue_depth_up says
-// whether that call answered.
+// whether that call answered, and gosk_queue_paused whether the queue is
+// paused.
 //
 //	reg := prometheus.NewRegistry()
 //	m, err := goskprom.New(reg, nil)

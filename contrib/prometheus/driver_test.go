@@ -1,8 +1,10 @@
 package goskprom
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,4 +259,33 @@ func TestDepthDown(t *testing.T) {
 	n, err := testutil.GatherAndCount(reg, "app_queue_tasks")
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// slowCount is a driver whose Count answers only when its context ends.
+type slowCount struct{ *memory.Driver }
+
+func (s slowCount) Count(ctx context.Context, _ string) (map[driver.State]int64, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestDepthTimeout: a Count that does not answer within
+// DepthOptions.Timeout leaves its queue down, and the scrape returns.
+func TestDepthTimeout(t *testing.T) {
+	mem := memory.New(nil)
+	defer mem.Close()
+	c, err := NewDepthCollector(slowCount{mem}, []string{"a", "b"}, &DepthOptions{Timeout: 20 * time.Millisecond})
+	require.NoError(t, err)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
+# HELP gosk_queue_depth_up 1 if the queue's tasks could be counted at this scrape, else 0.
+# TYPE gosk_queue_depth_up gauge
+gosk_queue_depth_up{queue="a"} 0
+gosk_queue_depth_up{queue="b"} 0
+# HELP gosk_queue_paused 1 if the queue is paused, else 0.
+# TYPE gosk_queue_paused gauge
+gosk_queue_paused{queue="a"} 0
+gosk_queue_paused{queue="b"} 0
+`)))
 }

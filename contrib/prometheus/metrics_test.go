@@ -129,11 +129,16 @@ func TestWorkerRun(t *testing.T) {
 			depth, err := NewDepthCollector(drv, []string{"jobs", "empty"}, nil)
 			require.NoError(t, err)
 			require.NoError(t, reg.Register(depth))
+			require.NoError(t, q.Pause(ctx))
 			require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP gosk_queue_depth_up 1 if the queue's tasks could be counted at this scrape, else 0.
 # TYPE gosk_queue_depth_up gauge
 gosk_queue_depth_up{queue="empty"} 1
 gosk_queue_depth_up{queue="jobs"} 1
+# HELP gosk_queue_paused 1 if the queue is paused, else 0.
+# TYPE gosk_queue_paused gauge
+gosk_queue_paused{queue="empty"} 0
+gosk_queue_paused{queue="jobs"} 1
 # HELP gosk_queue_tasks Tasks in the store, by queue and state, counted at scrape time.
 # TYPE gosk_queue_tasks gauge
 gosk_queue_tasks{queue="empty",state="cancelled"} 0
@@ -146,7 +151,7 @@ gosk_queue_tasks{queue="jobs",state="completed"} 4
 gosk_queue_tasks{queue="jobs",state="failed"} 1
 gosk_queue_tasks{queue="jobs",state="pending"} 0
 gosk_queue_tasks{queue="jobs",state="running"} 0
-`), "gosk_queue_tasks", "gosk_queue_depth_up"))
+`), "gosk_queue_tasks", "gosk_queue_depth_up", "gosk_queue_paused"))
 		})
 	}
 }
