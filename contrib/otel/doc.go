@@ -64,5 +64,7 @@
 // of its payloads: tasks created before do not decode as the new type
 // (with the JSON codec their Value comes out empty). Start with a new
 // queue, or drain the old one first. The Envelope's Trace map is
-// written by the propagator and read back by it; it holds text only.
+// written by the propagator and read back by it; it holds text only. An
+// Envelope needs a codec that encodes structs: the default JSON codec
+// does, gosk.BytesCodec does not.
 package goskotel
