@@ -13,6 +13,9 @@ SOAK_FLAGS    ?=
 BENCH_ROUNDS  ?= 3
 BENCH_N       ?= 20000
 BENCH_FLAGS   ?=
+# Nested modules whose tests and lint run with the root's (bench/ is not one:
+# it runs only through make bench-compare).
+MODULES       ?= contrib/prometheus contrib/otel
 
 .DEFAULT_GOAL := help
 
@@ -24,9 +27,10 @@ help: ## List the targets with a line on each
 run: ## Run the quickstart: a few hundred tasks through a pool of workers
 	$(GO) run ./examples/quickstart
 
-test: ## Run every test with the race detector (servers: GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL, else the local defaults)
+test: ## Run every test with the race detector, the root's and MODULES' (servers: GOSK_TEST_POSTGRES_URL, GOSK_TEST_REDIS_URL, else the local defaults)
 	@$(GO) run ./internal/testenv/findservers
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	@for m in $(MODULES); do echo "cd $$m && $(GO) test -race -count=1 ./..."; (cd $$m && $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...) || exit 1; done
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 4s; FUZZ=regexp picks targets)
 	bash .ci/fuzz $(FUZZTIME)
@@ -34,8 +38,9 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 4s; FUZZ=regexp picks 
 soak: ## Kill workers and producers at random for minutes on each durable driver and print the accounting (SOAK_TASKS=100000 SOAK_FLAGS=-stores=sqlite,bbolt)
 	GOSK_SOAK_TASKS=$(SOAK_TASKS) $(GO) run ./internal/crashtest/soak $(SOAK_FLAGS)
 
-lint: ## Run golangci-lint (a pinned version, built by `go run`: nothing to install)
+lint: ## Run golangci-lint on the root and MODULES (a pinned version, built by `go run`: nothing to install)
 	$(GOLANGCI_LINT) run $(PKGS)
+	@for m in $(MODULES); do echo "cd $$m && golangci-lint run ./..."; (cd $$m && $(GOLANGCI_LINT) run ./...) || exit 1; done
 
 vet: ## Run go vet
 	$(GO) vet $(PKGS)
