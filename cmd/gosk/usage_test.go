@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	gosksqlite "github.com/gosk/gosk/drivers/sqlite"
 )
 
 // TestHelp: every command answers --help on stdout with exit code 0,
@@ -102,7 +105,7 @@ func TestBinary(t *testing.T) {
 	cmd := exec.Command(bin, "migrate", "--url", store)
 	out, err = cmd.Output()
 	require.NoError(t, err)
-	assert.Equal(t, "sqlite schema version 2: up to date\n", string(out))
+	assert.Equal(t, fmt.Sprintf("sqlite schema version %d: up to date\n", gosksqlite.LatestVersion()), string(out))
 
 	cmd = exec.Command(bin, "bench", "-n", "50")
 	cmd.Env = append(os.Environ(), urlEnv+"="+store)

@@ -17,6 +17,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gosk/gosk/driver"
+	goskbbolt "github.com/gosk/gosk/drivers/bbolt"
+	goskpostgres "github.com/gosk/gosk/drivers/postgres"
+	gosksqlite "github.com/gosk/gosk/drivers/sqlite"
 	"github.com/gosk/gosk/internal/storeurl"
 	"github.com/gosk/gosk/internal/testenv"
 )
@@ -51,7 +54,7 @@ func TestOpenEachKind(t *testing.T) {
 		u := "sqlite://" + filepath.Join(dir, "a.db") + "?table_prefix=app_&busy_timeout=2s&sync=normal&watch_interval=-1s&max_payload_len=1024&_pragma=foreign_keys(1)"
 		s := open(t, u)
 		assert.Equal(t, storeurl.KindSQLite, s.Kind)
-		assert.Equal(t, 2, s.SchemaVersion)
+		assert.Equal(t, gosksqlite.LatestVersion(), s.SchemaVersion)
 		assert.True(t, s.Durable())
 		roundTrip(t, s)
 		_, err := s.Driver.Create(context.Background(), []driver.NewTask{{Queue: "q", Payload: make([]byte, 1025), MaxAttempts: 1}})
@@ -65,7 +68,7 @@ func TestOpenEachKind(t *testing.T) {
 	t.Run("bbolt", func(t *testing.T) {
 		s := open(t, "bbolt://"+filepath.Join(dir, "a.bolt")+"?bucket=app&commit=each&lock_timeout=100ms&file_mode=0640")
 		assert.Equal(t, storeurl.KindBbolt, s.Kind)
-		assert.Equal(t, 2, s.SchemaVersion)
+		assert.Equal(t, goskbbolt.SchemaVersion, s.SchemaVersion)
 		roundTrip(t, s)
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -79,7 +82,7 @@ func TestOpenEachKind(t *testing.T) {
 		u.RawQuery = q.Encode()
 		s := open(t, u.String())
 		assert.Equal(t, storeurl.KindPostgres, s.Kind)
-		assert.Equal(t, 2, s.SchemaVersion)
+		assert.Equal(t, goskpostgres.LatestVersion(), s.SchemaVersion)
 		roundTrip(t, s)
 	})
 	t.Run("redis", func(t *testing.T) {
