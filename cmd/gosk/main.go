@@ -1,6 +1,7 @@
 // Command gosk inspects and administers gosk task stores: it lists queues
 // and tasks, retries, cancels and purges them, pauses and resumes queues,
-// migrates a store's schema and measures its throughput.
+// migrates a store's schema, measures its throughput and serves the web
+// dashboard.
 //
 // Install it with
 //

@@ -42,7 +42,7 @@ type command struct {
 var commands = []*command{
 	queuesCmd, statsCmd, listCmd, showCmd,
 	retryCmd, cancelCmd, pauseCmd, resumeCmd, purgeCmd,
-	migrateCmd, benchCmd,
+	migrateCmd, benchCmd, dashboardCmd,
 }
 
 // call is one run of a command: its streams, parsed flags and arguments.
