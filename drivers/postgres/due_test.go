@@ -8,8 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
-
-	"github.com/gosk/gosk/driver"
 )
 
 // Due reads, per queue, the head of the pending index and of the running
@@ -21,21 +19,7 @@ func TestDuePlanReadsIndexHeadsOnly(t *testing.T) {
 	d := newDriver(t)
 	conn := connect(t, serverURL(t))
 	ctx := context.Background()
-	table := pgx.Identifier{d.Schema(), "gosk_tasks"}.Sanitize()
-	_, err := conn.Exec(ctx, "INSERT INTO "+table+` (queue, max_attempts, state, attempt, finalized_at)
-		SELECT 'q', 3, 'completed', 1, now() FROM generate_series(1, 20000)`)
-	require.NoError(t, err)
-	_, err = conn.Exec(ctx, "INSERT INTO "+table+` (queue, max_attempts, state, attempt, lease_token, lease_expires_at)
-		SELECT 'q', 3, 'running', 1, 1, now() + interval '1 hour' FROM generate_series(1, 5000)`)
-	require.NoError(t, err)
-	in := make([]driver.NewTask, 200)
-	for i := range in {
-		in[i] = task("q")
-	}
-	_, err = d.Create(ctx, in)
-	require.NoError(t, err)
-	_, err = conn.Exec(ctx, "ANALYZE "+table)
-	require.NoError(t, err)
+	fillForPlans(t, d, conn)
 
 	raw, err := os.ReadFile("queries/due.sql")
 	require.NoError(t, err)
