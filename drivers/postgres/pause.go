@@ -42,20 +42,7 @@ func (d *Driver) PausedQueues(ctx context.Context) ([]string, error) {
 	if err := d.begin(ctx, nil); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, d.q.pausedList)
-	if err != nil {
-		return nil, d.translate(err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
-			return nil, d.translate(err)
-		}
-		out = append(out, q)
-	}
-	return out, d.translate(rows.Err())
+	return d.names(ctx, d.q.pausedList)
 }
 
 // Due tells when each queue next has a task to claim, in one statement on

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gosk/gosk/driver"
 )
 
@@ -14,18 +16,16 @@ func (d *Driver) Queues(ctx context.Context) ([]string, error) {
 	if err := d.begin(ctx, nil); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, d.q.queueList)
+	return d.names(ctx, d.q.queueList)
+}
+
+// names runs query, which selects one text column, and returns its rows
+// (an empty slice, not nil, when there are none).
+func (d *Driver) names(ctx context.Context, query string) ([]string, error) {
+	rows, err := d.pool.Query(ctx, query)
 	if err != nil {
 		return nil, d.translate(err)
 	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
-			return nil, d.translate(err)
-		}
-		out = append(out, q)
-	}
-	return out, d.translate(rows.Err())
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, d.translate(err)
 }

@@ -66,23 +66,7 @@ func (d *Driver) PausedQueues(ctx context.Context) ([]string, error) {
 	if err := d.check(ctx, nil); err != nil {
 		return nil, err
 	}
-	rows, err := d.db.QueryContext(ctx, d.q.pausedList)
-	if err != nil {
-		return nil, d.translate(ctx, err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
-			return nil, d.translate(ctx, err)
-		}
-		out = append(out, q)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, d.translate(ctx, err)
-	}
-	return out, nil
+	return d.names(ctx, d.q.pausedList)
 }
 
 // paused reports whether queue is paused, read on c.

@@ -14,18 +14,24 @@ func (d *Driver) Queues(ctx context.Context) ([]string, error) {
 	if err := d.check(ctx, nil); err != nil {
 		return nil, err
 	}
-	rows, err := d.db.QueryContext(ctx, d.q.queueList)
+	return d.names(ctx, d.q.queueList)
+}
+
+// names runs query, which selects one text column, and returns its rows
+// (an empty slice, not nil, when there are none).
+func (d *Driver) names(ctx context.Context, query string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, d.translate(ctx, err)
 	}
 	defer rows.Close()
 	out := []string{}
 	for rows.Next() {
-		var q string
-		if err := rows.Scan(&q); err != nil {
+		var name string
+		if err := rows.Scan(&name); err != nil {
 			return nil, d.translate(ctx, err)
 		}
-		out = append(out, q)
+		out = append(out, name)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, d.translate(ctx, err)
