@@ -1,38 +1,19 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// syncBuffer is a strings.Builder safe for the command's goroutine and
-// the test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestDashboardServesUntilInterrupted: the dashboard command serves the
 // store's queues on the address it prints, and an interrupt (the
@@ -42,15 +23,24 @@ func TestDashboardServesUntilInterrupted(t *testing.T) {
 	seed(t, u)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut syncBuffer
+	// The command prints where it listens once it does: the test reads
+	// that line from a pipe, which the command's end closes, so a command
+	// that fails before it listens ends the read too.
+	out, stdout := io.Pipe()
+	var errOut bytes.Buffer
 	exited := make(chan int, 1)
 	go func() {
-		exited <- run(ctx, []string{"dashboard", "--url", u, "--addr", "127.0.0.1:0", "--read-only"}, &out, &errOut)
+		code := run(ctx, []string{"dashboard", "--url", u, "--addr", "127.0.0.1:0", "--read-only"}, stdout, &errOut)
+		_ = stdout.Close()
+		exited <- code
 	}()
-	addr := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`)
-	require.Eventually(t, func() bool { return addr.MatchString(out.String()) }, 30*time.Second, 10*time.Millisecond,
-		"the command never said where it listens; stderr %q", errOut.String())
-	page := addr.FindStringSubmatch(out.String())[1]
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the command ended before it said where it listens (exit %d): stderr %q", <-exited, errOut.String())
+	}
+	m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(line)
+	require.NotNil(t, m, "the first line says where the dashboard listens: %q", line)
+	page := m[1]
 
 	resp, err := http.Get(page)
 	require.NoError(t, err)
