@@ -133,7 +133,8 @@
 // retries, cancels, purges, and pauses and resumes queues, [DueReporter]
 // tells when many queues next have work, [Scheduler] turns each slot of a
 // periodic schedule into one task, with no leader, [QueueLister] names
-// the queues a store holds. Every shipped driver
+// the queues a store holds, [Importer] stores tasks copied from another
+// store, once each. Every shipped driver
 // has all of them; package drivertest tests each one a driver has.
 //
 // Transactional create cannot be an interface of this package, since the
@@ -363,6 +364,31 @@ type QueueLister interface {
 	// (an index scan, a key scan): it is meant for tools, not for hot
 	// paths.
 	Queues(ctx context.Context) ([]string, error)
+}
+
+// Importer is the capability to store tasks copied from another store,
+// each with the state and the history it had there, and each at most once:
+// what lets the gosk command move a live queue from one store to another,
+// resumably.
+type Importer interface {
+	// Import stores tasks as Create does (one atomic step, per queue on a
+	// store that cannot span queues), each with its origin, and returns
+	// one result per task, in order. A stored task has a new ID and
+	// otherwise the record it was given: state, attempt, last error,
+	// created-at, run-at, finalised-at and result as they were (a
+	// pending task takes its place in the claim order by its run-at; a
+	// final one is purged by its finalised-at). A task whose origin
+	// (Origin and Task.ID) was imported before, by any driver on the
+	// store, is not stored again: its result holds the ID it was
+	// imported as and Imported false. That record of an origin lasts as
+	// long as the store, whatever happens to the task. A pending task
+	// whose queue and unique key belong to a pending or running task
+	// (stored before, or earlier in the batch) is not stored and its
+	// origin is not recorded: its result holds that task's ID and
+	// ErrDuplicate. Invalid input (see ValidateImports) returns
+	// ErrInvalid and stores nothing. Subscribers of a queue that gets a
+	// pending task whose run-at has come are woken, as Notifier says.
+	Import(ctx context.Context, tasks []ImportTask) ([]ImportResult, error)
 }
 
 // NotDue is what DueReporter.Due reports for a queue with nothing to

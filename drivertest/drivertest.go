@@ -74,12 +74,14 @@ const (
 	// CapQueues is driver.QueueLister, found by type assertion on the
 	// driver.
 	CapQueues Capability = "queues"
+	// CapImport is driver.Importer, found by type assertion on the driver.
+	CapImport Capability = "import"
 	// CapAgain is opening a second driver on one store, present when
 	// Harness.Again is not nil.
 	CapAgain Capability = "again"
 )
 
-var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue, CapSchedule, CapQueues, CapAgain}
+var capabilities = []Capability{CapNotify, CapAdmin, CapTx, CapDue, CapSchedule, CapQueues, CapImport, CapAgain}
 
 // Times the suite works with. Leases in the expiry tests are short so that
 // the suite is quick; waits are on conditions, with a deadline generous
@@ -139,6 +141,7 @@ func groups() []group {
 		{"Due", dueRules},
 		{"QueueList", queueListRules},
 		{"Schedule", scheduleRules},
+		{"Import", importRules},
 		{"Model", modelRules},
 	}
 }
@@ -221,6 +224,8 @@ func capName(c Capability) string {
 		return "Schedule"
 	case CapQueues:
 		return "Queues"
+	case CapImport:
+		return "Import"
 	case CapAgain:
 		return "Again"
 	}

@@ -41,6 +41,7 @@ func plainHarness() drivertest.Harness {
 			drivertest.CapDue:      "plainDriver's workers poll each queue",
 			drivertest.CapSchedule: "plainDriver has no periodic schedules",
 			drivertest.CapQueues:   "plainDriver's queues are named in the application's configuration",
+			drivertest.CapImport:   "plainDriver's tasks are never moved from another store",
 			drivertest.CapAgain:    "plainDriver's store lives in the driver and cannot be opened twice",
 		},
 	}
@@ -61,7 +62,7 @@ func plainHarness() drivertest.Harness {
 // TestPlainDriver in this package's tests runs exactly that.
 func Example() {
 	h := plainHarness()
-	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue, drivertest.CapSchedule, drivertest.CapQueues, drivertest.CapAgain} {
+	for _, c := range []drivertest.Capability{drivertest.CapNotify, drivertest.CapAdmin, drivertest.CapTx, drivertest.CapDue, drivertest.CapSchedule, drivertest.CapQueues, drivertest.CapImport, drivertest.CapAgain} {
 		fmt.Printf("%s: skipped, %s\n", c, h.Exempt[c])
 	}
 	// Output:
@@ -71,5 +72,6 @@ func Example() {
 	// due: skipped, plainDriver's workers poll each queue
 	// schedule: skipped, plainDriver has no periodic schedules
 	// queues: skipped, plainDriver's queues are named in the application's configuration
+	// import: skipped, plainDriver's tasks are never moved from another store
 	// again: skipped, plainDriver's store lives in the driver and cannot be opened twice
 }

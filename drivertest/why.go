@@ -236,6 +236,20 @@ var whys = map[string]string{
 	"Schedule/ConcurrentFirstSlotsExpectingNoneTakeOne": "processes that start a schedule at once, with clocks apart, would each start it at their own slot and lose the slots between",
 	"Schedule/ClosedReturnsErrClosed":                   "a schedule runner that outlives its driver must stop on ErrClosed, not retry an input error",
 
+	"Import/PendingKeepsItsRecord":          "a task moved from another store must run as it would have there: attempts reset give a failing task more tries than its owner allowed, a lost last error hides why it failed, a new created-at or run-at reorders the queue",
+	"Import/FinalKeepsItsRecord":            "history moved on request is the record of what happened: a completed task without its result, or a failure without its error, is history rewritten",
+	"Import/SameOriginStoredOnce":           "a move that stops half-way is run again: a task stored twice runs twice",
+	"Import/OriginOutlivesTask":             "retention purges moved tasks on the new store while the old one still holds them: a rerun of the move must not bring them back",
+	"Import/OriginOutlivesDriver":           "a move is resumed by another process, after a crash or a restart: what was moved must be known from the store, not from memory",
+	"Import/HeldUniqueKeyStoresNothing":     "a unique key means one pending task per key whatever store it came from; and a task refused for its key must still move once the key is free",
+	"Import/KeysInOneBatchAndAfter":         "an imported task holds its key exactly as a created one, or producers on the new store create the duplicates the key was there to prevent",
+	"Import/TakesItsPlaceByRunAt":           "moved tasks that waited longest on the old store must not go to the back of the new one, and a delayed task must not run early",
+	"Import/PurgedByFinalizedAt":            "retention goes by when a task ended: moved history judged by the time of the move is kept too long or, worse, purged by the wrong clock",
+	"Import/InvalidInputStoresNothing":      "a batch with one bad task must fail whole, or a rerun cannot tell what was moved",
+	"Import/ConcurrentImportsStoreEachOnce": "two movers started by mistake on the same stores must still move each task once",
+	"Import/WakesSubscribers":               "workers on the new store wait for a wake-up: moved tasks that are due must be picked up at once, not at the next poll",
+	"Import/EmptyAndClosed":                 "a mover that outlives its driver must stop on ErrClosed, and an empty page of a move is no error",
+
 	"Model/RandomOperationsMatchReferenceModel": "the rules above meet in sequences no hand-written test thinks of: the driver must agree with the contract's model at every step",
 }
 

@@ -34,7 +34,9 @@ type Driver struct {
 	tasks  map[int64]*task
 	queues map[string]*queue
 	paused map[string]struct{} // the paused queues
-	hub    wakeup.Hub
+	// origins maps each imported origin task (origin NUL ID) to its ID.
+	origins map[string]int64
+	hub     wakeup.Hub
 }
 
 var (
@@ -44,15 +46,17 @@ var (
 	_ driver.DueReporter = (*Driver)(nil)
 	_ driver.Creator     = txCreator{}
 	_ driver.Scheduler   = (*Driver)(nil)
+	_ driver.Importer    = (*Driver)(nil)
 )
 
 // New returns an empty driver.
 func New(opts *Options) *Driver {
 	d := &Driver{
-		clock:  time.Now,
-		tasks:  make(map[int64]*task),
-		queues: make(map[string]*queue),
-		paused: make(map[string]struct{}),
+		clock:   time.Now,
+		tasks:   make(map[int64]*task),
+		queues:  make(map[string]*queue),
+		paused:  make(map[string]struct{}),
+		origins: make(map[string]int64),
 	}
 	if opts != nil && opts.Clock != nil {
 		d.clock = opts.Clock
