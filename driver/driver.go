@@ -378,8 +378,8 @@ type Importer interface {
 	// created-at, run-at, finalised-at and result as they were (a
 	// pending task takes its place in the claim order by its run-at; a
 	// final one is purged by its finalised-at). A task whose origin
-	// (Origin and Task.ID) was imported before, by any driver on the
-	// store, is not stored again: its result holds the ID it was
+	// (Origin and Task.ID) was imported into its queue before, by any
+	// driver on the store, is not stored again: its result holds the ID it was
 	// imported as and Imported false. That record of an origin lasts as
 	// long as the store, whatever happens to the task. A pending task
 	// whose queue and unique key belong to a pending or running task
