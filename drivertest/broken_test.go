@@ -720,6 +720,72 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Schedule$",
 	},
+
+	// Imports.
+	"import-ignores-origin": {
+		rule: "Import stores an origin task once",
+		caught: []string{
+			"Import/SameOriginStoredOnce",
+			"Import/OriginOutlivesTask",
+			"Import/OriginOutlivesDriver",
+			"Import/ConcurrentImportsStoreEachOnce",
+		},
+		only: "^Import$",
+	},
+	"import-check-then-act": {
+		rule: "Import checks and records an origin in one atomic step",
+		caught: []string{
+			"Import/ConcurrentImportsStoreEachOnce",
+		},
+		only: "^Import$",
+	},
+	"import-records-duplicate": {
+		rule: "a task refused for its unique key records no origin",
+		caught: []string{
+			"Import/HeldUniqueKeyStoresNothing",
+		},
+		only: "^Import$",
+	},
+	"import-forgets-on-purge": {
+		rule: "the record of an origin outlives its task",
+		caught: []string{
+			"Import/OriginOutlivesTask",
+		},
+		only: "^Import$",
+	},
+	"import-resets-history": {
+		rule: "an imported task keeps its attempts and last error",
+		caught: []string{
+			"Import/PendingKeepsItsRecord",
+			"Import/FinalKeepsItsRecord",
+		},
+		only: "^Import$",
+	},
+	"import-stamps-now": {
+		rule: "an imported task keeps its times",
+		caught: []string{
+			"Import/PendingKeepsItsRecord",
+			"Import/FinalKeepsItsRecord",
+			"Import/TakesItsPlaceByRunAt",
+			"Import/PurgedByFinalizedAt",
+		},
+		only: "^Import$",
+	},
+	"import-loses-precision": {
+		rule: "an imported task's times are kept to the microsecond",
+		caught: []string{
+			"Import/PendingKeepsItsRecord",
+			"Import/FinalKeepsItsRecord",
+		},
+		only: "^Import$",
+	},
+	"import-invalid-stores-valid": {
+		rule: "an invalid import batch stores nothing",
+		caught: []string{
+			"Import/InvalidInputStoresNothing",
+		},
+		only: "^Import$",
+	},
 }
 
 // runBroken runs the suite on the broken driver called name: the work of

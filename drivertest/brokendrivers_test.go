@@ -50,6 +50,9 @@ type broken struct {
 	result    map[int64][]byte                  // result (nil: none), see brokenresult_test.go
 
 	slots map[string]time.Time // queue NUL name -> latest slot, for the slot-* drivers
+
+	origins   map[string]int64 // queue NUL origin NUL ID -> task, for brokenimport_test.go
+	originSeq int64            // origins handed to the memory driver instead
 }
 
 func newBroken(name string, clock func() time.Time) *broken {
@@ -70,6 +73,7 @@ func newBroken(name string, clock func() time.Time) *broken {
 		purged:    map[string]map[driver.State]int64{},
 		result:    map[int64][]byte{},
 		slots:     map[string]time.Time{},
+		origins:   map[string]int64{},
 	}
 }
 
@@ -837,6 +841,8 @@ func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 		return n, nil
 	case "slot-forgets-on-purge":
 		b.forgetSlots(p.Queue)
+	case "import-forgets-on-purge":
+		b.forgetOrigins(p.Queue)
 	}
 	return b.Driver.Purge(ctx, p)
 }
