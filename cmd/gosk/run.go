@@ -33,6 +33,9 @@ type command struct {
 	summary string
 	// memory allows the memory: store, which no other process can see.
 	memory bool
+	// ownStores: the command takes its stores' URLs as arguments and
+	// opens them itself; it has no --url.
+	ownStores bool
 	// flags declares the command's own flags on fs; nil: none.
 	flags func(fs *flag.FlagSet, c *call)
 	run   func(c *call) error
@@ -42,7 +45,7 @@ type command struct {
 var commands = []*command{
 	queuesCmd, statsCmd, listCmd, showCmd,
 	retryCmd, cancelCmd, pauseCmd, resumeCmd, purgeCmd,
-	migrateCmd, benchCmd, dashboardCmd,
+	migrateCmd, moveCmd, benchCmd, dashboardCmd,
 }
 
 // call is one run of a command: its streams, parsed flags and arguments.
@@ -51,6 +54,7 @@ type call struct {
 	cmd            *command
 	stdout, stderr io.Writer
 	url            string
+	urls           []string // the URLs of a command with ownStores, for scrub
 	json           bool // --json, for the commands that declare it
 	args           []string
 	store          *storeurl.Store
@@ -147,12 +151,14 @@ var (
 	errNotFoundReported = errors.New("not found, reported")
 )
 
-// scrub masks the passwords of the store's URL in s.
+// scrub masks the passwords of the store's URL (or URLs) in s.
 func (c *call) scrub(s string) string {
-	if c.url == "" {
-		return s
+	for _, u := range append([]string{c.url}, c.urls...) {
+		if u != "" {
+			s = storeurl.Scrub(s, u)
+		}
 	}
-	return storeurl.Scrub(s, c.url)
+	return s
 }
 
 // start parses the command's flags and opens its store.
@@ -179,6 +185,9 @@ func (c *call) start(args []string) error {
 		c.args = append(c.args, rest[0])
 		args = rest[1:]
 	}
+	if c.cmd.ownStores {
+		return nil
+	}
 	if c.url == "" {
 		c.url = os.Getenv(urlEnv)
 	}
@@ -204,7 +213,9 @@ func newFlagSet(cmd *command, c *call) *flag.FlagSet {
 	fs := flag.NewFlagSet("gosk "+cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	fs.StringVar(&c.url, "url", "", "the store's `URL` (default $"+urlEnv+")")
+	if !cmd.ownStores {
+		fs.StringVar(&c.url, "url", "", "the store's `URL` (default $"+urlEnv+")")
+	}
 	if cmd.flags != nil {
 		cmd.flags(fs, c)
 	}
