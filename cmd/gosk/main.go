@@ -1,14 +1,14 @@
 // Command gosk inspects and administers gosk task stores: it lists queues
 // and tasks, retries, cancels and purges them, pauses and resumes queues,
-// migrates a store's schema, measures its throughput and serves the web
-// dashboard.
+// migrates a store's schema, moves tasks from one store to another,
+// measures its throughput and serves the web dashboard.
 //
 // Install it with
 //
 //	go install github.com/gosk/gosk/cmd/gosk@latest
 //
-// Every command takes the store as a URL, with --url or the GOSK_URL
-// environment variable:
+// Every command but move takes the store as a URL, with --url or the
+// GOSK_URL environment variable (move takes two, as its arguments):
 //
 //	sqlite:///path/to/file.db   bbolt:///path/to/file.bolt
 //	postgres://user@host/db     redis://host:6379/0
