@@ -380,7 +380,8 @@ type Importer interface {
 	// final one is purged by its finalised-at). A task whose origin
 	// (Origin and Task.ID) was imported into its queue before, by any
 	// driver on the store, is not stored again: its result holds the ID it was
-	// imported as and Imported false. That record of an origin lasts as
+	// imported as and Imported false (into another queue, it is a task
+	// of its own). That record of an origin lasts as
 	// long as the store, whatever happens to the task. A pending task
 	// whose queue and unique key belong to a pending or running task
 	// (stored before, or earlier in the batch) is not stored and its

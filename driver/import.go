@@ -8,6 +8,14 @@ import (
 // MaxOriginLen is the longest ImportTask.Origin, in bytes.
 const MaxOriginLen = 1024
 
+// The times an imported task may carry: from 1970 to the end of 2261,
+// which every store keeps exactly (some as nanoseconds since 1970, which
+// end in 2262).
+var (
+	minImportTime = time.Unix(0, 0)
+	maxImportTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // ImportTask is a task copied from another store, for Importer.Import.
 type ImportTask struct {
 	// Origin names the store the task comes from, so that the same task
@@ -35,8 +43,9 @@ type ImportTask struct {
 // ImportResult is the result of importing one task.
 type ImportResult struct {
 	// ID is the task's ID in the importing store: the new task's, the
-	// one it was imported as before (Imported false, Err nil), or, with
-	// ErrDuplicate, the ID of the task that holds its unique key.
+	// one it was imported as before (Imported false, Err nil; that task
+	// may since have been purged), or, with ErrDuplicate, the ID of the
+	// task that holds its unique key.
 	ID int64
 	// Imported reports whether this call stored the task.
 	Imported bool
@@ -50,20 +59,20 @@ type ImportResult struct {
 
 // ValidateImports checks a batch for Importer.Import, with payloads of at
 // most maxPayload bytes (the driver's payload limit). A batch that names
-// the same origin task twice is invalid.
+// the same origin task twice for one queue is invalid.
 func ValidateImports(tasks []ImportTask, maxPayload int) error {
 	type origin struct {
-		name string
-		id   int64
+		queue, name string
+		id          int64
 	}
 	seen := make(map[origin]struct{}, len(tasks))
 	for i, it := range tasks {
 		if err := checkImport(it, maxPayload); err != nil {
 			return fmt.Errorf("import %d: %w", i, err)
 		}
-		o := origin{it.Origin, it.Task.ID}
+		o := origin{it.Task.Queue, it.Origin, it.Task.ID}
 		if _, dup := seen[o]; dup {
-			return fmt.Errorf("%w: import %d: origin %q task %d is named twice in one batch", ErrInvalid, i, it.Origin, it.Task.ID)
+			return fmt.Errorf("%w: import %d: origin %q task %d is named twice for queue %q in one batch", ErrInvalid, i, it.Origin, it.Task.ID, it.Task.Queue)
 		}
 		seen[o] = struct{}{}
 	}
@@ -108,8 +117,8 @@ func checkImport(it ImportTask, maxPayload int) error {
 		return fmt.Errorf("%w: last error %w", ErrInvalid, err)
 	}
 	for _, t := range []time.Time{r.CreatedAt, r.RunAt, r.FinalizedAt} {
-		if y := t.Year(); !t.IsZero() && (y < 1970 || y > 9999) {
-			return fmt.Errorf("%w: time %v is outside the years 1970 to 9999", ErrInvalid, t)
+		if !t.IsZero() && (t.Before(minImportTime) || !t.Before(maxImportTime)) {
+			return fmt.Errorf("%w: time %v is outside the years 1970 to 2261, which every store keeps to the microsecond", ErrInvalid, t)
 		}
 	}
 	return nil

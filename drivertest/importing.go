@@ -171,6 +171,9 @@ var importRules = []rule{
 		other.Origin = "another-store"
 		idOther := f.imported(f.importAll(im, other)[0], "the same ID from another origin")
 		assert.NotContains(t, []int64{first[0].ID, first[1].ID, id3}, idOther, "a task of another origin is a task of its own")
+		q2 := f.queue()
+		elsewhere := f.imported(f.importAll(im, origin(q2, 1, now))[0], "rule: an origin is recorded per queue: into another queue, the same origin task is a task of its own")
+		assert.NotEqual(t, first[0].ID, elsewhere, "a task of its own")
 		counts, err := a.Count(f.ctx, q)
 		require.NoError(t, err)
 		assert.Equal(t, int64(3), counts[driver.StatePending], "three pending tasks: two origins of task 1, and task 3")

@@ -25,7 +25,7 @@ func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]drive
 	results := make([]driver.ImportResult, len(tasks))
 	woken := make(wakeup.Queues)
 	for i, it := range tasks {
-		origin := it.Origin + "\x00" + strconv.FormatInt(it.Task.ID, 10)
+		origin := it.Task.Queue + "\x00" + it.Origin + "\x00" + strconv.FormatInt(it.Task.ID, 10)
 		if id, done := d.origins[origin]; done {
 			results[i] = driver.ImportResult{ID: id}
 			continue

@@ -34,7 +34,8 @@ type Driver struct {
 	tasks  map[int64]*task
 	queues map[string]*queue
 	paused map[string]struct{} // the paused queues
-	// origins maps each imported origin task (origin NUL ID) to its ID.
+	// origins maps each imported origin task (queue NUL origin NUL ID)
+	// to its ID.
 	origins map[string]int64
 	hub     wakeup.Hub
 }
