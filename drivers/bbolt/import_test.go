@@ -38,7 +38,9 @@ func TestImportAfterUpgradeFromVersion2(t *testing.T) {
 	id := create(t, d, newTask("q"))[0]
 	require.NoError(t, d.Close())
 
-	version := func(tx *bolt.Tx) *bolt.Bucket { return tx.Bucket([]byte(goskbbolt.DefaultBucket)).Bucket([]byte("meta")) }
+	version := func(tx *bolt.Tx) *bolt.Bucket {
+		return tx.Bucket([]byte(goskbbolt.DefaultBucket)).Bucket([]byte("meta"))
+	}
 	db, err := bolt.Open(path, 0o600, nil)
 	require.NoError(t, err)
 	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
