@@ -38,7 +38,7 @@ func TestImportAfterUpgradeFromVersion2(t *testing.T) {
 	id := create(t, d, newTask("q"))[0]
 	require.NoError(t, d.Close())
 
-	version := func(tx *bolt.Tx) *bolt.Bucket {
+	meta := func(tx *bolt.Tx) *bolt.Bucket {
 		return tx.Bucket([]byte(goskbbolt.DefaultBucket)).Bucket([]byte("meta"))
 	}
 	db, err := bolt.Open(path, 0o600, nil)
@@ -47,7 +47,7 @@ func TestImportAfterUpgradeFromVersion2(t *testing.T) {
 		if err := tx.Bucket([]byte(goskbbolt.DefaultBucket)).DeleteBucket([]byte("origins")); err != nil {
 			return err
 		}
-		return version(tx).Put([]byte("version"), binary.BigEndian.AppendUint64(nil, 2))
+		return meta(tx).Put([]byte("version"), binary.BigEndian.AppendUint64(nil, 2))
 	}))
 	require.NoError(t, db.Close())
 
@@ -62,7 +62,7 @@ func TestImportAfterUpgradeFromVersion2(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, driver.ImportResult{ID: res[0].ID}, again[0], "the migrated store records origins")
 	require.NoError(t, d.DB().View(func(tx *bolt.Tx) error {
-		assert.Equal(t, uint64(goskbbolt.SchemaVersion), binary.BigEndian.Uint64(version(tx).Get([]byte("version"))))
+		assert.Equal(t, uint64(goskbbolt.SchemaVersion), binary.BigEndian.Uint64(meta(tx).Get([]byte("version"))))
 		return nil
 	}))
 	require.NoError(t, d.Close())
