@@ -128,3 +128,22 @@ func TestImportPast2262KeepsTheTaskWaiting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, claimed, "a task due in 2500 was claimed at once")
 }
+
+// An origin is recorded per queue, as driver.Importer says: the same
+// origin task imported into another queue (by another call: one batch may
+// not name it twice) is a task of that queue.
+func TestImportRecordsOriginPerQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d, _ := openFile(t, nil)
+	a, err := d.Import(ctx, []driver.ImportTask{importTask("a", 1)})
+	require.NoError(t, err)
+	require.True(t, a[0].Imported)
+	b, err := d.Import(ctx, []driver.ImportTask{importTask("b", 1)})
+	require.NoError(t, err)
+	require.True(t, b[0].Imported, "origin task 1 is imported into queue b too")
+	assert.NotEqual(t, a[0].ID, b[0].ID)
+	again, err := d.Import(ctx, []driver.ImportTask{importTask("a", 1)})
+	require.NoError(t, err)
+	assert.Equal(t, driver.ImportResult{ID: a[0].ID}, again[0], "and once into queue a")
+}
