@@ -40,6 +40,9 @@
 //	  schedules/  queue | NUL | name -> latest slot (Unix microseconds,
 //	            sign bit flipped) | its task ID | updated at (Unix ns),
 //	            8 bytes each
+//	  origins/  queue | NUL | origin | NUL | origin ID -> task ID | imported
+//	            at (Unix ns, sign bit flipped), 8 bytes each: every origin
+//	            task that Import stored, kept when its task is purged
 //
 // Index keys are big-endian (times as Unix nanoseconds with the sign bit
 // flipped; the priority stored as MaxPriority minus it), so byte order is
@@ -122,7 +125,11 @@
 //     bucket, in the write transaction that creates the slot's task;
 //   - transactional create: [Driver.Tx] binds a driver.Creator to
 //     the caller's own writable *bolt.Tx, so tasks are stored together with
-//     the application's writes, or not at all.
+//     the application's writes, or not at all;
+//   - import: [Driver.Import] (driver.Importer) stores tasks copied from
+//     another store with their state and history, and records each origin
+//     task in the origins bucket in the same write transaction, so that a
+//     move run again stores it once.
 //
 // # Caveats
 //

@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout version this code writes and reads. It is
 // stored in the top-level bucket's meta bucket under "version".
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // ErrNewerSchema means the store was written by a newer version of this
 // package; upgrade gosk to use it.
@@ -45,6 +45,8 @@ var migrations = []func(top *bolt.Bucket) error{
 		}
 		return nil
 	},
+	// Version 3: the origins bucket of Import (see import.go).
+	migrateOrigins,
 }
 
 // migrate creates or upgrades the driver's top-level bucket in one write

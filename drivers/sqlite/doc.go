@@ -19,6 +19,9 @@
 // [Options.TablePrefix]), holds every task, one row each, with its state,
 // attempt count, lease token and times. A second table, <prefix>meta,
 // records that the file holds gosk's layout and at which schema version.
+// <prefix>origins records each task that Import copied from another
+// store (its queue, the store and its ID there) and the task it became;
+// purges leave it alone.
 // Partial indexes serve each access path: pending tasks by (run-at, ID) for
 // the Fifo and Lifo rules and by (priority, run-at, ID) for Priority, running
 // tasks by lease expiry, final tasks by finalisation time for purges, and
@@ -103,6 +106,11 @@
 //   - transactional create: [Driver.Tx] binds a driver.Creator to the
 //     application's own *sql.Tx; its tasks appear if and only if that
 //     transaction commits.
+//   - import: [Driver.Import] (driver.Importer) stores tasks copied from
+//     another store with their state and history, and records each origin
+//     task in the origins table in the same write transaction, so that it
+//     is stored once however often, and by however many processes, a move
+//     is run.
 //
 // # Caveats
 //

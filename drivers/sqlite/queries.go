@@ -27,6 +27,7 @@ type queries struct {
 	pause, resume, pausedList, isPaused, due        string
 	slotGet, slotSet                                string
 	queueList                                       string
+	originGet, originSet, importInsert              string
 }
 
 // loadQueries reads every query file, placing prefix (already validated
@@ -65,6 +66,9 @@ func loadQueries(prefix string) (*queries, error) {
 		"slot_get":           &q.slotGet,
 		"slot_set":           &q.slotSet,
 		"queue_list":         &q.queueList,
+		"origin_get":         &q.originGet,
+		"origin_set":         &q.originSet,
+		"import_insert":      &q.importInsert,
 	}
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
 	if err != nil {

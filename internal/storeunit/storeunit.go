@@ -29,3 +29,18 @@ func NanosAfter(now int64, d time.Duration) int64 {
 	}
 	return now + int64(d)
 }
+
+// Nanos is t in Unix nanoseconds (what the embedded stores keep), to the
+// microsecond as every store keeps a time it is given, and held at the
+// largest instant an int64 holds (in 2262) as NanosAfter is; the zero
+// time is 0, which the embedded stores read back as unset.
+func Nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	t = t.Truncate(time.Microsecond)
+	if t.After(time.Unix(0, math.MaxInt64)) {
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}

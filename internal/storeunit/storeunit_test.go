@@ -42,3 +42,21 @@ func TestNanosAfterSaturates(t *testing.T) {
 		t.Errorf("NanosAfter(1000, -400ns) = %d, want 600", got)
 	}
 }
+
+func TestNanosKeepsMicrosecondsAndSaturates(t *testing.T) {
+	at := time.Date(2026, 12, 3, 7, 0, 0, 123_456_789, time.UTC)
+	if got, want := storeunit.Nanos(at), at.Truncate(time.Microsecond).UnixNano(); got != want {
+		t.Errorf("Nanos(%v) = %d, want %d (to the microsecond)", at, got, want)
+	}
+	if got := storeunit.Nanos(time.Time{}); got != 0 {
+		t.Errorf("Nanos(zero) = %d, want 0", got)
+	}
+	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if got := storeunit.Nanos(far); got != math.MaxInt64 {
+		t.Errorf("Nanos(%v) = %d, want MaxInt64", far, got)
+	}
+	last := time.Unix(0, math.MaxInt64).Truncate(time.Microsecond)
+	if got := storeunit.Nanos(last); got != last.UnixNano() {
+		t.Errorf("Nanos(%v) = %d, want %d", last, got, last.UnixNano())
+	}
+}
