@@ -90,7 +90,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		}
 		candidates = append(candidates, t)
 	}
-	candidates = append(candidates, q.available(p.Rule, p.Limit, now)...)
+	candidates = q.available(candidates, p.Rule, p.Limit, now)
 	less := ruleOrder(p.Rule)
 	slices.SortFunc(candidates, less)
 	if len(candidates) > p.Limit {
