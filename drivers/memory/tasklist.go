@@ -79,7 +79,13 @@ func (l *taskList) insert(t *task) {
 func (l *taskList) remove(t *task) {
 	found := false
 	var i, j int
-	if len(l.chunks) > 0 {
+	switch {
+	case len(l.chunks) == 0:
+	case l.chunks[0][0] == t:
+		// A claim takes the first task of the list, most often: no
+		// search.
+		found = true
+	default:
 		i = l.chunkOf(t)
 		j, found = slices.BinarySearchFunc(l.chunks[i], t, l.order)
 	}
