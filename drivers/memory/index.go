@@ -2,6 +2,7 @@ package memory
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -21,7 +22,7 @@ type queue struct {
 	running    map[int64]*task
 	all        map[int64]*task
 	unique     map[string]int64 // key of a pending or running task -> its ID
-	counts     map[driver.State]int64
+	counts     stateCounts
 	slots      map[string]time.Time // schedule name -> its latest slot
 }
 
@@ -34,7 +35,6 @@ func (d *Driver) queue(name string) *queue {
 			running:    make(map[int64]*task),
 			all:        make(map[int64]*task),
 			unique:     make(map[string]int64),
-			counts:     make(map[driver.State]int64),
 			slots:      make(map[string]time.Time),
 		}
 		d.queues[name] = q
@@ -55,9 +55,36 @@ func (t *task) record() driver.TaskRecord {
 
 // setState moves t to state s, keeping the counts.
 func (q *queue) setState(t *task, s driver.State) {
-	q.counts[t.rec.State]--
-	q.counts[s]++
+	q.counts.add(t.rec.State, -1)
+	q.counts.add(s, 1)
 	t.rec.State = s
+}
+
+// stateCounts counts a queue's tasks by state: an array, where a map with
+// string keys hashed a state twice for every change of a task's state.
+type stateCounts [5]int64
+
+// add adds n to the count of state s.
+func (c *stateCounts) add(s driver.State, n int64) { c[stateIndex(s)] += n }
+
+// of returns the count of state s.
+func (c *stateCounts) of(s driver.State) int64 { return c[stateIndex(s)] }
+
+// stateIndex is the place of state s in a stateCounts.
+func stateIndex(s driver.State) int {
+	switch s {
+	case driver.StatePending:
+		return 0
+	case driver.StateRunning:
+		return 1
+	case driver.StateCompleted:
+		return 2
+	case driver.StateCancelled:
+		return 3
+	case driver.StateFailed:
+		return 4
+	}
+	panic(fmt.Sprintf("memory: a task in unknown state %q", s))
 }
 
 // finalize moves a pending or running task to a final state.
