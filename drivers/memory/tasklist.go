@@ -59,19 +59,22 @@ func (l *taskList) insert(t *task) {
 		return
 	}
 	i := l.chunkOf(t)
+	if c := l.chunks[i]; len(c) >= l.max {
+		// Split a full chunk in two halves before it grows past max (and
+		// its array to twice that); the second half gets an array of its
+		// own, with room to grow.
+		half := len(c) / 2
+		second := append(make([]*task, 0, l.max), c[half:]...)
+		clear(c[half:])
+		l.chunks[i] = c[:half]
+		l.chunks = slices.Insert(l.chunks, i+1, second)
+		if l.order(t, second[0]) > 0 {
+			i++
+		}
+	}
 	c := l.chunks[i]
 	j, _ := slices.BinarySearchFunc(c, t, l.order)
-	c = slices.Insert(c, j, t)
-	if len(c) <= l.max {
-		l.chunks[i] = c
-		return
-	}
-	// Split a full chunk in two halves; the second gets room to grow.
-	half := len(c) / 2
-	second := append(make([]*task, 0, l.max), c[half:]...)
-	clear(c[half:])
-	l.chunks[i] = c[:half]
-	l.chunks = slices.Insert(l.chunks, i+1, second)
+	l.chunks[i] = slices.Insert(c, j, t)
 }
 
 // remove takes t out of the list; it panics if t is not in it, which
