@@ -1,6 +1,7 @@
 package worker_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync/atomic"
@@ -23,39 +24,68 @@ func BenchmarkRun(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ctx := context.Background()
-			batch := make([]job, 0, 1000)
-			for i := 0; i < b.N; i++ {
-				batch = append(batch, job{N: i})
-				if len(batch) == cap(batch) || i == b.N-1 {
-					if _, err := q.CreateMany(ctx, gosk.Items(batch, nil)); err != nil {
-						b.Fatal(err)
-					}
-					batch = batch[:0]
-				}
-			}
-			runCtx, stop := context.WithCancel(ctx)
-			defer stop()
-			var ended atomic.Int64
-			w, err := worker.New(q, func(context.Context, *gosk.Task[job]) error { return nil }, &worker.Config{
-				Concurrency: conc,
-				Retention:   worker.NoRetention,
-				OnEvent: func(worker.Event) {
-					if ended.Add(1) == int64(b.N) {
-						stop()
-					}
-				},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			start := time.Now()
-			if err := w.Run(runCtx); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+			benchRun(b, q, conc, func(i int) job { return job{N: i} })
 		})
+	}
+}
+
+// BenchmarkProcess is the process phase of the comparison with other
+// libraries (bench/harness) on the memory driver: b.N tasks of 100-byte
+// payloads, stored with gosk.BytesCodec beforehand, handled by one worker
+// with 16 handlers of a no-op handler. Its ns/op, cpu-ns/op (the process's
+// CPU time, every goroutine's and the garbage collector's) and allocs/op
+// are the worker's and the driver's cost per task.
+func BenchmarkProcess(b *testing.B) {
+	d := memory.New(nil)
+	defer d.Close()
+	q, err := gosk.NewQueue[[]byte](d, "bench", &gosk.QueueOptions{Codec: gosk.BytesCodec{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	payload := bytes.Repeat([]byte{'x'}, 100)
+	benchRun(b, q, 16, func(int) []byte { return payload })
+}
+
+// benchRun creates b.N tasks in q with payload(i), then times one worker
+// with conc handlers of a no-op handler until every task has ended.
+func benchRun[T any](b *testing.B, q *gosk.Queue[T], conc int, payload func(i int) T) {
+	b.Helper()
+	ctx := context.Background()
+	batch := make([]T, 0, 1000)
+	for i := 0; i < b.N; i++ {
+		batch = append(batch, payload(i))
+		if len(batch) == cap(batch) || i == b.N-1 {
+			if _, err := q.CreateMany(ctx, gosk.Items(batch, nil)); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var ended atomic.Int64
+	w, err := worker.New(q, func(context.Context, *gosk.Task[T]) error { return nil }, &worker.Config{
+		Concurrency: conc,
+		Retention:   worker.NoRetention,
+		OnEvent: func(worker.Event) {
+			if ended.Add(1) == int64(b.N) {
+				stop()
+			}
+		},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	cpu0, cpuOK := cpuTime()
+	if err := w.Run(runCtx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+	if cpu1, ok := cpuTime(); ok && cpuOK {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 	}
 }
 

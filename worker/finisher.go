@@ -329,8 +329,12 @@ func (f *finisher[T]) stored(ctx context.Context, batch []outcome[T], errs []err
 		if o.kind == EventRetried || o.kind == EventFailed {
 			lvl = slog.LevelWarn
 		}
-		f.log.Log(ctx, lvl, "gosk: task "+o.kind.String(), slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt),
-			slog.Duration("duration", o.dur), slog.Any("error", o.err))
+		// Asked first, as this runs for every task: the message and the
+		// attributes cost allocations even when the logger drops them.
+		if f.log.Enabled(ctx, lvl) {
+			f.log.LogAttrs(ctx, lvl, "gosk: task "+o.kind.String(), slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt),
+				slog.Duration("duration", o.dur), slog.Any("error", o.err))
+		}
 		f.report(a, ev)
 	}
 }

@@ -49,6 +49,11 @@ func (e *engine[T]) call(ctx context.Context, a *attempt[T]) (err error) {
 	if a.decodeErr != nil {
 		return a.decodeErr
 	}
+	if len(e.cfg.Middleware) == 0 {
+		// The deferred recoverInto above catches the handler's panic, as
+		// next's own would; no closure to allocate for every task.
+		return e.w.h(ctx, a.task)
+	}
 	next := func(ctx context.Context) (err error) {
 		defer e.recoverInto(&err, a)
 		return e.w.h(ctx, a.task)
@@ -131,17 +136,21 @@ func Decide(info TaskInfo, err error, backoff func(attempt int) time.Duration) E
 // handler's result err on the run info describes, and returns the event
 // kind to report; decide and Decide share it.
 func policy(out *driver.Outcome, info TaskInfo, err error, shutdown bool, backoff func(attempt int) time.Duration) EventKind {
-	var snooze *gosk.SnoozeError
-	switch {
-	case err == nil:
+	if err == nil {
 		out.Kind = driver.Complete
 		return EventCompleted
-	case errors.Is(err, gosk.ErrCancelTask):
+	}
+	if errors.Is(err, gosk.ErrCancelTask) {
 		out.Kind, out.Message = driver.Cancel, driver.CleanMessage(err.Error())
 		return EventCancelled
-	case errors.As(err, &snooze):
+	}
+	// errors.AsType, not errors.As with a pointer to a variable, which
+	// would put that variable on the heap for every result, nil included.
+	if snooze, ok := errors.AsType[*gosk.SnoozeError](err); ok {
 		out.Kind, out.Delay, out.KeepAttempt = driver.Release, snooze.Delay, true
 		return EventSnoozed
+	}
+	switch {
 	case shutdown:
 		out.Kind, out.KeepAttempt = driver.Release, true
 		return EventReleased

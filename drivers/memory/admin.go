@@ -44,13 +44,12 @@ func (d *Driver) Count(ctx context.Context, queue string) (map[driver.State]int6
 		return nil, err
 	}
 	defer d.mu.Unlock()
+	q := d.queues[queue]
 	out := make(map[driver.State]int64, len(driver.States()))
 	for _, s := range driver.States() {
 		out[s] = 0
-	}
-	if q := d.queues[queue]; q != nil {
-		for s, n := range q.counts {
-			out[s] = n
+		if q != nil {
+			out[s] = q.counts.of(s)
 		}
 	}
 	return out, nil
@@ -141,7 +140,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	for _, t := range old {
 		delete(d.tasks, t.rec.ID)
 		delete(q.all, t.rec.ID)
-		q.counts[t.rec.State]--
+		q.counts.add(t.rec.State, -1)
 	}
 	return len(old), nil
 }

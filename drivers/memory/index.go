@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -18,12 +17,12 @@ type task struct {
 
 // queue holds one queue's indexes.
 type queue struct {
-	byTime     []*task // pending, by (run-at, ID)
-	byPriority []*task // pending, by (priority desc, run-at, ID)
+	byTime     taskList // pending, by (run-at, ID)
+	byPriority taskList // pending, by (priority desc, run-at, ID)
 	running    map[int64]*task
 	all        map[int64]*task
 	unique     map[string]int64 // key of a pending or running task -> its ID
-	counts     map[driver.State]int64
+	counts     stateCounts
 	slots      map[string]time.Time // schedule name -> its latest slot
 }
 
@@ -31,11 +30,12 @@ func (d *Driver) queue(name string) *queue {
 	q := d.queues[name]
 	if q == nil {
 		q = &queue{
-			running: make(map[int64]*task),
-			all:     make(map[int64]*task),
-			unique:  make(map[string]int64),
-			counts:  make(map[driver.State]int64),
-			slots:   make(map[string]time.Time),
+			byTime:     newTaskList(byTime, chunkLen),
+			byPriority: newTaskList(byPriority, chunkLen),
+			running:    make(map[int64]*task),
+			all:        make(map[int64]*task),
+			unique:     make(map[string]int64),
+			slots:      make(map[string]time.Time),
 		}
 		d.queues[name] = q
 	}
@@ -55,9 +55,36 @@ func (t *task) record() driver.TaskRecord {
 
 // setState moves t to state s, keeping the counts.
 func (q *queue) setState(t *task, s driver.State) {
-	q.counts[t.rec.State]--
-	q.counts[s]++
+	q.counts.add(t.rec.State, -1)
+	q.counts.add(s, 1)
 	t.rec.State = s
+}
+
+// stateCounts counts a queue's tasks by state: an array, where a map with
+// string keys hashed a state twice for every change of a task's state.
+type stateCounts [5]int64
+
+// add adds n to the count of state s.
+func (c *stateCounts) add(s driver.State, n int64) { c[stateIndex(s)] += n }
+
+// of returns the count of state s.
+func (c *stateCounts) of(s driver.State) int64 { return c[stateIndex(s)] }
+
+// stateIndex is the place of state s in a stateCounts.
+func stateIndex(s driver.State) int {
+	switch s {
+	case driver.StatePending:
+		return 0
+	case driver.StateRunning:
+		return 1
+	case driver.StateCompleted:
+		return 2
+	case driver.StateCancelled:
+		return 3
+	case driver.StateFailed:
+		return 4
+	}
+	panic(fmt.Sprintf("memory: a task in unknown state %q", s))
 }
 
 // finalize moves a pending or running task to a final state.
@@ -101,51 +128,48 @@ func ruleOrder(r driver.PriorityRule) func(a, b *task) int {
 	return byTime
 }
 
-func insertSorted(s []*task, t *task, order func(a, b *task) int) []*task {
-	i, _ := slices.BinarySearchFunc(s, t, order)
-	return slices.Insert(s, i, t)
-}
-
-func removeSorted(s []*task, t *task, order func(a, b *task) int) []*task {
-	i, found := slices.BinarySearchFunc(s, t, order)
-	if !found {
-		panic(fmt.Sprintf("memory: task %d missing from its index", t.rec.ID))
-	}
-	return slices.Delete(s, i, i+1)
-}
-
 func (q *queue) addPending(t *task) {
-	q.byTime = insertSorted(q.byTime, t, byTime)
-	q.byPriority = insertSorted(q.byPriority, t, byPriority)
+	q.byTime.insert(t)
+	q.byPriority.insert(t)
 }
 
 func (q *queue) removePending(t *task) {
-	q.byTime = removeSorted(q.byTime, t, byTime)
-	q.byPriority = removeSorted(q.byPriority, t, byPriority)
+	q.byTime.remove(t)
+	q.byPriority.remove(t)
 }
 
-// available returns up to limit pending tasks whose run-at has come, in the
-// rule's order.
-func (q *queue) available(r driver.PriorityRule, limit int, now time.Time) []*task {
-	// end is the number of tasks in byTime whose run-at is not after now.
-	end := sort.Search(len(q.byTime), func(i int) bool { return q.byTime[i].rec.RunAt.After(now) })
-	var out []*task
+// available appends to out up to limit pending tasks whose run-at has
+// come, in the rule's order, and returns it.
+func (q *queue) available(out []*task, r driver.PriorityRule, limit int, now time.Time) []*task {
+	limit += len(out)
+	due := func(t *task) bool { return !t.rec.RunAt.After(now) }
 	switch r {
 	case driver.Fifo:
-		out = slices.Clone(q.byTime[:min(limit, end)])
-	case driver.Lifo:
-		for i := end - 1; i >= 0 && len(out) < limit; i-- {
-			out = append(out, q.byTime[i])
-		}
-	case driver.Priority:
-		for _, t := range q.byPriority {
-			if len(out) == limit {
-				break
+		q.byTime.ascend(func(t *task) bool {
+			if len(out) == limit || !due(t) {
+				return false
 			}
-			if !t.rec.RunAt.After(now) {
+			out = append(out, t)
+			return true
+		})
+	case driver.Lifo:
+		q.byTime.descendBefore(func(t *task) bool { return !due(t) }, func(t *task) bool {
+			if len(out) == limit {
+				return false
+			}
+			out = append(out, t)
+			return true
+		})
+	case driver.Priority:
+		q.byPriority.ascend(func(t *task) bool {
+			if len(out) == limit {
+				return false
+			}
+			if due(t) {
 				out = append(out, t)
 			}
-		}
+			return true
+		})
 	}
 	return out
 }

@@ -68,8 +68,8 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 			continue
 		}
 		var next time.Time
-		if len(q.byTime) > 0 {
-			next = q.byTime[0].rec.RunAt
+		if t := q.byTime.first(); t != nil {
+			next = t.rec.RunAt
 		}
 		for _, t := range q.running {
 			if next.IsZero() || t.rec.LeaseExpiresAt.Before(next) {

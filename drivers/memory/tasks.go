@@ -49,7 +49,7 @@ func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResu
 		}}
 		d.tasks[t.rec.ID] = t
 		q.all[t.rec.ID] = t
-		q.counts[driver.StatePending]++
+		q.counts.add(driver.StatePending, 1)
 		if nt.UniqueKey != "" {
 			q.unique[nt.UniqueKey] = t.rec.ID
 		}
@@ -77,7 +77,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	now := d.clock()
 
 	// Leases that ran out: fail those on their last attempt, offer the rest.
-	var candidates []*task
+	candidates := make([]*task, 0, min(p.Limit, len(q.running)+q.byTime.len()))
 	for _, t := range q.running {
 		if t.rec.LeaseExpiresAt.After(now) {
 			continue
@@ -90,9 +90,13 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		}
 		candidates = append(candidates, t)
 	}
-	candidates = append(candidates, q.available(p.Rule, p.Limit, now)...)
-	less := ruleOrder(p.Rule)
-	slices.SortFunc(candidates, less)
+	expired := len(candidates)
+	candidates = q.available(candidates, p.Rule, p.Limit, now)
+	if expired > 0 {
+		// The pending tasks come in the rule's order; those whose lease
+		// ran out take their places among them.
+		slices.SortFunc(candidates, ruleOrder(p.Rule))
+	}
 	if len(candidates) > p.Limit {
 		candidates = candidates[:p.Limit]
 	}
