@@ -55,7 +55,7 @@ type call struct {
 	stdout, stderr io.Writer
 	url            string
 	urls           []string // the URLs of a command with ownStores, for scrub
-	json           bool // --json, for the commands that declare it
+	json           bool     // --json, for the commands that declare it
 	args           []string
 	store          *storeurl.Store
 	// opts holds the command's own flag values, set by its flags function.

@@ -58,7 +58,7 @@ func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]drive
 		}
 		d.tasks[t.rec.ID] = t
 		q.all[t.rec.ID] = t
-		q.counts[r.State]++
+		q.counts.add(r.State, 1)
 		if r.State == driver.StatePending {
 			if r.UniqueKey != "" {
 				q.unique[r.UniqueKey] = t.rec.ID
