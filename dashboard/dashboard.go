@@ -15,10 +15,11 @@
 // It needs a driver with [driver.Admin]. [Options.Queues] names the
 // queues to show; only they can be seen and acted on. Left empty, the
 // dashboard shows every queue the store holds, which needs a driver with
-// [driver.QueueLister] (every shipped driver has it): each load of a page
-// asks the store for its queues, so a queue created while the dashboard
-// runs appears at the next load, and the sampler behind the charts asks
-// at each sample, so it charts a new queue from its next sample on.
+// [driver.QueueLister] (every shipped driver has it): each load of the
+// queues page or the task list asks the store for its queues, so a queue
+// created while the dashboard runs appears at the next load, and the
+// sampler behind the charts asks at each sample, so it charts a new
+// queue from its next sample on.
 //
 // # Safe defaults
 //
@@ -51,10 +52,11 @@
 // samples of the completed and failed counts, so a purge (a worker's
 // Retention) during an interval hides that interval's work. Each sample
 // costs one Admin.Count per queue, as each load of the queues page does;
-// without Options.Queues, each sample and each page load or action also
-// costs one QueueLister.Queues call, which may scan the store (an index
-// or key scan), and a queue that drops out of the store's list (every
-// task purged, not paused) loses its samples.
+// without Options.Queues, each sample, each load of the queues page or
+// the task list, and each pause or resume also costs one
+// QueueLister.Queues call, which may scan the store (an index or key
+// scan), and a queue that drops out of the store's list (every task
+// purged, not paused) loses its samples.
 // A CSRF token lasts until the process restarts; a form loaded before
 // then is refused once, and works again when reloaded.
 //
