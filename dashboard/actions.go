@@ -65,7 +65,12 @@ func (h *Handler) queueAction(verb string) http.HandlerFunc {
 			return
 		}
 		queue := r.PostForm.Get("queue")
-		if !h.queues[queue] {
+		shown, err := h.shows(r.Context(), queue)
+		if err != nil {
+			h.fail(w, r, http.StatusBadGateway, err)
+			return
+		}
+		if !shown {
 			h.fail(w, r, http.StatusNotFound, fmt.Errorf("queue %q is not shown by this dashboard", queue))
 			return
 		}

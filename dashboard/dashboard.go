@@ -7,14 +7,19 @@
 // server; the package starts no server of its own, so the application
 // (or the gosk command) chooses the address, TLS and timeouts:
 //
-//	h, err := dashboard.New(drv, &dashboard.Options{Queues: []string{"emails"}})
+//	h, err := dashboard.New(ctx, drv, nil) // every queue the store holds
 //	if err != nil { ... }
 //	defer h.Close()
 //	srv := &http.Server{Addr: dashboard.DefaultAddr, Handler: h}
 //
-// It needs a driver with [driver.Admin]. The port has no way to list every
-// queue of a store, so [Options.Queues] names the queues to show; only
-// they can be acted on.
+// It needs a driver with [driver.Admin]. [Options.Queues] names the
+// queues to show; only they can be seen and acted on. Left empty, the
+// dashboard shows every queue the store holds, which needs a driver with
+// [driver.QueueLister] (every shipped driver has it): each load of the
+// queues page or the task list asks the store for its queues, so a queue
+// created while the dashboard runs appears at the next load, and the
+// sampler behind the charts asks at each sample, so it charts a new
+// queue from its next sample on.
 //
 // # Safe defaults
 //
@@ -46,7 +51,12 @@
 // each draw their own. Throughput and failures are differences between
 // samples of the completed and failed counts, so a purge (a worker's
 // Retention) during an interval hides that interval's work. Each sample
-// costs one Admin.Count per queue, as each load of the queues page does.
+// costs one Admin.Count per queue, as each load of the queues page does;
+// without Options.Queues, each sample, each load of the queues page or
+// the task list, and each pause or resume also costs one
+// QueueLister.Queues call, which may scan the store (an index or key
+// scan), and a queue that drops out of the store's list (every task
+// purged, not paused) loses its samples.
 // A CSRF token lasts until the process restarts; a form loaded before
 // then is refused once, and works again when reloaded.
 //
@@ -63,6 +73,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,12 +108,14 @@ type BasicAuth struct {
 }
 
 // Options configures a Handler. Every field's zero value means its
-// default; Queues is required.
+// default.
 type Options struct {
-	// Queues names the queues to show, in the order shown. Required: at
-	// least one, each a valid queue name (driver.ValidateQueueName), no
-	// name twice. Only these queues and their tasks can be seen or acted
-	// on.
+	// Queues names the queues to show, in the order shown, each a valid
+	// queue name (driver.ValidateQueueName), no name twice. Only these
+	// queues and their tasks can be seen or acted on. Default: every
+	// queue the store holds at each page load and each sample, in
+	// ascending byte order, as the driver's driver.QueueLister names
+	// them; New refuses an empty Queues on a driver without it.
 	Queues []string
 	// ReadOnly hides the actions and refuses every POST with 403.
 	// Default false: retry, cancel, pause and resume are offered.
@@ -134,7 +147,8 @@ type Handler struct {
 	admin   driver.Admin
 	drv     driver.Driver
 	opts    Options
-	queues  map[string]bool
+	queues  map[string]bool    // Options.Queues, when set
+	lister  driver.QueueLister // when Options.Queues is empty
 	secret  []byte
 	log     *slog.Logger
 	mux     http.Handler
@@ -145,9 +159,11 @@ type Handler struct {
 	done   chan struct{}
 }
 
-// New returns a Handler over drv, which must have driver.Admin. opts is
-// checked as its doc says; an invalid field gives an error wrapping
-// driver.ErrInvalid that names it. New samples the counts once before it
+// New returns a Handler over drv, which must have driver.Admin, and
+// driver.QueueLister too when Options.Queues is empty. opts is checked as
+// its doc says; an invalid field, or an empty Options.Queues on a driver
+// without driver.QueueLister, gives an error wrapping driver.ErrInvalid
+// that names the field. New samples the counts once before it
 // returns, so that a store that cannot be read is reported at once, and
 // then starts sampling every Options.SampleInterval until Close.
 func New(ctx context.Context, drv driver.Driver, opts *Options) (*Handler, error) {
@@ -162,6 +178,13 @@ func New(ctx context.Context, drv driver.Driver, opts *Options) (*Handler, error
 	if err != nil {
 		return nil, err
 	}
+	var lister driver.QueueLister
+	if len(o.Queues) == 0 {
+		if lister, ok = drv.(driver.QueueLister); !ok {
+			return nil, fmt.Errorf("%w: dashboard: Options.Queues is empty and %T does not implement driver.QueueLister, "+
+				"so the store's queues cannot be listed; name the queues to show in Options.Queues", driver.ErrInvalid, drv)
+		}
+	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("dashboard: make the CSRF secret: %w", err)
@@ -171,10 +194,11 @@ func New(ctx context.Context, drv driver.Driver, opts *Options) (*Handler, error
 		drv:     drv,
 		opts:    o,
 		queues:  make(map[string]bool, len(o.Queues)),
+		lister:  lister,
 		secret:  secret,
 		log:     o.Logger,
 		cop:     http.NewCrossOriginProtection(),
-		samples: newSampler(o.Queues, o.Samples),
+		samples: newSampler(o.Samples),
 		done:    make(chan struct{}),
 	}
 	for _, q := range o.Queues {
@@ -201,9 +225,6 @@ func fill(opts *Options) (Options, error) {
 	bad := func(field, format string, args ...any) (Options, error) {
 		return Options{}, fmt.Errorf("%w: dashboard: Options.%s %s", driver.ErrInvalid, field, fmt.Sprintf(format, args...))
 	}
-	if len(o.Queues) == 0 {
-		return bad("Queues", "is empty; name the queues to show")
-	}
 	seen := make(map[string]bool, len(o.Queues))
 	for i, q := range o.Queues {
 		if err := driver.ValidateQueueName(q); err != nil {
@@ -214,7 +235,7 @@ func fill(opts *Options) (Options, error) {
 		}
 		seen[q] = true
 	}
-	o.Queues = append([]string(nil), o.Queues...)
+	o.Queues = slices.Clone(o.Queues)
 	if o.BasicAuth != nil {
 		if o.BasicAuth.User == "" || o.BasicAuth.Password == "" {
 			return bad("BasicAuth", "needs both User and Password")

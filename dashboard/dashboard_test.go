@@ -321,7 +321,6 @@ func TestOptionsAreChecked(t *testing.T) {
 		opts  *dashboard.Options
 		field string
 	}{
-		{nil, "Queues"},
 		{&dashboard.Options{Queues: []string{"a b"}}, "Queues"},
 		{&dashboard.Options{Queues: []string{"a", "a"}}, "Queues"},
 		{&dashboard.Options{Queues: []string{"a"}, BasicAuth: &dashboard.BasicAuth{User: "u"}}, "BasicAuth"},

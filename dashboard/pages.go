@@ -123,8 +123,13 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusBadGateway, fmt.Errorf("read the paused queues: %w", err))
 		return
 	}
+	queues, err := h.shown(r.Context())
+	if err != nil {
+		h.fail(w, r, http.StatusBadGateway, err)
+		return
+	}
 	var rows []queueRow
-	for _, q := range h.opts.Queues {
+	for _, q := range queues {
 		c, err := h.admin.Count(r.Context(), q)
 		if err != nil {
 			h.fail(w, r, http.StatusBadGateway, fmt.Errorf("count queue %q: %w", q, err))
@@ -144,7 +149,8 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 		Queues []queueRow
 		States []driver.State
 		Every  time.Duration
-	}{rows, driver.States(), h.opts.SampleInterval})
+		Listed bool
+	}{rows, driver.States(), h.opts.SampleInterval, h.lister != nil})
 }
 
 // taskRow is a task as the list and the detail page show it.
@@ -172,11 +178,20 @@ func (h *Handler) row(rec driver.TaskRecord, preview int) taskRow {
 
 func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	queues, err := h.shown(r.Context())
+	if err != nil {
+		h.fail(w, r, http.StatusBadGateway, err)
+		return
+	}
 	queue := q.Get("queue")
 	if queue == "" {
-		queue = h.opts.Queues[0]
+		if len(queues) == 0 {
+			h.fail(w, r, http.StatusNotFound, errors.New("the store holds no queue yet"))
+			return
+		}
+		queue = queues[0]
 	}
-	if !h.queues[queue] {
+	if !slices.Contains(queues, queue) {
 		h.fail(w, r, http.StatusNotFound, fmt.Errorf("queue %q is not shown by this dashboard", queue))
 		return
 	}
@@ -217,7 +232,7 @@ func (h *Handler) tasks(w http.ResponseWriter, r *http.Request) {
 		States       []driver.State
 		Tasks        []taskRow
 		After, Next  int64
-	}{queue, string(state), h.opts.Queues, driver.States(), rows, after, next})
+	}{queue, string(state), queues, driver.States(), rows, after, next})
 }
 
 // lookup reads the task named by the path, or shows why it cannot.
@@ -228,7 +243,7 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request) (driver.TaskRec
 		return driver.TaskRecord{}, false
 	}
 	rec, err := h.drv.Get(r.Context(), id)
-	if err == nil && !h.queues[rec.Queue] {
+	if err == nil && !h.showsTask(rec.Queue) {
 		err = driver.ErrTaskNotFound // a task of a queue not shown is not there
 	}
 	switch {

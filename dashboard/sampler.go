@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,12 +24,20 @@ type sampler struct {
 	series map[string][]point
 }
 
-func newSampler(queues []string, n int) *sampler {
-	s := &sampler{n: n, series: make(map[string][]point, len(queues))}
-	for _, q := range queues {
-		s.series[q] = nil
+func newSampler(n int) *sampler {
+	return &sampler{n: n, series: make(map[string][]point)}
+}
+
+// keep drops the samples of every queue not in queues: one that is no
+// longer listed.
+func (s *sampler) keep(queues []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for q := range s.series {
+		if !slices.Contains(queues, q) {
+			delete(s.series, q)
+		}
 	}
-	return s
 }
 
 func (s *sampler) add(queue string, p point) {
@@ -48,10 +57,15 @@ func (s *sampler) points(queue string) []point {
 	return append([]point(nil), s.series[queue]...)
 }
 
-// sample counts every queue once and records the counts.
+// sample counts every queue shown now once and records the counts.
 func (h *Handler) sample(ctx context.Context) error {
+	queues, err := h.shown(ctx)
+	if err != nil {
+		return err
+	}
+	h.samples.keep(queues)
 	var errs []error
-	for _, q := range h.opts.Queues {
+	for _, q := range queues {
 		c, err := h.admin.Count(ctx, q)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("count queue %q: %w", q, err))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosk/gosk/dashboard"
+	"github.com/gosk/gosk/driver"
 )
 
 // passwordEnv gives the dashboard's basic-auth password, which a flag
@@ -26,7 +27,7 @@ var dashboardCmd = &command{
 	flags: func(fs *flag.FlagSet, c *call) {
 		o := &dashboardOpts{}
 		fs.StringVar(&o.addr, "addr", dashboard.DefaultAddr, "the `ADDRESS` to listen on (host:port)")
-		fs.StringVar(&o.queues, "queues", "", "comma-separated `QUEUES` to show (default: every queue the store holds when it starts)")
+		fs.StringVar(&o.queues, "queues", "", "comma-separated `QUEUES` to show (default: every queue the store holds, listed again at each page load)")
 		fs.BoolVar(&o.readOnly, "read-only", false, "show only: refuse retry, cancel, pause and resume")
 		fs.StringVar(&o.user, "user", "", "require basic auth as `USER`, with the password from $"+passwordEnv)
 		c.opts = o
@@ -51,15 +52,9 @@ func runDashboard(c *call) error {
 	}
 	if o.queues != "" {
 		opts.Queues = strings.Split(o.queues, ",")
-	} else {
-		names, _, err := c.queueNames()
-		if err != nil {
-			return err
-		}
-		if len(names) == 0 {
-			return errors.New("the store holds no queue yet: name the queues to show with --queues")
-		}
-		opts.Queues = names
+	} else if _, ok := c.store.Driver.(driver.QueueLister); !ok {
+		// Without Queues the dashboard lists the store's queues itself.
+		return errors.New("the driver does not implement driver.QueueLister, so its queues cannot be listed: name them with --queues")
 	}
 	h, err := dashboard.New(c.ctx, c.store.Driver, opts)
 	if err != nil {

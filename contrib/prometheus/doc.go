@@ -12,10 +12,13 @@
 //     refused as duplicates in gosk_tasks_duplicates_total) and claimed
 //     (gosk_tasks_claimed_total). The wrapper has exactly the optional
 //     capabilities of the driver it wraps (driver.Notifier, driver.Admin,
-//     driver.DueReporter, driver.Scheduler), so workers, groups and
-//     schedules behave as they do on the bare driver. Tasks created
-//     inside a transaction, through an adapter's Tx, are counted when the
-//     Creator is wrapped too: q.In(m.Creator(drv.Tx(tx))).
+//     driver.DueReporter, driver.Scheduler, driver.QueueLister,
+//     driver.Importer), so workers, groups, schedules, the gosk command,
+//     the dashboard and gosk.Move behave as they do on the bare driver.
+//     Tasks created inside a transaction, through an adapter's Tx, are
+//     counted when the Creator is wrapped too: q.In(m.Creator(drv.Tx(tx))).
+//     Tasks stored by driver.Importer (gosk.Move's destination) are not
+//     counted: they were created on another store.
 //   - Metrics.OnEvent, as worker.Config.OnEvent or
 //     worker.GroupConfig.OnEvent, counts how each run ended
 //     (gosk_task_runs_total by queue and outcome: completed, cancelled,

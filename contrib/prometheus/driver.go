@@ -8,62 +8,52 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
+//go:generate go run ./internal/capsgen/cmd/capsgen
+
 // Driver returns d wrapped so that the tasks created and claimed through
 // it are counted. The wrapper has exactly the optional capabilities of
-// d among driver.Notifier, driver.Admin, driver.DueReporter and
-// driver.Scheduler, forwarding each call to d unchanged; its Close
-// closes d. Methods of d outside the port (an adapter's Tx) are not on
-// the wrapper: call them on d, and wrap the Creator they return with
-// Metrics.Creator. A nil d returns nil.
+// d among driver.Notifier, driver.Admin, driver.DueReporter,
+// driver.Scheduler, driver.QueueLister and driver.Importer, forwarding
+// each call to d unchanged; its Close closes d. Methods of d outside the
+// port (an adapter's Tx) are not on the wrapper: call them on d, and wrap
+// the Creator they return with Metrics.Creator. A nil d returns nil.
+//
+// Tasks stored by driver.Importer's Import are not counted, neither as
+// created nor as duplicates: an import copies tasks created on another
+// store (keeping their created-at there), so counting them would count a
+// moved task twice where both stores are wrapped, and would count final
+// tasks, never to be claimed, as created.
 func (m *Metrics) Driver(d driver.Driver) driver.Driver {
 	if d == nil {
 		return nil
 	}
-	b := &base{m: m, inner: d}
 	nt, isN := d.(driver.Notifier)
 	ad, isA := d.(driver.Admin)
 	dr, isD := d.(driver.DueReporter)
 	sc, isS := d.(driver.Scheduler)
-	n, a, r, s := notifier{nt}, admin{ad}, due{dr}, sched{m, sc}
+	ql, isQ := d.(driver.QueueLister)
+	im, isI := d.(driver.Importer)
+	p := parts{notifier{nt}, admin{ad}, due{dr}, sched{m, sc}, lister{ql}, importer{im}}
+	// The bits are in the order of capsgen.Capabilities, which
+	// wrappers_table_gen.go is indexed by.
 	var mask int
-	for i, has := range []bool{isN, isA, isD, isS} {
+	for i, has := range []bool{isN, isA, isD, isS, isQ, isI} {
 		if has {
 			mask |= 1 << i
 		}
 	}
-	switch mask {
-	case 0b0001:
-		return &dN{b, n}
-	case 0b0010:
-		return &dA{b, a}
-	case 0b0011:
-		return &dNA{b, n, a}
-	case 0b0100:
-		return &dD{b, r}
-	case 0b0101:
-		return &dND{b, n, r}
-	case 0b0110:
-		return &dAD{b, a, r}
-	case 0b0111:
-		return &dNAD{b, n, a, r}
-	case 0b1000:
-		return &dS{b, s}
-	case 0b1001:
-		return &dNS{b, n, s}
-	case 0b1010:
-		return &dAS{b, a, s}
-	case 0b1011:
-		return &dNAS{b, n, a, s}
-	case 0b1100:
-		return &dDS{b, r, s}
-	case 0b1101:
-		return &dNDS{b, n, r, s}
-	case 0b1110:
-		return &dADS{b, a, r, s}
-	case 0b1111:
-		return &dNADS{b, n, a, r, s}
-	}
-	return b
+	return wrappers[mask](&base{m: m, inner: d}, p)
+}
+
+// parts holds a forwarder for each capability; a wrapper embeds those of
+// the capabilities its driver has, and only those hold a non-nil one.
+type parts struct {
+	n notifier
+	a admin
+	d due
+	s sched
+	q lister
+	i importer
 }
 
 // Creator returns c wrapped so that the tasks created through it are
@@ -194,85 +184,13 @@ func (s sched) CreateSlot(ctx context.Context, slot driver.Slot) (driver.SlotRes
 	return res, err
 }
 
-// One type per set of capabilities (N Notifier, A Admin, D DueReporter,
-// S Scheduler), so that a type assertion on the wrapper finds exactly
-// the capabilities of the driver it wraps.
-type (
-	dN struct {
-		*base
-		notifier
-	}
-	dA struct {
-		*base
-		admin
-	}
-	dNA struct {
-		*base
-		notifier
-		admin
-	}
-	dD struct {
-		*base
-		due
-	}
-	dND struct {
-		*base
-		notifier
-		due
-	}
-	dAD struct {
-		*base
-		admin
-		due
-	}
-	dNAD struct {
-		*base
-		notifier
-		admin
-		due
-	}
-	dS struct {
-		*base
-		sched
-	}
-	dNS struct {
-		*base
-		notifier
-		sched
-	}
-	dAS struct {
-		*base
-		admin
-		sched
-	}
-	dNAS struct {
-		*base
-		notifier
-		admin
-		sched
-	}
-	dDS struct {
-		*base
-		due
-		sched
-	}
-	dNDS struct {
-		*base
-		notifier
-		due
-		sched
-	}
-	dADS struct {
-		*base
-		admin
-		due
-		sched
-	}
-	dNADS struct {
-		*base
-		notifier
-		admin
-		due
-		sched
-	}
-)
+type lister struct{ ql driver.QueueLister }
+
+func (l lister) Queues(ctx context.Context) ([]string, error) { return l.ql.Queues(ctx) }
+
+// importer forwards Import uncounted: see Metrics.Driver.
+type importer struct{ im driver.Importer }
+
+func (i importer) Import(ctx context.Context, tasks []driver.ImportTask) ([]driver.ImportResult, error) {
+	return i.im.Import(ctx, tasks)
+}
