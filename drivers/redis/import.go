@@ -34,9 +34,9 @@ const importArgs = 14
 //
 // Times are kept to the microsecond up to about the year 2255: the scripts
 // hold them as Lua numbers (doubles), exact up to 2^53 microseconds since
-// the epoch, and a later time is stored within a few tens of microseconds
-// (as is the run-at of a task created with a delay that reaches past
-// it).
+// the epoch, and a later time is stored within 16 microseconds (half the
+// spacing of doubles by the year 9999), as is the run-at of a task
+// created with a delay that reaches past it.
 func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]driver.ImportResult, error) {
 	if err := d.begin(ctx, driver.ValidateImports(tasks, d.maxPayload)); err != nil {
 		return nil, err
