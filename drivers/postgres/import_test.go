@@ -104,3 +104,41 @@ func TestImportsAndCreatesOfSharedKeys(t *testing.T) {
 		assert.Len(t, keys, tasks, "round %d: every key is held", round)
 	}
 }
+
+// BenchmarkImport stores batches of 500 pending tasks of 100 bytes by
+// Import and, for comparison, by Create; one op is one task.
+func BenchmarkImport(b *testing.B) {
+	const size = 500
+	payload := make([]byte, 100)
+	b.Run("Create", func(b *testing.B) {
+		d := newDriver(b)
+		ctx := context.Background()
+		batch := make([]driver.NewTask, size)
+		for i := range batch {
+			batch[i] = driver.NewTask{Queue: "bench", Payload: payload, MaxAttempts: 3}
+		}
+		for done := 0; done < b.N; done += size {
+			if _, err := d.Create(ctx, batch[:min(size, b.N-done)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Import", func(b *testing.B) {
+		d := newDriver(b)
+		ctx := context.Background()
+		now := time.Now()
+		batch := make([]driver.ImportTask, size)
+		for done := 0; done < b.N; done += size {
+			n := min(size, b.N-done)
+			for i := range n {
+				batch[i] = driver.ImportTask{Origin: "bench", Task: driver.TaskRecord{
+					ID: int64(done + i + 1), Queue: "bench", Payload: payload, State: driver.StatePending,
+					MaxAttempts: 3, CreatedAt: now, RunAt: now,
+				}}
+			}
+			if _, err := d.Import(ctx, batch[:n]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
