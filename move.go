@@ -104,6 +104,9 @@ type QueueMove struct {
 // record of its origin, and only then cancelled on the source. Workers of
 // the destination may run while Move does.
 //
+// A task due after driver.MaxImportTime (a delay of centuries) is
+// stored due just before it.
+//
 // Move is resumable and idempotent: a run that stops (an error, a crash)
 // leaves every task on one store or, between the two steps, on both with
 // the source's copy pending in a paused queue, and a second run with the
@@ -239,6 +242,11 @@ func (m *mover) pages(ctx context.Context, queue string, states []driver.State, 
 func (m *mover) store(ctx context.Context, recs []driver.TaskRecord) ([]driver.ImportResult, error) {
 	in := make([]driver.ImportTask, len(recs))
 	for i, r := range recs {
+		if !r.RunAt.Before(driver.MaxImportTime) {
+			// Due in centuries, which no store keeps exactly: due
+			// never in practice, as it stays.
+			r.RunAt = driver.MaxImportTime.Add(-time.Second)
+		}
 		in[i] = driver.ImportTask{Origin: m.opts.Origin, Task: r}
 	}
 	res, err := m.to.Import(ctx, in)

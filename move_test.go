@@ -189,3 +189,20 @@ func TestMoveRefusesBadOptions(t *testing.T) {
 
 // plain hides every capability of a driver.
 type plain struct{ driver.Driver }
+
+// A task due in centuries, later than any store keeps exactly, moves
+// due just before driver.MaxImportTime: never, in practice.
+func TestMoveKeepsFarTasksWaiting(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	src, dst := memory.New(nil), memory.New(nil)
+	t.Cleanup(func() { _ = src.Close(); _ = dst.Close() })
+	_, err := src.Create(ctx, []driver.NewTask{{Queue: "far", Payload: []byte("x"), MaxAttempts: 1, Delay: 290 * 365 * 24 * time.Hour}})
+	require.NoError(t, err)
+	rep, err := gosk.Move(ctx, src, dst, &gosk.MoveOptions{Origin: "old"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), rep.Queues[0].Moved)
+	got := list(t, dst, "far", driver.StatePending)
+	require.Len(t, got, 1)
+	assert.True(t, got[0].RunAt.Equal(driver.MaxImportTime.Add(-time.Second)), "run-at %v", got[0].RunAt)
+}

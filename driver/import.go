@@ -8,13 +8,16 @@ import (
 // MaxOriginLen is the longest ImportTask.Origin, in bytes.
 const MaxOriginLen = 1024
 
-// The times an imported task may carry: from 1970 to the end of 2261,
-// which every store keeps exactly (some as nanoseconds since 1970, which
-// end in 2262).
-var (
-	minImportTime = time.Unix(0, 0)
-	maxImportTime = time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC)
-)
+// The times an imported task may carry lie after minImportTime (the start
+// of 1970, which a store may read as no time) and before MaxImportTime.
+var minImportTime = time.Unix(0, 0)
+
+// MaxImportTime bounds the times of an ImportTask: each is earlier. Every
+// store keeps such times to the microsecond (some as nanoseconds since
+// 1970, which end in 2262; Redis's scripts as microseconds in a Lua
+// number, exact to about 2255). A pending task due later than that is
+// due never in practice: gosk.Move imports it due just before.
+var MaxImportTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ImportTask is a task copied from another store, for Importer.Import.
 type ImportTask struct {
@@ -117,8 +120,8 @@ func checkImport(it ImportTask, maxPayload int) error {
 		return fmt.Errorf("%w: last error %w", ErrInvalid, err)
 	}
 	for _, t := range []time.Time{r.CreatedAt, r.RunAt, r.FinalizedAt} {
-		if !t.IsZero() && (t.Before(minImportTime) || !t.Before(maxImportTime)) {
-			return fmt.Errorf("%w: time %v is outside the years 1970 to 2261, which every store keeps to the microsecond", ErrInvalid, t)
+		if !t.IsZero() && (!t.After(minImportTime) || !t.Before(MaxImportTime)) {
+			return fmt.Errorf("%w: time %v is not between 1970 and 2200, the times every store keeps to the microsecond", ErrInvalid, t)
 		}
 	}
 	return nil

@@ -310,6 +310,8 @@ var importRules = []rule{
 			"origin named twice":    nil,
 			"unique key with NUL":   func(it *driver.ImportTask) { it.Task.UniqueKey = "k\x00" },
 			"priority out of range": func(it *driver.ImportTask) { it.Task.Priority = driver.MaxPriority + 1 },
+			"run-at in 2200":        func(it *driver.ImportTask) { it.Task.RunAt = driver.MaxImportTime },
+			"created at the epoch":  func(it *driver.ImportTask) { it.Task.CreatedAt = time.Unix(0, 0) },
 		}
 		for name, spoil := range bad {
 			good := origin(q, 1, now)

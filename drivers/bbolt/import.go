@@ -50,9 +50,8 @@ func originKey(queue, origin string, id int64) []byte {
 // the package doc) in the transaction that stores it, and bbolt has one
 // writer per file, so concurrent imports of one origin store it once.
 //
-// Times are kept to the microsecond; one past the largest instant the
-// store's Unix nanoseconds hold (in 2262) is held at it, as a Create's
-// delay is.
+// Times are kept to the microsecond (driver.ValidateImports keeps them
+// before driver.MaxImportTime, which the Unix nanoseconds hold).
 func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]driver.ImportResult, error) {
 	leave, err := d.enter()
 	if err != nil {

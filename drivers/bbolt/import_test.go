@@ -120,27 +120,6 @@ func TestImportInEveryCommitModeStoresEachOnce(t *testing.T) {
 	assert.Equal(t, int64(n), counts[driver.StatePending])
 }
 
-// A run-at past 2262, the last time the store's Unix nanoseconds hold (a
-// store that keeps microseconds holds later ones), is held at that time,
-// as a Create's delay is: the task keeps waiting instead of wrapping round
-// to a time long past.
-func TestImportPast2262KeepsTheTaskWaiting(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := open(t, nil)
-	it := importTask("far", 1)
-	it.Task.RunAt = time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)
-	res, err := d.Import(ctx, []driver.ImportTask{it})
-	require.NoError(t, err)
-	require.True(t, res[0].Imported)
-	rec, err := d.Get(ctx, res[0].ID)
-	require.NoError(t, err)
-	assert.Equal(t, 2262, rec.RunAt.UTC().Year(), "run-at %v", rec.RunAt)
-	claimed, err := d.Claim(ctx, driver.ClaimParams{Queue: "far", Rule: driver.Fifo, Lease: time.Minute})
-	require.NoError(t, err)
-	assert.Empty(t, claimed, "a task due in 2500 was claimed at once")
-}
-
 // An origin is recorded per queue, as driver.Importer says: the same
 // origin task imported into another queue (by another call: one batch may
 // not name it twice) is a task of that queue.

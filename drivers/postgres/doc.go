@@ -142,8 +142,10 @@
 // # Capabilities
 //
 // Driver implements driver.Driver, driver.Notifier, driver.Admin (List,
-// Count, Retry, Cancel, Purge) and driver.Scheduler (CreateSlot, on the
-// gosk_schedules table, one transaction with the slot's task), and
+// Count, Retry, Cancel, Purge), driver.Scheduler (CreateSlot, on the
+// gosk_schedules table, one transaction with the slot's task) and
+// driver.Importer (Import, one transaction that records each origin task
+// in the gosk_import_origins table, which Purge leaves alone), and
 // transactional create through Tx and SQLTx. Package drivertest passes
 // against a real server.
 //

@@ -25,6 +25,7 @@ type queries struct {
 	pause, resume          string
 	pausedList, due        string
 	queueList              string
+	imp                    importQueries
 
 	slotTake, slotTakeAfter, slotTakeFirst string
 	slotLatest, slotTask                   string
@@ -72,6 +73,7 @@ func renderQueries(quotedSchema string) queries {
 		pausedList:       r("paused_list"),
 		queueList:        r("queue_list"),
 		due:              r("due"),
+		imp:              renderImportQueries(r),
 		slotTake:         r("slot_take"),
 		slotTakeAfter:    r("slot_take_after"),
 		slotTakeFirst:    r("slot_take_first"),

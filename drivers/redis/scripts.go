@@ -25,6 +25,8 @@ type scripts struct {
 	// slot is slot.lua after create.lua, wrapped as the function
 	// create_batch that slot.lua calls once it has taken the slot.
 	slot *goredis.Script
+	// imp is import.lua, which Driver.Import runs.
+	imp *goredis.Script
 	// createSrc is the create script's source, by which Driver.Tx finds
 	// the create calls queued in a transaction.
 	createSrc string
@@ -53,6 +55,7 @@ func loadScripts() *scripts {
 		createSrc: lean("create"),
 		slot: goredis.NewScript(common + "\nlocal function create_batch()\n" + mustRead("lua/create.lua") +
 			"\nend\n" + mustRead("lua/slot.lua")),
+		imp: s("import"),
 	}
 }
 

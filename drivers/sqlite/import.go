@@ -19,9 +19,8 @@ var _ driver.Importer = (*Driver)(nil)
 // of one origin, from this process or another, store it once. A record
 // outlives its task: Purge leaves the origins table alone.
 //
-// Times are kept to the microsecond; one past the largest instant the
-// table's Unix nanoseconds hold (in 2262) is held at it, as a Create's
-// delay is.
+// Times are kept to the microsecond (driver.ValidateImports keeps them
+// before driver.MaxImportTime, which the Unix nanoseconds hold).
 func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]driver.ImportResult, error) {
 	if err := d.check(ctx, driver.ValidateImports(tasks, d.maxPayload)); err != nil {
 		return nil, err
