@@ -65,9 +65,9 @@ func redisStore(t *testing.T) string {
 		require.NoError(t, err)
 		c := goredis.NewClient(opts)
 		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		iter := c.Scan(ctx, 0, prefix+"*", 10000).Iterator()
 		for iter.Next(ctx) {
 			require.NoError(t, c.Unlink(ctx, iter.Val()).Err())
 		}
