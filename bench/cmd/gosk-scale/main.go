@@ -7,7 +7,7 @@
 //
 // The cases: n tasks of 100 bytes processed by one worker process of 16
 // handlers with 1,000,000 pending tasks in the same queue (delayed ten
-// years, so that they stay), with 1,000,000 final (completed) tasks not
+// years, so that they stay), with 1,000,000 final (cancelled) tasks not
 // purged, and on an empty store; four worker processes of 16 handlers
 // against one; payloads of 10 KB and 1 MB against 100 bytes; p50 of
 // single claims; the worker process's peak RSS. Once per store, the bytes

@@ -103,7 +103,7 @@ func (o *outcome) stat(store, c, base string, f func(record) float64) stat {
 	return stat{value: median(vals), ratio: median(ratios), runs: len(vals)}
 }
 
-func rate(r record) float64    { return r.ProcessPerS }
+func rate(r record) float64     { return r.ProcessPerS }
 func claimP50(r record) float64 { return r.ClaimP50Ms }
 func claimP99(r record) float64 { return r.ClaimP99Ms }
 func rssOf(r record) float64    { return r.WorkerRSSMiB }
@@ -158,7 +158,7 @@ func render(o *outcome) string {
 		p("- %s\n", e)
 	}
 	p("- Workers: one worker of 16 handlers of a no-op handler per process, started in processes of their own that open the store and wait; the time runs from the signal to start until the handlers have been called n times (the store's counts are checked afterwards, untimed). memory is in-process only: its worker runs in the measuring process, which also holds the store.\n")
-	p("- Background: pending tasks are created with a delay of ten years, in the same queue, so they stay pending and out of every claim; final tasks are created, claimed and completed in batches of 1,000 through the driver. Both stores are made once per run (the times are below) and kept across the rounds: after each pending round the processed tasks are purged again; the final store keeps the processed ones (up to %s more final tasks by the last round).\n", commas(int64(s.rounds*(s.n+s.latency))))
+	p("- Background: pending tasks are created with a delay of ten years, in the same queue, so they stay pending and out of every claim; final tasks are created available in batches of 1,000, each batch then cancelled by ID (claiming and completing them instead made the setup slow down as it went on PostgreSQL with autovacuum off). Both stores are made once per run (the times are below) and kept across the rounds: after each pending round the processed tasks are purged again; the final store keeps the processed ones (up to %s more final tasks by the last round).\n", commas(int64(s.rounds*(s.n+s.latency))))
 	p("- Claim latency: %d single claims (limit 1, Fifo) of available tasks, one after another, before the workers start.\n\n", s.latency)
 
 	p("## Process rate with the background held (target: ≥ %.1f× the empty store)\n\n", targetRatio)
