@@ -22,7 +22,9 @@
 //
 // The program runs its own pieces as child processes: "setup" fills a
 // store's pending or final copy once, "measure" runs one case and starts
-// "worker" processes, "size" measures bytes per task.
+// "worker" processes, "size" measures bytes per task. With
+// GOSK_SCALE_CPUPROFILE set to a directory, every worker and measuring
+// process writes its CPU profile there.
 package main
 
 import (
@@ -33,6 +35,8 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -100,6 +104,17 @@ func childMain(ctx context.Context, mode string, args []string) error {
 	count := fs.Int("count", 0, "tasks (size)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if dir := os.Getenv("GOSK_SCALE_CPUPROFILE"); dir != "" && (mode == "worker" || mode == "measure") {
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%s-%s%s-%d.pprof", mode, t.kind, *name, *variant, os.Getpid())))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var rec record
 	var err error
