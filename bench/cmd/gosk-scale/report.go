@@ -151,8 +151,18 @@ func render(o *outcome) string {
 	if s.label != "" {
 		p("%s\n\n", s.label)
 	}
-	p("Medians of %d interleaved round(s), written %s UTC, in %v. n = %s tasks of 100 bytes per case; background = %s tasks; every ratio is the case's figure over the empty store's in the same round, and the median of those ratios. Rerun with `make bench-scale` (bench/README.md says what it does).\n\n",
-		s.rounds, o.started.UTC().Format("2006-01-02 15:04"), o.elapsed.Round(time.Second), commas(int64(s.n)), commas(int64(s.background)))
+	rounds := map[int]bool{}
+	for _, r := range o.records {
+		if r.Kind == "measure" {
+			rounds[r.Round] = true
+		}
+	}
+	roundsNote := fmt.Sprint(len(rounds))
+	if len(rounds) < s.rounds {
+		roundsNote = fmt.Sprintf("%d (of the %d asked for: the run was stopped early, and the last may be partial)", len(rounds), s.rounds)
+	}
+	p("Medians of %s interleaved round(s), written %s UTC, in %v. n = %s tasks of 100 bytes per case; background = %s tasks; every ratio is the case's figure over the empty store's in the same round, and the median of those ratios. Rerun with `make bench-scale` (bench/README.md says what it does).\n\n",
+		roundsNote, o.started.UTC().Format("2006-01-02 15:04"), o.elapsed.Round(time.Second), commas(int64(s.n)), commas(int64(s.background)))
 	p("## Machine and settings\n\n")
 	for _, e := range o.env {
 		p("- %s\n", e)

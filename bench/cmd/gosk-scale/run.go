@@ -60,7 +60,7 @@ func run(ctx context.Context, s settings, t target) error {
 	}
 	o.env = describe(ctx, s, t)
 
-	needs := func(variant string) bool { return contains(s.cases, variant) }
+	needs := func(variant string) bool { return s.rounds > 0 && contains(s.cases, variant) }
 	for _, st := range s.stores {
 		if st == "memory" {
 			continue // filled in the measuring process
