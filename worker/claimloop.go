@@ -74,6 +74,7 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		health: e.health,
 		dues:   e.dues,
 		report: e.settle,
+		freed:  e.signalFreed,
 	}
 	return e
 }
@@ -350,11 +351,11 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 	go e.handle(hctx, a)
 }
 
-// settle ends an attempt: it forgets it, frees its slot and tells
-// Config.OnEvent. The finisher calls it once for every attempt.
+// settle ends an attempt: it forgets it and tells Config.OnEvent. The
+// finisher calls it once for every attempt, and signals the claim loop
+// (signalFreed) once after each group of them.
 func (e *engine[T]) settle(a *attempt[T], ev Event) {
 	e.runs.forget(a)
-	e.signalFreed()
 	if e.cfg.OnEvent != nil {
 		e.cfg.OnEvent(ev)
 	}
