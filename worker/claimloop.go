@@ -150,6 +150,7 @@ func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}
 }
 
 // claimUntilDone is Run's claim loop. It claims tasks for the free slots
+// (once all are free, or Config.ClaimWindow after the first came free)
 // until ctx is done, or until the driver is closed or refuses the claim's
 // settings (see fatal), which it returns; other claim errors are retried
 // with back-off. After a short claim it waits for a slot to come free, a
@@ -188,10 +189,34 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	due := time.NewTimer(time.Hour)
 	due.Stop()
 	defer due.Stop()
+	// window runs while the loop waits for more slots to come free before
+	// a claim (see Config.ClaimWindow); gathered says that it ran out, so
+	// that the next claim takes the slots free by then.
+	window := time.NewTimer(time.Hour)
+	window.Stop()
+	defer window.Stop()
+	var windowC <-chan time.Time // window.C while it runs
+	gathered := false
 	want := true // whether to claim as soon as a slot is free
 	failures := 0
 	for ctx.Err() == nil {
-		if free := e.runs.free(e.cfg.Concurrency); want && free > 0 {
+		free := e.runs.free(e.cfg.Concurrency)
+		if want && free > 0 && free < e.cfg.Concurrency && !gathered && e.cfg.ClaimWindow > 0 {
+			// Not every slot is free: let the handlers about to return,
+			// and the outcomes about to be stored, free theirs too, so
+			// that one claim fills them all.
+			if windowC == nil {
+				window.Reset(e.cfg.ClaimWindow)
+				windowC = window.C
+			}
+			free = 0
+		}
+		if want && free > 0 {
+			if windowC != nil {
+				window.Stop()
+				windowC = nil
+			}
+			gathered = false
 			if e.link != nil {
 				e.link.idle.Store(false)
 			}
@@ -224,6 +249,8 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-e.freed:
+		case <-windowC:
+			windowC, gathered = nil, true
 		case <-wake:
 			want = true
 		case <-groupWake:

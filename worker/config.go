@@ -28,6 +28,10 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultFinishWindow is Config.FinishWindow's default.
 	DefaultFinishWindow = 2 * time.Millisecond
+	// DefaultClaimWindow is Config.ClaimWindow's default: about a
+	// claim's round trip to a nearby SQL store, so that slots that come
+	// free within one are claimed together.
+	DefaultClaimWindow = time.Millisecond
 	// DefaultFinishBatch is Config.FinishBatch's default.
 	DefaultFinishBatch = 100
 	// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -43,6 +47,10 @@ const (
 // NoRetention, as Config.Retention, keeps final tasks for ever: the worker
 // purges nothing.
 const NoRetention time.Duration = -1
+
+// NoClaimWindow, as Config.ClaimWindow, makes the worker claim as soon as
+// a slot is free.
+const NoClaimWindow time.Duration = -1
 
 // Config configures a Worker. Every field's zero value means its default;
 // nil means all defaults. New refuses invalid settings with an error that
@@ -77,6 +85,17 @@ type Config struct {
 	// is ready first or no other handler is still running. It must be
 	// shorter than PingInterval. Default 2ms.
 	FinishWindow time.Duration
+
+	// ClaimWindow is how long the worker waits, once some of its
+	// slots are free but not all, for more to come free before it
+	// claims, so that one claim fills them together instead of one claim
+	// going out for each handler that returns: a claim costs a round trip
+	// and, on a SQL store, a commit, whatever its size. The worker claims
+	// at once when every slot is free. It must be shorter than
+	// PingInterval. Default 1ms (DefaultClaimWindow), or PingInterval/2
+	// if that is shorter; NoClaimWindow claims as soon as any slot is
+	// free.
+	ClaimWindow time.Duration
 
 	// FinishBatch is the most outcomes stored in one driver call. A batch
 	// is also sent as soon as it holds Concurrency outcomes, since the
@@ -184,6 +203,15 @@ func (c Config) fill() (Config, error) {
 	}
 	if c.FinishWindow >= c.PingInterval {
 		return bad("Config.FinishWindow %v is not shorter than Config.PingInterval %v", c.FinishWindow, c.PingInterval)
+	}
+	if c.ClaimWindow < 0 && c.ClaimWindow != NoClaimWindow {
+		return bad("Config.ClaimWindow %v is negative; use NoClaimWindow to claim as soon as a slot is free", c.ClaimWindow)
+	}
+	if c.ClaimWindow == 0 {
+		c.ClaimWindow = min(DefaultClaimWindow, c.PingInterval/2)
+	}
+	if c.ClaimWindow >= c.PingInterval {
+		return bad("Config.ClaimWindow %v is not shorter than Config.PingInterval %v", c.ClaimWindow, c.PingInterval)
 	}
 	if c.FinishBatch < 0 {
 		return bad("Config.FinishBatch %d is negative", c.FinishBatch)
