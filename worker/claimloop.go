@@ -62,7 +62,7 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		runs:    newLedger[T](),
 		dues:    newDueTracker(),
 		health:  newHealth(),
-		results: make(chan result[T], 2*w.cfg.Concurrency),
+		results: make(chan result[T], 2*(w.cfg.Concurrency+w.cfg.Prefetch)),
 		freed:   make(chan struct{}, 1),
 	}
 	e.fin = &finisher[T]{
@@ -125,6 +125,11 @@ func (e *engine[T]) serve(ctx context.Context, claim func(ctx, base context.Cont
 // it waits for the finisher to store every outcome, and makes it give up
 // (giveUp) on a store that is still failing a Config.Lease later.
 func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}) {
+	// The tasks claimed ahead that no handler took go back unrun.
+	for _, a := range e.runs.drain() {
+		a.cancel(ErrShutdown)
+		e.results <- result[T]{a: a, err: errNotRun}
+	}
 	handlersDone := make(chan struct{})
 	go func() {
 		e.handlers.Wait()
@@ -174,6 +179,11 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	if e.link != nil {
 		groupWake, share = e.link.wake, e.link.share
 	}
+	prefetch := e.cfg.Prefetch
+	if share != nil {
+		prefetch = 0 // the budget counts handlers, not tasks held ahead
+	}
+	most := e.cfg.Concurrency + prefetch
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
 	resetPoll := func() {
@@ -200,8 +210,8 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	want := true // whether to claim as soon as a slot is free
 	failures := 0
 	for ctx.Err() == nil {
-		free := e.runs.free(e.cfg.Concurrency)
-		if want && free > 0 && free < e.cfg.Concurrency && !gathered && e.cfg.ClaimWindow > 0 {
+		free := e.runs.room(e.cfg.Concurrency, prefetch)
+		if want && free > 0 && free < most && !gathered && e.cfg.ClaimWindow > 0 {
 			// Not every slot is free: let the handlers about to return,
 			// and the outcomes about to be stored, free theirs too, so
 			// that one claim fills them all.
@@ -357,6 +367,7 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 		lease:     ct.Lease,
 		task:      task,
 		decodeErr: derr,
+		ctx:       hctx,
 		cancel:    cancel,
 		info: TaskInfo{
 			ID:          ct.Task.ID,
@@ -366,7 +377,13 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 			Priority:    ct.Task.Priority,
 		},
 	}
-	if e.runs.hold(a, stopping) {
+	var reclaimed, run bool
+	if stopping {
+		reclaimed = e.runs.hold(a, true)
+	} else {
+		reclaimed, run = e.runs.queueOrRun(a, e.cfg.Concurrency)
+	}
+	if reclaimed {
 		e.log.Warn("gosk: lease ran out and the task was claimed again; cancelling the old run", slog.Int64("task_id", a.lease.TaskID))
 	}
 	if stopping {
@@ -374,8 +391,21 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 		e.results <- result[T]{a: a, err: errNotRun}
 		return
 	}
+	if !run {
+		return // it waits in the queue for a handler (Config.Prefetch)
+	}
 	e.handlers.Add(1)
-	go e.handle(hctx, a)
+	go e.run(a)
+}
+
+// run is a handler goroutine: it handles a, then each attempt waiting
+// in the queue that handle hands it. The caller has added it to
+// e.handlers.
+func (e *engine[T]) run(a *attempt[T]) {
+	defer e.handlers.Done()
+	for a != nil {
+		a = e.handle(a.ctx, a)
+	}
 }
 
 // settle ends an attempt: it forgets it and tells Config.OnEvent. The

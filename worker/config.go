@@ -57,9 +57,24 @@ const NoClaimWindow time.Duration = -1
 // wraps gosk.ErrInvalid and names the field.
 type Config struct {
 	// Concurrency is how many handlers run at once. Default 10. The
-	// worker holds up to twice as many tasks: those running and those
-	// whose outcome waits to be stored.
+	// worker holds up to twice as many tasks (with Prefetch, twice
+	// Concurrency+Prefetch): those running and those whose outcome waits
+	// to be stored.
 	Concurrency int
+
+	// Prefetch is how many claimed tasks may wait for a handler, beyond
+	// Concurrency: a claim then asks for up to Concurrency+Prefetch
+	// tasks, and a handler that returns takes the next waiting task at
+	// once, with no round trip to the store. The worker holds up to twice
+	// Concurrency+Prefetch tasks, and the finisher stores up to that many
+	// outcomes in one call (within FinishBatch). A waiting task is leased
+	// and pinged like a running one, so no other worker takes it; the
+	// shutdown releases those that no handler took, unrun. It pays with
+	// short handlers, whose pace the store's round trips set; with long
+	// ones it keeps tasks waiting here that idle workers elsewhere could
+	// run. Work, and a worker in a Group with a shared budget, do not
+	// claim ahead. Default 0: claims are only for free handlers.
+	Prefetch int
 
 	// Rule is the order in which tasks are claimed. Default gosk.Fifo.
 	Rule gosk.PriorityRule
@@ -98,7 +113,7 @@ type Config struct {
 	ClaimWindow time.Duration
 
 	// FinishBatch is the most outcomes stored in one driver call. A batch
-	// is also sent as soon as it holds Concurrency outcomes, since the
+	// is also sent as soon as it holds Concurrency+Prefetch outcomes, since the
 	// worker then claims no more until they are stored. Default 100.
 	FinishBatch int
 
@@ -161,6 +176,9 @@ func (c Config) fill() (Config, error) {
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
+	}
+	if c.Prefetch < 0 {
+		return bad("Config.Prefetch %d is negative", c.Prefetch)
 	}
 	if c.Rule == 0 {
 		c.Rule = gosk.Fifo

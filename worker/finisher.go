@@ -104,9 +104,9 @@ func (f *finisher[T]) run(giveUp context.Context) {
 // result is ready and none is owed (no handler is running or has yet
 // to send its result). It reports whether in is still open.
 func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []outcome[T], open bool) {
-	// Gathering more than Concurrency outcomes gains nothing: by then the
-	// worker holds as many tasks as it may and claims no more.
-	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency)
+	// Gathering more than Concurrency+Prefetch outcomes gains nothing: by
+	// then the worker holds as many tasks as it may and claims no more.
+	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency+f.cfg.Prefetch)
 	for len(batch) < limit {
 		var timeout <-chan time.Time // nil while a result is ready: it is taken first
 		if len(f.in) == 0 {
