@@ -13,13 +13,15 @@ SOAK_FLAGS    ?=
 BENCH_ROUNDS  ?= 3
 BENCH_N       ?= 20000
 BENCH_FLAGS   ?=
+SCALE_ROUNDS  ?= 3
+SCALE_FLAGS   ?=
 # Nested modules whose tests and lint run with the root's (bench/ is not one:
 # it runs only through make bench-compare).
 MODULES       ?= contrib/prometheus contrib/otel
 
 .DEFAULT_GOAL := help
 
-.PHONY: help run test soak fuzz lint bench bench-compare cover fmt vet services
+.PHONY: help run test soak fuzz lint bench bench-compare bench-scale cover fmt vet services
 
 help: ## List the targets with a line on each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +61,10 @@ bench: ## Run the benchmarks (BENCH=regexp BENCHTIME=1s PKGS=./drivers/...)
 bench-compare: ## Start PostgreSQL and Redis, run gosk and its peers side by side (bench/) and write BENCHMARKS.md (BENCH_ROUNDS=3 BENCH_N=20000 BENCH_FLAGS=)
 	bash .ci/services
 	cd bench && $(GO) run ./cmd/compare -r $(BENCH_ROUNDS) -n $(BENCH_N) -out ../BENCHMARKS.md $(BENCH_FLAGS)
+
+bench-scale: ## Start PostgreSQL and Redis, run gosk against its own empty store with 1M pending or final tasks, 4 processes, big payloads (bench/cmd/gosk-scale) and write BENCHMARKS-scale.md (SCALE_ROUNDS=3 SCALE_FLAGS=-quick for a smoke run)
+	bash .ci/services
+	cd bench && $(GO) run ./cmd/gosk-scale -r $(SCALE_ROUNDS) -out ../BENCHMARKS-scale.md $(SCALE_FLAGS)
 
 cover: ## Run the tests with coverage and write cover.html
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -coverpkg=./... -coverprofile=cover.out $(PKGS)

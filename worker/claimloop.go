@@ -62,7 +62,7 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		runs:    newLedger[T](),
 		dues:    newDueTracker(),
 		health:  newHealth(),
-		results: make(chan result[T], 2*w.cfg.Concurrency),
+		results: make(chan result[T], 2*(w.cfg.Concurrency+w.cfg.Prefetch)),
 		freed:   make(chan struct{}, 1),
 	}
 	e.fin = &finisher[T]{
@@ -74,6 +74,7 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		health: e.health,
 		dues:   e.dues,
 		report: e.settle,
+		freed:  e.signalFreed,
 	}
 	return e
 }
@@ -124,6 +125,11 @@ func (e *engine[T]) serve(ctx context.Context, claim func(ctx, base context.Cont
 // it waits for the finisher to store every outcome, and makes it give up
 // (giveUp) on a store that is still failing a Config.Lease later.
 func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}) {
+	// The tasks claimed ahead that no handler took go back unrun.
+	for _, a := range e.runs.drain() {
+		a.cancel(ErrShutdown)
+		e.results <- result[T]{a: a, err: errNotRun}
+	}
 	handlersDone := make(chan struct{})
 	go func() {
 		e.handlers.Wait()
@@ -149,6 +155,7 @@ func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}
 }
 
 // claimUntilDone is Run's claim loop. It claims tasks for the free slots
+// (once all are free, or Config.ClaimWindow after the first came free)
 // until ctx is done, or until the driver is closed or refuses the claim's
 // settings (see fatal), which it returns; other claim errors are retried
 // with back-off. After a short claim it waits for a slot to come free, a
@@ -172,6 +179,11 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	if e.link != nil {
 		groupWake, share = e.link.wake, e.link.share
 	}
+	prefetch := e.cfg.Prefetch
+	if share != nil {
+		prefetch = 0 // the budget counts handlers, not tasks held ahead
+	}
+	most := e.cfg.Concurrency + prefetch
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
 	resetPoll := func() {
@@ -187,10 +199,34 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	due := time.NewTimer(time.Hour)
 	due.Stop()
 	defer due.Stop()
+	// window runs while the loop waits for more slots to come free before
+	// a claim (see Config.ClaimWindow); gathered says that it ran out, so
+	// that the next claim takes the slots free by then.
+	window := time.NewTimer(time.Hour)
+	window.Stop()
+	defer window.Stop()
+	var windowC <-chan time.Time // window.C while it runs
+	gathered := false
 	want := true // whether to claim as soon as a slot is free
 	failures := 0
 	for ctx.Err() == nil {
-		if free := e.runs.free(e.cfg.Concurrency); want && free > 0 {
+		free := e.runs.room(e.cfg.Concurrency, prefetch)
+		if want && free > 0 && free < most && !gathered && e.cfg.ClaimWindow > 0 {
+			// Not every slot is free: let the handlers about to return,
+			// and the outcomes about to be stored, free theirs too, so
+			// that one claim fills them all.
+			if windowC == nil {
+				window.Reset(e.cfg.ClaimWindow)
+				windowC = window.C
+			}
+			free = 0
+		}
+		if want && free > 0 {
+			if windowC != nil {
+				window.Stop()
+				windowC = nil
+			}
+			gathered = false
 			if e.link != nil {
 				e.link.idle.Store(false)
 			}
@@ -223,6 +259,8 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		select {
 		case <-ctx.Done():
 		case <-e.freed:
+		case <-windowC:
+			windowC, gathered = nil, true
 		case <-wake:
 			want = true
 		case <-groupWake:
@@ -329,6 +367,7 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 		lease:     ct.Lease,
 		task:      task,
 		decodeErr: derr,
+		ctx:       hctx,
 		cancel:    cancel,
 		info: TaskInfo{
 			ID:          ct.Task.ID,
@@ -338,7 +377,13 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 			Priority:    ct.Task.Priority,
 		},
 	}
-	if e.runs.hold(a, stopping) {
+	var reclaimed, run bool
+	if stopping {
+		reclaimed = e.runs.hold(a, true)
+	} else {
+		reclaimed, run = e.runs.queueOrRun(a, e.cfg.Concurrency)
+	}
+	if reclaimed {
 		e.log.Warn("gosk: lease ran out and the task was claimed again; cancelling the old run", slog.Int64("task_id", a.lease.TaskID))
 	}
 	if stopping {
@@ -346,15 +391,28 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 		e.results <- result[T]{a: a, err: errNotRun}
 		return
 	}
+	if !run {
+		return // it waits in the queue for a handler (Config.Prefetch)
+	}
 	e.handlers.Add(1)
-	go e.handle(hctx, a)
+	go e.run(a)
 }
 
-// settle ends an attempt: it forgets it, frees its slot and tells
-// Config.OnEvent. The finisher calls it once for every attempt.
+// run is a handler goroutine: it handles a, then each attempt waiting
+// in the queue that handle hands it. The caller has added it to
+// e.handlers.
+func (e *engine[T]) run(a *attempt[T]) {
+	defer e.handlers.Done()
+	for a != nil {
+		a = e.handle(a.ctx, a)
+	}
+}
+
+// settle ends an attempt: it forgets it and tells Config.OnEvent. The
+// finisher calls it once for every attempt, and signals the claim loop
+// (signalFreed) once after each group of them.
 func (e *engine[T]) settle(a *attempt[T], ev Event) {
 	e.runs.forget(a)
-	e.signalFreed()
 	if e.cfg.OnEvent != nil {
 		e.cfg.OnEvent(ev)
 	}

@@ -28,6 +28,10 @@ const (
 	DefaultPollInterval = time.Second
 	// DefaultFinishWindow is Config.FinishWindow's default.
 	DefaultFinishWindow = 2 * time.Millisecond
+	// DefaultClaimWindow is Config.ClaimWindow's default: about a
+	// claim's round trip to a nearby SQL store, so that slots that come
+	// free within one are claimed together.
+	DefaultClaimWindow = time.Millisecond
 	// DefaultFinishBatch is Config.FinishBatch's default.
 	DefaultFinishBatch = 100
 	// DefaultShutdownTimeout is Config.ShutdownTimeout's default.
@@ -44,14 +48,33 @@ const (
 // purges nothing.
 const NoRetention time.Duration = -1
 
+// NoClaimWindow, as Config.ClaimWindow, makes the worker claim as soon as
+// a slot is free.
+const NoClaimWindow time.Duration = -1
+
 // Config configures a Worker. Every field's zero value means its default;
 // nil means all defaults. New refuses invalid settings with an error that
 // wraps gosk.ErrInvalid and names the field.
 type Config struct {
 	// Concurrency is how many handlers run at once. Default 10. The
-	// worker holds up to twice as many tasks: those running and those
-	// whose outcome waits to be stored.
+	// worker holds up to twice as many tasks (with Prefetch, twice
+	// Concurrency+Prefetch): those running and those whose outcome waits
+	// to be stored.
 	Concurrency int
+
+	// Prefetch is how many claimed tasks may wait for a handler, beyond
+	// Concurrency: a claim then asks for up to Concurrency+Prefetch
+	// tasks, and a handler that returns takes the next waiting task at
+	// once, with no round trip to the store. The worker holds up to twice
+	// Concurrency+Prefetch tasks, and the finisher stores up to that many
+	// outcomes in one call (within FinishBatch). A waiting task is leased
+	// and pinged like a running one, so no other worker takes it; the
+	// shutdown releases those that no handler took, unrun. It pays with
+	// short handlers, whose pace the store's round trips set; with long
+	// ones it keeps tasks waiting here that idle workers elsewhere could
+	// run. Work, and a worker in a Group with a shared budget, do not
+	// claim ahead. Default 0: claims are only for free handlers.
+	Prefetch int
 
 	// Rule is the order in which tasks are claimed. Default gosk.Fifo.
 	Rule gosk.PriorityRule
@@ -78,8 +101,19 @@ type Config struct {
 	// shorter than PingInterval. Default 2ms.
 	FinishWindow time.Duration
 
+	// ClaimWindow is how long the worker waits, once some of its
+	// slots are free but not all, for more to come free before it
+	// claims, so that one claim fills them together instead of one claim
+	// going out for each handler that returns: a claim costs a round trip
+	// and, on a SQL store, a commit, whatever its size. The worker claims
+	// at once when every slot is free. It must be shorter than
+	// PingInterval. Default 1ms (DefaultClaimWindow), or PingInterval/2
+	// if that is shorter; NoClaimWindow claims as soon as any slot is
+	// free.
+	ClaimWindow time.Duration
+
 	// FinishBatch is the most outcomes stored in one driver call. A batch
-	// is also sent as soon as it holds Concurrency outcomes, since the
+	// is also sent as soon as it holds Concurrency+Prefetch outcomes, since the
 	// worker then claims no more until they are stored. Default 100.
 	FinishBatch int
 
@@ -143,6 +177,9 @@ func (c Config) fill() (Config, error) {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.Prefetch < 0 {
+		return bad("Config.Prefetch %d is negative", c.Prefetch)
+	}
 	if c.Rule == 0 {
 		c.Rule = gosk.Fifo
 	}
@@ -184,6 +221,15 @@ func (c Config) fill() (Config, error) {
 	}
 	if c.FinishWindow >= c.PingInterval {
 		return bad("Config.FinishWindow %v is not shorter than Config.PingInterval %v", c.FinishWindow, c.PingInterval)
+	}
+	if c.ClaimWindow < 0 && c.ClaimWindow != NoClaimWindow {
+		return bad("Config.ClaimWindow %v is negative; use NoClaimWindow to claim as soon as a slot is free", c.ClaimWindow)
+	}
+	if c.ClaimWindow == 0 {
+		c.ClaimWindow = min(DefaultClaimWindow, c.PingInterval/2)
+	}
+	if c.ClaimWindow >= c.PingInterval {
+		return bad("Config.ClaimWindow %v is not shorter than Config.PingInterval %v", c.ClaimWindow, c.PingInterval)
 	}
 	if c.FinishBatch < 0 {
 		return bad("Config.FinishBatch %d is negative", c.FinishBatch)

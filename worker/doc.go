@@ -63,7 +63,11 @@
 // Run returns an error at its end. A handler's slot is free again as soon as it returns, so that
 // the next claim overlaps the storing of outcomes; the tasks a worker
 // holds, running or waiting for their outcome to be stored, never number
-// more than twice Config.Concurrency.
+// more than twice Config.Concurrency. Slots that come free one by one are
+// claimed together: with some free but not all, the worker waits up to
+// Config.ClaimWindow for the rest. With Config.Prefetch, a claim also
+// takes tasks ahead, which wait leased for a handler (and the bound
+// becomes twice Concurrency+Prefetch).
 //
 // # Results
 //

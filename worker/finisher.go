@@ -62,9 +62,15 @@ type finisher[T any] struct {
 	runs   *ledger[T]       // whether an attempt is lost or shut down; how many handlers run
 	health *health          // records the Finish calls that succeed, and is asked whether the store is up
 	dues   *dueTracker      // told when the tasks it releases become available
-	// report ends an attempt: it forgets it, frees its slot and tells
-	// Config.OnEvent.
+	// report ends an attempt: it forgets it and tells Config.OnEvent.
 	report func(a *attempt[T], ev Event)
+	// freed, if not nil, tells the claim loop that the attempts reported
+	// so far have freed their slots. It is called once after each group
+	// of reports (a batch stored, given up or dropped), not once per
+	// attempt, so that the claim loop sees the whole batch's slots free
+	// and claims them in one call instead of claiming the first one or
+	// two alone.
+	freed func()
 
 	unstored unstored
 }
@@ -98,9 +104,9 @@ func (f *finisher[T]) run(giveUp context.Context) {
 // result is ready and none is owed (no handler is running or has yet
 // to send its result). It reports whether in is still open.
 func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []outcome[T], open bool) {
-	// Gathering more than Concurrency outcomes gains nothing: by then the
-	// worker holds as many tasks as it may and claims no more.
-	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency)
+	// Gathering more than Concurrency+Prefetch outcomes gains nothing: by
+	// then the worker holds as many tasks as it may and claims no more.
+	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency+f.cfg.Prefetch)
 	for len(batch) < limit {
 		var timeout <-chan time.Time // nil while a result is ready: it is taken first
 		if len(f.in) == 0 {
@@ -131,6 +137,7 @@ func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
 	if lost {
 		f.log.Warn("gosk: lease lost; outcome not stored", slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt), slog.Any("handler_error", res.err))
 		f.report(a, Event{Kind: EventLeaseLost, Task: a.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
+		f.signal()
 		return batch
 	}
 	return append(batch, decide(res, shutdown, f.cfg.Backoff))
@@ -154,6 +161,9 @@ func (f *finisher[T]) store(giveUp context.Context, batch []outcome[T]) {
 			continue
 		}
 		live = append(live, o)
+	}
+	if len(live) < len(batch) {
+		f.signal()
 	}
 	batch = live
 	if len(batch) == 1 {
@@ -337,6 +347,7 @@ func (f *finisher[T]) stored(ctx context.Context, batch []outcome[T], errs []err
 		}
 		f.report(a, ev)
 	}
+	f.signal()
 }
 
 // giveUpOn gives up outcomes that the store could not take before the
@@ -347,6 +358,7 @@ func (f *finisher[T]) giveUpOn(batch []outcome[T], err error) {
 		f.unstored.add(o.a.info.ID, o.kind, err)
 		f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: err, Duration: o.dur})
 	}
+	f.signal()
 }
 
 // refuse gives up one outcome that the store will not take. The task's
@@ -358,6 +370,14 @@ func (f *finisher[T]) refuse(o outcome[T], err error, failures int) {
 		slog.Int64("task_id", o.a.info.ID), slog.Int("attempt", o.a.info.Attempt), slog.String("outcome", o.out.Kind.String()),
 		slog.Any("error", err), slog.Int("failures", failures))
 	f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: o.dur})
+	f.signal()
+}
+
+// signal calls freed, if set, after a group of reports.
+func (f *finisher[T]) signal() {
+	if f.freed != nil {
+		f.freed()
+	}
 }
 
 // unstored records the outcomes the finisher gave up on, for the error of

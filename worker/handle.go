@@ -19,11 +19,12 @@ var errNotRun = errors.New("worker: stopped before the task started")
 // errGoexit is the result of a handler that called runtime.Goexit.
 var errGoexit = errors.New("worker: handler called runtime.Goexit")
 
-// handle is the goroutine of one attempt's handler: it runs the handler
-// through the middleware, frees the attempt's slot when it returns, and
-// passes its result to the finisher.
-func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) {
-	defer e.handlers.Done()
+// handle runs one attempt's handler through the middleware, on a handler
+// goroutine, and passes its result to the finisher. When the handler
+// returns, its slot goes to the next attempt waiting in the queue (see
+// Config.Prefetch), which handle returns for the same goroutine to run,
+// or else is freed.
+func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]) {
 	if e.cfg.HandlerTimeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, e.cfg.HandlerTimeout, ErrHandlerTimeout)
@@ -34,12 +35,24 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) {
 	defer func() {
 		dur := time.Since(start)
 		a.cancel(nil)
-		e.runs.returned(a)
-		e.giveBack(1)
+		var skipped []*attempt[T]
+		next, skipped = e.runs.next(a)
+		if next == nil {
+			e.giveBack(1)
+		} else if errors.Is(err, errGoexit) {
+			// This goroutine is ending: the next attempt gets its own.
+			e.handlers.Add(1)
+			go e.run(next)
+			next = nil
+		}
 		e.signalFreed()
 		e.results <- result[T]{a: a, err: err, dur: dur}
+		for _, s := range skipped {
+			e.results <- result[T]{a: s, err: errNotRun}
+		}
 	}()
 	err = e.call(ctx, a)
+	return next
 }
 
 // call runs the middleware chain around the handler, turning panics into

@@ -18,6 +18,8 @@ type attempt[T any] struct {
 	decodeErr error // the payload did not decode: the handler is not called
 	cancel    context.CancelCauseFunc
 	info      TaskInfo
+	// ctx is the handler's context, which cancel cancels.
+	ctx context.Context
 
 	// state belongs to the ledger that holds the attempt: only its
 	// methods read or write it, under its lock.
@@ -49,6 +51,10 @@ type ledger[T any] struct {
 	orphans map[*attempt[T]]struct{}
 	// running counts the handlers that have not returned.
 	running int
+	// queue holds the attempts claimed ahead (Config.Prefetch), in claim
+	// order, waiting for a handler. The shutdown empties it (drain) once
+	// the claim loop has returned, so nothing joins it after.
+	queue []*attempt[T]
 	// owed counts the results the finisher has yet to receive: one per
 	// attempt held, from hold until the finisher takes its result. A
 	// handler frees its slot (running) before it sends its result, so
@@ -70,6 +76,19 @@ func newLedger[T any]() *ledger[T] {
 func (l *ledger[T]) hold(a *attempt[T], stopping bool) (reclaimed bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	reclaimed = l.holdLocked(a)
+	if stopping {
+		a.state.returned = true
+		a.state.shutdown = true
+	} else {
+		l.running++
+	}
+	return reclaimed
+}
+
+// holdLocked records a new attempt for hold and queueOrRun, with l.mu
+// held.
+func (l *ledger[T]) holdLocked(a *attempt[T]) (reclaimed bool) {
 	if old := l.byTask[a.lease.TaskID]; old != nil {
 		if !old.state.lost {
 			old.state.lost = true
@@ -80,12 +99,6 @@ func (l *ledger[T]) hold(a *attempt[T], stopping bool) (reclaimed bool) {
 	}
 	l.byTask[a.lease.TaskID] = a
 	l.owed++
-	if stopping {
-		a.state.returned = true
-		a.state.shutdown = true
-	} else {
-		l.running++
-	}
 	return reclaimed
 }
 
@@ -95,6 +108,61 @@ func (l *ledger[T]) returned(a *attempt[T]) {
 	defer l.mu.Unlock()
 	a.state.returned = true
 	l.running--
+}
+
+// queueOrRun records a new attempt, as hold does, and reports whether
+// its handler is to start now: a handler slot of concurrency is free. If
+// not, the attempt waits in the queue for one (see next).
+func (l *ledger[T]) queueOrRun(a *attempt[T], concurrency int) (reclaimed, run bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	reclaimed = l.holdLocked(a)
+	if l.running < concurrency {
+		l.running++
+		return reclaimed, true
+	}
+	l.queue = append(l.queue, a)
+	return reclaimed, false
+}
+
+// next records that a's handler has returned, as returned does, and
+// hands the slot to the first attempt waiting in the queue, which it
+// returns (nil if none waits). Waiting attempts whose lease was lost
+// meanwhile are not started: they are marked returned and returned in
+// skipped, for the caller to pass to the finisher.
+func (l *ledger[T]) next(a *attempt[T]) (next *attempt[T], skipped []*attempt[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a.state.returned = true
+	for len(l.queue) > 0 {
+		n := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		if n.state.lost {
+			n.state.returned = true
+			skipped = append(skipped, n)
+			continue
+		}
+		return n, skipped
+	}
+	l.running--
+	return nil, skipped
+}
+
+// drain empties the queue for the shutdown: the attempts that waited
+// never start; they are marked returned and, unless lost, shut down.
+func (l *ledger[T]) drain() []*attempt[T] {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queue
+	l.queue = nil
+	for _, a := range q {
+		a.state.returned = true
+		if !a.state.lost {
+			a.state.shutdown = true
+		}
+	}
+	return q
 }
 
 // lose records that a ping found lease lost, and cancels the handler of
@@ -180,9 +248,18 @@ func (l *ledger[T]) forget(a *attempt[T]) {
 // held (running or waiting for their outcome to be stored) stay within
 // twice concurrency.
 func (l *ledger[T]) free(concurrency int) int {
+	return l.room(concurrency, 0)
+}
+
+// room is free with prefetch tasks claimed ahead (Config.Prefetch): how
+// many tasks the worker may claim now, so that its handlers and its
+// queue hold concurrency+prefetch at most, and the attempts held stay
+// within twice that.
+func (l *ledger[T]) room(concurrency, prefetch int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return min(concurrency-l.running, 2*concurrency-len(l.byTask)-len(l.orphans))
+	most := concurrency + prefetch
+	return min(most-l.running-len(l.queue), 2*most-len(l.byTask)-len(l.orphans))
 }
 
 // held is how many attempts the ledger holds.
@@ -219,5 +296,5 @@ func (l *ledger[T]) owing() int {
 func (l *ledger[T]) waiting() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.byTask) + len(l.orphans) - l.running
+	return len(l.byTask) + len(l.orphans) - l.running - len(l.queue)
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -16,10 +18,14 @@ type CommitMode int
 
 const (
 	// CommitGrouped, the default, lets concurrent calls share one write
-	// transaction, and so one fsync: a call that finds another call's
+	// transaction, and so its fsyncs: a call that finds another call's
 	// transaction in progress waits for it and then commits together with
 	// every call that queued up meanwhile. A lone call commits at once, with
-	// no added delay.
+	// no added delay. After a transaction shared by several calls, the next
+	// one waits, for at most a quarter of that transaction's duration, until
+	// as many calls have come in as it answered, so that callers that write
+	// in a loop (producers, workers) keep sharing one commit instead of
+	// splitting into two halves that take turns.
 	CommitGrouped CommitMode = iota
 	// CommitEach gives every call its own write transaction (bbolt's
 	// DB.Update): one fsync per call.
@@ -59,6 +65,17 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*request
 	leading bool // a caller is running a transaction for the queue
+	// arrivals counts the requests ever queued.
+	arrivals int
+	// last is the latest transaction that committed: how many requests
+	// it answered, how long it took, and when and at which count of
+	// arrivals it answered them.
+	last struct {
+		answered int
+		took     time.Duration
+		at       time.Time
+		arrivals int
+	}
 }
 
 // request is a write waiting for its turn in a grouped commit.
@@ -87,6 +104,7 @@ func (c *committer) do(ctx context.Context, fn write) error {
 	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, r)
+	c.arrivals++
 	if c.leading {
 		c.mu.Unlock()
 		if err := <-r.done; !errors.Is(err, errLead) {
@@ -95,6 +113,7 @@ func (c *committer) do(ctx context.Context, fn write) error {
 		c.mu.Lock()
 	}
 	c.leading = true
+	c.gather()
 	batch := c.queue
 	c.queue = nil
 	c.mu.Unlock()
@@ -126,6 +145,7 @@ func (c *committer) run(batch []*request) {
 		}
 		live = append(live, r)
 	}
+	start := time.Now()
 	for len(live) > 0 {
 		failed := -1
 		var failErr error
@@ -143,10 +163,39 @@ func (c *committer) run(batch []*request) {
 			live = append(live[:failed], live[failed+1:]...)
 			continue
 		}
+		if err == nil {
+			c.mu.Lock()
+			c.last.answered, c.last.took = len(live), time.Since(start)
+			c.last.at, c.last.arrivals = time.Now(), c.arrivals
+			c.mu.Unlock()
+		}
 		for _, r := range live {
 			r.done <- err
 		}
 		return
+	}
+}
+
+// gather holds a new leader back, with c.mu held, until the callers that
+// the last transaction answered have had the time to queue their next
+// writes: until as many requests have arrived since it answered them (the
+// leader's own among them) as it answered, or a quarter of its duration
+// has passed since. A lone caller writing in a loop is its own arrival
+// and never waits; callers that took turns in one commit join the next
+// one together, which cuts the commits (and fsyncs) of a steady stream of
+// concurrent writes: 8 goroutines creating one task per call shared a
+// commit 7.5 at a time instead of 4.5. The wait yields the processor
+// rather than sleep, so it ends as soon as they are queued.
+func (c *committer) gather() {
+	l := c.last
+	if l.answered < 2 {
+		return
+	}
+	until := l.at.Add(l.took / 4)
+	for c.arrivals-l.arrivals < l.answered && time.Now().Before(until) {
+		c.mu.Unlock()
+		runtime.Gosched()
+		c.mu.Lock()
 	}
 }
 

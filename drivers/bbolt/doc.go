@@ -96,9 +96,15 @@
 //
 // Writes share commits, and so fsyncs, according to [Options.Commit]. The
 // default, [CommitGrouped], makes concurrent calls queue behind the
-// transaction in progress and then commit together, with no timer: a lone
-// call commits at once, and under load (many workers, many creators) one
-// fsync serves every call that arrived during the previous one.
+// transaction in progress and then commit together: a lone call commits at
+// once, and under load (many workers, many creators) one commit serves
+// every call that arrived during the previous one. After a commit shared
+// by several calls, the next waits (yielding, for at most a quarter of
+// that commit's time) until as many calls have come in, so that callers
+// writing in a loop keep sharing commits rather than alternating between
+// two half-full ones. Every bbolt commit costs two fsyncs (the pages, then
+// the meta page that makes them current), so the fewer commits, the
+// better.
 // [CommitBoltBatch] uses bbolt's DB.Batch instead, which waits up to the
 // DB's MaxBatchDelay for company; [CommitEach] gives each call its own
 // transaction. Package worker already batches claims, pings and outcomes
@@ -139,6 +145,10 @@
 //     guide, 100,000 completed tasks with 70-byte payloads take about
 //     32 MiB, and the file stays at that size after they are purged
 //     (0.1 MiB once compacted); TestFileSize measures it.
+//     BenchmarkFileSize sets it beside SQLite: with 100-byte payloads,
+//     100,000 pending tasks took 336 bytes of file each (SQLite 259), and
+//     the file stayed at 504 bytes per task once they were completed and
+//     purged (SQLite 305).
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
 //     reentrant): use [Driver.Tx] inside the transaction.

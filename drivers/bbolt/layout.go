@@ -180,8 +180,15 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 			return nil, err
 		}
 	}
-	q.final.FillPercent = appendFill
-	q.states[driver.StateCompleted].FillPercent = appendFill
+	// Every index but unique/ gets its new keys mostly last: IDs only grow,
+	// and run-at, lease expiry and finalisation are mostly now plus a
+	// constant (under Priority, mostly last within a priority level).
+	for _, b := range []*bolt.Bucket{q.fifo, q.prio, q.leases, q.final} {
+		b.FillPercent = appendFill
+	}
+	for _, b := range q.states {
+		b.FillPercent = appendFill
+	}
 	if s.qs == nil {
 		s.qs = make(map[string]*queueBuckets)
 	}

@@ -126,44 +126,59 @@ func (d *Driver) finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			results[i] = o.Result // nil, sent as NULL, means none
 		}
 	}
-	errs := make([]error, 0, n)
-	var unsure []int // outcomes that did not apply although the snapshot said they would
+	// Each existing task answers with a row from the lock (applied false,
+	// its state and token as locked) and, if its outcome applied, one more
+	// (applied true); a task with no row does not exist.
+	applied := make([]bool, n)
+	seen := make([]bool, n)
+	nowState := make([]string, n)
+	nowToken := make([]int64, n)
 	rows, err := d.pool.Query(ctx, d.q.finish, ids, tokens, states, messages, delays, keep, d.channel, results)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var applied bool
+		var ord int64
+		var ok bool
 		var state *string
 		var token *int64
-		if err := rows.Scan(&applied, &state, &token); err != nil {
+		if err := rows.Scan(&ord, &ok, &state, &token); err != nil {
 			return nil, err
 		}
+		i := int(ord) - 1
+		if i < 0 || i >= n {
+			return nil, fmt.Errorf("finish returned position %d for %d outcomes", ord, n)
+		}
 		switch {
-		case applied:
-			errs = append(errs, nil)
-		case state == nil:
-			errs = append(errs, driver.ErrTaskNotFound)
-		default:
-			err := driver.CheckLease(driver.State(*state), *token, tokens[len(errs)])
-			if err == nil {
-				unsure = append(unsure, len(errs))
-				err = driver.ErrLeaseLost
-			}
-			errs = append(errs, err)
+		case ok:
+			applied[i] = true
+		case state != nil && token != nil:
+			seen[i], nowState[i], nowToken[i] = true, *state, *token
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if len(errs) != n {
-		return nil, fmt.Errorf("finish returned %d rows for %d outcomes", len(errs), n)
+	errs := make([]error, n)
+	var unsure []int // outcomes that did not apply although the lock said they would
+	for i := range errs {
+		switch {
+		case applied[i]:
+		case !seen[i]:
+			errs[i] = driver.ErrTaskNotFound
+		default:
+			errs[i] = driver.CheckLease(driver.State(nowState[i]), nowToken[i], tokens[i])
+			if errs[i] == nil {
+				unsure = append(unsure, i)
+				errs[i] = driver.ErrLeaseLost
+			}
+		}
 	}
 	if len(unsure) > 0 {
-		// A concurrent change won these rows after the statement's
-		// snapshot was taken: read them again to decide by the fencing
-		// order (another finish of the same lease makes it a conflict).
+		// The row as locked said the outcome would apply, yet it did not:
+		// read the rows again to decide by the fencing order (another
+		// finish of the same lease makes it a conflict).
 		want := make([]int64, len(unsure))
 		for k, i := range unsure {
 			want[k] = ids[i]

@@ -12,7 +12,7 @@ import (
 )
 
 func main() {
-	harness.Main(harness.Info{Library: "gosk", Backend: "postgres", NativeBatch: true},
+	harness.Main(harness.Info{Library: "gosk", Backend: "postgres", NativeBatch: true, Notes: gosksubject.PrefetchNotes},
 		func(ctx context.Context, env *harness.Env) (harness.Store, error) {
 			url, err := harness.FreshPostgres(ctx, env, "bench_gosk")
 			if err != nil {
@@ -22,6 +22,11 @@ func main() {
 			if err != nil {
 				return nil, err
 			}
-			return gosksubject.New(drv)
+			s, err := gosksubject.New(drv)
+			if err != nil {
+				return nil, err
+			}
+			s.Prefetch = gosksubject.Prefetch
+			return s, nil
 		})
 }

@@ -15,7 +15,7 @@ import (
 const redisDB = 10
 
 func main() {
-	harness.Main(harness.Info{Library: "gosk", Backend: "redis", NativeBatch: true},
+	harness.Main(harness.Info{Library: "gosk", Backend: "redis", NativeBatch: true, Notes: gosksubject.PrefetchNotes},
 		func(ctx context.Context, env *harness.Env) (harness.Store, error) {
 			_, url, err := harness.FreshRedis(ctx, env, redisDB)
 			if err != nil {
@@ -25,6 +25,11 @@ func main() {
 			if err != nil {
 				return nil, err
 			}
-			return gosksubject.New(drv)
+			s, err := gosksubject.New(drv)
+			if err != nil {
+				return nil, err
+			}
+			s.Prefetch = gosksubject.Prefetch
+			return s, nil
 		})
 }
