@@ -124,7 +124,7 @@ func uniqueKeyOf(opts string) string {
 
 // packHead is the start of t's record as create.lua stores it, packed as
 // Lua's cmsgpack packs the array of FIELDS: the array's header and the
-// fields before c (q, p, pr, uk, s 'pending', a 0, ma, e ''). Packing it
+// fields before c (q, p, pr, uk, s 'pending', a 0, ma, e empty). Packing it
 // here spares the server the work for every task.
 func packHead(t driver.NewTask) []byte {
 	b := make([]byte, 0, 40+len(t.Queue)+len(t.Payload)+len(t.UniqueKey))
