@@ -21,9 +21,10 @@ import (
 // slot's call applied.
 //
 // Concurrent Creates of up to 64 tasks share round trips: one that finds
-// fewer than four calls in flight goes at once, and those that arrive
-// while four are in flight are sent together as soon as one returns, their results the same as if the calls
-// had been made one after another.
+// no call in flight goes at once (taking along those ready to join it),
+// and those that arrive while one is in flight are sent together as soon
+// as it returns, their results the same as if the calls had been made one
+// after another.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
