@@ -58,4 +58,17 @@ func TestCreatePacksRecordsAsCmsgpack(t *testing.T) {
 		require.Equal(t, driver.StatePending, got.State, "task %d", i)
 		require.Equal(t, want.Delay, got.RunAt.Sub(got.CreatedAt), "task %d", i)
 	}
+	// Claim hands the records over packed as stored; the driver unpacks
+	// them into what Get reads.
+	for _, q := range []string{"pack", "pack2"} {
+		claimed, err := d.Claim(ctx, driver.ClaimParams{Queue: q, Limit: len(tasks), Rule: driver.Priority, Lease: time.Hour})
+		require.NoError(t, err)
+		for _, c := range claimed {
+			got, err := d.Get(ctx, c.Task.ID)
+			require.NoError(t, err)
+			require.Equal(t, got, c.Task, "task %d as claimed and as read", c.Task.ID)
+			require.Equal(t, driver.StateRunning, c.Task.State)
+			require.Equal(t, 1, c.Task.Attempt)
+		}
+	}
 }

@@ -57,9 +57,18 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	if !ok {
 		return nil, fmt.Errorf("gosk/redis: claim script replied %T", replies[0])
 	}
-	out := make([]driver.ClaimedTask, 0, len(recs))
-	for _, r := range recs {
-		rec, token, err := parseRecord(r)
+	if len(recs)%2 != 0 {
+		return nil, fmt.Errorf("gosk/redis: claim script replied %d items", len(recs))
+	}
+	out := make([]driver.ClaimedTask, 0, len(recs)/2)
+	for i := 0; i < len(recs); i += 2 {
+		id, _ := recs[i].(string)
+		packed, _ := recs[i+1].(string)
+		fields, err := unpackRecord(id, packed)
+		if err != nil {
+			return nil, err
+		}
+		rec, token, err := parseRecord(fields)
 		if err != nil {
 			return nil, err
 		}

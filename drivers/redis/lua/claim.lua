@@ -1,7 +1,8 @@
 -- claim.lua: lease up to n available tasks of one queue.
 -- ARGV: queue, n, rule ('fifo', 'lifo', 'priority'), lease (µs),
 -- retention (µs), lease-expired message.
--- Reply: the claimed tasks' records (see common.lua), in rule order.
+-- Reply: per claimed task, in rule order, its ID and its record as
+-- stored (packed; the driver unpacks it).
 local q, n, rule = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local lease, retention, expired_msg = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local now = now_us()
@@ -32,10 +33,9 @@ local function take(id, v, from)
     remove_pending(q, id, pr, r, tonumber(v[F_C]), v.legacy)
   end
   v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', tonumber(v[F_A]) + 1, until_, tonumber(v[F_TOK]) + 1
-  stage(b, id, v)
+  out[#out + 1] = id
+  out[#out + 1] = stage(b, id, v)
   zadd_later(b, running, until_s, id)
-  table.insert(v, 1, id)
-  out[#out + 1] = v
 end
 
 -- Leases that ran out since the last claim of the queue: one on its

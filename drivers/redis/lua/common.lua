@@ -229,7 +229,8 @@ local function new_batch()
 end
 
 -- stage packs the task's FIELDS v now (the caller may change v after)
--- for the batch's MSET; a task staged twice is stored as last staged.
+-- for the batch's MSET, and returns the packed record; a task staged
+-- twice is stored as last staged.
 local function stage(b, id, v)
   if v.legacy then
     -- Read from a hash, whose numbers are strings (the callers set
@@ -248,7 +249,9 @@ local function stage(b, id, v)
     b.at[k] = at
     b.mset[at] = k
   end
-  b.mset[at + 1] = cmsgpack.pack(v)
+  local packed = cmsgpack.pack(v)
+  b.mset[at + 1] = packed
+  return packed
 end
 
 local function batch_add(list, key, a, c)
