@@ -57,10 +57,11 @@ func parseSlot(reply any, at int64) (driver.SlotResult, error) {
 	if len(v) != 3 {
 		return driver.SlotResult{}, fmt.Errorf("gosk/redis: slot script replied %d items for a taken slot", len(v))
 	}
-	out := make([]driver.CreateResult, 1)
-	if err := parseCreate(v[1:], []int{0}, out); err != nil {
+	id, err := parseID(v[1])
+	if err != nil {
 		return driver.SlotResult{}, err
 	}
-	r := out[0]
-	return driver.SlotResult{Created: r.Err == nil, ID: r.ID, Latest: driver.SlotFromMicros(at), Err: r.Err}, nil
+	code, _ := v[2].(int64)
+	r := itemError(code)
+	return driver.SlotResult{Created: r == nil, ID: id, Latest: driver.SlotFromMicros(at), Err: r}, nil
 }

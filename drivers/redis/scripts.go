@@ -13,8 +13,8 @@ import (
 var luaFiles embed.FS
 
 // scripts holds the driver's Lua scripts, each with base.lua prepended
-// and, but for the few that need neither task records nor indexes (create,
-// due, pause, resume, count), common.lua after it.
+// and, but for the few that need neither task records nor indexes (due,
+// pause, resume, count), common.lua after it; create stands alone.
 // Every atomic step of the driver is one of them, run by SHA (EVALSHA)
 // with a fallback to EVAL when the server has lost its script cache.
 type scripts struct {
@@ -46,13 +46,14 @@ func loadScripts() *scripts {
 	lean := func(name string) string { return base + "\n" + mustRead("lua/"+name+".lua") }
 	src := func(name string) string { return common + "\n" + mustRead("lua/"+name+".lua") }
 	s := func(name string) *goredis.Script { return goredis.NewScript(src(name)) }
+	create := mustRead("lua/create.lua")
 	l := func(name string) *goredis.Script { return goredis.NewScript(lean(name)) }
 	return &scripts{
-		create: l("create"), claim: s("claim"), ping: s("ping"), finish: s("finish"),
+		create: goredis.NewScript(create), claim: s("claim"), ping: s("ping"), finish: s("finish"),
 		retry: s("retry"), cancel: s("cancel"), purge: s("purge"),
 		list: s("list"), count: l("count"),
 		pause: l("pause"), resume: l("resume"), due: l("due"), get: s("get"),
-		createSrc: lean("create"),
+		createSrc: create,
 		slot: goredis.NewScript(common + "\nlocal function create_batch()\n" + mustRead("lua/create.lua") +
 			"\nend\n" + mustRead("lua/slot.lua")),
 		imp: s("import"),

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/storeunit"
 )
@@ -23,9 +21,10 @@ import (
 // slot's call applied.
 //
 // Concurrent Creates of up to 64 tasks share round trips: one that finds
-// fewer than four calls in flight goes at once, and those that arrive
-// while four are in flight are sent together as soon as one returns, their results the same as if the calls
-// had been made one after another.
+// no call in flight goes at once (taking along those ready to join it),
+// and those that arrive while one is in flight are sent together as soon
+// as it returns, their results the same as if the calls had been made one
+// after another.
 func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	if err := d.begin(ctx, driver.ValidateNewTasksMax(tasks, d.maxPayload)); err != nil {
 		return nil, err
@@ -34,99 +33,6 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		return []driver.CreateResult{}, nil
 	}
 	return d.createShared(ctx, tasks)
-}
-
-// createAll stores valid tasks: one script call per slot. It returns each
-// task's result and, per task, the error of its slot's call if that call
-// failed (nil where it applied); err, if set, means no call applied.
-func (d *Driver) createAll(ctx context.Context, tasks []driver.NewTask) (out []driver.CreateResult, failed []error, err error) {
-	slots, items := group(len(tasks), func(i int) int { return d.keys.queueSlot(tasks[i].Queue) })
-	calls := make([]call, len(slots))
-	for j, s := range slots {
-		calls[j] = d.createCall(s, 0, tasks, items[s])
-	}
-	out = make([]driver.CreateResult, len(tasks))
-	failed = make([]error, len(tasks))
-	if len(calls) == 1 {
-		replies, err := d.run(ctx, calls)
-		if err != nil {
-			return nil, nil, err
-		}
-		if err := parseCreate(replies[0], items[slots[0]], out); err != nil {
-			return nil, nil, err
-		}
-		return out, failed, nil
-	}
-	_, cluster := d.client.(*goredis.ClusterClient)
-	var first error // of the first slot that failed
-	applied := 0
-	for j, cmd := range d.evalEach(ctx, calls, !cluster) {
-		s := slots[j]
-		v, err := cmd.Result()
-		if err != nil {
-			err = translate(err)
-			if first == nil {
-				first = err
-			}
-			for _, i := range items[s] {
-				failed[i] = err
-				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q not stored: %w", tasks[i].Queue, err)}
-			}
-			continue
-		}
-		applied++
-		if err := parseCreate(v, items[s], out); err != nil {
-			// The slot's call applied but its reply cannot be read.
-			for _, i := range items[s] {
-				out[i] = driver.CreateResult{Err: fmt.Errorf("queue %q: %w", tasks[i].Queue, err)}
-			}
-		}
-	}
-	if applied == 0 {
-		return nil, nil, first
-	}
-	return out, failed, nil
-}
-
-// createCall builds the create script call for the tasks at idx, all in
-// slot; seq is the first sequence number to use, or 0 to allocate in the
-// script.
-func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []int) call {
-	args := make([]any, 0, 3+6*len(idx))
-	args = append(args, slot, seq, len(idx))
-	for _, i := range idx {
-		t := tasks[i]
-		args = append(args, t.Queue, t.Payload, t.Priority, storeunit.Micros(t.Delay), t.MaxAttempts, t.UniqueKey)
-	}
-	return call{script: d.s.create, keys: []string{d.keys.base(slot)}, args: args}
-}
-
-func parseCreate(reply any, idx []int, out []driver.CreateResult) error {
-	v, ok := reply.([]any)
-	if !ok || len(v) != 2*len(idx) {
-		return fmt.Errorf("gosk/redis: create script replied %T of %d items for %d tasks", reply, len(v), len(idx))
-	}
-	for k, i := range idx {
-		id, err := parseID(v[2*k])
-		if err != nil {
-			return err
-		}
-		code, _ := v[2*k+1].(int64)
-		out[i] = driver.CreateResult{ID: id, Err: itemError(code)}
-	}
-	return nil
-}
-
-func parseID(v any) (int64, error) {
-	s, ok := v.(string)
-	if !ok {
-		return 0, fmt.Errorf("gosk/redis: script replied %T for a task ID", v)
-	}
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("gosk/redis: bad task ID %q from script: %w", s, err)
-	}
-	return id, nil
 }
 
 // Claim leases up to p.Limit available tasks of p.Queue in one script call.
@@ -151,9 +57,18 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	if !ok {
 		return nil, fmt.Errorf("gosk/redis: claim script replied %T", replies[0])
 	}
-	out := make([]driver.ClaimedTask, 0, len(recs))
-	for _, r := range recs {
-		rec, token, err := parseRecord(r)
+	if len(recs)%2 != 0 {
+		return nil, fmt.Errorf("gosk/redis: claim script replied %d items", len(recs))
+	}
+	out := make([]driver.ClaimedTask, 0, len(recs)/2)
+	for i := 0; i < len(recs); i += 2 {
+		id, _ := recs[i].(string)
+		packed, _ := recs[i+1].(string)
+		fields, err := unpackRecord(id, packed)
+		if err != nil {
+			return nil, err
+		}
+		rec, token, err := parseRecord(fields)
 		if err != nil {
 			return nil, err
 		}

@@ -137,10 +137,11 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 // taken earlier in the same transaction, by this Creator or another bound
 // to tx, makes a duplicate just as a stored one does. It reads the
 // arguments createCall lays out, EVAL style: "eval", source, 1, base key,
-// slot, first sequence number, count, then six values per task (queue,
-// payload, priority, delay, max attempts, unique key).
+// slot, first sequence number, count, then runs of one queue: the queue,
+// the run's length, and two values per task (its record's head and its
+// options, which end with its unique key).
 func (d *Driver) takenInTx(tx goredis.Pipeliner) map[uniquekey.Key]int64 {
-	const head, per = 7, 6
+	const head = 7
 	taken := make(map[uniquekey.Key]int64)
 	for _, cmd := range tx.Cmds() {
 		a := cmd.Args()
@@ -150,17 +151,26 @@ func (d *Driver) takenInTx(tx goredis.Pipeliner) map[uniquekey.Key]int64 {
 		slot, ok1 := a[4].(int)
 		seq, ok2 := a[5].(int64)
 		n, ok3 := a[6].(int)
-		if !ok1 || !ok2 || !ok3 || len(a) != head+per*n {
+		if !ok1 || !ok2 || !ok3 {
 			continue
 		}
-		for k := range n {
-			queue, _ := a[head+per*k].(string)
-			key, _ := a[head+per*k+5].(string)
-			if key == "" {
-				continue
-			}
-			if _, seen := taken[uniquekey.Key{Queue: queue, Key: key}]; !seen {
-				taken[uniquekey.Key{Queue: queue, Key: key}] = (seq+int64(k))<<slotBits | int64(slot)
+		k, j := 0, head
+		for k < n && j+2 <= len(a) {
+			queue, _ := a[j].(string)
+			run, _ := a[j+1].(int)
+			j += 2
+			for range run {
+				if j+2 > len(a) {
+					break
+				}
+				opts, _ := a[j+1].(string)
+				if key := uniqueKeyOf(opts); key != "" {
+					if _, seen := taken[uniquekey.Key{Queue: queue, Key: key}]; !seen {
+						taken[uniquekey.Key{Queue: queue, Key: key}] = (seq+int64(k))<<slotBits | int64(slot)
+					}
+				}
+				j += 2
+				k++
 			}
 		}
 	}

@@ -1,8 +1,8 @@
 -- base.lua: the constants and key helpers every script of the driver
--- uses; the driver prepends this file to each script before loading it,
--- and common.lua after it to the scripts that read or change tasks (a
--- script that needs less, such as create, skips common.lua, whose setup
--- costs the server about 4 us per call).
+-- uses; the driver prepends this file to each script before loading it
+-- (but create.lua, which stands alone), and common.lua after it to the
+-- scripts that read or change tasks (a script that needs less skips
+-- common.lua, whose setup costs the server about 4 us per call).
 --
 -- KEYS[1] of every script is the base key "<prefix>{<tag>}": all keys the
 -- script touches start with it, so they share one hash slot (Redis Cluster

@@ -1,12 +1,16 @@
 -- claim.lua: lease up to n available tasks of one queue.
 -- ARGV: queue, n, rule ('fifo', 'lifo', 'priority'), lease (µs),
 -- retention (µs), lease-expired message.
--- Reply: the claimed tasks' records (see common.lua), in rule order.
+-- Reply: per claimed task, in rule order, its ID and its record as
+-- stored (packed; the driver unpacks it).
 local q, n, rule = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local lease, retention, expired_msg = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local now = now_us()
 local running = qkey(q, 'running')
 local out = {}
+-- The claimed tasks' records go out in one MSET, and their index changes
+-- in one ZREM and one ZADD per set (see new_batch in common.lua).
+local b = new_batch()
 
 -- A paused queue hands out nothing and changes nothing.
 if redis.call('EXISTS', qkey(q, 'paused')) == 1 then
@@ -16,26 +20,30 @@ end
 -- take leases the task id, whose FIELDS are v; from says which sets it is
 -- taken out of: 'pending' (the pending sets) or 'lapsed' (the lapsed sets,
 -- a lease that ran out).
+local until_ = now + lease
+local until_s = fmt(until_)
+local pending = qkey(q, 'pending')
 local function take(id, v, from)
   local pr, r = tonumber(v[F_PR]), tonumber(v[F_R])
-  if from == 'pending' then
-    remove_pending(q, id, pr, r, tonumber(v[F_C]), v.legacy)
-  else
+  if from ~= 'pending' then
     unlapse(q, id, pr, r)
+  elseif pr == 0 and not v.legacy then
+    zrem_later(b, pending, id) -- as remove_pending
+  else
+    remove_pending(q, id, pr, r, tonumber(v[F_C]), v.legacy)
   end
-  local until_ = now + lease
-  v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', fmt(tonumber(v[F_A]) + 1), fmt(until_), fmt(tonumber(v[F_TOK]) + 1)
-  write(id, v)
-  redis.call('ZADD', running, until_, id)
-  table.insert(v, 1, id)
-  out[#out + 1] = v
+  v[F_S], v[F_A], v[F_L], v[F_TOK] = 'running', tonumber(v[F_A]) + 1, until_, tonumber(v[F_TOK]) + 1
+  out[#out + 1] = id
+  out[#out + 1] = stage(b, id, v)
+  zadd_later(b, running, until_s, id)
 end
 
 -- Leases that ran out since the last claim of the queue: one on its
 -- task's last attempt is failed (it does not count against n); the others
 -- move into the lapsed sets, where they stand as a pending task with their
 -- priority, run-at and ID would. Each lapse is moved once.
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now)) do
+local now_s = fmt(now)
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', running, '-inf', now_s)) do
   local v = read(id)
   if not v[F_Q] then
     -- The task's record is gone (deleted by hand, or evicted): drop the
@@ -72,12 +80,12 @@ local function append(ids)
   end
 end
 if rule == 'fifo' then
-  append(redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now, 'LIMIT', 0, n))
-  append(redis.call('ZRANGEBYSCORE', qkey(q, 'pendingp'), '-inf', now, 'LIMIT', 0, n))
+  append(redis.call('ZRANGEBYSCORE', qkey(q, 'pending'), '-inf', now_s, 'LIMIT', 0, ARGV[2]))
+  append(redis.call('ZRANGEBYSCORE', qkey(q, 'pendingp'), '-inf', now_s, 'LIMIT', 0, ARGV[2]))
   lapsed_ids = redis.call('ZRANGE', qkey(q, 'lapsed'), 0, n - 1)
 elseif rule == 'lifo' then
-  append(redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now, '-inf', 'LIMIT', 0, n))
-  append(redis.call('ZREVRANGEBYSCORE', qkey(q, 'pendingp'), now, '-inf', 'LIMIT', 0, n))
+  append(redis.call('ZREVRANGEBYSCORE', qkey(q, 'pending'), now_s, '-inf', 'LIMIT', 0, ARGV[2]))
+  append(redis.call('ZREVRANGEBYSCORE', qkey(q, 'pendingp'), now_s, '-inf', 'LIMIT', 0, ARGV[2]))
   lapsed_ids = redis.call('ZREVRANGE', qkey(q, 'lapsed'), 0, n - 1)
 else
   -- Promote tasks whose run-at has come into the priority set.
@@ -120,6 +128,8 @@ else
   end
 end
 
+read_many(pending_ids, cache)
+read_many(lapsed_ids, cache)
 local candidates = {}
 local seen = {}
 for _, id in ipairs(pending_ids) do
@@ -142,7 +152,7 @@ for _, id in ipairs(pending_ids) do
   end
 end
 for i, id in ipairs(lapsed_ids) do
-  local v = read(id)
+  local v = fetch(id)
   if v[F_Q] then
     candidates[#candidates + 1] = {id = id, v = v, from = 'lapsed'}
   else
@@ -183,5 +193,6 @@ for i = 1, math.min(n, #candidates) do
   take(c.id, c.v, c.from)
 end
 
+flush_batch(b)
 sweep(q, now, retention)
 return out

@@ -190,3 +190,115 @@ local function sweep(q, now, retention)
     end
   end
 end
+
+-- Batched reads and writes, for the scripts that change many tasks in a
+-- call (claim, finish): one MGET for the records and one MSET, ZADD or
+-- ZREM per set for the changes, instead of commands per task, which cost
+-- the server most of such a call.
+--
+-- read_many reads the tasks ids into cache (id -> FIELDS as read returns
+-- them): one MGET, then read for those it did not return (a task of
+-- layout 1, a hash, or one that does not exist).
+local function read_many(ids, cache)
+  local want, keys = {}, {}
+  for _, id in ipairs(ids) do
+    if cache[id] == nil then
+      want[#want + 1] = id
+      keys[#keys + 1] = task_key(id)
+    end
+  end
+  for i = 1, #keys, 1000 do
+    local raws = redis.call('MGET', unpack(keys, i, math.min(i + 999, #keys)))
+    for k, raw in ipairs(raws) do
+      local id = want[i + k - 1]
+      if cache[id] == nil then -- an ID may come twice
+        if raw then
+          cache[id] = cmsgpack.unpack(raw)
+        else
+          cache[id] = read(id)
+        end
+      end
+    end
+  end
+end
+
+-- A batch of writes: records to store (task key -> position in sets),
+-- and members to add to or remove from sorted sets.
+local function new_batch()
+  return {mset = {}, at = {}, zadd = {}, zrem = {}}
+end
+
+-- stage packs the task's FIELDS v now (the caller may change v after)
+-- for the batch's MSET, and returns the packed record; a task staged
+-- twice is stored as last staged.
+local function stage(b, id, v)
+  if v.legacy then
+    -- Read from a hash, whose numbers are strings (the callers set
+    -- numbers as numbers).
+    v.legacy = nil
+    for i = 1, #FIELDS do
+      if type(v[i]) == 'string' and NUMERIC_AT[i] then
+        v[i] = tonumber(v[i])
+      end
+    end
+  end
+  local k = task_key(id)
+  local at = b.at[k]
+  if not at then
+    at = #b.mset + 1
+    b.at[k] = at
+    b.mset[at] = k
+  end
+  local packed = cmsgpack.pack(v)
+  b.mset[at + 1] = packed
+  return packed
+end
+
+local function batch_add(list, key, a, c)
+  local t = list[key]
+  if not t then
+    t = {}
+    list[key] = t
+  end
+  t[#t + 1] = a
+  if c then
+    t[#t + 1] = c
+  end
+end
+
+-- zadd_later and zrem_later queue a sorted set's change; score is a
+-- string (a number would be formatted with %.17g and parsed again).
+local function zadd_later(b, key, score, member)
+  batch_add(b.zadd, key, score, member)
+end
+
+local function zrem_later(b, key, member)
+  batch_add(b.zrem, key, member)
+end
+
+-- call_chunks runs cmd on key (nil for none) with the values of list, at
+-- most 1000 at a time (unpack has a bound on how many values it returns);
+-- step is how many values make one item.
+local function call_chunks(cmd, key, list, step)
+  local per = 1000 - 1000 % step
+  for i = 1, #list, per do
+    local j = math.min(i + per - 1, #list)
+    if key then
+      redis.call(cmd, key, unpack(list, i, j))
+    else
+      redis.call(cmd, unpack(list, i, j))
+    end
+  end
+end
+
+-- flush_batch sends the batch: the records first, then removals, then
+-- additions (a batch never removes what it adds).
+local function flush_batch(b)
+  call_chunks('MSET', nil, b.mset, 2)
+  for key, m in pairs(b.zrem) do
+    call_chunks('ZREM', key, m, 1)
+  end
+  for key, a in pairs(b.zadd) do
+    call_chunks('ZADD', key, a, 2)
+  end
+end

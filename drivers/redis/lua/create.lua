@@ -1,96 +1,136 @@
--- create.lua: store a batch of new tasks of one slot.
--- ARGV: slot, first sequence number ('0': allocate here), count, then six
--- per task: queue, payload, priority, delay (µs), max attempts, unique key.
--- Reply: per task, the ID and OK or DUPLICATE (with the holder's ID).
+-- create.lua: store a batch of new tasks of one slot. It stands alone
+-- (no base.lua nor common.lua before it): every Create runs it, and their
+-- setup would cost each call more than storing a task does.
+-- KEYS[1]: the base key.
+-- ARGV: slot, first sequence number ('0': allocate here), count, then the
+-- tasks in runs of one queue: the queue, the run's length, then two per
+-- task:
+--   - its record's head, packed by the driver: the MessagePack array
+--     header and FIELDS up to e (q, p, pr, uk, 'pending', 0, ma, ''),
+--     to which the script appends c, r and the rest (l 0, f 0, tok 0,
+--     res false), so that the record is what cmsgpack.pack would make;
+--   - its options: '' for priority 0, no delay and no unique key, else
+--     "<priority>,<delay µs>,<unique key>".
+-- Reply: the first sequence number, then per task 0 if it was stored (its
+-- ID is (seq + i)·16384 + slot, i counting from 0) or the ID of the task
+-- holding its unique key (DUPLICATE).
 --
--- The writes go out per 500 tasks as one MSET of the tasks and one
--- variadic ZADD per index of each queue, rather than a command per task
--- and index, which is most of a script's cost. A unique key is checked and
--- taken at once, so a later task of the batch sees an earlier one's.
-local slot = tonumber(ARGV[1])
-local count = tonumber(ARGV[3])
-local seq = tonumber(ARGV[2])
+-- The writes go out per 500 tasks as one MSET of the records and one
+-- variadic ZADD per index of each run, rather than a command per task and
+-- index. Numbers go to commands as strings: the server would format a Lua
+-- number with %.17g and parse it back. A unique key is checked and taken
+-- at once, so a later task of the batch sees an earlier one's.
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
+local BASE = KEYS[1]
+local slot, count, seq = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[2])
 if seq == 0 then
   seq = redis.call('INCRBY', BASE .. 'seq', count) - count + 1
 end
-local now = now_us()
-local out = {}
-local woken = {}
-local records, idx, held = {}, {}, 0
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local fmt, pack, match = string.format, cmsgpack.pack, string.match
+local now_s, now_pk = fmt('%d', now), pack(now)
+local TAIL = '\0\0\0\194' -- l 0, f 0, tok 0, res false
+local out = {seq}
+local records, nrec = {}, 0
 
--- add appends to the arguments of the index named name of queue q.
-local function add(q, name, score, member)
-  local byname = idx[q]
-  if not byname then
-    byname = {}
-    idx[q] = byname
+-- One run's index arguments: all (every task by ID) and pending (due or
+-- not, priority 0) in arrays, the rarer indexes by name (nil while none).
+local q, qbase, all, pend, other
+
+local function flush()
+  redis.call('MSET', unpack(records))
+  records, nrec = {}, 0
+  redis.call('ZADD', qbase .. 'all', unpack(all))
+  all = {}
+  if pend[1] then
+    redis.call('ZADD', qbase .. 'pending', unpack(pend))
+    pend = {}
   end
-  local a = byname[name]
+  if other then
+    for name, a in pairs(other) do
+      redis.call('ZADD', qbase .. name, unpack(a))
+    end
+    other = nil
+  end
+end
+
+local function add(name, score, member)
+  other = other or {}
+  local a = other[name]
   if not a then
     a = {}
-    byname[name] = a
+    other[name] = a
   end
   a[#a + 1] = score
   a[#a + 1] = member
 end
 
-local function flush()
-  if held == 0 then
-    return
-  end
-  redis.call('MSET', unpack(records))
-  for q, byname in pairs(idx) do
-    for name, a in pairs(byname) do
-      redis.call('ZADD', qkey(q, name), unpack(a))
+local i, j = 0, 4
+while i < count do
+  q = ARGV[j]
+  qbase = BASE .. 'q:' .. q .. ':'
+  all, pend = {}, {}
+  local woken = false
+  local run = tonumber(ARGV[j + 1])
+  j = j + 2
+  for _ = 1, run do
+    local head, opts = ARGV[j], ARGV[j + 1]
+    j = j + 2
+    local pr, delay, uk = 0, 0, ''
+    if opts ~= '' then
+      pr, delay, uk = match(opts, '^(-?%d+),(%d+),(.*)$')
+      pr, delay = tonumber(pr), tonumber(delay)
     end
-  end
-  records, idx, held = {}, {}, 0
-end
-
-for i = 0, count - 1 do
-  local j = 4 + i * 6
-  local q, payload, pr, delay, ma, uk = ARGV[j], ARGV[j + 1], tonumber(ARGV[j + 2]), tonumber(ARGV[j + 3]), tonumber(ARGV[j + 4]), ARGV[j + 5]
-  local holder = false
-  if uk ~= '' then
-    holder = redis.call('HGET', qkey(q, 'unique'), uk)
-  end
-  if holder then
-    out[#out + 1] = holder
-    out[#out + 1] = DUPLICATE
-  else
-    local n = (seq + i) * 16384 + slot
-    local id = id16(n)
-    local r = now + delay
-    records[#records + 1] = task_key(id)
-    records[#records + 1] = cmsgpack.pack({q, payload, pr, uk, 'pending', 0, ma, '', now, r, 0, 0, 0, false})
-    add(q, 'all', n, id)
-    -- As add_pending in common.lua.
-    if pr == 0 then
-      add(q, 'pending', r, id)
+    local holder = false
+    if uk ~= '' then
+      holder = redis.call('HGET', qbase .. 'unique', uk)
+    end
+    if holder then
+      out[#out + 1] = holder
     else
-      add(q, 'pendingp', r, id)
-      if r <= now then
-        add(q, 'prio', -pr, prio_member(r, id))
+      local id = fmt('%016d', (seq + i) * 16384 + slot)
+      local r, r_s, r_pk = now, now_s, now_pk
+      if delay ~= 0 then
+        r = now + delay
+        r_s, r_pk = fmt('%d', r), pack(r)
       else
-        add(q, 'delayed', r, id)
+        woken = true
+      end
+      nrec = nrec + 2
+      records[nrec - 1] = BASE .. 't:' .. id
+      records[nrec] = head .. now_pk .. r_pk .. TAIL
+      all[#all + 1] = id
+      all[#all + 1] = id
+      -- As add_pending in common.lua.
+      if pr == 0 then
+        pend[#pend + 1] = r_s
+        pend[#pend + 1] = id
+      else
+        add('pendingp', r_s, id)
+        if r <= now then
+          add('prio', fmt('%d', -pr), fmt('%017d', r) .. ':' .. id)
+        else
+          add('delayed', r_s, id)
+        end
+      end
+      if uk ~= '' then
+        redis.call('HSET', qbase .. 'unique', uk, id)
+      end
+      out[#out + 1] = 0
+      if nrec >= 1000 then
+        flush()
       end
     end
-    held = held + 1
-    if uk ~= '' then
-      redis.call('HSET', qkey(q, 'unique'), uk, id)
-    end
-    if delay == 0 then
-      woken[q] = true
-    end
-    out[#out + 1] = id
-    out[#out + 1] = OK
-    if held >= 500 then
-      flush()
-    end
+    i = i + 1
   end
-end
-flush()
-for q in pairs(woken) do
-  wake(q)
+  if nrec > 0 then
+    flush()
+  end
+  if woken then
+    redis.call('PUBLISH', qbase .. 'wake', '1')
+  end
 end
 return out
