@@ -42,8 +42,9 @@ func rowStore(line string) string {
 	case strings.HasPrefix(line, "| "):
 		first, _, _ = strings.Cut(line[2:], " |")
 	case strings.HasPrefix(line, "- "):
-		first = strings.Fields(line[2:])[0]
-		first = strings.TrimRight(first, ":")
+		if f := strings.Fields(line[2:]); len(f) > 0 {
+			first = strings.TrimRight(f[0], ":")
+		}
 	default:
 		return ""
 	}
