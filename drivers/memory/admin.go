@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -69,6 +68,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 			}
 			q.unique[t.rec.UniqueKey] = t.rec.ID
 		}
+		q.removeFinal(t)
 		t.rec.Attempt = 0
 		t.rec.RunAt = now
 		t.rec.FinalizedAt = time.Time{}
@@ -124,20 +124,19 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	if q == nil {
 		return 0, nil
 	}
+	// The final index is in Purge's order: the tasks to delete are its
+	// first ones, up to the first finalised after the cutoff.
 	cutoff := d.clock().Add(-p.OlderThan)
-	var old []*task
-	for _, t := range q.all {
-		if t.rec.State.Final() && !t.rec.FinalizedAt.After(cutoff) {
-			old = append(old, t)
+	old := make([]*task, 0, min(p.Limit, q.final.len()))
+	q.final.ascend(func(t *task) bool {
+		if len(old) == p.Limit || t.rec.FinalizedAt.After(cutoff) {
+			return false
 		}
-	}
-	sort.Slice(old, func(i, j int) bool {
-		return old[i].rec.FinalizedAt.Before(old[j].rec.FinalizedAt)
+		old = append(old, t)
+		return true
 	})
-	if len(old) > p.Limit {
-		old = old[:p.Limit]
-	}
 	for _, t := range old {
+		q.removeFinal(t)
 		delete(d.tasks, t.rec.ID)
 		delete(q.all, t.rec.ID)
 		q.counts.add(t.rec.State, -1)

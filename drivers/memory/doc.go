@@ -9,12 +9,14 @@
 // # Layout
 //
 // Tasks live in a map by ID. Each queue keeps its pending tasks in two
-// sorted slices, one by (run-at, ID) for the Fifo and Lifo rules and one by
-// (priority descending, run-at, ID) for the Priority rule, so a claim reads
-// the head of a slice instead of every task. Running tasks are kept in a
-// set per queue, scanned by each claim for leases that ran out; its size is
-// bounded by the number of tasks held by workers. Final tasks are in
-// neither, and cost a claim nothing.
+// sorted lists (in chunks), one by (run-at, ID) for the Fifo and Lifo rules
+// and one by (priority descending, run-at, ID) for the Priority rule, so a
+// claim reads the head of a list instead of every task. Running tasks are
+// kept in a set per queue, scanned by each claim for leases that ran out;
+// its size is bounded by the number of tasks held by workers. Final tasks
+// are in neither, and cost a claim nothing: they are in a third sorted
+// list, by (finalised-at, ID), from whose head Purge deletes, so a purge
+// costs the tasks it deletes rather than every task of the queue.
 //
 // # Clock
 //

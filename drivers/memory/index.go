@@ -19,6 +19,7 @@ type task struct {
 type queue struct {
 	byTime     taskList // pending, by (run-at, ID)
 	byPriority taskList // pending, by (priority desc, run-at, ID)
+	final      taskList // final, by (finalised-at, ID): Purge's order
 	running    map[int64]*task
 	all        map[int64]*task
 	unique     map[string]int64 // key of a pending or running task -> its ID
@@ -32,6 +33,7 @@ func (d *Driver) queue(name string) *queue {
 		q = &queue{
 			byTime:     newTaskList(byTime, chunkLen),
 			byPriority: newTaskList(byPriority, chunkLen),
+			final:      newTaskList(byFinalized, chunkLen),
 			running:    make(map[int64]*task),
 			all:        make(map[int64]*task),
 			unique:     make(map[string]int64),
@@ -101,6 +103,29 @@ func (q *queue) finalize(t *task, s driver.State, now time.Time) {
 	t.rec.LeaseExpiresAt = time.Time{}
 	t.rec.FinalizedAt = now
 	q.setState(t, s)
+	q.addFinal(t)
+}
+
+// addFinal puts a final task, its FinalizedAt set, into the index Purge
+// reads. Every path that makes a task final, or stores one as final, calls
+// it once, after the task's state and FinalizedAt are set.
+func (q *queue) addFinal(t *task) {
+	q.final.insert(t)
+}
+
+// removeFinal takes a final task out of the index Purge reads, before its
+// FinalizedAt changes or it is deleted.
+func (q *queue) removeFinal(t *task) {
+	q.final.remove(t)
+}
+
+// byFinalized orders final tasks by (finalised-at, ID): the oldest
+// finalisation first, as Purge deletes them.
+func byFinalized(a, b *task) int {
+	if c := a.rec.FinalizedAt.Compare(b.rec.FinalizedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.rec.ID, b.rec.ID)
 }
 
 func byTime(a, b *task) int {

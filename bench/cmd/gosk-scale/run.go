@@ -98,7 +98,14 @@ func run(ctx context.Context, s settings, t target) error {
 		o.child(ctx, s, t, st, "size "+st, "size", "-count", strconv.Itoa(s.sizeTasks))
 	}
 	o.elapsed = time.Since(o.started)
-	if err := os.WriteFile(s.out, []byte(render(o)), 0o644); err != nil { //nolint:gosec // a report for the repository
+	// A run of some stores only keeps the others' rows of the report it
+	// replaces.
+	old, err := os.ReadFile(s.out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	report := mergeReport(string(old), render(o), s.stores)
+	if err := os.WriteFile(s.out, []byte(report), 0o644); err != nil { //nolint:gosec // a report for the repository
 		return err
 	}
 	log.Printf("wrote %s (%d records, %d failures) in %v", s.out, len(o.records), len(o.failures), o.elapsed.Round(time.Second))
