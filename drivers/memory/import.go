@@ -67,6 +67,8 @@ func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]drive
 			if !t.rec.RunAt.After(now) {
 				woken.Add(r.Queue)
 			}
+		} else {
+			q.addFinal(t)
 		}
 		d.origins[origin] = t.rec.ID
 		results[i] = driver.ImportResult{ID: t.rec.ID, Imported: true}
