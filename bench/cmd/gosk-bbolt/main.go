@@ -1,5 +1,6 @@
 // Command gosk-bbolt runs the comparison's workload on gosk's bbolt driver
-// (a fresh file, the driver's defaults) and prints one JSON line (see
+// (a fresh file, the driver's defaults; the worker prefetches as on
+// SQLite, which it is compared with) and prints one JSON line (see
 // package harness).
 package main
 
@@ -14,7 +15,7 @@ import (
 )
 
 func main() {
-	harness.Main(harness.Info{Library: "gosk", Backend: "bbolt", NativeBatch: true},
+	harness.Main(harness.Info{Library: "gosk", Backend: "bbolt", NativeBatch: true, Notes: gosksubject.PrefetchNotes},
 		func(ctx context.Context, env *harness.Env) (harness.Store, error) {
 			path := filepath.Join(env.Dir, "gosk.bbolt")
 			if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
@@ -24,6 +25,11 @@ func main() {
 			if err != nil {
 				return nil, err
 			}
-			return gosksubject.New(drv)
+			s, err := gosksubject.New(drv)
+			if err != nil {
+				return nil, err
+			}
+			s.Prefetch = gosksubject.Prefetch
+			return s, nil
 		})
 }
