@@ -3,7 +3,6 @@ package bbolt
 import (
 	"context"
 	"encoding/binary"
-	"math"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -102,15 +101,12 @@ func importTasks(s *store, now int64, tasks []driver.ImportTask, res []driver.Im
 				continue
 			}
 		}
-		seq, err := s.tasks.NextSequence()
+		id, err := s.nextID()
 		if err != nil {
 			return err
 		}
-		if seq > math.MaxInt64 {
-			return errorf("task IDs exhausted")
-		}
 		t := &task{
-			id:          int64(seq),
+			id:          id,
 			queue:       r.Queue,
 			payload:     r.Payload,
 			priority:    r.Priority,

@@ -3,6 +3,7 @@ package bbolt
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -141,6 +142,18 @@ func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 
 // queue returns the buckets of a queue. If create is false and the queue
 // has never had a task, it returns nil.
+// nextID draws the next task ID from the tasks bucket's sequence.
+func (s *store) nextID() (int64, error) {
+	seq, err := s.tasks.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	if seq > math.MaxInt64 {
+		return 0, errorf("task IDs exhausted")
+	}
+	return int64(seq), nil
+}
+
 func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 	if q, ok := s.qs[name]; ok {
 		return q, nil

@@ -65,15 +65,12 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 				continue
 			}
 		}
-		seq, err := s.tasks.NextSequence()
+		id, err := s.nextID()
 		if err != nil {
 			return err
 		}
-		if seq > math.MaxInt64 {
-			return errorf("task IDs exhausted")
-		}
 		t := &task{
-			id:          int64(seq),
+			id:          id,
 			queue:       nt.Queue,
 			payload:     nt.Payload,
 			priority:    nt.Priority,
