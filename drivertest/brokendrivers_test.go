@@ -53,6 +53,7 @@ type broken struct {
 
 	origins   map[string]int64 // queue NUL origin NUL ID -> task, for brokenimport_test.go
 	originSeq int64            // origins handed to the memory driver instead
+	checking  int              // import-check-then-act: callers between check and write
 }
 
 func newBroken(name string, clock func() time.Time) *broken {

@@ -90,11 +90,23 @@ func (b *broken) importLedger(ctx context.Context, tasks []driver.ImportTask) ([
 		fresh = append(fresh, i)
 	}
 	if b.name == "import-check-then-act" {
-		// The check and the write are two steps: another caller may
-		// check in between and see the same origins unrecorded.
+		// The check and the write are two steps, and the store is slow
+		// between them: another caller checks in between and sees the
+		// same origins unrecorded. The step waits (a while at most) for
+		// a second caller to check, so that concurrent callers overlap
+		// however the scheduler runs them.
+		b.checking++
 		b.mu.Unlock()
-		runtime.Gosched()
+		for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); runtime.Gosched() {
+			b.mu.Lock()
+			overlap := b.checking > 1
+			b.mu.Unlock()
+			if overlap {
+				break
+			}
+		}
 		b.mu.Lock()
+		b.checking--
 	}
 	defer b.mu.Unlock()
 	in := make([]driver.ImportTask, len(fresh))
