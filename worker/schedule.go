@@ -52,8 +52,12 @@ type ScheduleConfig struct {
 	// Missed says. Too small a value makes a process with a slow clock
 	// take a running schedule for a stopped one (and pass over slots
 	// the others are about to take); too large makes a stopped schedule
-	// catch up that much at its start. Default DefaultClockSkew (1s);
-	// negative is invalid.
+	// catch up that much at its start. A process that is running the
+	// schedule, and whose store answers, catches up however far behind
+	// a slow store leaves it: each slot runs late rather than never. It
+	// too counts the schedule as stopped after the store failed it, or
+	// after it was itself stalled (suspended, starved of CPU) for more
+	// than ClockSkew. Default DefaultClockSkew (1s); negative is invalid.
 	ClockSkew time.Duration
 
 	// Options are the options of each slot's task: priority, max
@@ -195,9 +199,14 @@ func (c *ScheduleConfig) fill() error {
 func (s *Schedule) Run(ctx context.Context) error {
 	var latest time.Time // the schedule's latest slot as last seen; zero: none
 	seen := false        // whether latest was read from the store
+	var took time.Time   // when the store last took this Run's slot at the first try
 	for {
 		now := s.cfg.Clock()
 		recent := s.spec.prev(now.Add(-s.cfg.ClockSkew))
+		// This Run is itself running the schedule if the store answered
+		// it just now: then a latest slot older than the tolerance is
+		// late (the store was slow), not stopped, and is caught up.
+		running := !took.IsZero() && now.Sub(took) <= s.cfg.ClockSkew
 		var at, after time.Time
 		switch {
 		case !seen:
@@ -208,7 +217,7 @@ func (s *Schedule) Run(ctx context.Context) error {
 				at = s.spec.next(now.Add(-s.cfg.ClockSkew))
 			}
 			after = s.spec.prev(at.Add(-time.Microsecond))
-		case latest.IsZero() || latest.Before(recent):
+		case latest.IsZero() || latest.Before(recent) && !running:
 			// Nobody took a slot within the tolerance: start afresh.
 			at, after = s.spec.next(now), latest
 			if s.cfg.Missed == MissedRunLast {
@@ -227,12 +236,30 @@ func (s *Schedule) Run(ctx context.Context) error {
 		if !s.waitFor(ctx, at) {
 			return nil
 		}
-		r, err := s.take(ctx, at, after)
+		if due := laterOf(at, now); s.cfg.Clock().Sub(due) > s.cfg.ClockSkew {
+			// The wait overran by more than the tolerance: this process
+			// was stalled (suspended, starved), and ran nothing
+			// meanwhile. Decide again from the clock as it is now.
+			took = time.Time{}
+			continue
+		}
+		r, firstTry, err := s.take(ctx, at, after)
 		if err != nil {
 			return runError(ctx, err)
 		}
 		latest, seen = r.Latest, true
+		if firstTry && r.Latest.Equal(at) {
+			took = s.cfg.Clock()
+		}
 	}
+}
+
+// laterOf returns the later of a and b.
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // runError is what Run returns after err: nil if it came from ctx being
@@ -262,24 +289,24 @@ func (s *Schedule) waitFor(ctx context.Context, at time.Time) bool {
 
 // take takes the slot at if the schedule's latest slot is after (zero:
 // none), trying again after a failure of the store, and returns the
-// store's result.
-func (s *Schedule) take(ctx context.Context, at, after time.Time) (driver.SlotResult, error) {
-	for failures := 1; ; failures++ {
+// store's result and whether the store answered at the first try.
+func (s *Schedule) take(ctx context.Context, at, after time.Time) (driver.SlotResult, bool, error) {
+	for failures := 0; ; failures++ {
 		t, err := s.newTask(at)
 		if err != nil {
-			return driver.SlotResult{}, err
+			return driver.SlotResult{}, false, err
 		}
 		r, err := s.sched.CreateSlot(ctx, driver.Slot{Name: s.name, At: at, Task: t, Expect: true, Latest: after})
 		switch {
 		case err == nil:
 			s.logResult(at, r)
-			return r, nil
+			return r, failures == 0, nil
 		case ctx.Err() != nil, errors.Is(err, driver.ErrClosed), errors.Is(err, driver.ErrInvalid):
-			return driver.SlotResult{}, fmt.Errorf("gosk: schedule %q of queue %q, slot %v: %w", s.name, s.queue, at, err)
+			return driver.SlotResult{}, false, fmt.Errorf("gosk: schedule %q of queue %q, slot %v: %w", s.name, s.queue, at, err)
 		}
-		s.log.Warn("gosk: could not take a slot; will retry", "slot", at, "error", err, "failures", failures)
+		s.log.Warn("gosk: could not take a slot; will retry", "slot", at, "error", err, "failures", failures+1)
 		if err := s.sleep(ctx, s.cfg.RetryInterval); err != nil {
-			return driver.SlotResult{}, err
+			return driver.SlotResult{}, false, err
 		}
 	}
 }

@@ -283,3 +283,71 @@ func TestScheduleFreshStartsAgree(t *testing.T) {
 	assert.Equal(t, first.Add(every).Sub(real), slept[0], "the slow process waits for the slot after the fast one's")
 	assert.Equal(t, []time.Time{first, first.Add(every)}, slotTasks(t, d, q), "then takes it: one task per slot, none before the first")
 }
+
+// slowSlots is a store whose first n slot creations take d on clk.
+type slowSlots struct {
+	*memory.Driver
+	clk *testclock.Clock
+	d   time.Duration
+	n   int
+}
+
+func (s *slowSlots) CreateSlot(ctx context.Context, slot driver.Slot) (driver.SlotResult, error) {
+	r, err := s.Driver.CreateSlot(ctx, slot)
+	if err == nil && r.Created && s.n > 0 {
+		s.n--
+		s.clk.Add(s.d)
+	}
+	return r, err
+}
+
+// TestScheduleSlowStoreCatchesUp runs a schedule on a store that takes
+// three periods to create each of three slots: the process was running
+// the schedule all along, so it takes every slot, late, none skipped.
+func TestScheduleSlowStoreCatchesUp(t *testing.T) {
+	m := memory.New(nil)
+	t.Cleanup(func() { _ = m.Close() })
+	clk := testclock.New(minute0.Add(30 * time.Second))
+	slow := &slowSlots{Driver: m, clk: clk, d: 3 * time.Minute, n: 3}
+	q, err := gosk.NewQueue[string](slow, "reports", nil)
+	require.NoError(t, err)
+	takeSlot(t, m, q, "s", minute0)
+	s, err := worker.NewSchedule(q, "s", worker.Every(time.Minute), slotPayload, &worker.ScheduleConfig{Clock: clk.Now})
+	require.NoError(t, err)
+	slept, err := runSchedule(t, s, clk, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []time.Duration{30 * time.Second, time.Minute}, slept, "no wait while it catches up")
+	assert.Equal(t, slots(minute0, time.Minute, 11), slotTasks(t, m, q),
+		"every slot from the first to the clock's, in order, though each slow create put the schedule minutes behind")
+}
+
+// TestScheduleStalledProcessStartsAfresh stalls a process for ten
+// minutes in its wait for a slot: it ran nothing meanwhile, so the
+// schedule was stopped, and it starts it again as Missed says instead of
+// taking the slot it waited for, ten minutes late.
+func TestScheduleStalledProcessStartsAfresh(t *testing.T) {
+	d, q := newScheduleQueue(t)
+	takeSlot(t, d, q, "s", minute0)
+	clk := testclock.New(minute0.Add(30 * time.Second))
+	s, err := worker.NewSchedule(q, "s", worker.Every(time.Minute), slotPayload, &worker.ScheduleConfig{Clock: clk.Now})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	waits := 0
+	worker.SetScheduleSleep(s, func(ctx context.Context, d time.Duration) error {
+		waits++
+		switch waits {
+		case 2:
+			clk.Add(d + 10*time.Minute) // suspended
+		case 3:
+			cancel()
+			return ctx.Err()
+		default:
+			clk.Add(d)
+		}
+		return nil
+	})
+	require.NoError(t, s.Run(ctx))
+	assert.Equal(t, []time.Time{minute0, minute0.Add(time.Minute), minute0.Add(12 * time.Minute)}, slotTasks(t, d, q),
+		"the slots that passed while the process stalled are missed, and the last of them is run (MissedRunLast)")
+}
