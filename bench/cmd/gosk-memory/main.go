@@ -1,5 +1,6 @@
 // Command gosk-memory runs the comparison's workload on gosk's memory
-// driver and prints one JSON line (see package harness).
+// driver (the worker prefetches as on every other gosk program) and
+// prints one JSON line (see package harness).
 package main
 
 import (
@@ -11,8 +12,13 @@ import (
 )
 
 func main() {
-	harness.Main(harness.Info{Library: "gosk", Backend: "memory", NativeBatch: true},
+	harness.Main(harness.Info{Library: "gosk", Backend: "memory", NativeBatch: true, Notes: gosksubject.PrefetchNotes},
 		func(context.Context, *harness.Env) (harness.Store, error) {
-			return gosksubject.New(memory.New(nil))
+			s, err := gosksubject.New(memory.New(nil))
+			if err != nil {
+				return nil, err
+			}
+			s.Prefetch = gosksubject.Prefetch
+			return s, nil
 		})
 }
