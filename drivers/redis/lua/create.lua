@@ -28,7 +28,7 @@ end
 local BASE = KEYS[1]
 local slot, count, seq = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[2])
 if seq == 0 then
-  seq = redis.call('INCRBY', BASE .. 'seq', count) - count + 1
+  seq = redis.call('INCRBY', BASE .. 'seq', ARGV[3]) - count + 1 -- the count as a string (see above)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
