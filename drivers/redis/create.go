@@ -186,11 +186,11 @@ func packInt(b []byte, n int64) []byte {
 }
 
 // parseCreate reads create.lua's reply for the tasks at idx, all in slot:
-// the first sequence number, then per task 0 (stored) or the ID of the
-// task that holds its unique key.
+// the first sequence number, alone if every task was stored, else followed
+// by per task 0 (stored) or the ID of the task that holds its unique key.
 func parseCreate(reply any, slot int, idx []int, out []driver.CreateResult) error {
 	v, ok := reply.([]any)
-	if !ok || len(v) != 1+len(idx) {
+	if !ok || len(v) != 1 && len(v) != 1+len(idx) {
 		return fmt.Errorf("gosk/redis: create script replied %T of %d items for %d tasks", reply, len(v), len(idx))
 	}
 	seq, ok := v[0].(int64)
@@ -198,6 +198,10 @@ func parseCreate(reply any, slot int, idx []int, out []driver.CreateResult) erro
 		return fmt.Errorf("gosk/redis: create script replied %T for a sequence number", v[0])
 	}
 	for k, i := range idx {
+		if len(v) == 1 {
+			out[i] = driver.CreateResult{ID: (seq+int64(k))<<slotBits | int64(slot)}
+			continue
+		}
 		if code, ok := v[1+k].(int64); ok && code == 0 {
 			out[i] = driver.CreateResult{ID: (seq+int64(k))<<slotBits | int64(slot)}
 			continue

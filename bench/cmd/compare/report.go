@@ -207,7 +207,7 @@ func render(in reportInput) string {
 	}
 	w("What issue 14 measured of the causes, on this kind of machine. ")
 	w("PostgreSQL: a worker claims and finishes in batches (up to its free handlers, or Concurrency+Prefetch), and the server's CPU sets the pace, about 35 µs per task plus about 660 µs per claim-and-finish pair; every state change updates an indexed column, so no update is HOT. ")
-	w("Redis: concurrent single creates share one script call, but one call costs the server about 139k instructions for one task against asynq's 53k for its whole enqueue, so gosk leads only when enough callers join a call; in claim and finish, building the shared Lua helpers (about 43k instructions a call) and unpacking and repacking each MessagePack record dominate. ")
+	w("Redis: concurrent single creates share one script call (with 8 callers about 7 tasks a call), which costs the server about 97k instructions for one task and 257k for 8, against asynq's 36k for its whole enqueue (callgrind, the EVALSHA alone), so per task gosk's server cost is at or below asynq's; but its calls go one at a time, so a busy machine, which slows every round trip, costs it more than asynq's 8 parallel enqueues; in claim and finish, building the shared Lua helpers (about 43k instructions a call) and unpacking and repacking each MessagePack record dominate. ")
 	w("bbolt: each commit syncs twice (the data pages, then the meta page) where SQLite's WAL syncs once, and a worker's claim and finish are two commits per batch. ")
 	w("memory: the worker and driver spend about 4 µs of CPU per task, near neoq's, through the same claim and finish calls as every store. ")
 	w("Pickup on a library that polls between fetches (asynq) is bounded by its poll interval, not by the store. ")

@@ -11,9 +11,11 @@
 --     res false), so that the record is what cmsgpack.pack would make;
 --   - its options: '' for priority 0, no delay and no unique key, else
 --     "<priority>,<delay µs>,<unique key>".
--- Reply: the first sequence number, then per task 0 if it was stored (its
--- ID is (seq + i)·16384 + slot, i counting from 0) or the ID of the task
--- holding its unique key (DUPLICATE).
+-- Reply: the first sequence number, alone if every task was stored (task
+-- i's ID, i counting from 0, is (seq + i)·16384 + slot); else followed by,
+-- per task, 0 if it was stored or the ID of the task holding its unique
+-- key (DUPLICATE). Most calls store every task, and the short reply spares
+-- them building and sending a code per task.
 --
 -- The writes go out per 500 tasks as one MSET of the records and one
 -- variadic ZADD per index of each run, rather than a command per task and
@@ -26,14 +28,14 @@ end
 local BASE = KEYS[1]
 local slot, count, seq = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[2])
 if seq == 0 then
-  seq = redis.call('INCRBY', BASE .. 'seq', count) - count + 1
+  seq = redis.call('INCRBY', BASE .. 'seq', ARGV[3]) - count + 1 -- the count as a string (see above)
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local fmt, pack, match = string.format, cmsgpack.pack, string.match
 local now_s, now_pk = fmt('%d', now), pack(now)
 local TAIL = '\0\0\0\194' -- l 0, f 0, tok 0, res false
-local out = {seq}
+local out -- the codes, from the first duplicate on (nil until then)
 local records, nrec = {}, 0
 
 -- One run's index arguments: all (every task by ID) and pending (due or
@@ -89,6 +91,12 @@ while i < count do
       holder = redis.call('HGET', qbase .. 'unique', uk)
     end
     if holder then
+      if not out then
+        out = {seq}
+        for k = 2, i + 1 do
+          out[k] = 0
+        end
+      end
       out[#out + 1] = holder
     else
       local id = fmt('%016d', (seq + i) * 16384 + slot)
@@ -119,7 +127,9 @@ while i < count do
       if uk ~= '' then
         redis.call('HSET', qbase .. 'unique', uk, id)
       end
-      out[#out + 1] = 0
+      if out then
+        out[#out + 1] = 0
+      end
       if nrec >= 1000 then
         flush()
       end
@@ -133,4 +143,4 @@ while i < count do
     redis.call('PUBLISH', qbase .. 'wake', '1')
   end
 end
-return out
+return out or {seq}

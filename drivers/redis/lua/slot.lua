@@ -24,7 +24,7 @@ if expect and latest ~= expected then
 end
 local out = create_batch()
 local id, code = out[2], DUPLICATE
-if id == 0 then
+if not id then
   id, code = id16(out[1] * 16384 + tonumber(ARGV[1])), OK
 end
 redis.call('HSET', key, name, fmt(at) .. ':' .. id .. ':' .. fmt(now_us()))
