@@ -26,3 +26,16 @@ func BenchmarkCreateConcurrent(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
 }
+
+// BenchmarkCreateLone has one goroutine create one task per call on a file
+// with fully synced commits: the latency of a create that has nobody to
+// share its commit with, which grouping must not lengthen.
+func BenchmarkCreateLone(b *testing.B) {
+	d, _ := openFile(b, nil)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := d.Create(ctx, []driver.NewTask{newTask("q")}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -62,10 +62,13 @@
 // runs every queued call in one BEGIN IMMEDIATE transaction, each call in
 // a savepoint of its own (one that fails is undone alone), with one commit
 // and so one sync for all of them. Sixty-four goroutines creating one task
-// each then share commits instead of queueing for one each. Writes run on
-// the writer's connection, which the driver keeps, with its prepared
-// statements, for its lifetime. So many worker goroutines never meet
-// SQLITE_BUSY. A call's context can end its wait for its turn (the call
+// each then share commits instead of queueing for one each. A caller that
+// takes the turn while fewer calls are queued than there were at the last
+// commit waits for the others, at most half that commit's time (and 1ms),
+// since the callers just answered are often about to write again; a
+// caller writing alone never waits. Writes run on the writer's
+// connection, which the driver keeps, with its prepared statements, for
+// its lifetime. So many worker goroutines never meet SQLITE_BUSY. A call's context can end its wait for its turn (the call
 // then returns the context's error and changes nothing), but not its
 // statements once they run, since SQLite answers an interrupted write by
 // rolling back the whole transaction, other calls of the group included.

@@ -120,8 +120,22 @@ type Driver struct {
 	// see write.
 	pmu     sync.Mutex
 	pending []*writeReq
-	closed  atomic.Bool
-	hub     wakeup.Hub
+	// gatherFor is, while a leader waits for its group to fill (see
+	// lead), the number of queued requests that fills it, and 0
+	// otherwise; the request that fills the group sends on gathered and
+	// sets it to 0. Both guarded by pmu; gathered is buffered.
+	gatherFor int
+	gathered  chan struct{}
+	// writers is how many requests there were when the last group
+	// committed (its own and those queued meanwhile), and lastCommit how
+	// long its COMMIT took; see lead. Guarded by the writer token.
+	writers    int
+	lastCommit time.Duration
+	// gatherMax is maxGather; tests change it.
+	gatherMax time.Duration
+
+	closed atomic.Bool
+	hub    wakeup.Hub
 
 	// Set only by tests: afterCreateInsert runs once a create's tasks are
 	// written and before they commit, and beforeGroupCommit before a
@@ -276,6 +290,8 @@ func newDriver(ctx context.Context, db *sql.DB, o Options, memory bool) (*Driver
 		maxPayload: o.MaxPayloadLen,
 		q:          q,
 		writer:     make(chan struct{}, 1),
+		gathered:   make(chan struct{}, 1),
+		gatherMax:  maxGather,
 		// An in-memory database has one connection, which readers and the
 		// caller's transactions need too; so may a caller's small pool.
 		keep: !memory && db.Stats().MaxOpenConnections != 1,

@@ -57,9 +57,12 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 		if payload == nil {
 			payload = []byte{}
 		}
-		var id int64
-		err := c.QueryRowContext(ctx, d.q.insert, t.Queue, payload, t.Priority, key,
-			t.MaxAttempts, now, storeunit.NanosAfter(now, t.Delay)).Scan(&id)
+		res, err := c.ExecContext(ctx, d.q.insert, t.Queue, payload, t.Priority, key,
+			t.MaxAttempts, now, storeunit.NanosAfter(now, t.Delay))
+		if err != nil {
+			return nil, nil, err
+		}
+		id, err := res.LastInsertId()
 		if err != nil {
 			return nil, nil, err
 		}

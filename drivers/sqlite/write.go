@@ -6,6 +6,7 @@ import (
 	sqldriver "database/sql/driver"
 	"errors"
 	"sync/atomic"
+	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -147,19 +148,17 @@ func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) er
 		translate: func(err error) error { return d.translate(ctx, err) }}
 	d.pmu.Lock()
 	d.pending = append(d.pending, req)
+	if d.gatherFor > 0 && len(d.pending) >= d.gatherFor {
+		d.gathered <- struct{}{}
+		d.gatherFor = 0
+	}
 	d.pmu.Unlock()
 	for {
 		select {
 		case err := <-req.done:
 			return err
 		case d.writer <- struct{}{}:
-			d.pmu.Lock()
-			group := d.pending
-			d.pending = nil
-			d.pmu.Unlock()
-			if len(group) > 0 {
-				d.commitGroup(ctx, group)
-			}
+			d.lead(ctx)
 			<-d.writer
 			// Our request was in this group or in an earlier leader's;
 			// its result is in req.done or on its way.
@@ -171,6 +170,54 @@ func (d *Driver) write(ctx context.Context, fn func(c conn, now int64) error) er
 			return <-req.done
 		}
 	}
+}
+
+// maxGather bounds how long a leader waits for its group to fill; see
+// lead.
+const maxGather = time.Millisecond
+
+// lead runs the next group, the writer token held.
+//
+// If fewer requests are queued than there were writers at the end of the
+// last commit (the last group and those that queued while it committed),
+// it first waits for that many, but no longer than half the last commit
+// took (at most maxGather): the callers of the last group, just given
+// their results, are often about to write again, and a group that waits
+// for them commits them all with one sync instead of two. Without the
+// wait, the first of them to come back would lead a group of one while
+// the others queue behind it. A writer alone (one writer at the end of
+// the last commit) never waits.
+func (d *Driver) lead(ctx context.Context) {
+	d.pmu.Lock()
+	if want := d.writers; len(d.pending) > 0 && len(d.pending) < want {
+		d.gatherFor = want
+		d.pmu.Unlock()
+		wait := time.NewTimer(min(d.lastCommit/2, d.gatherMax))
+		filled := false
+		select {
+		case <-d.gathered:
+			filled = true
+		case <-wait.C:
+		case <-ctx.Done():
+		}
+		wait.Stop()
+		d.pmu.Lock()
+		if !filled && d.gatherFor == 0 {
+			// The group filled as the wait ended: take back the signal.
+			<-d.gathered
+		}
+		d.gatherFor = 0
+	}
+	group := d.pending
+	d.pending = nil
+	d.pmu.Unlock()
+	if len(group) == 0 {
+		return
+	}
+	d.commitGroup(ctx, group)
+	d.pmu.Lock()
+	d.writers = len(group) + len(d.pending)
+	d.pmu.Unlock()
 }
 
 // withdraw takes req off the queue if no leader has taken it yet.
@@ -329,8 +376,10 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 			return err
 		}
 	}
+	start := time.Now()
 	if _, err := w.ExecContext(keep, "COMMIT"); err != nil {
 		return err
 	}
+	d.lastCommit = time.Since(start)
 	return nil
 }

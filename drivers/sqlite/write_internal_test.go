@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,4 +102,84 @@ func TestQueryFilesAreUsed(t *testing.T) {
 	steps, err := loadMigrations(DefaultTablePrefix)
 	require.NoError(t, err)
 	require.NotEmpty(t, steps)
+}
+
+// gatherDriver opens a driver on a file as if its last group had ended
+// with writers writers and a very long commit, so that a leader's wait for
+// its group is bounded by bound alone, and counts the groups it commits.
+func gatherDriver(t *testing.T, writers int, bound time.Duration) (*Driver, *atomic.Int64) {
+	t.Helper()
+	d, err := Open(context.Background(), filepath.Join(t.TempDir(), "tasks.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = d.Close() })
+	d.writers = writers
+	d.lastCommit = time.Hour
+	d.gatherMax = bound
+	groups := new(atomic.Int64)
+	d.beforeGroupCommit = func() error {
+		groups.Add(1)
+		return nil
+	}
+	return d, groups
+}
+
+func createOne(ctx context.Context, d *Driver, payload string) error {
+	_, err := d.Create(ctx, []driver.NewTask{{Queue: "g", Payload: []byte(payload), MaxAttempts: 1}})
+	return err
+}
+
+// TestGroupWaitsForTheWritersOfTheLastCommit checks that when as many
+// writers as were there at the last commit come back one by one, the
+// first of them to lead waits for the others and commits them all in one
+// group.
+func TestGroupWaitsForTheWritersOfTheLastCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	const writers = 3
+	d, groups := gatherDriver(t, writers, time.Minute)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() { errs[i] = createOne(ctx, d, fmt.Sprint(i)) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err, "create %d", i)
+	}
+	require.EqualValues(t, 1, groups.Load(), "the three creates share one group")
+	n, err := d.Count(ctx, "g")
+	require.NoError(t, err)
+	require.EqualValues(t, writers, n[driver.StatePending])
+}
+
+// TestLoneWriterDoesNotWait checks that a writer that was alone at the
+// last commit commits at once: its create returns long before the bound of
+// the wait.
+func TestLoneWriterDoesNotWait(t *testing.T) {
+	t.Parallel()
+	d, groups := gatherDriver(t, 1, time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := range 3 {
+		require.NoError(t, createOne(ctx, d, fmt.Sprint(i)), "create %d commits without waiting for the bound", i)
+	}
+	require.EqualValues(t, 3, groups.Load())
+}
+
+// TestGroupWaitEndsAtItsBound checks that a leader waiting for writers who
+// do not come back commits once the bound has passed, and that the next
+// write, alone since, does not wait.
+func TestGroupWaitEndsAtItsBound(t *testing.T) {
+	t.Parallel()
+	const bound = 50 * time.Millisecond
+	d, groups := gatherDriver(t, 4, bound)
+	ctx := context.Background()
+	start := time.Now()
+	require.NoError(t, createOne(ctx, d, "first"))
+	require.GreaterOrEqual(t, time.Since(start), bound, "the leader waited for the writers of the last commit")
+	d.gatherMax = time.Hour
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(t, createOne(ctx, d, "second"), "the writer was alone at the last commit: no wait")
+	require.EqualValues(t, 2, groups.Load())
 }
