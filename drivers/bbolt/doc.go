@@ -158,9 +158,9 @@
 //     32 MiB, and the file stays at that size after they are purged
 //     (0.1 MiB once compacted); TestFileSize measures it.
 //     BenchmarkFileSize sets it beside SQLite: with 100-byte payloads,
-//     100,000 pending tasks took 336 bytes of file each (SQLite 259), and
-//     the file stayed at 504 bytes per task once they were completed and
-//     purged (SQLite 305).
+//     100,000 pending tasks took 338 bytes of file each (SQLite 259), and
+//     the file kept that size once they were completed and purged (SQLite
+//     305).
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
 //     reentrant): use [Driver.Tx] inside the transaction.

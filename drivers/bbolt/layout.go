@@ -106,6 +106,16 @@ func prioGroup(priority int) uint16 { return uint16(driver.MaxPriority - priorit
 // default of half, since few keys will be inserted between them later.
 const appendFill = 0.9
 
+// recordFill is how full bbolt fills the pages it splits in the tasks
+// bucket: its keys come last too, but a record grows by about a quarter
+// over its life (a lease expiry while running, then a finalisation time
+// and a longer state), and a page filled to appendFill with records that
+// then grow splits again into one full page and one nearly empty, which
+// left completed tasks' pages half full and the bucket of a million of
+// them a level deeper, each level a page more to write per commit. At
+// recordFill a page of new records takes their growth and stays whole.
+const recordFill = 0.8
+
 // queueBuckets are the buckets of one queue. due is fifo/, prio/ and
 // state:pending/ (states[driver.StatePending]); delayed is their
 // counterpart for the tasks stored to run later (see pending.go).
@@ -138,7 +148,7 @@ func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 	if s.tasks == nil || s.payloads == nil || s.queues == nil || s.paused == nil || s.results == nil {
 		return nil, errorf("bucket %q lacks its tasks, payloads, queues, paused or results bucket", name)
 	}
-	s.tasks.FillPercent = appendFill
+	s.tasks.FillPercent = recordFill
 	s.payloads.FillPercent = appendFill
 	return s, nil
 }
