@@ -62,15 +62,15 @@
 // page more to write and sync per commit. A claim walks both sets as above
 // and merges what it read by the rule's keys; a task that leaves pending
 // is deleted from both (a key a bucket lacks costs a read of its path).
-// Expired leases are the first keys of leases/;
-// a claim reads every one of them, fails those on their last attempt and
-// merges the rest with the pending tasks it read, by the rule's keys.
-// A claim of a queue listed in paused/ reads that key and nothing else;
-// Due reads, per queue, that key and the first keys of both fifos and
-// leases/. Purge walks final/ from the oldest; List merges the state
-// buckets (and delayed:ids/ for pending) from a cursor; Count reads
-// counts/. Every change of state updates the task's
-// record and its index entries in the same transaction.
+// Expired leases are the first keys of leases/; a claim reads every one of
+// them, fails those on their last attempt and merges the rest with the
+// pending tasks it read, by the rule's keys. A claim of a queue listed in
+// paused/ reads that key and nothing else; Due reads, per queue, that key
+// and the first keys of both fifos and leases/. Purge walks final/ from
+// the oldest; List merges the state buckets (and delayed:ids/ for
+// pending) from a cursor; Count reads counts/. Every change of state
+// updates the task's record and its index entries in the same
+// transaction.
 //
 // The record is a compact binary encoding (a format byte, varints and
 // length-prefixed strings). The version in meta/ is checked by Open and
