@@ -11,8 +11,8 @@ import (
 )
 
 // List implements driver.Admin. It walks the per-state ID buckets of the
-// queue from p.AfterID, merging them in ID order, and reads only the
-// records it returns.
+// queue (two for pending: due and delayed) from p.AfterID, merging them
+// in ID order, and reads only the records it returns.
 func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -45,9 +45,15 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 				continue
 			}
 			seen[st] = true
-			c := q.states[st].Cursor()
-			if k, _ := c.Seek(start); k != nil {
-				heads = append(heads, &head{c: c, id: int64(binary.BigEndian.Uint64(k))})
+			buckets := []*bolt.Bucket{q.states[st]}
+			if st == driver.StatePending {
+				buckets = append(buckets, q.delayed.ids)
+			}
+			for _, b := range buckets {
+				c := b.Cursor()
+				if k, _ := c.Seek(start); k != nil {
+					heads = append(heads, &head{c: c, id: int64(binary.BigEndian.Uint64(k))})
+				}
 			}
 		}
 		for len(out) < p.Limit && len(heads) > 0 {

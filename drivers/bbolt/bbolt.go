@@ -378,7 +378,7 @@ func (d *Driver) changeEach(ctx context.Context, n int, invalid error,
 			if res[i] = change(i, t, q, now, wake); res[i] != nil {
 				continue
 			}
-			if err := s.move(q, &old, t); err != nil {
+			if err := s.move(q, &old, t, now); err != nil {
 				return err
 			}
 		}

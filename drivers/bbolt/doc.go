@@ -29,12 +29,15 @@
 //	            (written with the completion; deleted with the task)
 //	  queues/
 //	    <queue>/
-//	      fifo/    run-at | ID                  pending tasks
-//	      prio/    ^priority | run-at | ID      pending tasks
+//	      fifo/    run-at | ID                  pending tasks due when stored
+//	      prio/    ^priority | run-at | ID      pending tasks due when stored
+//	      delayed:fifo/, delayed:prio/, delayed:ids/
+//	               the same, and ID, for pending tasks stored to run later
 //	      leases/  lease expiry | ID            running tasks
 //	      final/   finalised-at | ID            completed, cancelled, failed
 //	      unique/  unique key -> ID             pending and running tasks
-//	      state:<state>/  ID                    every task, by state
+//	      state:<state>/  ID                    every task, by state (pending:
+//	                                            those due when stored)
 //	      counts/  state -> number of tasks
 //	  paused/   queue -> when it was paused   paused queues
 //	  schedules/  queue | NUL | name -> latest slot (Unix microseconds,
@@ -51,14 +54,23 @@
 // in the future; a Lifo claim seeks fifo/ to now and walks back; a
 // Priority claim walks prio/ and, at a run-at in the future, seeks past
 // the rest of that priority level, so it costs one seek per priority level
-// plus the tasks it takes. Expired leases are the first keys of leases/;
-// a claim reads every one of them, fails those on their last attempt and
-// merges the rest with the pending tasks it read, by the rule's keys.
-// A claim of a queue listed in paused/ reads that key and nothing else;
-// Due reads, per queue, that key and the first keys of fifo/ and leases/.
-// Purge walks final/ from the oldest; List merges the state buckets from a
-// cursor; Count reads counts/. Every change of state updates the task's
-// record and its index entries in the same transaction.
+// plus the tasks it takes. A pending task is indexed in fifo/, prio/ and
+// state:pending/ if it was due when stored (created, released or retried),
+// and in the delayed:* buckets if its run-at was still to come, so that
+// tasks held for later, however many, leave the B+trees that tasks due at
+// once go through as shallow as in a store without them: every level is a
+// page more to write and sync per commit. A claim walks both sets as above
+// and merges what it read by the rule's keys; a task that leaves pending
+// is deleted from both (a key a bucket lacks costs a read of its path).
+// Expired leases are the first keys of leases/; a claim reads every one of
+// them, fails those on their last attempt and merges the rest with the
+// pending tasks it read, by the rule's keys. A claim of a queue listed in
+// paused/ reads that key and nothing else; Due reads, per queue, that key
+// and the first keys of both fifos and leases/. Purge walks final/ from
+// the oldest; List merges the state buckets (and delayed:ids/ for
+// pending) from a cursor; Count reads counts/. Every change of state
+// updates the task's record and its index entries in the same
+// transaction.
 //
 // The record is a compact binary encoding (a format byte, varints and
 // length-prefixed strings). The version in meta/ is checked by Open and
@@ -146,9 +158,9 @@
 //     32 MiB, and the file stays at that size after they are purged
 //     (0.1 MiB once compacted); TestFileSize measures it.
 //     BenchmarkFileSize sets it beside SQLite: with 100-byte payloads,
-//     100,000 pending tasks took 336 bytes of file each (SQLite 259), and
-//     the file stayed at 504 bytes per task once they were completed and
-//     purged (SQLite 305).
+//     100,000 pending tasks took 338 bytes of file each (SQLite 259), and
+//     the file kept that size once they were completed and purged (SQLite
+//     305).
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
 //     reentrant): use [Driver.Tx] inside the transaction.

@@ -127,7 +127,7 @@ func importTasks(s *store, now int64, tasks []driver.ImportTask, res []driver.Im
 				return err
 			}
 		}
-		if err := s.move(q, nil, t); err != nil {
+		if err := s.move(q, nil, t, now); err != nil {
 			return err
 		}
 		v := binary.BigEndian.AppendUint64(make([]byte, 0, originLen), uint64(t.id))

@@ -106,10 +106,23 @@ func prioGroup(priority int) uint16 { return uint16(driver.MaxPriority - priorit
 // default of half, since few keys will be inserted between them later.
 const appendFill = 0.9
 
-// queueBuckets are the buckets of one queue.
+// recordFill is how full bbolt fills the pages it splits in the tasks
+// bucket: its keys come last too, but a record grows by about a quarter
+// over its life (a lease expiry while running, then a finalisation time
+// and a longer state), and a page filled to appendFill with records that
+// then grow splits again into one full page and one nearly empty, which
+// left completed tasks' pages half full and the bucket of a million of
+// them a level deeper, each level a page more to write per commit. At
+// recordFill a page of new records takes their growth and stays whole.
+const recordFill = 0.8
+
+// queueBuckets are the buckets of one queue. due is fifo/, prio/ and
+// state:pending/ (states[driver.StatePending]); delayed is their
+// counterpart for the tasks stored to run later (see pending.go).
 type queueBuckets struct {
-	fifo, prio, leases, final, unique, counts *bolt.Bucket
-	states                                    map[driver.State]*bolt.Bucket
+	due, delayed                  pendingSet
+	leases, final, unique, counts *bolt.Bucket
+	states                        map[driver.State]*bolt.Bucket
 }
 
 // store is the driver's top-level bucket as seen by one transaction.
@@ -135,7 +148,7 @@ func openStore(tx *bolt.Tx, name []byte) (*store, error) {
 	if s.tasks == nil || s.payloads == nil || s.queues == nil || s.paused == nil || s.results == nil {
 		return nil, errorf("bucket %q lacks its tasks, payloads, queues, paused or results bucket", name)
 	}
-	s.tasks.FillPercent = appendFill
+	s.tasks.FillPercent = recordFill
 	s.payloads.FillPercent = appendFill
 	return s, nil
 }
@@ -183,7 +196,10 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 	for _, p := range []struct {
 		b    **bolt.Bucket
 		name []byte
-	}{{&q.fifo, bucketFifo}, {&q.prio, bucketPrio}, {&q.leases, bucketLeases}, {&q.final, bucketFinal}, {&q.unique, bucketUnique}, {&q.counts, bucketCounts}} {
+	}{
+		{&q.due.fifo, bucketFifo}, {&q.due.prio, bucketPrio}, {&q.leases, bucketLeases}, {&q.final, bucketFinal}, {&q.unique, bucketUnique}, {&q.counts, bucketCounts},
+		{&q.delayed.fifo, bucketDelayedFifo}, {&q.delayed.prio, bucketDelayedPrio}, {&q.delayed.ids, bucketDelayedIDs},
+	} {
 		if *p.b, err = sub(p.name); err != nil {
 			return nil, err
 		}
@@ -193,10 +209,11 @@ func (s *store) queue(name string, create bool) (*queueBuckets, error) {
 			return nil, err
 		}
 	}
+	q.due.ids = q.states[driver.StatePending]
 	// Every index but unique/ gets its new keys mostly last: IDs only grow,
 	// and run-at, lease expiry and finalisation are mostly now plus a
 	// constant (under Priority, mostly last within a priority level).
-	for _, b := range []*bolt.Bucket{q.fifo, q.prio, q.leases, q.final} {
+	for _, b := range []*bolt.Bucket{q.due.fifo, q.due.prio, q.leases, q.final, q.delayed.fifo, q.delayed.prio, q.delayed.ids} {
 		b.FillPercent = appendFill
 	}
 	for _, b := range q.states {
@@ -266,12 +283,12 @@ func (s *store) save(t *task) error {
 	return s.tasks.Put(idKey(t.id), t.encode(make([]byte, 0, 64+len(t.queue)+len(t.uniqueKey)+len(t.lastError))))
 }
 
-// move stores a transition of a task from old (nil for a new task) to t:
-// it updates the indexes and writes t's record. A transition reads
-// old := *t; change t; s.move(q, &old, t). A task that completes stores
-// t.result, if any; a task that leaves a final state (a retry) loses the
-// result it had.
-func (s *store) move(q *queueBuckets, old, t *task) error {
+// move stores a transition of a task from old (nil for a new task) to t,
+// made at now: it updates the indexes and writes t's record. A transition
+// reads old := *t; change t; s.move(q, &old, t, now). A task that
+// completes stores t.result, if any; a task that leaves a final state (a
+// retry) loses the result it had.
+func (s *store) move(q *queueBuckets, old, t *task, now int64) error {
 	if old != nil {
 		if err := unindex(q, old, t); err != nil {
 			return err
@@ -280,7 +297,7 @@ func (s *store) move(q *queueBuckets, old, t *task) error {
 			return err
 		}
 	}
-	if err := index(q, old, t); err != nil {
+	if err := index(q, old, t, now); err != nil {
 		return err
 	}
 	return s.save(t)
@@ -305,10 +322,7 @@ func unindex(q *queueBuckets, old, t *task) error {
 	var err error
 	switch old.state {
 	case driver.StatePending:
-		err = q.fifo.Delete(timeIDKey(old.runAt, id))
-		if err == nil {
-			err = q.prio.Delete(prioKey(old.priority, old.runAt, id))
-		}
+		err = q.dropPending(old)
 	case driver.StateRunning:
 		err = q.leases.Delete(timeIDKey(old.leaseExp, id))
 	default:
@@ -318,8 +332,10 @@ func unindex(q *queueBuckets, old, t *task) error {
 		return err
 	}
 	if t == nil || old.state != t.state {
-		if err := q.states[old.state].Delete(idKey(id)); err != nil {
-			return err
+		if old.state != driver.StatePending { // dropPending did
+			if err := q.states[old.state].Delete(idKey(id)); err != nil {
+				return err
+			}
 		}
 		if err := addCount(q, old.state, -1); err != nil {
 			return err
@@ -336,16 +352,14 @@ func unindex(q *queueBuckets, old, t *task) error {
 
 // index adds t's entries to the indexes of its state, and claims its
 // unique key if it becomes live. old is t before the change, or nil for a
-// new task.
-func index(q *queueBuckets, old, t *task) error {
+// new task; now is when the change is made, which says whether a pending
+// task is delayed.
+func index(q *queueBuckets, old, t *task, now int64) error {
 	id := t.id
 	var err error
 	switch t.state {
 	case driver.StatePending:
-		err = q.fifo.Put(timeIDKey(t.runAt, id), nil)
-		if err == nil {
-			err = q.prio.Put(prioKey(t.priority, t.runAt, id), nil)
-		}
+		err = q.setFor(t.runAt, now).put(t)
 	case driver.StateRunning:
 		err = q.leases.Put(timeIDKey(t.leaseExp, id), nil)
 	default:
@@ -355,8 +369,10 @@ func index(q *queueBuckets, old, t *task) error {
 		return err
 	}
 	if old == nil || old.state != t.state {
-		if err := q.states[t.state].Put(idKey(id), nil); err != nil {
-			return err
+		if t.state != driver.StatePending { // put did
+			if err := q.states[t.state].Put(idKey(id), nil); err != nil {
+				return err
+			}
 		}
 		if err := addCount(q, t.state, 1); err != nil {
 			return err

@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion is the layout version this code writes and reads. It is
 // stored in the top-level bucket's meta bucket under "version".
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // ErrNewerSchema means the store was written by a newer version of this
 // package; upgrade gosk to use it.
@@ -47,6 +47,8 @@ var migrations = []func(top *bolt.Bucket) error{
 	},
 	// Version 3: the origins bucket of Import (see import.go).
 	migrateOrigins,
+	// Version 4: each queue's buckets of delayed tasks (see pending.go).
+	migrateDelayed,
 }
 
 // migrate creates or upgrades the driver's top-level bucket in one write

@@ -91,8 +91,8 @@ func (d *Driver) PausedQueues(ctx context.Context) ([]string, error) {
 }
 
 // Due implements driver.DueReporter in one read transaction: per queue,
-// its key in the paused bucket and the first keys of its fifo and leases
-// indexes.
+// its key in the paused bucket and the first keys of its fifo (due and
+// delayed) and leases indexes.
 func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, error) {
 	leave, err := d.enter()
 	if err != nil {
@@ -115,7 +115,7 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 				continue
 			}
 			next, found := int64(0), false
-			for _, index := range [][]byte{firstKey(q.fifo), firstKey(q.leases)} {
+			for _, index := range [][]byte{firstKey(q.due.fifo), firstKey(q.delayed.fifo), firstKey(q.leases)} {
 				if index != nil && (!found || readTime(index) < next) {
 					next, found = readTime(index), true
 				}

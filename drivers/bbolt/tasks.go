@@ -1,10 +1,8 @@
 package bbolt
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"slices"
@@ -86,7 +84,7 @@ func (d *Driver) create(s *store, now int64, tasks []driver.NewTask, res []drive
 		if err := s.savePayload(t); err != nil {
 			return err
 		}
-		if err := s.move(q, nil, t); err != nil {
+		if err := s.move(q, nil, t, now); err != nil {
 			return err
 		}
 		res[i] = driver.CreateResult{ID: t.id}
@@ -145,7 +143,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 // claimable reports whether q has an expired lease or an available pending
 // task.
 func claimable(q *queueBuckets, now int64) bool {
-	return anyDue(q.leases, now) || anyDue(q.fifo, now)
+	return anyDue(q.leases, now) || q.anyPendingDue(now)
 }
 
 func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []driver.ClaimedTask) ([]driver.ClaimedTask, error) {
@@ -170,16 +168,20 @@ func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []dri
 		t.lastError = driver.LeaseExpiredMessage
 		t.leaseExp = 0
 		t.finalizedAt = now
-		if err := s.move(q, &old, t); err != nil {
+		if err := s.move(q, &old, t, now); err != nil {
 			return out, err
 		}
 	}
-	for _, id := range available(q, now, p.Rule, p.Limit) {
-		t, err := s.mustLoad(id)
-		if err != nil {
-			return out, err
+	// The first tasks by the rule of each set of pending tasks: the first
+	// p.Limit of both together are among them.
+	for _, set := range q.pendingSets() {
+		for _, id := range set.available(now, p.Rule, p.Limit) {
+			t, err := s.mustLoad(id)
+			if err != nil {
+				return out, err
+			}
+			candidates = append(candidates, t)
 		}
-		candidates = append(candidates, t)
 	}
 	slices.SortFunc(candidates, ruleOrder(p.Rule))
 	lease := storeunit.NanosAfter(now, p.Lease)
@@ -189,7 +191,7 @@ func claim(s *store, q *queueBuckets, now int64, p driver.ClaimParams, out []dri
 		t.attempt++
 		t.token++
 		t.leaseExp = lease
-		if err := s.move(q, &old, t); err != nil {
+		if err := s.move(q, &old, t, now); err != nil {
 			return out, err
 		}
 		out = append(out, claimed(s, t))
@@ -223,47 +225,6 @@ func ruleOrder(r driver.PriorityRule) func(a, b *task) int {
 
 func claimed(s *store, t *task) driver.ClaimedTask {
 	return driver.ClaimedTask{Task: s.withPayload(t).record(), Lease: driver.Lease{TaskID: t.id, Token: t.token}}
-}
-
-// available returns up to n IDs of pending tasks available by now, in rule
-// order. It reads only the entries it returns, plus one seek per priority
-// level under the Priority rule.
-func available(q *queueBuckets, now int64, rule driver.PriorityRule, n int) []int64 {
-	var ids []int64
-	switch rule {
-	case driver.Fifo:
-		ids = dueIDs(q.fifo, now, n)
-	case driver.Lifo:
-		// Start at the last entry whose run-at is not after now.
-		bound := append(appendTime(nil, now), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)
-		c := q.fifo.Cursor()
-		k, _ := c.Seek(bound)
-		if k == nil {
-			k, _ = c.Last()
-		} else if bytes.Compare(k, bound) > 0 {
-			k, _ = c.Prev()
-		}
-		for ; k != nil && len(ids) < n; k, _ = c.Prev() {
-			_, id := splitTimeID(k)
-			ids = append(ids, id)
-		}
-	case driver.Priority:
-		c := q.prio.Cursor()
-		k, _ := c.First()
-		for k != nil && len(ids) < n {
-			group := binary.BigEndian.Uint16(k[:2])
-			if readTime(k[2:10]) <= now {
-				ids = append(ids, int64(binary.BigEndian.Uint64(k[10:18])))
-				k, _ = c.Next()
-				continue
-			}
-			if group == math.MaxUint16 {
-				break
-			}
-			k, _ = c.Seek(binary.BigEndian.AppendUint16(nil, group+1))
-		}
-	}
-	return ids
 }
 
 // mustLoad reads a task that an index names; a missing record means the

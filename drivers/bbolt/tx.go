@@ -124,9 +124,7 @@ func (l *createLog) undo(s *store) error {
 			continue
 		}
 		errs = append(errs,
-			q.fifo.Delete(timeIDKey(t.runAt, t.id)),
-			q.prio.Delete(prioKey(t.priority, t.runAt, t.id)),
-			q.states[driver.StatePending].Delete(idKey(t.id)),
+			q.dropPending(t),
 			s.remove(t.id))
 		if t.uniqueKey != "" && uniqueHolder(q, t.uniqueKey) == t.id {
 			errs = append(errs, q.unique.Delete([]byte(t.uniqueKey)))
