@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/storeunit"
 	"github.com/gosk/gosk/internal/uniquekey"
@@ -83,24 +85,18 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 
 // retryEach retries ids one statement each, in one transaction.
 func (d *Driver) retryEach(ctx context.Context, ids []int64) ([]error, error) {
-	tx, err := d.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
-		defer cancel()
-		_ = tx.Rollback(rctx) // does nothing after a commit
-	}()
 	errs := make([]error, len(ids))
-	for i, id := range ids {
-		one, err := d.retry(ctx, tx, []int64{id})
-		if err != nil {
-			return nil, err
+	err := d.inTx(ctx, func(tx pgx.Tx) error {
+		for i, id := range ids {
+			one, err := d.retry(ctx, tx, []int64{id})
+			if err != nil {
+				return err
+			}
+			errs[i] = one[0]
 		}
-		errs[i] = one[0]
-	}
-	if err := tx.Commit(ctx); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return errs, nil

@@ -78,21 +78,12 @@ func (d *Driver) createAlone(ctx context.Context, tasks []driver.NewTask) ([]dri
 		res, err := d.create(ctx, pgxRunner(d.pool), tasks)
 		return res, d.translate(err)
 	}
-	tx, err := d.pool.Begin(ctx)
+	var res []driver.CreateResult
+	err := d.inTx(ctx, func(tx pgx.Tx) (err error) {
+		res, err = d.create(ctx, pgxRunner(tx), tasks)
+		return err
+	})
 	if err != nil {
-		return nil, d.translate(err)
-	}
-	res, err := d.create(ctx, pgxRunner(tx), tasks)
-	if err == nil {
-		err = tx.Commit(ctx)
-	}
-	if err != nil {
-		// After a failed commit Rollback does nothing; after a failed
-		// step it ends the transaction, or closes the connection, which
-		// ends it too.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
-		defer cancel()
-		_ = tx.Rollback(rctx)
 		return nil, d.translate(err)
 	}
 	return res, nil
@@ -101,6 +92,27 @@ func (d *Driver) createAlone(ctx context.Context, tasks []driver.NewTask) ([]dri
 // undoTimeout bounds a rollback that runs after the caller's context
 // ended, so that a dead server cannot hold the call.
 const undoTimeout = 5 * time.Second
+
+// inTx runs fn in a transaction of its own and commits it. When fn or the
+// commit fails it rolls the transaction back, within undoTimeout even
+// after ctx ended, and returns the error untranslated. (After a failed
+// commit Rollback does nothing; after a failed step it ends the
+// transaction, or closes the connection, which ends it too.)
+func (d *Driver) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := d.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err = fn(tx); err == nil {
+		err = tx.Commit(ctx)
+	}
+	if err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}
+	return err
+}
 
 // hasUniqueKey reports whether a task of the batch has a unique key, which
 // may make its create read the holders of taken keys after the insert.

@@ -58,19 +58,12 @@ func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]drive
 	if len(tasks) == 0 {
 		return []driver.ImportResult{}, nil
 	}
-	tx, err := d.pool.Begin(ctx)
+	var res []driver.ImportResult
+	err := d.inTx(ctx, func(tx pgx.Tx) (err error) {
+		res, err = d.importIn(ctx, tx, tasks)
+		return err
+	})
 	if err != nil {
-		return nil, d.translate(err)
-	}
-	res, err := d.importIn(ctx, tx, tasks)
-	if err == nil {
-		err = tx.Commit(ctx)
-	}
-	if err != nil {
-		// As in createAlone: Rollback after a failed commit does nothing.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
-		defer cancel()
-		_ = tx.Rollback(rctx)
 		return nil, d.translate(err)
 	}
 	return res, nil
