@@ -779,6 +779,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Import$",
 	},
+	"huge-limit-fails": {
+		rule: "a limit of math.MaxInt means all there is",
+		caught: []string{
+			"Input/HugeLimitsMeanEverything",
+		},
+		only: "^Input$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

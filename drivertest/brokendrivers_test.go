@@ -293,6 +293,9 @@ func (b *broken) createHeld(ctx context.Context, tasks []driver.NewTask, held fu
 }
 
 func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	if err := b.refuseHugeLimit(p.Limit); err != nil {
+		return nil, err
+	}
 	if b.heldByOwnPause(p.Queue) {
 		return []driver.ClaimedTask{}, nil
 	}
@@ -698,6 +701,9 @@ func (b *broken) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 }
 
 func (b *broken) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
+	if err := b.refuseHugeLimit(p.Limit); err != nil {
+		return nil, err
+	}
 	if b.name == "list-cursor-inclusive" && p.AfterID > 0 {
 		p.AfterID--
 	}
@@ -807,6 +813,9 @@ func (b *broken) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 }
 
 func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
+	if err := b.refuseHugeLimit(p.Limit); err != nil {
+		return 0, err
+	}
 	switch b.name {
 	case "purge-ignores-cancelled-context":
 		ctx = context.WithoutCancel(ctx)

@@ -148,6 +148,7 @@ var whys = map[string]string{
 	"Input/UnknownPriorityRule":        "a rule the driver does not know must be refused, not claimed in some other order",
 	"Input/BadOutcomesAndIDs":          "an unknown outcome or a malformed ID must be refused before anything changes",
 	"Input/BadUniqueKey":               "a key the contract does not allow must be refused the same way on every driver",
+	"Input/HugeLimitsMeanEverything":   "a worker or a tool that asks for all there is passes the largest int: that must work, not fail in the store",
 	"Input/InvalidBatchStoresNothing":  "a batch with one bad item is refused whole: a caller must not have to find which part landed",
 
 	"Hostile/HostileQueueNamesRefusedAlike":                    "queue names reach SQL, Lua, keys and patterns: every driver must refuse the same ones in the same words",
