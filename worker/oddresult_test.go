@@ -1,0 +1,85 @@
+package worker_test
+
+// Handler results that are odd values: a SnoozeError made by hand with a
+// negative delay, and a nil pointer of an error type, whose Error method
+// panics when the worker reads it.
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/worker"
+)
+
+// TestNegativeSnoozeErrorSnoozesAtOnce checks that a SnoozeError with a
+// negative delay, which Snooze would have made zero, snoozes the task
+// for no time: the store refuses a release with a negative delay, and
+// the task would have stayed leased until its lease ran out, its attempt
+// used up.
+func TestNegativeSnoozeErrorSnoozesAtOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, nil)[0]
+	var ev events
+	w, err := worker.New(f.q, func(context.Context, *gosk.Task[job]) error {
+		return &gosk.SnoozeError{Delay: -time.Hour}
+	}, &worker.Config{OnEvent: ev.add})
+	require.NoError(t, err)
+	require.NoError(t, w.Work(context.Background()))
+	require.Equal(t, map[worker.EventKind]int{worker.EventSnoozed: 1}, ev.kinds())
+	task := f.get(id)
+	assert.Equal(t, gosk.StatePending, task.State, "the snoozed task is stored back as pending")
+	assert.Zero(t, task.Attempt, "a snooze gives its attempt back")
+	assert.False(t, task.RunAt.After(time.Now()), "a negative snooze delay counts as zero")
+}
+
+// nilDeref is an error type whose Error method reads its receiver, so
+// that a nil *nilDeref returned as an error panics when read.
+type nilDeref struct{ what string }
+
+func (e *nilDeref) Error() string { return e.what }
+
+// TestErrorThatPanicsWhenReadIsAPanic checks that a handler returning a
+// nil pointer of an error type whose Error method panics has its task
+// retried as for a panic, and that the worker goes on working: the text
+// is read on the worker's own goroutines, where the panic once crashed
+// the process.
+func TestErrorThatPanicsWhenReadIsAPanic(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	id := f.create(1, &gosk.CreateOptions{MaxAttempts: 2})[0]
+	var ev events
+	w, err := worker.New(f.q, func(context.Context, *gosk.Task[job]) error {
+		var e *nilDeref
+		return e
+	}, &worker.Config{OnEvent: ev.add})
+	require.NoError(t, err)
+	require.NoError(t, w.Work(context.Background()))
+	require.Equal(t, map[worker.EventKind]int{worker.EventRetried: 1}, ev.kinds())
+	var pe *worker.PanicError
+	require.ErrorAs(t, ev.list()[0].Err, &pe, "the event carries a PanicError in the error's place")
+	task := f.get(id)
+	assert.Equal(t, gosk.StatePending, task.State)
+	assert.Contains(t, task.LastError, "*worker_test.nilDeref", "the stored error names the error's type")
+	assert.Contains(t, task.LastError, "panicked when read")
+}
+
+// TestDecideOddSnoozes pins the policy for snoozes the worker cannot
+// take at their word: a negative delay is zero, and a nil *SnoozeError
+// inside a wrapped error is an ordinary error.
+func TestDecideOddSnoozes(t *testing.T) {
+	info := worker.TaskInfo{ID: 7, Queue: "q", Attempt: 1, MaxAttempts: 3}
+	ev := worker.Decide(info, &gosk.SnoozeError{Delay: -time.Minute}, nil)
+	assert.Equal(t, worker.EventSnoozed, ev.Kind)
+	assert.Zero(t, ev.Delay, "a negative snooze delay counts as zero")
+	var nilSnooze *gosk.SnoozeError
+	wrapped := fmt.Errorf("wrapped: %w", nilSnooze)
+	require.NotPanics(t, func() { ev = worker.Decide(info, wrapped, nil) })
+	assert.Equal(t, worker.EventRetried, ev.Kind, "a nil *SnoozeError is no snooze")
+}
