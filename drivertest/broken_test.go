@@ -786,6 +786,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Input$",
 	},
+	"create-answer-lost-to-context": {
+		rule: "a Create that returns an error stored nothing of its batch, even when its context ends midway",
+		caught: []string{
+			"Context/CreateCancelledMidwayStoresAllOrNothing",
+		},
+		only: "^Context$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

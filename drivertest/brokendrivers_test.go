@@ -143,6 +143,8 @@ func (b *broken) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	switch b.name {
 	case "cancelled-context-ignored":
 		ctx = context.WithoutCancel(ctx)
+	case "create-answer-lost-to-context":
+		return b.createAnswerLost(ctx, tasks)
 	case "duplicate-unique-key-accepted":
 		return b.createFreed(ctx, tasks, func(driver.TaskRecord) bool { return true })
 	case "key-freed-on-release", "key-freed-on-snooze":

@@ -1,8 +1,12 @@
 package drivertest_test
 
 import (
+	"context"
 	"errors"
 	"math"
+	"time"
+
+	"github.com/gosk/gosk/driver"
 )
 
 // errLimitOutOfRange is the error of the broken driver huge-limit-fails for
@@ -19,4 +23,30 @@ func (b *broken) refuseHugeLimit(limit int) error {
 		return errLimitOutOfRange
 	}
 	return nil
+}
+
+// answerTrip is how long the answer of the broken driver
+// create-answer-lost-to-context takes to come back from its store.
+const answerTrip = 2 * time.Millisecond
+
+// createAnswerLost is Create on the broken driver
+// create-answer-lost-to-context: a store whose create commits by itself,
+// and whose answer then takes answerTrip to come back. A context that
+// ends meanwhile makes the call return the context's error for a batch
+// it stored, as PostgreSQL's single-statement insert of a large batch
+// did while its result rows travelled back.
+func (b *broken) createAnswerLost(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	res, err := b.Driver.Create(ctx, tasks)
+	if err != nil {
+		return res, err
+	}
+	b.noteKeys(tasks, res)
+	trip := time.NewTimer(answerTrip)
+	defer trip.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-trip.C:
+		return res, nil
+	}
 }
