@@ -2,7 +2,8 @@ package worker_test
 
 // Handler results that are odd values: a SnoozeError made by hand with a
 // negative delay, and a nil pointer of an error type, whose Error method
-// panics when the worker reads it.
+// panics when the worker reads it; and a schedule's payload function
+// that panics.
 
 import (
 	"context"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/internal/testclock"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -82,4 +84,28 @@ func TestDecideOddSnoozes(t *testing.T) {
 	wrapped := fmt.Errorf("wrapped: %w", nilSnooze)
 	require.NotPanics(t, func() { ev = worker.Decide(info, wrapped, nil) })
 	assert.Equal(t, worker.EventRetried, ev.Kind, "a nil *SnoozeError is no snooze")
+}
+
+// TestSchedulePayloadPanicIsRunsError checks that a payload function
+// that panics ends Schedule.Run with a *PanicError, as a payload that
+// does not encode ends it with its error, instead of crashing the
+// process from Run's goroutine.
+func TestSchedulePayloadPanicIsRunsError(t *testing.T) {
+	t.Parallel()
+	_, q := newScheduleQueue(t)
+	clk := testclock.New(minute0.Add(30 * time.Second))
+	payload := func(slot time.Time) string {
+		if slot.After(minute0) {
+			panic("no payload for " + slot.String())
+		}
+		return "" // NewSchedule's check of the options, at the epoch
+	}
+	s, err := worker.NewSchedule(q, "s", worker.Every(time.Minute), payload,
+		&worker.ScheduleConfig{Clock: clk.Now, Missed: worker.MissedSkip})
+	require.NoError(t, err)
+	_, err = runSchedule(t, s, clk, 3)
+	var pe *worker.PanicError
+	require.ErrorAs(t, err, &pe, "Run returns the payload's panic as an error")
+	assert.Contains(t, err.Error(), "no payload for")
+	assert.Contains(t, err.Error(), `schedule "s"`)
 }
