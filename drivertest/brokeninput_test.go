@@ -1,9 +1,11 @@
 package drivertest_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -49,4 +51,15 @@ func (b *broken) createAnswerLost(ctx context.Context, tasks []driver.NewTask) (
 	case <-trip.C:
 		return res, nil
 	}
+}
+
+// finishInIDOrder is Finish on the broken driver
+// large-finish-answers-in-id-order for a batch of more than 1,000: a
+// store that splits a large batch into chunks in task-ID order, to lock
+// its rows in that order, applies each outcome to its own task but
+// answers in the order of the chunks instead of the input's.
+func (b *broken) finishInIDOrder(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	sorted := slices.Clone(outcomes)
+	slices.SortFunc(sorted, func(x, y driver.Outcome) int { return cmp.Compare(x.Lease.TaskID, y.Lease.TaskID) })
+	return b.Driver.Finish(ctx, sorted)
 }

@@ -120,7 +120,7 @@ func groups() []group {
 		{"Lease", slices.Concat(leaseRules, lapsedRules)},
 		{"Fencing", slices.Concat(fencingRules, fenceOrderRules)},
 		{"Refused", refusedRules},
-		{"Alignment", alignmentRules},
+		{"Alignment", slices.Concat(alignmentRules, largeBatchRules)},
 		{"Finish", finishRules},
 		{"InputOrder", inputOrderRules},
 		{"Attempts", attemptRules},

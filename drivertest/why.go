@@ -77,6 +77,7 @@ var whys = map[string]string{
 	"Alignment/FinishMixedResults":                    "the worker reports each task's outcome from its own result: misaligned, it reports another task's",
 	"Alignment/RetryMixedResults":                     "an operator retrying many tasks must learn which ones were refused",
 	"Alignment/CancelMixedResults":                    "an operator cancelling many tasks must learn which ones were refused",
+	"Alignment/LargeShuffledFinishLinesUp":            "a store that splits a large batch must still answer each outcome in its place: a shifted answer reports another task's fate",
 
 	"Finish/OutcomesReachTheirStates":        "the handler's result decides the task's fate: complete, cancel, fail and release must each land",
 	"Finish/EmptyMessageKeepsLastError":      "a success after failures must not erase the error that explains the earlier attempts",
