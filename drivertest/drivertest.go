@@ -129,7 +129,7 @@ func groups() []group {
 		{"Unique", slices.Concat(uniqueRules, uniqueLifeRules)},
 		{"Payload", payloadRules},
 		{"Text", textRules},
-		{"Context", contextRules},
+		{"Context", slices.Concat(contextRules, midwayRules)},
 		{"Closed", slices.Concat(closedRules, checkOrderRules)},
 		{"Input", inputRules},
 		{"Hostile", hostileRules},

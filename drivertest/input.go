@@ -3,8 +3,6 @@ package drivertest
 import (
 	"context"
 	"math"
-	"math/rand/v2"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,42 +20,6 @@ var contextRules = []rule{
 		_, err := f.d.Create(cancelled(f.ctx), []driver.NewTask{task(q, "x")})
 		require.ErrorIs(t, err, context.Canceled, "Create with a cancelled context returns the context's error")
 		f.claimNone(q, "a Create whose context was cancelled stores nothing")
-	}},
-	{name: "CreateCancelledMidwayStoresAllOrNothing", serial: true, test: func(t *testing.T, s *suite) {
-		f := s.fresh(t)
-		q := f.queue()
-		batch := func(n int) []driver.NewTask {
-			tasks := make([]driver.NewTask, midwayBatch)
-			for i := range tasks {
-				tasks[i] = task(q, strconv.Itoa(n))
-				if n%2 == 0 && i%2 == 0 {
-					tasks[i].UniqueKey = strconv.Itoa(n) + "-" + strconv.Itoa(i)
-				}
-			}
-			return tasks
-		}
-		// The contexts end at random points of a call, from before it
-		// reaches the store to after it is answered: a call takes about
-		// as long as this first one.
-		start := time.Now()
-		f.create(batch(0)...)
-		took := time.Since(start)
-		answers := make(map[string]error, midwayCalls)
-		for n := 1; n <= midwayCalls; n++ {
-			ctx, cancel := context.WithTimeout(f.ctx, took/5+rand.N(took*3/2+1))
-			_, err := f.d.Create(ctx, batch(n))
-			cancel()
-			answers[strconv.Itoa(n)] = err
-		}
-		stored := f.payloadCounts(q)
-		for n, err := range answers {
-			if err != nil {
-				require.ErrorIs(t, err, context.DeadlineExceeded, "a Create whose context ended returns the context's error")
-				require.Zero(t, stored[n], "rule: a Create whose context ended midway and that returned an error (%v) stored none of its batch", err)
-			} else {
-				require.Equal(t, midwayBatch, stored[n], "rule: a Create that returned no error stored its whole batch")
-			}
-		}
 	}},
 	{name: "CancelledClaimTakesNothing", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
@@ -88,46 +50,6 @@ var contextRules = []rule{
 		_, err := f.d.Get(cancelled(f.ctx), id)
 		require.ErrorIs(t, err, context.Canceled, "Get with a cancelled context returns the context's error")
 	}},
-}
-
-// Batches of CreateCancelledMidwayStoresAllOrNothing: large enough that
-// the store takes a while to write them and to answer (a store that
-// writes a batch with a statement that commits by itself may have
-// committed it while its answer travels back), few enough to be quick.
-const (
-	midwayBatch = 300
-	midwayCalls = 30
-)
-
-// payloadCounts counts the tasks of queue by payload, in every state.
-func (f *fixture) payloadCounts(queue string) map[string]int {
-	f.t.Helper()
-	counts := map[string]int{}
-	a, ok := f.d.(driver.Admin)
-	if !ok {
-		// Without Admin, claim them: each task is claimed once.
-		for {
-			got := f.claim(queue, driver.Fifo, 1000, longLease)
-			if len(got) == 0 {
-				return counts
-			}
-			for _, c := range got {
-				counts[string(c.Task.Payload)]++
-			}
-		}
-	}
-	var after int64
-	for {
-		recs, err := a.List(f.ctx, driver.ListParams{Queue: queue, AfterID: after, Limit: 1000})
-		require.NoError(f.t, err, "List")
-		if len(recs) == 0 {
-			return counts
-		}
-		for _, r := range recs {
-			counts[string(r.Payload)]++
-			after = r.ID
-		}
-	}
 }
 
 // cancelled returns a context that is already cancelled.
