@@ -800,6 +800,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Alignment$",
 	},
+	"claim-answer-lost-to-context": {
+		rule: "a Claim that returns an error leased nothing, even when its context ends midway",
+		caught: []string{
+			"Context/ClaimCancelledMidwayLeasesOnlyWhatItReturns",
+		},
+		only: "^Context$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

@@ -298,6 +298,9 @@ func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	if err := b.refuseHugeLimit(p.Limit); err != nil {
 		return nil, err
 	}
+	if b.name == "claim-answer-lost-to-context" {
+		return b.claimAnswerLost(ctx, p)
+	}
 	if b.heldByOwnPause(p.Queue) {
 		return []driver.ClaimedTask{}, nil
 	}

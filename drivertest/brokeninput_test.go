@@ -63,3 +63,24 @@ func (b *broken) finishInIDOrder(ctx context.Context, outcomes []driver.Outcome)
 	slices.SortFunc(sorted, func(x, y driver.Outcome) int { return cmp.Compare(x.Lease.TaskID, y.Lease.TaskID) })
 	return b.Driver.Finish(ctx, sorted)
 }
+
+// claimAnswerLost is Claim on the broken driver
+// claim-answer-lost-to-context: a store whose claim commits by itself,
+// and whose answer then takes answerTrip to come back. A context that
+// ends meanwhile makes the call return the context's error for tasks it
+// leased, as PostgreSQL's claim statement did.
+func (b *broken) claimAnswerLost(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	got, err := b.Driver.Claim(ctx, p)
+	if err != nil {
+		return got, err
+	}
+	b.noteClaims(got, nil)
+	trip := time.NewTimer(answerTrip)
+	defer trip.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-trip.C:
+		return got, nil
+	}
+}

@@ -24,6 +24,35 @@ var midwayRules = []rule{
 		f.createsCancelledMidway(f.queue(), midwayLarge, 1, midwayCalls)
 		f.createsCancelledMidway(f.queue(), midwaySmall, midwayWriters, midwayCalls)
 	}},
+	{name: "ClaimCancelledMidwayLeasesOnlyWhatItReturns", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		const limit = 20
+		f.createN(q, midwayWriters*midwayCalls*limit+limit)
+		start := time.Now()
+		returned := len(f.claim(q, driver.Fifo, limit, longLease))
+		took := time.Since(start)
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range midwayWriters {
+			wg.Go(func() {
+				for range midwayCalls {
+					ctx, cancel := context.WithTimeout(f.ctx, took/5+rand.N(took*3/2+1))
+					got, err := f.d.Claim(ctx, driver.ClaimParams{Queue: q, Limit: limit, Rule: driver.Fifo, Lease: longLease})
+					cancel()
+					if err == nil {
+						mu.Lock()
+						returned += len(got)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		counts, err := f.admin().Count(f.ctx, q)
+		require.NoError(t, err, "Count")
+		require.EqualValues(t, returned, counts[driver.StateRunning], "rule: a Claim whose context ended midway and that returned an error leased nothing: every running task was returned by a Claim (the others sit leased to nobody, an attempt used up)")
+	}},
 }
 
 // Sizes of CreateCancelledMidwayStoresAllOrNothing: batches large enough

@@ -136,11 +136,12 @@ var whys = map[string]string{
 	"Text/UniqueKeysCompareAsBytes":             "keys that differ in case or form are different jobs: folding them drops work",
 	"Text/WorkerStoresHandlerErrorsCleaned":     "handlers return any error text: the worker must still finish every task, with its text kept readable",
 
-	"Context/CancelledCreateStoresNothing":            "a caller whose context ended is told it failed: a task stored anyway is a surprise duplicate",
-	"Context/CreateCancelledMidwayStoresAllOrNothing": "a caller told its create failed creates the batch again: if the first was stored after all, every task runs twice",
-	"Context/CancelledClaimTakesNothing":              "a worker that gave up on a claim will never run what it claimed: those tasks would sit leased",
-	"Context/CancelledPingAndFinishChangeNothing":     "a call reported as failed must not have applied, or the caller's retry applies it twice",
-	"Context/CancelledGetReturnsContextError":         "callers tell a cancellation from a store fault by the context error",
+	"Context/CancelledCreateStoresNothing":                "a caller whose context ended is told it failed: a task stored anyway is a surprise duplicate",
+	"Context/CreateCancelledMidwayStoresAllOrNothing":     "a caller told its create failed creates the batch again: if the first was stored after all, every task runs twice",
+	"Context/ClaimCancelledMidwayLeasesOnlyWhatItReturns": "a runtime told its claim failed never runs what it leased: those tasks sit leased to nobody and lose an attempt, a task on its last one fails unrun",
+	"Context/CancelledClaimTakesNothing":                  "a worker that gave up on a claim will never run what it claimed: those tasks would sit leased",
+	"Context/CancelledPingAndFinishChangeNothing":         "a call reported as failed must not have applied, or the caller's retry applies it twice",
+	"Context/CancelledGetReturnsContextError":             "callers tell a cancellation from a store fault by the context error",
 
 	"Closed/EveryCallReturnsErrClosed": "a call after Close must fail plainly, not hang, panic or reach a closed pool",
 	"Closed/ClosedBeforeInvalidInput":  "callers check errors in one order on every driver: a closed driver says so before it judges the input",

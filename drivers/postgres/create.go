@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/internal/storeunit"
@@ -77,8 +78,8 @@ func (d *Driver) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 // runs its groups, of at most groupMaxTasks small tasks, through it.
 //
 // The statement commits by itself, so ctx ends only the wait for a
-// connection: once sent, the statement is waited for (within
-// undoTimeout), whatever ctx does. Cut short, it would leave the call
+// connection: once sent, the statement is waited for, whatever ctx does
+// (see sending). Cut short, it would leave the call
 // returning the context's error for tasks the server had stored while
 // its answer travelled back (12 of 126 calls of 60 tasks cancelled
 // midway, here), and their caller would create them again. Such a
@@ -88,15 +89,35 @@ func (d *Driver) createAlone(ctx context.Context, tasks []driver.NewTask) ([]dri
 	if hasUniqueKey(tasks) {
 		return d.createInTx(ctx, tasks)
 	}
-	conn, err := d.pool.Acquire(ctx)
+	conn, sent, done, err := d.sending(ctx)
 	if err != nil {
 		return nil, d.translate(err)
 	}
-	defer conn.Release()
-	sent, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
-	defer cancel()
+	defer done()
 	res, err := d.create(sent, pgxRunner(conn), tasks)
 	return res, d.translate(err)
+}
+
+// sending takes a connection, waiting for one for as long as ctx allows,
+// for a statement that commits by itself and whose effect the caller
+// must learn (a create, a claim): it returns the connection and the
+// context to send the statement with, and the function that releases
+// both. That context is not cancelled with ctx: a statement cut short
+// after the server had run it would have the call return the context's
+// error for tasks it stored, or leased to nobody. It is bounded, so
+// that a dead server cannot hold the call, by ctx's deadline or
+// undoTimeout, whichever is later.
+func (d *Driver) sending(ctx context.Context) (*pgxpool.Conn, context.Context, func(), error) {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	limit := undoTimeout
+	if deadline, ok := ctx.Deadline(); ok {
+		limit = max(limit, time.Until(deadline))
+	}
+	sent, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
+	return conn, sent, func() { cancel(); conn.Release() }, nil
 }
 
 // createInTx creates valid tasks in a transaction of their own; its

@@ -14,12 +14,22 @@ import (
 )
 
 // Claim leases up to p.Limit tasks in one statement; see driver.Driver.
+// ctx ends the wait for a connection; once sent, the statement, which
+// never waits for a lock (SKIP LOCKED), is waited for: cut short while
+// its answer travelled back, it left the tasks it leased to nobody until
+// their lease ran out, an attempt of each used up (a task on its last
+// attempt then failed without running).
 func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
 	p, err := driver.ValidateClaim(p)
 	if err = d.begin(ctx, err); err != nil {
 		return nil, err
 	}
-	rows, err := d.pool.Query(ctx, d.q.claim[p.Rule], p.Queue, p.Limit, storeunit.Micros(p.Lease), driver.LeaseExpiredMessage)
+	conn, sent, done, err := d.sending(ctx)
+	if err != nil {
+		return nil, d.translate(err)
+	}
+	defer done()
+	rows, err := conn.Query(sent, d.q.claim[p.Rule], p.Queue, p.Limit, storeunit.Micros(p.Lease), driver.LeaseExpiredMessage)
 	if err != nil {
 		return nil, d.translate(err)
 	}
