@@ -8,6 +8,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
+	"github.com/gosk/gosk/drivers/memory"
 	"github.com/gosk/gosk/internal/testclock"
 	"github.com/gosk/gosk/worker"
 )
@@ -108,4 +111,46 @@ func TestSchedulePayloadPanicIsRunsError(t *testing.T) {
 	require.ErrorAs(t, err, &pe, "Run returns the payload's panic as an error")
 	assert.Contains(t, err.Error(), "no payload for")
 	assert.Contains(t, err.Error(), `schedule "s"`)
+}
+
+// touchy is a payload whose UnmarshalJSON panics on a payload it does not
+// expect.
+type touchy struct{ N int }
+
+func (t *touchy) UnmarshalJSON(b []byte) error {
+	if string(b) == `"boom"` {
+		panic("touchy: cannot read " + string(b))
+	}
+	t.N = len(b)
+	return nil
+}
+
+// TestPayloadWhoseDecodingPanicsFailsItsTask checks that a claimed task
+// whose payload makes decoding panic counts as a handler error, as one
+// that does not decode does, without calling the handler: the worker
+// decodes on its claiming goroutine, where the panic once ended the
+// process, and the next process claimed the same task and ended too.
+func TestPayloadWhoseDecodingPanicsFailsItsTask(t *testing.T) {
+	t.Parallel()
+	mem := memory.New(nil)
+	t.Cleanup(func() { _ = mem.Close() })
+	q, err := gosk.NewQueue[touchy](mem, "touchy", nil)
+	require.NoError(t, err)
+	ctx := context.Background()
+	res, err := mem.Create(ctx, []driver.NewTask{{Queue: "touchy", Payload: []byte(`"boom"`), MaxAttempts: 1}})
+	require.NoError(t, err)
+	var called atomic.Bool
+	var ev events
+	w, err := worker.New(q, func(context.Context, *gosk.Task[touchy]) error {
+		called.Store(true)
+		return nil
+	}, &worker.Config{OnEvent: ev.add})
+	require.NoError(t, err)
+	require.NoError(t, w.Work(ctx))
+	assert.False(t, called.Load(), "the handler is not called for a payload that does not decode")
+	require.Equal(t, map[worker.EventKind]int{worker.EventFailed: 1}, ev.kinds())
+	rec, err := mem.Get(ctx, res[0].ID)
+	require.NoError(t, err)
+	assert.Equal(t, driver.StateFailed, rec.State)
+	assert.Contains(t, rec.LastError, "the codec panicked: touchy: cannot read")
 }
