@@ -55,3 +55,31 @@ func TestDecodePanicIsAnError(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 7, task.Payload.N)
 }
+
+// prickly is a payload whose MarshalJSON panics on a value it does not
+// expect, as hand-written encoders of odd values do.
+type prickly struct{ Bad bool }
+
+func (p prickly) MarshalJSON() ([]byte, error) {
+	if p.Bad {
+		panic("prickly: cannot encode a bad value")
+	}
+	return []byte(`{}`), nil
+}
+
+// TestEncodePanicIsAnError checks that a payload whose encoding panics is
+// refused by Create with an error, as one that does not encode is.
+func TestEncodePanicIsAnError(t *testing.T) {
+	t.Parallel()
+	d := memory.New(nil)
+	t.Cleanup(func() { _ = d.Close() })
+	q, err := gosk.NewQueue[prickly](d, "prickly", nil)
+	require.NoError(t, err)
+	require.NotPanics(t, func() { _, err = q.Create(context.Background(), prickly{Bad: true}, nil) })
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "encode payload")
+	assert.Contains(t, err.Error(), "the codec panicked")
+	n, err := q.Count(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n[gosk.StatePending], "nothing stored")
+}

@@ -323,7 +323,7 @@ func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewT
 		}
 		t.Delay = max(o.RunAt.Sub(now), 0)
 	}
-	payload, err := q.codec.Marshal(v)
+	payload, err := marshal(q.codec, v)
 	if err != nil {
 		return driver.NewTask{}, fmt.Errorf("gosk: encode payload for queue %q: %w", q.name, err)
 	}
@@ -377,6 +377,19 @@ func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
 		}
 	}
 	return t, nil
+}
+
+// marshal is codec.Marshal, with a panic of the codec (or of a
+// MarshalJSON method of the payload type, such as one called on a nil
+// pointer) returned as an error, as unmarshal does: a payload that cannot
+// be encoded is refused with an error, whichever way the codec says so.
+func marshal(codec Codec, v any) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the codec panicked: %v", p)
+		}
+	}()
+	return codec.Marshal(v)
 }
 
 // unmarshal is codec.Unmarshal, with a panic of the codec (or of an
