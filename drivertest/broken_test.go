@@ -807,6 +807,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Context$",
 	},
+	"due-many-names-fail": {
+		rule: "Due answers a call of many names, one queue named many times",
+		caught: []string{
+			"Due/ManyNamesLineUp",
+		},
+		only: "^Due$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

@@ -16,6 +16,11 @@ import (
 // ZRANGE a limit of math.MaxInt as the float 9.2233720368548e+18.
 var errLimitOutOfRange = errors.New("ERR value is not an integer or out of range")
 
+// errTooManyToUnpack is the error of the broken driver due-many-names-fail
+// for a Due of many names: what Redis answered a script that passed
+// every name's keys to one command.
+var errTooManyToUnpack = errors.New("ERR user_script:70: too many results to unpack")
+
 // refuseHugeLimit returns errLimitOutOfRange for a limit over math.MaxInt32
 // on the broken driver huge-limit-fails (Claim, List and Purge call it),
 // as a store that keeps limits in 32 bits, or in a script's floats, would;

@@ -218,6 +218,7 @@ var whys = map[string]string{
 	"Due/RunningLeaseUntilExpiry":                     "a lease that runs out makes its task claimable: the process must wake then to recover it",
 	"Due/PausedQueueIsNotDue":                         "a paused queue hands out nothing: reporting it due makes idle processes spin on it",
 	"Due/ResultsLineUpWithInput":                      "a process maps duration i to queue i: a shifted result sleeps on one queue and spins on another",
+	"Due/ManyNamesLineUp":                             "a process serving many queues asks for all of them at once: a store that fails or shifts a large call leaves them all asleep",
 	"Due/DueChangesNothing":                           "Due is asked on every poll: a read that moves tasks would change the lifecycle behind the workers' backs",
 	"Due/CancelledContextOrClosedDriverRefused":       "a process shutting down must get the context's error or ErrClosed from its poll, not a stale answer",
 	"QueueList/EveryQueueOnceSorted":                  "an operator's tool shows the queues Queues names: a queue left out is a backlog nobody sees",
