@@ -72,9 +72,11 @@ func (q *Queue[T]) Count(ctx context.Context) (map[State]int64, error) {
 // Retry moves failed or cancelled tasks back to pending, available at
 // once, with their attempts reset. The error joins one error per task that
 // could not be retried, each naming the task and wrapping
-// [ErrTaskNotFound], [ErrTaskConflict] (the task has not ended, or
-// completed), or [ErrDuplicate] (its unique key is held by another pending
-// or running task); the others are retried. It needs [driver.Admin].
+// [ErrTaskNotFound] (no such task, or a task of another queue, as for
+// [Queue.Get]), [ErrTaskConflict] (the task has not ended, or
+// completed), or [ErrDuplicate] (its unique key is held by another
+// pending or running task); the others are retried. It reads each task
+// first, to check its queue. It needs [driver.Admin].
 func (q *Queue[T]) Retry(ctx context.Context, ids ...int64) error {
 	a, err := q.admin()
 	if err != nil {
@@ -85,7 +87,8 @@ func (q *Queue[T]) Retry(ctx context.Context, ids ...int64) error {
 
 // Cancel moves pending or running tasks to cancelled. A running task's
 // worker learns at its next ping and its handler's context is cancelled.
-// Errors are reported as by Retry. It needs [driver.Admin].
+// Errors are reported as by Retry; a task of another queue is not
+// cancelled. It needs [driver.Admin].
 func (q *Queue[T]) Cancel(ctx context.Context, ids ...int64) error {
 	a, err := q.admin()
 	if err != nil {
@@ -94,13 +97,44 @@ func (q *Queue[T]) Cancel(ctx context.Context, ids ...int64) error {
 	return q.perTask(ctx, "cancel", a.Cancel, ids)
 }
 
+// perTask applies call to the tasks of ids that belong to the queue, and
+// joins one error per task it did not apply to. The driver's Retry and
+// Cancel take any task of the store; a Queue acts on its own tasks only,
+// as Get reads only them, so that an ID of another queue (of another
+// payload type, another application's work) is refused, not acted on.
 func (q *Queue[T]) perTask(ctx context.Context, verb string, call func(context.Context, []int64) ([]error, error), ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	errs, err := call(ctx, ids)
-	if err != nil {
+	if err := driver.ValidateIDs(ids); err != nil {
 		return fmt.Errorf("gosk: %s in queue %q: %w", verb, q.name, err)
+	}
+	errs := make([]error, len(ids))
+	mine, at := make([]int64, 0, len(ids)), make([]int, 0, len(ids))
+	for i, id := range ids {
+		rec, err := q.drv.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrTaskNotFound):
+			errs[i] = err
+		case err != nil:
+			return fmt.Errorf("gosk: %s in queue %q: %w", verb, q.name, err)
+		case rec.Queue != q.name:
+			errs[i] = fmt.Errorf("it belongs to queue %q, not %q: %w", rec.Queue, q.name, ErrTaskNotFound)
+		default:
+			mine, at = append(mine, id), append(at, i)
+		}
+	}
+	if len(mine) > 0 {
+		got, err := call(ctx, mine)
+		if err != nil {
+			return fmt.Errorf("gosk: %s in queue %q: %w", verb, q.name, err)
+		}
+		if len(got) != len(mine) {
+			return fmt.Errorf("gosk: %s in queue %q: driver returned %d results for %d tasks", verb, q.name, len(got), len(mine))
+		}
+		for j, e := range got {
+			errs[at[j]] = e
+		}
 	}
 	var out []error
 	for i, e := range errs {

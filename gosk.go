@@ -323,7 +323,7 @@ func (q *Queue[T]) newTask(v T, opts *CreateOptions, now time.Time) (driver.NewT
 		}
 		t.Delay = max(o.RunAt.Sub(now), 0)
 	}
-	payload, err := q.codec.Marshal(v)
+	payload, err := marshal(q.codec, v)
 	if err != nil {
 		return driver.NewTask{}, fmt.Errorf("gosk: encode payload for queue %q: %w", q.name, err)
 	}
@@ -350,7 +350,8 @@ func (q *Queue[T]) Get(ctx context.Context, id int64) (*Task[T], error) {
 
 // Decode turns a driver's record of a task of this queue into a Task,
 // decoding its payload with the queue's codec. An empty payload decodes to
-// T's zero value. Package worker uses it on claimed tasks, as any other
+// T's zero value; a payload that does not decode, or whose decoding
+// panics, is an error. Package worker uses it on claimed tasks, as any other
 // runtime may (see [Queue.Driver]). A record carries no lease token, so
 // Fence is left zero; a runtime sets it from the claim's [driver.Lease].
 func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
@@ -371,9 +372,37 @@ func (q *Queue[T]) Decode(rec driver.TaskRecord) (*Task[T], error) {
 		FinalizedAt:    rec.FinalizedAt,
 	}
 	if len(rec.Payload) > 0 {
-		if err := q.codec.Unmarshal(rec.Payload, &t.Payload); err != nil {
+		if err := unmarshal(q.codec, rec.Payload, &t.Payload); err != nil {
 			return t, fmt.Errorf("gosk: decode payload of task %d: %w", rec.ID, err)
 		}
 	}
 	return t, nil
+}
+
+// marshal is codec.Marshal, with a panic of the codec (or of a
+// MarshalJSON method of the payload type, such as one called on a nil
+// pointer) returned as an error, as unmarshal does: a payload that cannot
+// be encoded is refused with an error, whichever way the codec says so.
+func marshal(codec Codec, v any) (b []byte, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the codec panicked: %v", p)
+		}
+	}()
+	return codec.Marshal(v)
+}
+
+// unmarshal is codec.Unmarshal, with a panic of the codec (or of an
+// UnmarshalJSON method of the payload type) returned as an error. A
+// payload that makes decoding panic is bad input like any other that
+// does not decode: package worker decodes claimed tasks on a goroutine
+// of its own, where a panic would end the process, and the next process
+// would claim the same task and end too.
+func unmarshal(codec Codec, data []byte, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the codec panicked: %v", p)
+		}
+	}()
+	return codec.Unmarshal(data, v)
 }

@@ -787,6 +787,41 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Import$",
 	},
+	"huge-limit-fails": {
+		rule: "a limit of math.MaxInt means all there is",
+		caught: []string{
+			"Input/HugeLimitsMeanEverything",
+		},
+		only: "^Input$",
+	},
+	"create-answer-lost-to-context": {
+		rule: "a Create that returns an error stored nothing of its batch, even when its context ends midway",
+		caught: []string{
+			"Context/CreateCancelledMidwayStoresAllOrNothing",
+		},
+		only: "^Context$",
+	},
+	"large-finish-answers-in-id-order": {
+		rule: "Finish answers each outcome in its place in the input, however large the batch",
+		caught: []string{
+			"Alignment/LargeShuffledFinishLinesUp",
+		},
+		only: "^Alignment$",
+	},
+	"claim-answer-lost-to-context": {
+		rule: "a Claim that returns an error leased nothing, even when its context ends midway",
+		caught: []string{
+			"Context/ClaimCancelledMidwayLeasesOnlyWhatItReturns",
+		},
+		only: "^Context$",
+	},
+	"due-many-names-fail": {
+		rule: "Due answers a call of many names, one queue named many times",
+		caught: []string{
+			"Due/ManyNamesLineUp",
+		},
+		only: "^Due$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

@@ -143,6 +143,8 @@ func (b *broken) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 	switch b.name {
 	case "cancelled-context-ignored":
 		ctx = context.WithoutCancel(ctx)
+	case "create-answer-lost-to-context":
+		return b.createAnswerLost(ctx, tasks)
 	case "duplicate-unique-key-accepted":
 		return b.createFreed(ctx, tasks, func(driver.TaskRecord) bool { return true })
 	case "key-freed-on-release", "key-freed-on-snooze":
@@ -293,6 +295,12 @@ func (b *broken) createHeld(ctx context.Context, tasks []driver.NewTask, held fu
 }
 
 func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	if err := b.refuseHugeLimit(p.Limit); err != nil {
+		return nil, err
+	}
+	if b.name == "claim-answer-lost-to-context" {
+		return b.claimAnswerLost(ctx, p)
+	}
 	if b.heldByOwnPause(p.Queue) {
 		return []driver.ClaimedTask{}, nil
 	}
@@ -533,6 +541,9 @@ func (b *broken) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 }
 
 func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error, error) {
+	if b.name == "large-finish-answers-in-id-order" && len(outcomes) > 1000 {
+		return b.finishInIDOrder(ctx, outcomes)
+	}
 	outcomes = slices.Clone(outcomes)
 	for i := range outcomes {
 		o := &outcomes[i]
@@ -698,6 +709,9 @@ func (b *broken) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 }
 
 func (b *broken) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRecord, error) {
+	if err := b.refuseHugeLimit(p.Limit); err != nil {
+		return nil, err
+	}
 	if b.name == "list-cursor-inclusive" && p.AfterID > 0 {
 		p.AfterID--
 	}
@@ -807,6 +821,9 @@ func (b *broken) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 }
 
 func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
+	if err := b.refuseHugeLimit(p.Limit); err != nil {
+		return 0, err
+	}
 	switch b.name {
 	case "purge-ignores-cancelled-context":
 		ctx = context.WithoutCancel(ctx)

@@ -11,6 +11,12 @@ import (
 	"github.com/gosk/gosk/driver"
 )
 
+// manyDueNames is how many times ManyNamesLineUp names each of its two
+// queues in one Due call: more than a store's script takes at once (a
+// Redis script passes each queue's five keys to one command, on its stack
+// of 8,000 values).
+const manyDueNames = 2000
+
 // dueRules pin driver.DueReporter: per queue, zero when a claim would hand
 // out a task now, the time until one would otherwise, NotDue when none
 // ever would; and the call changes nothing.
@@ -94,6 +100,27 @@ var dueRules = []rule{
 		assert.Greater(t, got[2], farDelay/2, "rule: Due's results line up with its queues (the delayed queue)")
 		assert.LessOrEqual(t, got[2], farDelay, "rule: Due's results line up with its queues (the delayed queue)")
 		assert.Equal(t, []time.Duration{0, driver.NotDue}, got[3:], "rule: Due's results line up with its queues, a queue named twice answered twice")
+	}},
+	{name: "ManyNamesLineUp", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		r := f.dueReporter()
+		empty, now := f.queue(), f.queue()
+		f.create(task(now, "now"))
+		// Names may repeat, and a process serving many queues asks for all
+		// of them in one call: a store that splits such a call (per
+		// script, per slot) must still answer each name in its place.
+		names := make([]string, 0, 2*manyDueNames)
+		for range manyDueNames {
+			names = append(names, now, empty)
+		}
+		got := f.due(r, names...)
+		for i, d := range got {
+			want := time.Duration(0)
+			if i%2 == 1 {
+				want = driver.NotDue
+			}
+			require.Equal(t, want, d, "rule: Due of %d names, one queue named many times, answers name %d in its place", len(names), i)
+		}
 	}},
 	{name: "DueChangesNothing", test: func(t *testing.T, s *suite) {
 		f, clk := s.clocked(t)

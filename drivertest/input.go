@@ -2,6 +2,7 @@ package drivertest
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,33 @@ var inputRules = []rule{
 			assert.ErrorIs(t, err, driver.ErrInvalid, "Create with a unique key %s", what)
 		}
 		f.claimNone(q, "refused creates store nothing")
+	}},
+	{name: "HugeLimitsMeanEverything", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		created := f.createN(q, 3)
+		// math.MaxInt is "all there is": no store holds that many tasks,
+		// but a limit that large must not reach the store as a number it
+		// cannot read (a float in a script, an int32 column).
+		got := f.claim(q, driver.Fifo, math.MaxInt, longLease)
+		require.Equal(t, created, ids(got), "rule: a claim whose limit is math.MaxInt claims every available task")
+		for _, c := range got {
+			require.NoError(t, f.finish(outcome(c.Lease, driver.Complete)))
+		}
+		assert.Empty(t, f.claim(q, driver.Priority, math.MaxInt, longLease), "a claim with a huge limit of a queue with nothing available claims nothing")
+		a, ok := f.d.(driver.Admin)
+		if !ok {
+			return
+		}
+		recs, err := a.List(f.ctx, driver.ListParams{Queue: q, Limit: math.MaxInt})
+		require.NoError(t, err, "rule: List with limit math.MaxInt lists every task")
+		assert.Len(t, recs, len(created), "rule: List with limit math.MaxInt lists every task")
+		recs, err = a.List(f.ctx, driver.ListParams{Queue: q, AfterID: math.MaxInt64})
+		require.NoError(t, err, "rule: List after ID math.MaxInt64 is an empty page")
+		assert.Empty(t, recs, "rule: List after ID math.MaxInt64 is an empty page")
+		n, err := a.Purge(f.ctx, driver.PurgeParams{Queue: q, Limit: math.MaxInt})
+		require.NoError(t, err, "rule: Purge with limit math.MaxInt purges every final task")
+		assert.Equal(t, len(created), n, "rule: Purge with limit math.MaxInt purges every final task")
 	}},
 	{name: "InvalidBatchStoresNothing", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

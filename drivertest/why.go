@@ -77,6 +77,7 @@ var whys = map[string]string{
 	"Alignment/FinishMixedResults":                    "the worker reports each task's outcome from its own result: misaligned, it reports another task's",
 	"Alignment/RetryMixedResults":                     "an operator retrying many tasks must learn which ones were refused",
 	"Alignment/CancelMixedResults":                    "an operator cancelling many tasks must learn which ones were refused",
+	"Alignment/LargeShuffledFinishLinesUp":            "a store that splits a large batch must still answer each outcome in its place: a shifted answer reports another task's fate",
 
 	"Finish/OutcomesReachTheirStates":        "the handler's result decides the task's fate: complete, cancel, fail and release must each land",
 	"Finish/EmptyMessageKeepsLastError":      "a success after failures must not erase the error that explains the earlier attempts",
@@ -136,10 +137,12 @@ var whys = map[string]string{
 	"Text/UniqueKeysCompareAsBytes":             "keys that differ in case or form are different jobs: folding them drops work",
 	"Text/WorkerStoresHandlerErrorsCleaned":     "handlers return any error text: the worker must still finish every task, with its text kept readable",
 
-	"Context/CancelledCreateStoresNothing":        "a caller whose context ended is told it failed: a task stored anyway is a surprise duplicate",
-	"Context/CancelledClaimTakesNothing":          "a worker that gave up on a claim will never run what it claimed: those tasks would sit leased",
-	"Context/CancelledPingAndFinishChangeNothing": "a call reported as failed must not have applied, or the caller's retry applies it twice",
-	"Context/CancelledGetReturnsContextError":     "callers tell a cancellation from a store fault by the context error",
+	"Context/CancelledCreateStoresNothing":                "a caller whose context ended is told it failed: a task stored anyway is a surprise duplicate",
+	"Context/CreateCancelledMidwayStoresAllOrNothing":     "a caller told its create failed creates the batch again: if the first was stored after all, every task runs twice",
+	"Context/ClaimCancelledMidwayLeasesOnlyWhatItReturns": "a runtime told its claim failed never runs what it leased: those tasks sit leased to nobody and lose an attempt, a task on its last one fails unrun",
+	"Context/CancelledClaimTakesNothing":                  "a worker that gave up on a claim will never run what it claimed: those tasks would sit leased",
+	"Context/CancelledPingAndFinishChangeNothing":         "a call reported as failed must not have applied, or the caller's retry applies it twice",
+	"Context/CancelledGetReturnsContextError":             "callers tell a cancellation from a store fault by the context error",
 
 	"Closed/EveryCallReturnsErrClosed": "a call after Close must fail plainly, not hang, panic or reach a closed pool",
 	"Closed/ClosedBeforeInvalidInput":  "callers check errors in one order on every driver: a closed driver says so before it judges the input",
@@ -149,6 +152,7 @@ var whys = map[string]string{
 	"Input/UnknownPriorityRule":        "a rule the driver does not know must be refused, not claimed in some other order",
 	"Input/BadOutcomesAndIDs":          "an unknown outcome or a malformed ID must be refused before anything changes",
 	"Input/BadUniqueKey":               "a key the contract does not allow must be refused the same way on every driver",
+	"Input/HugeLimitsMeanEverything":   "a worker or a tool that asks for all there is passes the largest int: that must work, not fail in the store",
 	"Input/InvalidBatchStoresNothing":  "a batch with one bad item is refused whole: a caller must not have to find which part landed",
 
 	"Hostile/HostileQueueNamesRefusedAlike":                    "queue names reach SQL, Lua, keys and patterns: every driver must refuse the same ones in the same words",
@@ -215,6 +219,7 @@ var whys = map[string]string{
 	"Due/RunningLeaseUntilExpiry":                     "a lease that runs out makes its task claimable: the process must wake then to recover it",
 	"Due/PausedQueueIsNotDue":                         "a paused queue hands out nothing: reporting it due makes idle processes spin on it",
 	"Due/ResultsLineUpWithInput":                      "a process maps duration i to queue i: a shifted result sleeps on one queue and spins on another",
+	"Due/ManyNamesLineUp":                             "a process serving many queues asks for all of them at once: a store that fails or shifts a large call leaves them all asleep",
 	"Due/DueChangesNothing":                           "Due is asked on every poll: a read that moves tasks would change the lifecycle behind the workers' backs",
 	"Due/CancelledContextOrClosedDriverRefused":       "a process shutting down must get the context's error or ErrClosed from its poll, not a stale answer",
 	"QueueList/EveryQueueOnceSorted":                  "an operator's tool shows the queues Queues names: a queue left out is a backlog nobody sees",

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"math/bits"
 	"sync"
 )
 
@@ -127,10 +128,16 @@ func (b *budget) distribute() {
 
 // before reports whether s comes before o for the next slot: it holds
 // fewer slots for its weight, or as few and weighs more.
+// The products are taken in 128 bits: a weight may be any positive int,
+// and held times a weight near math.MaxInt would wrap around.
 func (s *share) before(o *share) bool {
-	l, r := s.held*o.weight, o.held*s.weight
-	if l != r {
-		return l < r
+	lhi, llo := bits.Mul64(uint64(s.held), uint64(o.weight))
+	rhi, rlo := bits.Mul64(uint64(o.held), uint64(s.weight))
+	if lhi != rhi {
+		return lhi < rhi
+	}
+	if llo != rlo {
+		return llo < rlo
 	}
 	return s.weight > o.weight
 }

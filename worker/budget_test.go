@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -32,4 +33,20 @@ func TestBudgetWaiterThatGivesUpLeavesNoSlotBehind(t *testing.T) {
 	require.Zero(t, waiting)
 	light.release(2)
 	require.Equal(t, 2, quitter.acquire(context.Background(), 2))
+}
+
+// TestBudgetOrdersHugeWeights checks that weights near math.MaxInt order
+// members as small ones do: held times weight must not wrap around and
+// put the member that holds more for its weight first.
+func TestBudgetOrdersHugeWeights(t *testing.T) {
+	b := newBudget(0)
+	heavy, light := b.join(math.MaxInt), b.join(1)
+	heavy.held, light.held = 3, 2
+	// 3/MaxInt is far less than 2/1: the heavy member comes first, though
+	// light.held*heavy.weight wraps around in 64 bits.
+	require.True(t, heavy.before(light), "the member holding fewer slots for its weight comes first")
+	require.False(t, light.before(heavy))
+	same := b.join(math.MaxInt)
+	same.held = 3
+	require.False(t, heavy.before(same), "equal shares of equal weights: neither comes first")
 }

@@ -3,6 +3,7 @@ package worker
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -13,6 +14,14 @@ import (
 const (
 	// DefaultConcurrency is Config.Concurrency's default.
 	DefaultConcurrency = 10
+	// ConcurrencyLimit is the largest Config.Concurrency, and the largest
+	// Config.Prefetch: 65,536. A worker sets aside room for twice
+	// Concurrency+Prefetch tasks when it starts and asks its store for up
+	// to Concurrency+Prefetch in one claim, so a setting far beyond what a
+	// process can run (math.MaxInt, taken for "no limit") would exhaust its
+	// memory at Run, or overflow into a claim of nothing. More handlers
+	// than this run in several workers (see Group).
+	ConcurrencyLimit = 1 << 16
 	// DefaultLease is Config.Lease's default.
 	DefaultLease = 30 * time.Second
 	// MinLease is the shortest Config.Lease: 100ms. A lease must outlast
@@ -56,10 +65,10 @@ const NoClaimWindow time.Duration = -1
 // nil means all defaults. New refuses invalid settings with an error that
 // wraps gosk.ErrInvalid and names the field.
 type Config struct {
-	// Concurrency is how many handlers run at once. Default 10. The
-	// worker holds up to twice as many tasks (with Prefetch, twice
-	// Concurrency+Prefetch): those running and those whose outcome waits
-	// to be stored.
+	// Concurrency is how many handlers run at once. Default 10; at most
+	// ConcurrencyLimit. The worker holds up to twice as many tasks (with
+	// Prefetch, twice Concurrency+Prefetch): those running and those
+	// whose outcome waits to be stored.
 	Concurrency int
 
 	// Prefetch is how many claimed tasks may wait for a handler, beyond
@@ -73,7 +82,8 @@ type Config struct {
 	// short handlers, whose pace the store's round trips set; with long
 	// ones it keeps tasks waiting here that idle workers elsewhere could
 	// run. Work, and a worker in a Group with a shared budget, do not
-	// claim ahead. Default 0: claims are only for free handlers.
+	// claim ahead. Default 0: claims are only for free handlers; at most
+	// ConcurrencyLimit.
 	Prefetch int
 
 	// Rule is the order in which tasks are claimed. Default gosk.Fifo.
@@ -177,8 +187,14 @@ func (c Config) fill() (Config, error) {
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
 	}
+	if c.Concurrency > ConcurrencyLimit {
+		return bad("Config.Concurrency %d is over ConcurrencyLimit (%d)", c.Concurrency, ConcurrencyLimit)
+	}
 	if c.Prefetch < 0 {
 		return bad("Config.Prefetch %d is negative", c.Prefetch)
+	}
+	if c.Prefetch > ConcurrencyLimit {
+		return bad("Config.Prefetch %d is over ConcurrencyLimit (%d)", c.Prefetch, ConcurrencyLimit)
 	}
 	if c.Rule == 0 {
 		c.Rule = gosk.Fifo
@@ -303,10 +319,17 @@ func DefaultBackoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// jitter returns d give or take 20%.
+// jitter returns d give or take 20%, at most the longest Duration: an
+// interval of centuries (taken for "never") must neither overflow into a
+// negative wait nor make rand.N panic.
 func jitter(d time.Duration) time.Duration {
 	if d <= 0 {
 		return d
 	}
-	return d - d/5 + rand.N(2*d/5+1)
+	lo := d - d/5
+	r := rand.N(d/5*2 + 1)
+	if r > math.MaxInt64-lo {
+		return math.MaxInt64
+	}
+	return lo + r
 }

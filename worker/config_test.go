@@ -3,6 +3,7 @@ package worker_test
 // Settings: what New refuses and the defaults it fills.
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -21,6 +22,10 @@ func TestNewRefusesInvalidSettings(t *testing.T) {
 		want string
 	}{
 		"negative concurrency":         {worker.Config{Concurrency: -1}, "Config.Concurrency"},
+		"concurrency over the limit":   {worker.Config{Concurrency: worker.ConcurrencyLimit + 1}, "Config.Concurrency 65537 is over ConcurrencyLimit"},
+		"concurrency of math.MaxInt":   {worker.Config{Concurrency: math.MaxInt}, "is over ConcurrencyLimit"},
+		"prefetch over the limit":      {worker.Config{Prefetch: worker.ConcurrencyLimit + 1}, "Config.Prefetch 65537 is over ConcurrencyLimit"},
+		"prefetch of math.MaxInt":      {worker.Config{Concurrency: math.MaxInt / 2, Prefetch: math.MaxInt/2 + 10}, "is over ConcurrencyLimit"},
 		"negative lease":               {worker.Config{Lease: -time.Second}, "Config.Lease"},
 		"negative ping interval":       {worker.Config{PingInterval: -time.Second}, "Config.PingInterval"},
 		"lease of 1ns":                 {worker.Config{Lease: time.Nanosecond}, "Config.Lease 1ns is shorter than MinLease 100ms"},

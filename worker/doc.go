@@ -35,7 +35,9 @@
 //   - any other error, or a panic (recovered, its stack logged, stored as
 //     a *PanicError's text), releases it for a retry after Config.Backoff
 //     of its attempt number, or fails it if that was its last attempt
-//     (attempt >= MaxAttempts). The error text is stored.
+//     (attempt >= MaxAttempts). The error text is stored. An error that
+//     panics when read (a nil pointer of an error type whose Error method
+//     reads a field) counts as a panic.
 //
 // Error texts are stored through driver.CleanMessage: NUL bytes and
 // invalid UTF-8 become U+FFFD and the text is cut to driver.MaxMessageLen

@@ -51,8 +51,35 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 			e.results <- result[T]{a: s, err: errNotRun}
 		}
 	}()
-	err = e.call(ctx, a)
+	err = e.safeError(e.call(ctx, a), a)
 	return next
+}
+
+// safeError returns err, or a *PanicError in its place if reading it
+// panics: its Error method, or the errors.Is and errors.As of the
+// outcome policy through its Unwrap methods. The usual cause is a nil
+// pointer of an error type returned as a non-nil error, whose Error
+// method reads a field. The finisher stores the error's text and reports
+// the error to OnEvent, on goroutines of the worker that must not panic
+// on the handler's behalf.
+func (e *engine[T]) safeError(err error, a *attempt[T]) (safe error) {
+	if err == nil {
+		return nil
+	}
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		stack := debug.Stack()
+		e.log.Error("gosk: the handler's error panicked when read", slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt),
+			slog.String("type", fmt.Sprintf("%T", err)), slog.Any("panic", v), slog.String("stack", string(stack)))
+		safe = &PanicError{Value: fmt.Sprintf("the handler returned an error of type %T that panicked when read: %v", err, v), Stack: stack}
+	}()
+	_ = err.Error()
+	_ = errors.Is(err, gosk.ErrCancelTask)
+	_, _ = errors.AsType[*gosk.SnoozeError](err)
+	return err
 }
 
 // call runs the middleware chain around the handler, turning panics into
@@ -159,8 +186,10 @@ func policy(out *driver.Outcome, info TaskInfo, err error, shutdown bool, backof
 	}
 	// errors.AsType, not errors.As with a pointer to a variable, which
 	// would put that variable on the heap for every result, nil included.
-	if snooze, ok := errors.AsType[*gosk.SnoozeError](err); ok {
-		out.Kind, out.Delay, out.KeepAttempt = driver.Release, snooze.Delay, true
+	if snooze, ok := errors.AsType[*gosk.SnoozeError](err); ok && snooze != nil {
+		// A SnoozeError made without Snooze may hold a negative delay,
+		// which Snooze counts as zero, and the store would refuse.
+		out.Kind, out.Delay, out.KeepAttempt = driver.Release, max(snooze.Delay, 0), true
 		return EventSnoozed
 	}
 	switch {

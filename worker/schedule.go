@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/gosk/gosk"
@@ -103,7 +104,7 @@ type Schedule struct {
 
 // NewSchedule returns the schedule called name of q, whose slots fall as
 // spec says; payload makes the task's payload for a slot's time (nil: the
-// zero T). The name is text as driver.Slot says (not empty, at most
+// zero T; a panic in it ends Run with a *PanicError). The name is text as driver.Slot says (not empty, at most
 // driver.MaxUniqueKeyLen bytes). q's driver must implement
 // driver.Scheduler, as every shipped driver does.
 func NewSchedule[T any](q *gosk.Queue[T], name string, spec Spec, payload func(slot time.Time) T, cfg *ScheduleConfig) (*Schedule, error) {
@@ -125,9 +126,17 @@ func NewSchedule[T any](q *gosk.Queue[T], name string, spec Spec, payload func(s
 		return nil, err
 	}
 	opts := c.Options
-	newTask := func(slot time.Time) (driver.NewTask, error) {
+	newTask := func(slot time.Time) (t driver.NewTask, err error) {
 		var v T
 		if payload != nil {
+			// payload is the caller's code, run on Run's goroutine: a
+			// panic in it is the slot's error, as a payload that does not
+			// encode is, not the end of the process.
+			defer func() {
+				if p := recover(); p != nil {
+					err = &PanicError{Value: fmt.Sprintf("the payload function of schedule %q panicked for slot %v: %v", name, slot, p), Stack: debug.Stack()}
+				}
+			}()
 			v = payload(slot)
 		}
 		return q.NewTask(v, &opts)

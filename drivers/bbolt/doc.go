@@ -161,6 +161,12 @@
 //     100,000 pending tasks took 338 bytes of file each (SQLite 259), and
 //     the file kept that size once they were completed and purged (SQLite
 //     305).
+//   - Times are kept as int64 Unix nanoseconds, which end on 11 April
+//     2262: a run-at or lease end later than that (a delay or lease of
+//     more than about 235 years, such as math.MaxInt64 taken for "never")
+//     is kept as that instant, and reads back as it. The task is still
+//     never claimable before it; PostgreSQL, Redis and the memory driver
+//     keep the instant itself.
 //   - A Driver's write methods must not be called while the same goroutine
 //     holds a write transaction of the same DB (bbolt's writer lock is not
 //     reentrant): use [Driver.Tx] inside the transaction.

@@ -65,8 +65,10 @@ type createAnswer struct {
 // invalid input never fails another's. A call whose context ends while it
 // is queued leaves the queue and returns the context's error, having
 // stored nothing; once a leader has taken it, it waits for the group's
-// outcome, which is then its own (stored or not, never half), and the
-// group's statement is cancelled only when every call in it has been.
+// outcome, which is then its own (stored or not, never half). A keyed
+// group's insert is cancelled only when every call in it has been, and
+// then stores nothing; a group without keys is one statement that
+// commits by itself, and once sent it is waited for (see createAlone).
 //
 // Calls with unique keys and calls without go in separate lanes: a keyed
 // insert may wait for the lock of a key that an uncommitted transaction

@@ -67,7 +67,7 @@ func (d *Driver) createSlot(ctx context.Context, s driver.Slot) (res driver.Slot
 		default:
 			latest = latest.UTC()
 		}
-		if err = tx.Commit(ctx); err != nil {
+		if err = commit(ctx, tx); err != nil {
 			return res, err
 		}
 		return driver.SlotResult{Latest: latest}, nil
@@ -82,7 +82,7 @@ func (d *Driver) createSlot(ctx context.Context, s driver.Slot) (res driver.Slot
 	if _, err = tx.Exec(ctx, d.q.slotTask, s.Task.Queue, s.Name, r.ID); err != nil {
 		return res, err
 	}
-	if err = tx.Commit(ctx); err != nil {
+	if err = commit(ctx, tx); err != nil {
 		return res, err
 	}
 	return driver.SlotResult{Created: r.Err == nil, ID: r.ID, Latest: at, Err: r.Err}, nil

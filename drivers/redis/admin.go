@@ -147,7 +147,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	replies, err := d.run(ctx, []call{{
 		script: d.s.purge,
 		keys:   []string{d.keys.base(d.keys.queueSlot(p.Queue))},
-		args:   []any{p.Queue, storeunit.Micros(p.OlderThan), p.Limit},
+		args:   []any{p.Queue, storeunit.Micros(p.OlderThan), scriptCount(p.Limit)},
 	}})
 	if err != nil {
 		return 0, err

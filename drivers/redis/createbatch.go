@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -89,7 +90,7 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 		r.taken = true
 		c.mu.Unlock()
 		d.sendCreates(ctx, []*createReq{r})
-		return r.out, r.err
+		return ownResult(ctx, r)
 	}
 	c.wait = append(c.wait, r)
 	c.mu.Unlock()
@@ -98,7 +99,7 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 		return r.out, r.err
 	case b := <-r.lead:
 		d.sendCreates(ctx, b)
-		return r.out, r.err
+		return ownResult(ctx, r)
 	case <-ctx.Done():
 	}
 	c.mu.Lock()
@@ -119,20 +120,29 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 	}
 	c.mu.Unlock()
 	// Taken into a batch. If this caller is to send it, it must, for the
-	// others; otherwise its result may still come, but it need not wait.
+	// others. Either way it waits for the batch's outcome, which is its
+	// own: the batch may be at the server already, and a caller that
+	// returned its context's error for tasks the batch then stored would
+	// create them again. The batch is cancelled, before it is sent, only
+	// once every caller in it has given up, and then stores nothing.
 	if leads {
 		d.sendCreates(ctx, <-r.lead)
-		return r.out, r.err
+		return ownResult(ctx, r)
 	}
 	if call != nil {
 		call.release()
 	}
-	select {
-	case <-r.done:
-		return r.out, r.err
-	default:
+	<-r.done
+	return ownResult(ctx, r)
+}
+
+// ownResult returns r's result, with the error of a batch cancelled
+// because every caller had given up said as r's own context's error.
+func ownResult(ctx context.Context, r *createReq) ([]driver.CreateResult, error) {
+	if r.err != nil && errors.Is(r.err, context.Canceled) && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
+	return r.out, r.err
 }
 
 // sendCreates sends batch as one Create, sets each caller's result, and

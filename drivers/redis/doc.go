@@ -247,6 +247,14 @@
 //     returns no error and each task of a failed slot has that failure as
 //     its result's Err (none of them stored); the call's own error means
 //     no slot's script applied.
+//   - A call, once sent, is answered whatever its context does afterwards:
+//     go-redis checks the context before it sends, and by default not
+//     while it waits for the reply, so that a Create (or a Claim) whose
+//     context ends at the server reports what its script did. A client
+//     made with go-redis's ContextTimeoutEnabled lets a context's
+//     deadline cut that wait short: the call then returns the deadline's
+//     error for a script the server may have run (tasks stored, tasks
+//     leased until their lease runs out). Leave it off for gosk's client.
 //   - In Driver.Tx, IDs are reserved and unique keys checked when Create is
 //     called, since Redis gives results only at EXEC. A key taken earlier
 //     in the same transaction is seen (ErrDuplicate, with that task's ID);

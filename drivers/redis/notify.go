@@ -53,6 +53,11 @@ func (d *Driver) Subscribe(ctx context.Context, queue string) (*driver.Subscript
 	if err := driver.ValidateQueueName(queue); err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		// Said as it is, not as the dial that the context cut short
+		// ("dial tcp ...: operation was canceled").
+		return nil, err
+	}
 	s := &subscription{channel: d.keys.channel(queue), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	confirmed, err := d.addSub(ctx, s)
 	if err != nil {

@@ -112,3 +112,16 @@ func TestSubscriptionsShareOneConnection(t *testing.T) {
 		})
 	}
 }
+
+// A Subscribe whose context is already done returns the context's error
+// as it is, not the error of the dial it would have cut short ("dial tcp
+// ...: operation was canceled"), and holds nothing.
+func TestSubscribeWithDoneContextSaysSo(t *testing.T) {
+	t.Parallel()
+	d := newDriver(t, singleClient(t), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	sub, err := d.Subscribe(ctx, "q")
+	require.Nil(t, sub)
+	require.Equal(t, context.Canceled, err, "the context's error as it is")
+}

@@ -95,11 +95,16 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 	if len(queues) == 0 {
 		return out, nil
 	}
-	var groups [][]int // indexes of queues, one call each
+	var groups [][]int // indexes of queues, one call each, at most dueChunk
 	if _, cluster := d.client.(*goredis.ClusterClient); cluster {
+		// Per slot, and within a slot per dueChunk: one queue named many
+		// times (as the port allows) is many queues of one slot, whose
+		// keys in one call would overflow the script's stack.
 		slots, items := group(len(queues), func(i int) int { return d.keys.queueSlot(queues[i]) })
 		for _, s := range slots {
-			groups = append(groups, items[s])
+			for g := items[s]; len(g) > 0; g = g[min(dueChunk, len(g)):] {
+				groups = append(groups, g[:min(dueChunk, len(g))])
+			}
 		}
 	} else {
 		for i := 0; i < len(queues); i += dueChunk {
@@ -140,8 +145,8 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 	return out, nil
 }
 
-// dueChunk is the most queues one due script call reads on a single
-// server (four keys each go to one EXISTS, within Lua's stack).
+// dueChunk is the most queues one due script call reads (five keys each
+// go to one EXISTS, within Lua's stack of 8,000).
 const dueChunk = 500
 
 // perQueueSlot builds one call of script per slot, with the queues of that

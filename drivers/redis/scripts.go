@@ -79,3 +79,15 @@ func migrations() []*goredis.Script {
 // to: the number of its migration scripts. A prefix that Open or New
 // accepted is at it.
 func LatestVersion() int { return len(migrations()) }
+
+// maxScriptCount bounds a count that a script passes on to a command
+// (Claim's and Purge's limits, as ZRANGE and LIMIT arguments): 2^32 - 1,
+// the most members a sorted set holds, so that a larger limit means the
+// same as this one. A script's numbers are Lua's floating-point numbers,
+// which it hands to a command formatted with %.14g: from 10^14 on that
+// is "1e+14", which Redis refuses as "not an integer or out of range",
+// so that a limit of math.MaxInt (all there is) would fail the call.
+const maxScriptCount = 1<<32 - 1
+
+// scriptCount returns n bounded by maxScriptCount.
+func scriptCount(n int) int { return min(n, maxScriptCount) }

@@ -48,7 +48,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	replies, err := d.run(ctx, []call{{
 		script: d.s.claim,
 		keys:   []string{d.keys.base(slot)},
-		args:   []any{p.Queue, p.Limit, p.Rule.String(), lease, storeunit.Micros(d.retention), driver.LeaseExpiredMessage},
+		args:   []any{p.Queue, scriptCount(p.Limit), p.Rule.String(), lease, storeunit.Micros(d.retention), driver.LeaseExpiredMessage},
 	}})
 	if err != nil {
 		return nil, err

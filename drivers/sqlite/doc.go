@@ -124,6 +124,12 @@
 //
 // # Caveats
 //
+//   - Times are kept as int64 Unix nanoseconds, which end on 11 April
+//     2262: a run-at or lease end later than that (a delay or lease of
+//     more than about 235 years, such as math.MaxInt64 taken for "never")
+//     is kept as that instant, and reads back as it. The task is still
+//     never claimable before it; PostgreSQL, Redis and the memory driver
+//     keep the instant itself.
 //   - One writer at a time is SQLite's design: throughput is bounded by
 //     one core and, with SyncFull, by the disk's sync latency. The worker
 //     batches claims, pings and outcomes to make few, larger transactions.

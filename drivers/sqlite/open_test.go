@@ -94,6 +94,11 @@ func TestTablePrefixInjectionRefused(t *testing.T) {
 		require.ErrorIs(t, err, driver.ErrInvalid, "New with table prefix %q", p)
 		assert.Contains(t, err.Error(), "Options.TablePrefix", "the error names the option")
 	}
+	// A long prefix is refused by its length, not quoted whole.
+	_, err = gosksqlite.Open(context.Background(), filepath.Join(dir, "long.db"), &gosksqlite.Options{TablePrefix: strings.Repeat("x", 10000)})
+	require.ErrorIs(t, err, driver.ErrInvalid)
+	assert.Contains(t, err.Error(), "Options.TablePrefix is 10000 bytes, longer than 32")
+	assert.Less(t, len(err.Error()), 200, "the error does not quote a 10 KB prefix")
 	var tables []string
 	rows, err := db.Query("SELECT name FROM sqlite_master ORDER BY name")
 	require.NoError(t, err)

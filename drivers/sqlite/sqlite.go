@@ -164,6 +164,11 @@ func (opts *Options) withDefaults() (Options, error) {
 	if o.TablePrefix == "" {
 		o.TablePrefix = DefaultTablePrefix
 	}
+	if n := len(o.TablePrefix); n > 32 {
+		// Said by its length, as the other adapters say a long name,
+		// rather than quoted whole into the error.
+		return o, fmt.Errorf("%w: gosk/sqlite: Options.TablePrefix is %d bytes, longer than 32", driver.ErrInvalid, n)
+	}
 	if !prefixPattern.MatchString(o.TablePrefix) {
 		return o, fmt.Errorf("%w: gosk/sqlite: Options.TablePrefix %q: want 1 to 32 ASCII letters, digits or underscores, not starting with a digit", driver.ErrInvalid, o.TablePrefix)
 	}
