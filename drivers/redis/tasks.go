@@ -85,7 +85,9 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	for k, i := range apart {
 		got[k] = &out[i].Task
 	}
-	found, err := d.fetchPayloads(ctx, d.keys.base(slot), got)
+	// The tasks are leased now: a context that ends before their payloads
+	// come must not make the claim fail, or they sit leased to nobody.
+	found, err := d.fetchPayloads(context.WithoutCancel(ctx), d.keys.base(slot), got)
 	if err != nil {
 		return nil, err
 	}
