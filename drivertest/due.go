@@ -53,6 +53,23 @@ var dueRules = []rule{
 		tl.step()
 		tl.dueWithin(r, q, runAt, "rule: a queue whose earliest pending task is delayed is due at that task's run-at")
 	}},
+	{name: "EarliestRunAtWhateverPriority", test: func(t *testing.T, s *suite) {
+		f, tl := s.timed(t)
+		r := f.dueReporter()
+		q := f.queue()
+		high, low := task(q, "high priority, later"), task(q, "low priority, sooner")
+		high.Priority, high.Delay = 10, 2*farDelay
+		low.Priority, low.Delay = -10, farDelay
+		id := f.create(high, low)[1]
+		runAt := f.get(id).RunAt
+		tl.step()
+		tl.dueWithin(r, q, runAt, "rule: a queue is due at its earliest run-at, whatever the priorities (a lower-priority task comes due first)")
+		now := task(q, "lowest priority, now")
+		now.Priority = -20
+		f.create(now)
+		assert.Equal(t, []time.Duration{0}, f.due(r, q),
+			"rule: a queue with a task available now is due now (zero), though tasks of higher priority wait for their run-at")
+	}},
 	{name: "LapsedLeaseIsZero", test: func(t *testing.T, s *suite) {
 		f, clk := s.clocked(t)
 		r := f.dueReporter()

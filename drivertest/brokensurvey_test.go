@@ -1,0 +1,185 @@
+package drivertest_test
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/gosk/gosk/driver"
+)
+
+// The broken drivers that a mutation survey of the memory driver found
+// the suite letting through: each breaks a rule that no subtest held
+// until the subtests named in its entry were written.
+
+// surveyBroken maps each of them to the rule it breaks and the subtests
+// that must catch it, as brokenDrivers does.
+var surveyBroken = map[string]brokenDriver{
+	"payload-shared-with-caller": {
+		rule:   "a stored payload is a copy: neither the caller's slice nor a returned record shares its bytes",
+		caught: []string{"Payload/CallerMayReuseItsBytes"},
+		only:   "^Payload$",
+	},
+	"result-shared-with-caller": {
+		rule:   "a stored result is a copy: neither the caller's slice nor a returned record shares its bytes",
+		caught: []string{"Result/CallerMayReuseItsBytes"},
+		only:   "^Result$",
+	},
+	"invalid-ping-batch-applied": {
+		rule:   "a Ping batch refused as invalid extends none of its leases",
+		caught: []string{"Input/InvalidBatchOfEveryCallChangesNothing"},
+		only:   "^Input$",
+	},
+	"invalid-cancel-batch-applied": {
+		rule:   "an Admin.Cancel batch refused as invalid cancels none of its tasks",
+		caught: []string{"Input/InvalidBatchOfEveryCallChangesNothing"},
+		only:   "^Input$",
+	},
+	"due-by-top-priority": {
+		rule:   "Due is the time until the earliest run-at, whatever the priorities",
+		caught: []string{"Due/EarliestRunAtWhateverPriority"},
+		only:   "^Due$",
+	},
+	"claim-holds-back-spent-tasks": {
+		rule:   "a pending task is handed out whatever its attempt count",
+		caught: []string{"Claim/PendingTaskHandedOutWhateverItsAttempts"},
+		only:   "^Claim$/^PendingTask",
+	},
+	"tx-key-scoped-to-transaction": {
+		rule:   "in a transaction, a unique key is held per queue",
+		caught: []string{"Tx/KeysScopedToQueueInTx"},
+		only:   "^Tx$",
+	},
+	"tx-commit-skips-key-check": {
+		rule:   "a key taken between a transaction's Create and its commit ends with one holder",
+		caught: []string{"Tx/KeyTakenBeforeCommitHasOneHolder"},
+		only:   "^Tx$",
+	},
+	"tx-failed-commit-stores-some": {
+		rule:   "a commit that fails stores nothing of its transaction",
+		caught: []string{"Tx/KeyTakenBeforeCommitHasOneHolder"},
+		only:   "^Tx$",
+	},
+}
+
+// withSurvey returns m with the entries of surveyBroken added.
+func withSurvey(m map[string]brokenDriver) map[string]brokenDriver {
+	maps.Copy(m, surveyBroken)
+	return m
+}
+
+// sharedPayloads keeps, for payload-shared-with-caller, the caller's own
+// payload slice of each task, by driver.
+var sharedPayloads sync.Map // *broken -> *sync.Map (task ID -> []byte)
+
+// sharePayloads keeps the caller's payload slices of the tasks Create
+// stored, as a store that keeps them instead of copies would.
+func (b *broken) sharePayloads(tasks []driver.NewTask, res []driver.CreateResult) {
+	if b.name != "payload-shared-with-caller" {
+		return
+	}
+	m, _ := sharedPayloads.LoadOrStore(b, &sync.Map{})
+	for i, r := range res {
+		if r.Err == nil && len(tasks[i].Payload) > 0 {
+			m.(*sync.Map).Store(r.ID, tasks[i].Payload)
+		}
+	}
+}
+
+// viewShared shows the payload of r as a store that shares it does: the
+// caller's slice, handed out as it is.
+func (b *broken) viewShared(r driver.TaskRecord) driver.TaskRecord {
+	if b.name != "payload-shared-with-caller" {
+		return r
+	}
+	if m, ok := sharedPayloads.Load(b); ok {
+		if p, ok := m.(*sync.Map).Load(r.ID); ok {
+			r.Payload = p.([]byte)
+		}
+	}
+	return r
+}
+
+// applyValidLeases pings, one at a time, the leases of an invalid batch
+// that a ping alone would take, and returns the batch's error: a store
+// that checks each item as it goes.
+func (b *broken) applyValidLeases(ctx context.Context, leases []driver.Lease, extend time.Duration, invalid error) error {
+	if extend > 0 {
+		seen := map[int64]bool{}
+		for _, l := range leases {
+			if l.TaskID > 0 && !seen[l.TaskID] {
+				seen[l.TaskID] = true
+				_, _ = b.Ping(ctx, []driver.Lease{l}, extend)
+			}
+		}
+	}
+	return invalid
+}
+
+// cancelValidIDs cancels, one at a time, the tasks of an invalid batch
+// that a cancel alone would take, and returns the batch's error.
+func (b *broken) cancelValidIDs(ctx context.Context, ids []int64, invalid error) error {
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if id > 0 && !seen[id] {
+			seen[id] = true
+			_, _ = b.Cancel(ctx, []int64{id})
+		}
+	}
+	return invalid
+}
+
+// claimHoldingBack claims as the memory driver does, then gives back, its
+// attempt kept, every task that it took pending with its attempts used up:
+// a store that holds such tasks back, which then neither run nor fail.
+func (b *broken) claimHoldingBack(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	got, err := b.claim(ctx, p, nil)
+	if err != nil {
+		return got, err
+	}
+	kept := got[:0]
+	for _, c := range got {
+		if c.Task.Attempt <= c.Task.MaxAttempts {
+			kept = append(kept, c)
+			continue
+		}
+		o := driver.Outcome{Lease: c.Lease, Kind: driver.Release, KeepAttempt: true}
+		if _, err := b.Driver.Finish(ctx, []driver.Outcome{o}); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
+}
+
+// dueByTopPriority reports, for each queue the memory driver found due
+// (got), when its highest-priority pending task comes due, or a lease
+// ends if sooner: a store that reads the head of its priority index.
+func (b *broken) dueByTopPriority(ctx context.Context, queues []string, got []time.Duration) ([]time.Duration, error) {
+	now := b.now()
+	for i, q := range queues {
+		if got[i] <= 0 {
+			continue // NotDue, or due now for a lapsed lease or a task of any priority
+		}
+		recs, err := b.Driver.List(ctx, driver.ListParams{Queue: q, States: []driver.State{driver.StatePending, driver.StateRunning}, Limit: 10000})
+		if err != nil {
+			return nil, err
+		}
+		var next time.Time
+		top := driver.MinPriority - 1
+		for _, r := range recs {
+			if r.State == driver.StatePending && r.Priority > top {
+				top, next = r.Priority, r.RunAt
+			} else if r.State == driver.StatePending && r.Priority == top && r.RunAt.Before(next) {
+				next = r.RunAt
+			}
+		}
+		for _, r := range recs {
+			if r.State == driver.StateRunning && (next.IsZero() || r.LeaseExpiresAt.Before(next)) {
+				next = r.LeaseExpiresAt
+			}
+		}
+		got[i] = max(0, next.Sub(now))
+	}
+	return got, nil
+}
