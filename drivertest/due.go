@@ -111,12 +111,13 @@ var dueRules = []rule{
 		delayed := task(later, "later")
 		delayed.Delay = farDelay
 		f.create(delayed)
-		got := f.due(r, empty, now, later, now, empty)
+		// Not a palindrome: a result slice reversed or shifted fails.
+		got := f.due(r, empty, now, later, now, now)
 		require.Len(t, got, 5, "rule: Due returns one duration per queue")
 		assert.Equal(t, []time.Duration{driver.NotDue, 0}, got[:2], "rule: Due's results line up with its queues")
 		assert.Greater(t, got[2], farDelay/2, "rule: Due's results line up with its queues (the delayed queue)")
 		assert.LessOrEqual(t, got[2], farDelay, "rule: Due's results line up with its queues (the delayed queue)")
-		assert.Equal(t, []time.Duration{0, driver.NotDue}, got[3:], "rule: Due's results line up with its queues, a queue named twice answered twice")
+		assert.Equal(t, []time.Duration{0, 0}, got[3:], "rule: Due's results line up with its queues, a queue named again answered again")
 	}},
 	{name: "ManyNamesLineUp", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
