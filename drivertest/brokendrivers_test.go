@@ -510,6 +510,9 @@ func (b *broken) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 			return b.Driver.Ping(ctx, kept, extend)
 		})
 	}
+	if b.name == "ping-check-then-act" && driver.ValidatePing(leases, extend) == nil {
+		leases = b.checkThenAct(leases)
+	}
 	errs, err := b.Driver.Ping(ctx, leases, extend)
 	if err != nil {
 		return errs, err
@@ -563,6 +566,8 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			b.mu.Unlock()
 		case "lease-tokens-count-down":
 			o.Lease.Token = -o.Lease.Token
+		case "finish-check-then-act":
+			o.Lease = b.checkThenAct([]driver.Lease{o.Lease})[0]
 		case "keep-attempt-ignored":
 			o.KeepAttempt = false
 		case "keep-attempt-drops-delay":

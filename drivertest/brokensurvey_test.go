@@ -3,6 +3,7 @@ package drivertest_test
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,6 +52,16 @@ var surveyBroken = map[string]brokenDriver{
 		rule:   "a pending task is handed out whatever its attempt count",
 		caught: []string{"Claim/PendingTaskHandedOutWhateverItsAttempts"},
 		only:   "^Claim$/^PendingTask",
+	},
+	"finish-check-then-act": {
+		rule:   "a finish checks its lease and applies in one step: racing a reclaim, exactly one side wins",
+		caught: []string{"Fencing/FinishRacingReclaimHasOneWinner"},
+		only:   "^Fencing$/Racing",
+	},
+	"ping-check-then-act": {
+		rule:   "a ping checks its lease and extends it in one step: racing a reclaim, exactly one side wins",
+		caught: []string{"Fencing/PingRacingReclaimHasOneWinner"},
+		only:   "^Fencing$/Racing",
 	},
 	"tx-key-scoped-to-transaction": {
 		rule:   "in a transaction, a unique key is held per queue",
@@ -189,3 +200,33 @@ func (b *broken) dueByTopPriority(ctx context.Context, queues []string, got []ti
 	}
 	return got, nil
 }
+
+// checkThenAct is the lease check of a store that checks each lease and
+// then, a round trip later, writes by task ID alone: a lease that holds at
+// the check is given the task's token as it stands at the write, so that a
+// claim in between loses its task to the stale lease.
+func (b *broken) checkThenAct(leases []driver.Lease) []driver.Lease {
+	out := slices.Clone(leases)
+	var held []int
+	b.mu.Lock()
+	for i, l := range out {
+		if tok, ok := b.tokens[l.TaskID]; ok && tok == l.Token {
+			held = append(held, i)
+		}
+	}
+	b.mu.Unlock()
+	if len(held) == 0 {
+		return out
+	}
+	time.Sleep(checkToWrite)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, i := range held {
+		out[i].Token = b.tokens[out[i].TaskID]
+	}
+	return out
+}
+
+// checkToWrite is the round trip between the check of checkThenAct and its
+// write.
+const checkToWrite = 200 * time.Microsecond

@@ -103,8 +103,9 @@
 //     ended its run (a repeated release or complete, a complete after a
 //     release) is ErrTaskConflict, a ping by it ErrLeaseLost; a late ping
 //     never revives a final task; a finalise or a ping racing a reclaim of
-//     its lapsed lease, and a complete racing an outside cancel, each have
-//     exactly one winner.
+//     its lapsed lease (task by task, both calls started at once, either
+//     first) and a complete racing an outside cancel each have exactly one
+//     winner.
 //   - Refused: a call refused with ErrLeaseLost, ErrTaskConflict or
 //     ErrTaskNotFound leaves the whole record unchanged (every field, the
 //     current holder's lease expiry and the last error included): a ping
