@@ -778,6 +778,9 @@ func (b *broken) Count(ctx context.Context, queue string) (map[driver.State]int6
 }
 
 func (b *broken) Retry(ctx context.Context, ids []int64) ([]error, error) {
+	if (b.name == "retry-check-then-act" || b.name == "retry-reads-stale-state") && driver.ValidateIDs(ids) == nil {
+		return b.retryCheckThenAct(ctx, ids)
+	}
 	var before []driver.TaskRecord
 	if b.name == "retry-keeps-attempts" {
 		for _, id := range ids {

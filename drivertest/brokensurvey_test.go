@@ -2,6 +2,7 @@ package drivertest_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sync"
@@ -62,6 +63,16 @@ var surveyBroken = map[string]brokenDriver{
 		rule:   "a ping checks its lease and extends it in one step: racing a reclaim, exactly one side wins",
 		caught: []string{"Fencing/PingRacingReclaimHasOneWinner"},
 		only:   "^Fencing$/Racing",
+	},
+	"retry-check-then-act": {
+		rule:   "Admin.Retry checks a task and retries it in one step: of two retries racing for one task or one key, exactly one applies",
+		caught: []string{"Admin/ConcurrentRetriesRestoreOne"},
+		only:   "^Admin$/^ConcurrentRetries",
+	},
+	"retry-reads-stale-state": {
+		rule:   "a retry that loses the race for a task to another retry is ErrTaskConflict (the task is pending), not ErrDuplicate",
+		caught: []string{"Admin/ConcurrentRetriesRestoreOne"},
+		only:   "^Admin$/^ConcurrentRetries",
 	},
 	"tx-key-scoped-to-transaction": {
 		rule:   "in a transaction, a unique key is held per queue",
@@ -230,3 +241,37 @@ func (b *broken) checkThenAct(leases []driver.Lease) []driver.Lease {
 // checkToWrite is the round trip between the check of checkThenAct and its
 // write.
 const checkToWrite = 200 * time.Microsecond
+
+// retryCheckThenAct retries as a store that reads each task (its state,
+// and whether another task holds its key) and then, a round trip later,
+// writes by task ID alone: a task that passed the check counts as retried
+// whatever the write found, so two retries racing for one task, or for
+// one key, both succeed. As retry-reads-stale-state it writes as it
+// should, but explains a write that did not apply by what it read before
+// (the PostgreSQL adapter's bug until the survey's rule): a task that was
+// failed then, and that another retry has since made pending, is taken
+// for one whose key is held.
+func (b *broken) retryCheckThenAct(ctx context.Context, ids []int64) ([]error, error) {
+	passed := make([]bool, len(ids))
+	for i, id := range ids {
+		r, err := b.Driver.Get(ctx, id)
+		if err == nil && (r.State == driver.StateFailed || r.State == driver.StateCancelled) {
+			passed[i] = r.UniqueKey == "" || b.keyHolder(ctx, driver.NewTask{Queue: r.Queue, UniqueKey: r.UniqueKey}) == 0
+		}
+	}
+	time.Sleep(checkToWrite)
+	errs, err := b.Driver.Retry(ctx, ids)
+	if err != nil {
+		return errs, err
+	}
+	for i := range errs {
+		switch {
+		case !passed[i] || errs[i] == nil:
+		case b.name == "retry-check-then-act":
+			errs[i] = nil
+		case errors.Is(errs[i], driver.ErrTaskConflict):
+			errs[i] = driver.NewTaskError(ids[i], driver.ErrDuplicate, "its unique key is held by another pending or running task")
+		}
+	}
+	return errs, nil
+}

@@ -194,7 +194,9 @@
 //     covers List (whole records, ID order, cursor, states, default limit),
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes
-//     nothing), Cancel (frees the unique key) and Purge (final tasks only,
+//     nothing; of two retries racing, task by task, for one task or for
+//     one key, exactly one applies and the other is ErrTaskConflict or
+//     ErrDuplicate), Cancel (frees the unique key) and Purge (final tasks only,
 //     the age cutoff, counted from finalisation rather than creation,
 //     oldest finalisation first, the limit); every Admin method returns a
 //     cancelled context's error and applies nothing; Count reports a
