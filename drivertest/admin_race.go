@@ -49,6 +49,101 @@ var adminRaceRules = []rule{
 			}
 		}
 	}},
+	{name: "RetryRacingCreateOfItsKeyOneHolds", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		const n = 40
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("k%d", i)
+		}
+		failed := f.failAll(q, keys)
+		for i, id := range failed {
+			var (
+				wg       sync.WaitGroup
+				start    = make(chan struct{})
+				retryErr error
+				created  []driver.CreateResult
+				callErr  [2]error
+			)
+			wg.Go(func() {
+				<-start
+				jitter()
+				var errs []error
+				errs, callErr[0] = a.Retry(f.ctx, []int64{id})
+				if len(errs) == 1 {
+					retryErr = errs[0]
+				}
+			})
+			wg.Go(func() {
+				<-start
+				jitter()
+				created, callErr[1] = f.d.Create(f.ctx, []driver.NewTask{{Queue: q, Payload: []byte("new"), MaxAttempts: 1, UniqueKey: keys[i]}})
+			})
+			close(start)
+			wg.Wait()
+			require.NoError(t, callErr[0], "Admin.Retry")
+			require.NoError(t, callErr[1], "Create")
+			require.Len(t, created, 1, "Create")
+			if retryErr == nil {
+				assert.ErrorIs(t, created[0].Err, driver.ErrDuplicate, "rule: round %d: task %d was retried, so a Create of its key at once is a duplicate", i, id)
+				assert.Equal(t, id, created[0].ID, "rule: round %d: the duplicate names the retried task", i)
+				assert.Equal(t, driver.StatePending, f.get(id).State, "round %d: the retried task is pending", i)
+				continue
+			}
+			assert.ErrorIs(t, retryErr, driver.ErrDuplicate, "rule: round %d: a retry of task %d that lost its key to a Create at once is ErrDuplicate", i, id)
+			if assert.NoError(t, created[0].Err, "rule: round %d: the retry was refused, so the Create took the key", i) {
+				assert.Equal(t, driver.StatePending, f.get(created[0].ID).State, "round %d: the created task is pending", i)
+			}
+			assert.Equal(t, driver.StateFailed, f.get(id).State, "rule: round %d: a refused retry leaves its task failed", i)
+		}
+	}},
+	{name: "PurgeRacingRetryOneWins", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		const n = 40
+		for i := range n {
+			q := f.queue()
+			id := f.failAll(q, []string{""})[0]
+			var (
+				wg       sync.WaitGroup
+				start    = make(chan struct{})
+				retryErr error
+				purged   int
+				callErr  [2]error
+			)
+			wg.Go(func() {
+				<-start
+				jitter()
+				var errs []error
+				errs, callErr[0] = a.Retry(f.ctx, []int64{id})
+				if len(errs) == 1 {
+					retryErr = errs[0]
+				}
+			})
+			wg.Go(func() {
+				<-start
+				jitter()
+				purged, callErr[1] = a.Purge(f.ctx, driver.PurgeParams{Queue: q})
+			})
+			close(start)
+			wg.Wait()
+			require.NoError(t, callErr[0], "Admin.Retry")
+			require.NoError(t, callErr[1], "Admin.Purge")
+			r, err := f.d.Get(f.ctx, id)
+			if retryErr == nil {
+				assert.Zero(t, purged, "rule: round %d: task %d was retried, so a purge at once deletes nothing (it is pending)", i, id)
+				if assert.NoError(t, err, "rule: round %d: a retried task is not purged", i) {
+					assert.Equal(t, driver.StatePending, r.State, "round %d: the retried task is pending", i)
+				}
+				continue
+			}
+			assert.ErrorIs(t, retryErr, driver.ErrTaskNotFound, "rule: round %d: a retry of task %d that lost to a purge finds no task", i, id)
+			assert.Equal(t, 1, purged, "rule: round %d: the retry was refused, so the purge deleted the task", i)
+			assert.ErrorIs(t, err, driver.ErrTaskNotFound, "round %d: the purged task is gone", i)
+		}
+	}},
 }
 
 // failAll creates one task per key in q (keys may be empty), fails them

@@ -851,6 +851,8 @@ func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 		return b.purgeBy(ctx, p, func(r driver.TaskRecord) time.Time { return r.CreatedAt }, false)
 	case "purge-newest-first":
 		return b.purgeBy(ctx, p, func(r driver.TaskRecord) time.Time { return r.FinalizedAt }, true)
+	case "purge-check-then-act":
+		return b.purgeCheckThenAct(ctx, p)
 	case "count-stale-after-purge":
 		before, err := b.finalTasks(ctx, p.Queue)
 		if err != nil {

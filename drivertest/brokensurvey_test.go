@@ -66,8 +66,13 @@ var surveyBroken = map[string]brokenDriver{
 	},
 	"retry-check-then-act": {
 		rule:   "Admin.Retry checks a task and retries it in one step: of two retries racing for one task or one key, exactly one applies",
-		caught: []string{"Admin/ConcurrentRetriesRestoreOne"},
-		only:   "^Admin$/^ConcurrentRetries",
+		caught: []string{"Admin/ConcurrentRetriesRestoreOne", "Admin/RetryRacingCreateOfItsKeyOneHolds"},
+		only:   "^Admin$/^(ConcurrentRetries|RetryRacing)",
+	},
+	"purge-check-then-act": {
+		rule:   "Admin.Purge chooses final tasks and deletes them in one step: a task retried in between is not deleted",
+		caught: []string{"Admin/PurgeRacingRetryOneWins"},
+		only:   "^Admin$/^PurgeRacing",
 	},
 	"retry-reads-stale-state": {
 		rule:   "a retry that loses the race for a task to another retry is ErrTaskConflict (the task is pending), not ErrDuplicate",
@@ -274,4 +279,43 @@ func (b *broken) retryCheckThenAct(ctx context.Context, ids []int64) ([]error, e
 		}
 	}
 	return errs, nil
+}
+
+// purgeCheckThenAct purges as a store that lists the final tasks to
+// delete and then, a round trip later, deletes them by ID alone: a task
+// retried in between is deleted all the same (hidden by the overlay).
+func (b *broken) purgeCheckThenAct(ctx context.Context, p driver.PurgeParams) (int, error) {
+	p, err := driver.ValidatePurge(p)
+	if err != nil {
+		return b.Driver.Purge(ctx, p)
+	}
+	final, err := b.finalTasks(ctx, p.Queue)
+	if err != nil {
+		return 0, err
+	}
+	cutoff := b.now().Add(-p.OlderThan)
+	var chosen []driver.TaskRecord
+	for _, r := range final {
+		if !r.FinalizedAt.After(cutoff) {
+			chosen = append(chosen, r)
+		}
+	}
+	slices.SortFunc(chosen, func(x, y driver.TaskRecord) int { return x.FinalizedAt.Compare(y.FinalizedAt) })
+	chosen = chosen[:min(len(chosen), p.Limit)]
+	time.Sleep(checkToWrite)
+	n, err := b.Driver.Purge(ctx, p)
+	if err != nil {
+		return n, err
+	}
+	for _, r := range chosen {
+		if _, err := b.Driver.Get(ctx, r.ID); err == nil {
+			b.mu.Lock()
+			if _, hidden := b.gone[r.ID]; !hidden {
+				b.gone[r.ID] = r
+				n++
+			}
+			b.mu.Unlock()
+		}
+	}
+	return n, nil
 }

@@ -196,7 +196,9 @@
 //     key taken since or earlier in the batch is ErrDuplicate and changes
 //     nothing; of two retries racing, task by task, for one task or for
 //     one key, exactly one applies and the other is ErrTaskConflict or
-//     ErrDuplicate), Cancel (frees the unique key) and Purge (final tasks only,
+//     ErrDuplicate; a retry racing a Create of its task's key, or a Purge
+//     of its task, ends with one winner, the loser ErrDuplicate or
+//     ErrTaskNotFound), Cancel (frees the unique key) and Purge (final tasks only,
 //     the age cutoff, counted from finalisation rather than creation,
 //     oldest finalisation first, the limit); every Admin method returns a
 //     cancelled context's error and applies nothing; Count reports a

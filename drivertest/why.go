@@ -186,6 +186,8 @@ var whys = map[string]string{
 	"Admin/RetryKeyTakenEarlierInBatchIsDuplicate": "two retried tasks with one key must not both come back to life",
 	"Admin/RetryRefusesUnfinishedAndCompleted":     "only a failed or cancelled task can be retried: retrying a live or completed one runs work twice",
 	"Admin/ConcurrentRetriesRestoreOne":            "two operators (or a dashboard and a script) retry the same failed work at once: both winning runs it twice or revives two tasks for one key",
+	"Admin/RetryRacingCreateOfItsKeyOneHolds":      "a producer re-enqueues a job while an operator retries its failed task: both winning runs the job twice",
+	"Admin/PurgeRacingRetryOneWins":                "retention purges while an operator retries: a purge that deletes the task just retried loses the work the operator asked to run",
 	"Admin/CancelPendingAndRunningRefusesFinal":    "an operator cancels what has not ended; a final task's outcome must not be rewritten",
 	"Admin/CancelFreesUniqueKey":                   "a cancelled job must let a new job with its key be enqueued",
 	"Admin/PurgeBoundedByLimit":                    "retention purges in bounded batches, so one sweep never holds the store for long",
