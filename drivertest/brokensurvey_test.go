@@ -79,6 +79,11 @@ var surveyBroken = map[string]brokenDriver{
 		caught: []string{"Admin/ConcurrentRetriesRestoreOne"},
 		only:   "^Admin$/^ConcurrentRetries",
 	},
+	"tx-commit-does-not-wake": {
+		rule:   "a transaction's commit wakes the subscribers of the queues it made tasks available in",
+		caught: []string{"Notify/WakesOnTxCommit"},
+		only:   "^Notify$/^WakesOnTxCommit",
+	},
 	"tx-key-scoped-to-transaction": {
 		rule:   "in a transaction, a unique key is held per queue",
 		caught: []string{"Tx/KeysScopedToQueueInTx"},
@@ -318,4 +323,61 @@ func (b *broken) purgeCheckThenAct(ctx context.Context, p driver.PurgeParams) (i
 		}
 	}
 	return n, nil
+}
+
+// muted counts, per driver and queue, the wake-ups that
+// tx-commit-does-not-wake drops: one per commit that staged tasks there.
+var muted sync.Map // *broken -> *mutedQueues
+
+type mutedQueues struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (b *broken) mutes() *mutedQueues {
+	m, _ := muted.LoadOrStore(b, &mutedQueues{n: map[string]int{}})
+	return m.(*mutedQueues)
+}
+
+// mute drops the next wake-up of queue.
+func (b *broken) mute(queue string) {
+	m := b.mutes()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n[queue]++
+}
+
+// subscribeMuted subscribes as the memory driver does, and passes its
+// wake-ups on except those that mute asked to drop: the wake-ups of
+// commits, as a store that wakes only for its own Create would.
+func (b *broken) subscribeMuted(ctx context.Context, queue string) (*driver.Subscription, error) {
+	inner, err := b.Driver.Subscribe(ctx, queue)
+	if err != nil {
+		return nil, err
+	}
+	wake, done := make(chan struct{}, 1), make(chan struct{})
+	m := b.mutes()
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-inner.Done:
+				return
+			case <-inner.Wake:
+				m.mu.Lock()
+				drop := m.n[queue] > 0
+				if drop {
+					m.n[queue]--
+				}
+				m.mu.Unlock()
+				if !drop {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	}()
+	return &driver.Subscription{Wake: wake, Stop: func() { inner.Stop(); <-done }, Done: done}, nil
 }

@@ -24,10 +24,13 @@ type brokenTx struct {
 	// stripped are the keys of the tasks that tx-commit-skips-key-check
 	// staged without them, shown once the transaction commits.
 	stripped map[int64]string
+	// queues are the queues of the tasks staged, whose wake-ups
+	// tx-commit-does-not-wake mutes at commit.
+	queues map[string]bool
 }
 
 func (b *broken) begin() *brokenTx {
-	return &brokenTx{b: b, tx: b.Begin(), staged: map[int64]bool{}, keyless: b.Begin(), keys: map[string]int64{}, stripped: map[int64]string{}}
+	return &brokenTx{b: b, tx: b.Begin(), staged: map[int64]bool{}, keyless: b.Begin(), keys: map[string]int64{}, stripped: map[int64]string{}, queues: map[string]bool{}}
 }
 
 // Create stages tasks. Broken as tx-repeated-key-dropped, a task whose key
@@ -48,6 +51,7 @@ func (t *brokenTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver
 		switch {
 		case res[i].Err == nil:
 			t.staged[res[i].ID] = true
+			t.queues[tasks[i].Queue] = true
 		case t.b.name == "tx-repeated-key-dropped" && errors.Is(res[i].Err, driver.ErrDuplicate) && t.staged[res[i].ID]:
 			t.b.mu.Lock()
 			t.b.fakeIDs++
@@ -126,6 +130,11 @@ func (b *broken) keyHolder(ctx context.Context, nt driver.NewTask) int64 {
 }
 
 func (t *brokenTx) commit() error {
+	if t.b.name == "tx-commit-does-not-wake" {
+		for q := range t.queues {
+			t.b.mute(q)
+		}
+	}
 	err := t.tx.Commit()
 	if t.b.name == "tx-failed-commit-stores-some" {
 		_ = t.keyless.Commit()

@@ -187,7 +187,8 @@
 //     result shares no bytes with the caller's slice or with the records
 //     Get and List return.
 //   - Notify, Admin, Tx: each optional capability, when present. Notify
-//     covers the wake-ups (create, release, retry) and how a subscription
+//     covers the wake-ups (create, release, retry, the commit of a
+//     transactional create) and how a subscription
 //     ends, watched through Subscription.Done: by itself once its context
 //     is done (no Stop, no Close), before Stop returns, and before Close
 //     returns, for every subscription of the driver. Admin

@@ -168,6 +168,7 @@ var whys = map[string]string{
 	"Notify/WakesOnCreate":                       "notify is how a worker starts a new task in milliseconds instead of at its next poll",
 	"Notify/WakesOnRelease":                      "a released task should be picked up again at once, not at the next poll",
 	"Notify/WakesOnRetry":                        "a task retried by an operator should run at once, not at the next poll",
+	"Notify/WakesOnTxCommit":                     "tasks enqueued in the caller's transaction are the usual way in: without a wake-up at commit they wait for the next poll",
 	"Notify/StopIsSafeTwiceAndEndsWithContext":   "a worker's shutdown paths may stop a subscription twice: that must not panic or hang",
 	"Notify/SubscribeRefusesBadQueue":            "a bad queue name is the caller's bug, refused here as everywhere else",
 	"Notify/SubscriptionEndsWithItsContext":      "a subscription whose context ended must not leak its goroutine or connection",
