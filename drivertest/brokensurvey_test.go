@@ -84,6 +84,16 @@ var surveyBroken = map[string]brokenDriver{
 		caught: []string{"Notify/WakesOnTxCommit"},
 		only:   "^Notify$/^WakesOnTxCommit",
 	},
+	"slot-does-not-wake": {
+		rule:   "a slot that creates a task with no delay wakes the queue's subscribers",
+		caught: []string{"Notify/WakesOnCreateSlot"},
+		only:   "^Notify$/^WakesOnCreateSlot",
+	},
+	"tx-payload-limit-ignored": {
+		rule:   "a transactional Create refuses a payload over the driver's limit",
+		caught: []string{"Tx/InvalidInputRefused"},
+		only:   "^Tx$",
+	},
 	"tx-key-scoped-to-transaction": {
 		rule:   "in a transaction, a unique key is held per queue",
 		caught: []string{"Tx/KeysScopedToQueueInTx"},

@@ -3,6 +3,7 @@ package drivertest_test
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/drivers/memory"
@@ -41,6 +42,14 @@ func (t *brokenTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver
 	case "tx-key-scoped-to-transaction", "tx-commit-skips-key-check", "tx-failed-commit-stores-some":
 		if driver.ValidateNewTasks(tasks) == nil {
 			return t.createEach(ctx, tasks)
+		}
+	case "tx-payload-limit-ignored":
+		// Checked without the payload limit, and stored cut to it.
+		if driver.ValidateNewTasksMax(tasks, driver.MaxPayloadLimit) == nil {
+			tasks = slices.Clone(tasks)
+			for i := range tasks {
+				tasks[i].Payload = tasks[i].Payload[:min(len(tasks[i].Payload), driver.DefaultMaxPayloadLen)]
+			}
 		}
 	}
 	res, err := t.b.Tx(t.tx).Create(ctx, tasks)

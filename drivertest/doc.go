@@ -188,7 +188,7 @@
 //     Get and List return.
 //   - Notify, Admin, Tx: each optional capability, when present. Notify
 //     covers the wake-ups (create, release, retry, the commit of a
-//     transactional create) and how a subscription
+//     transactional create, a schedule's slot) and how a subscription
 //     ends, watched through Subscription.Done: by itself once its context
 //     is done (no Stop, no Close), before Stop returns, and before Close
 //     returns, for every subscription of the driver. Admin
@@ -208,7 +208,9 @@
 //     store's clock just before the call, so a slow machine cannot blur
 //     the cutoff. Tx covers
 //     a key taken earlier in the same transaction (ErrDuplicate with that
-//     task's ID), that every task a transactional Create acknowledged
+//     task's ID), that a transactional Create refuses what Create would
+//     (a payload over the limit, a bad key or queue name) with
+//     ErrInvalid, that every task a transactional Create acknowledged
 //     exists after commit, that a key staged for one queue is free in
 //     another, and that a key another Create takes between a
 //     transactional Create and its commit ends with one live holder

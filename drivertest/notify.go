@@ -63,6 +63,16 @@ var notifyRules = []rule{
 		require.NoError(t, commit(), "commit")
 		f.awaitWake(sub, "a transaction's commit that makes a task available wakes the queue's subscribers")
 	}},
+	{name: "WakesOnCreateSlot", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		n := f.notifier()
+		sc := f.scheduler()
+		q := f.queue()
+		sub := f.subscribe(n, q)
+		r := f.createSlot(sc, slot(q, "every minute", slotAt()))
+		require.True(t, r.Created, "the schedule's first slot creates its task")
+		f.awaitWake(sub, "a schedule's slot that creates a task with no delay wakes the queue's subscribers")
+	}},
 	{name: "StopIsSafeTwiceAndEndsWithContext", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		n := f.notifier()

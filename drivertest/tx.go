@@ -60,6 +60,24 @@ var txRules = []rule{
 		require.NoError(t, commit())
 		assert.Len(t, f.claim(q, driver.Fifo, 10, longLease), 1, "the duplicate was not stored")
 	}},
+	{name: "InvalidInputRefused", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		c, commit, _ := f.tx()
+		limit := s.payloadLimit()
+		bad := map[string]driver.NewTask{
+			"a payload one byte over the driver's limit": {Queue: q, Payload: make([]byte, limit+1), MaxAttempts: 1},
+			"a unique key with a NUL byte":               {Queue: q, MaxAttempts: 1, UniqueKey: "a\x00b"},
+			"no max attempts":                            {Queue: q},
+			"a bad queue name":                           {Queue: "bad queue", MaxAttempts: 1},
+		}
+		for what, nt := range bad {
+			_, err := c.Create(f.ctx, []driver.NewTask{task(q, "valid"), nt})
+			assert.ErrorIs(t, err, driver.ErrInvalid, "rule: a transactional Create refuses %s with ErrInvalid, as Create does", what)
+		}
+		require.NoError(t, commit(), "commit")
+		f.claimNone(q, "a transactional Create refused as invalid stages nothing of its batch")
+	}},
 	{name: "KeysScopedToQueueInTx", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		a, b := f.queue(), f.queue()

@@ -169,6 +169,7 @@ var whys = map[string]string{
 	"Notify/WakesOnRelease":                      "a released task should be picked up again at once, not at the next poll",
 	"Notify/WakesOnRetry":                        "a task retried by an operator should run at once, not at the next poll",
 	"Notify/WakesOnTxCommit":                     "tasks enqueued in the caller's transaction are the usual way in: without a wake-up at commit they wait for the next poll",
+	"Notify/WakesOnCreateSlot":                   "a scheduled task is due the moment its slot is taken: without a wake-up it starts at the next poll",
 	"Notify/StopIsSafeTwiceAndEndsWithContext":   "a worker's shutdown paths may stop a subscription twice: that must not panic or hang",
 	"Notify/SubscribeRefusesBadQueue":            "a bad queue name is the caller's bug, refused here as everywhere else",
 	"Notify/SubscriptionEndsWithItsContext":      "a subscription whose context ended must not leak its goroutine or connection",
@@ -208,6 +209,7 @@ var whys = map[string]string{
 	"Tx/UniqueKeyAcrossTxAndStore":          "unique keys hold across transactions and the store, or a commit creates a second task for one job",
 	"Tx/KeyTakenEarlierInSameTxIsDuplicate": "a transaction that enqueues one job twice must store it once",
 	"Tx/NothingDroppedAtCommit":             "every task a transactional Create acknowledged must exist after commit",
+	"Tx/InvalidInputRefused":                "a transaction must take no task that Create would refuse: an oversized payload or a bad key would be committed with the caller's data",
 	"Tx/KeysScopedToQueueInTx":              "a job enqueued for two queues in one transaction must run in both: a key is held per queue",
 	"Tx/KeyTakenBeforeCommitHasOneHolder":   "a key that another producer takes while a transaction is open must still end with one live task, or the job the key stands for runs twice",
 
