@@ -57,7 +57,7 @@ type brokenDriver struct {
 
 // brokenDrivers maps each broken driver (see brokendrivers_test.go) to the
 // rule it breaks and the subtests that must catch it.
-var brokenDrivers = map[string]brokenDriver{
+var brokenDrivers = withSurvey(map[string]brokenDriver{
 	// Payloads.
 	"large-payload-dropped-once-final": {
 		rule: "a payload of any size reads back whole while its task is final",
@@ -829,7 +829,7 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Import$",
 	},
-}
+})
 
 // runBroken runs the suite on the broken driver called name: the work of
 // TestBrokenDriversFail in a child process.
@@ -853,7 +853,7 @@ func brokenHarness(name string) drivertest.Harness {
 	h.Again = func(_ testing.TB, d driver.Driver) driver.Driver { return brokenHandle{d.(*broken)} }
 	h.Tx = func(_ testing.TB, d driver.Driver) (driver.Creator, func() error, func() error) {
 		tx := d.(*broken).begin()
-		return tx, tx.tx.Commit, tx.tx.Rollback
+		return tx, tx.commit, tx.rollback
 	}
 	return h
 }

@@ -89,7 +89,7 @@ func (b *broken) view(r driver.TaskRecord) driver.TaskRecord {
 	if k, ok := b.key[r.ID]; ok {
 		r.UniqueKey = k
 	}
-	return b.viewResult(r)
+	return b.viewShared(b.viewResult(r))
 }
 
 // lapsed returns the tasks of queue claimed through b that are running
@@ -221,6 +221,7 @@ func (b *broken) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		return res, err
 	}
 	b.noteKeys(tasks, res)
+	b.sharePayloads(tasks, res)
 	if b.name == "create-errors-shifted" && len(res) > 1 {
 		last := res[len(res)-1].Err
 		for i := len(res) - 1; i > 0; i-- {
@@ -325,6 +326,8 @@ func (b *broken) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		if p.Rule == driver.Priority {
 			b.holdLapsed(ctx, p.Queue, func(r driver.TaskRecord) bool { return r.Attempt >= r.MaxAttempts })
 		}
+	case "claim-holds-back-spent-tasks":
+		return b.claimHoldingBack(ctx, p)
 	case "lapsed-leases-first":
 		if got, ok, err := b.claimLapsedFirst(ctx, p); ok {
 			return got, err
@@ -474,6 +477,10 @@ func (b *broken) claimLapsedFirst(ctx context.Context, p driver.ClaimParams) (go
 
 func (b *broken) Ping(ctx context.Context, leases []driver.Lease, extend time.Duration) ([]error, error) {
 	switch b.name {
+	case "invalid-ping-batch-applied":
+		if err := driver.ValidatePing(leases, extend); err != nil {
+			return nil, b.applyValidLeases(ctx, leases, extend, err)
+		}
 	case "ping-extends-from-old-expiry":
 		if err := driver.ValidatePing(leases, extend); err != nil {
 			return nil, err
@@ -502,6 +509,9 @@ func (b *broken) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 		return b.refuseLapsed(ctx, leases, func(kept []driver.Lease) ([]error, error) {
 			return b.Driver.Ping(ctx, kept, extend)
 		})
+	}
+	if b.name == "ping-check-then-act" && driver.ValidatePing(leases, extend) == nil {
+		leases = b.checkThenAct(leases)
 	}
 	errs, err := b.Driver.Ping(ctx, leases, extend)
 	if err != nil {
@@ -556,6 +566,8 @@ func (b *broken) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			b.mu.Unlock()
 		case "lease-tokens-count-down":
 			o.Lease.Token = -o.Lease.Token
+		case "finish-check-then-act":
+			o.Lease = b.checkThenAct([]driver.Lease{o.Lease})[0]
 		case "keep-attempt-ignored":
 			o.KeepAttempt = false
 		case "keep-attempt-drops-delay":
@@ -702,6 +714,9 @@ func (b *broken) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 }
 
 func (b *broken) Subscribe(ctx context.Context, queue string) (*driver.Subscription, error) {
+	if b.name == "tx-commit-does-not-wake" || b.name == "slot-does-not-wake" {
+		return b.subscribeMuted(ctx, queue)
+	}
 	if b.name == "subscription-outlives-context" {
 		ctx = context.WithoutCancel(ctx)
 	}
@@ -766,6 +781,9 @@ func (b *broken) Count(ctx context.Context, queue string) (map[driver.State]int6
 }
 
 func (b *broken) Retry(ctx context.Context, ids []int64) ([]error, error) {
+	if (b.name == "retry-check-then-act" || b.name == "retry-reads-stale-state") && driver.ValidateIDs(ids) == nil {
+		return b.retryCheckThenAct(ctx, ids)
+	}
 	var before []driver.TaskRecord
 	if b.name == "retry-keeps-attempts" {
 		for _, id := range ids {
@@ -803,6 +821,9 @@ func (b *broken) Retry(ctx context.Context, ids []int64) ([]error, error) {
 }
 
 func (b *broken) Cancel(ctx context.Context, ids []int64) ([]error, error) {
+	if err := driver.ValidateIDs(ids); err != nil && b.name == "invalid-cancel-batch-applied" {
+		return nil, b.cancelValidIDs(ctx, ids, err)
+	}
 	errs, err := b.Driver.Cancel(ctx, ids)
 	if err != nil {
 		return errs, err
@@ -833,6 +854,8 @@ func (b *broken) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 		return b.purgeBy(ctx, p, func(r driver.TaskRecord) time.Time { return r.CreatedAt }, false)
 	case "purge-newest-first":
 		return b.purgeBy(ctx, p, func(r driver.TaskRecord) time.Time { return r.FinalizedAt }, true)
+	case "purge-check-then-act":
+		return b.purgeCheckThenAct(ctx, p)
 	case "count-stale-after-purge":
 		before, err := b.finalTasks(ctx, p.Queue)
 		if err != nil {
@@ -920,37 +943,4 @@ func (b *broken) finalTasks(ctx context.Context, queue string) ([]driver.TaskRec
 		}
 		after = page[len(page)-1].ID
 	}
-}
-
-// brokenTx is a transaction of the broken driver.
-type brokenTx struct {
-	b      *broken
-	tx     *memory.Tx
-	staged map[int64]bool
-}
-
-func (b *broken) begin() *brokenTx {
-	return &brokenTx{b: b, tx: b.Begin(), staged: map[int64]bool{}}
-}
-
-// Create stages tasks. Broken as tx-repeated-key-dropped, a task whose key
-// a task staged earlier in the same transaction holds gets an ID of its
-// own and no error, and is then never stored.
-func (t *brokenTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
-	res, err := t.b.Tx(t.tx).Create(ctx, tasks)
-	if err != nil {
-		return res, err
-	}
-	for i := range res {
-		switch {
-		case res[i].Err == nil:
-			t.staged[res[i].ID] = true
-		case t.b.name == "tx-repeated-key-dropped" && errors.Is(res[i].Err, driver.ErrDuplicate) && t.staged[res[i].ID]:
-			t.b.mu.Lock()
-			t.b.fakeIDs++
-			res[i] = driver.CreateResult{ID: t.b.fakeIDs}
-			t.b.mu.Unlock()
-		}
-	}
-	return res, nil
 }

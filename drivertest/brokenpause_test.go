@@ -103,6 +103,12 @@ func (b *broken) Due(ctx context.Context, queues []string) ([]time.Duration, err
 		return nil, errTooManyToUnpack
 	}
 	got, err := b.Driver.Due(ctx, queues)
+	if err == nil && b.name == "due-results-reversed" {
+		slices.Reverse(got)
+	}
+	if err == nil && b.name == "due-by-top-priority" {
+		return b.dueByTopPriority(ctx, queues, got)
+	}
 	if err == nil && b.name == "due-short-by-a-tenth" {
 		for i, d := range got {
 			if d > 0 {

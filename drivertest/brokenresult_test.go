@@ -40,6 +40,17 @@ func (b *broken) resultBreak(outcomes []driver.Outcome) (after func(errs []error
 			}
 			outcomes[with[len(with)-1]].Result = first
 		}
+	case "result-shared-with-caller":
+		// Kept as the caller's own slice, not a copy of it.
+		after = func(errs []error) {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			for i, o := range outcomes {
+				if errs[i] == nil && o.Kind == driver.Complete && len(o.Result) > 0 {
+					b.result[o.Lease.TaskID] = o.Result
+				}
+			}
+		}
 	case "result-on-any-outcome":
 		// Kept on a release, cancel or fail too, beside the memory driver.
 		kept := map[int]([]byte){}

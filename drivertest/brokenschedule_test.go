@@ -34,6 +34,9 @@ func (b *broken) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 			return b.createSlot(ctx, s)
 		}
 	}
+	if b.name == "slot-does-not-wake" {
+		b.mute(s.Task.Queue)
+	}
 	return b.Driver.CreateSlot(ctx, s)
 }
 

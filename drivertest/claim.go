@@ -50,6 +50,19 @@ var claimRules = []rule{
 		assert.Len(t, f.claim(q, driver.Fifo, 4, longLease), 4, "limit 4 claims four tasks")
 		assert.Len(t, f.claim(q, driver.Fifo, 100, longLease), 5, "a claim takes what is left, up to its limit")
 	}},
+	{name: "PendingTaskHandedOutWhateverItsAttempts", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		last := task(q, "one attempt")
+		last.MaxAttempts = 1
+		id := f.create(last)[0]
+		c := f.claimOne(q, longLease)
+		require.NoError(t, f.finish(driver.Outcome{Lease: c.Lease, Kind: driver.Release, Message: "released on its last attempt"}))
+		require.Equal(t, 1, f.get(id).Attempt, "the release used the attempt")
+		again := f.claim(q, driver.Fifo, 1, longLease)
+		require.Equal(t, []int64{id}, ids(again), "rule: a pending task is handed out whatever its attempt count, also once it used up its attempts")
+		assert.Equal(t, 2, again[0].Task.Attempt, "rule: the claim counts its attempt, past MaxAttempts")
+	}},
 	{name: "ConcurrentClaimersNeverShareLiveLease", serial: true, test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		q := f.queue()

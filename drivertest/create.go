@@ -88,6 +88,26 @@ var payloadRules = []rule{
 			assert.Empty(t, f.get(i).Payload, "a nil or empty payload reads back empty")
 		}
 	}},
+	{name: "CallerMayReuseItsBytes", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		buf := []byte("the payload as Create got it")
+		want := bytes.Clone(buf)
+		id := f.create(driver.NewTask{Queue: q, Payload: buf, MaxAttempts: 1})[0]
+		scribble(buf)
+		assert.Equal(t, want, f.get(id).Payload, "rule: a payload is stored as it was when Create returned: the caller may then reuse its buffer")
+		scribble(f.get(id).Payload)
+		assert.Equal(t, want, f.get(id).Payload, "rule: changing the payload Get returned changes nothing stored")
+		scribble(f.claimOne(q, longLease).Task.Payload)
+		assert.Equal(t, want, f.get(id).Payload, "rule: changing the payload Claim returned changes nothing stored")
+		if a, ok := f.d.(driver.Admin); ok {
+			recs, err := a.List(f.ctx, driver.ListParams{Queue: q})
+			require.NoError(t, err, "List")
+			require.Len(t, recs, 1, "List")
+			scribble(recs[0].Payload)
+			assert.Equal(t, want, f.get(id).Payload, "rule: changing the payload List returned changes nothing stored")
+		}
+	}},
 	{name: "LargePayloadRoundTrip", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		q := f.queue()
@@ -99,4 +119,11 @@ var payloadRules = []rule{
 		assert.True(t, bytes.Equal(big, c.Task.Payload), "Claim must return a 1 MiB payload byte for byte")
 	}},
 	{name: "EverySizeSurvivesTheLifecycle", test: everySizeSurvivesTheLifecycle},
+}
+
+// scribble overwrites b, as a caller that reuses a buffer does.
+func scribble(b []byte) {
+	for i := range b {
+		b[i] ^= 0xff
+	}
 }

@@ -66,6 +66,8 @@
 //     with the input; IDs are distinct and never reused.
 //   - Claim: a claim leases its tasks and counts an attempt, returns the
 //     whole record as Get reads it, honours its limit (zero means one),
+//     hands out a pending task whatever its attempt count (also past
+//     MaxAttempts: package worker, not the store, fails it),
 //     finds nothing in an empty queue without an error, and many concurrent
 //     claimers never share a live lease: rounds of claimers racing in
 //     waves over a few fresh tasks hand out every task exactly once, with
@@ -101,8 +103,9 @@
 //     ended its run (a repeated release or complete, a complete after a
 //     release) is ErrTaskConflict, a ping by it ErrLeaseLost; a late ping
 //     never revives a final task; a finalise or a ping racing a reclaim of
-//     its lapsed lease, and a complete racing an outside cancel, each have
-//     exactly one winner.
+//     its lapsed lease (task by task, both calls started at once, either
+//     first) and a complete racing an outside cancel each have exactly one
+//     winner.
 //   - Refused: a call refused with ErrLeaseLost, ErrTaskConflict or
 //     ErrTaskNotFound leaves the whole record unchanged (every field, the
 //     current holder's lease expiry and the last error included): a ping
@@ -139,7 +142,10 @@
 //   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip;
 //     payloads of sizes on either side of 256 B, 1 KiB, 4 KiB and more (a
 //     store may keep large ones apart from their records) read back whole
-//     from Get, Claim and List while pending, running, final and retried.
+//     from Get, Claim and List while pending, running, final and retried;
+//     a stored payload shares no bytes with its caller: changing the
+//     slice given to Create, or one that Get, Claim or List returned,
+//     changes nothing stored.
 //   - Text: a message or unique key with a NUL byte or invalid UTF-8, or
 //     longer than driver.MaxMessageLen or driver.MaxUniqueKeyLen, is
 //     ErrInvalid and the whole batch changes nothing; one of exactly the
@@ -155,7 +161,9 @@
 //     input: a driver checks that it is open before it checks the input.
 //   - Input: empty or malformed queue names, negative limits and
 //     durations, unknown rules and outcome kinds, bad unique keys, a task
-//     named twice in one batch; an invalid batch stores nothing.
+//     named twice in one batch; an invalid batch stores nothing, and an
+//     invalid batch of Ping, Finish, Admin.Cancel or Admin.Retry applies
+//     none of its items, not even those that would be valid alone.
 //   - Hostile: queue names with quotes, %, *, ?, braces, brackets,
 //     backslashes, NUL, newlines, invalid UTF-8 and more are refused with
 //     ErrInvalid in the words of driver.ValidateQueueName by Create,
@@ -175,16 +183,23 @@
 //     stored whole and one byte more is ErrInvalid and changes nothing,
 //     as is a result on a release, cancel or fail; a refused retry of a
 //     completed task keeps its result, a retried task carries none into
-//     its next run, and Purge takes the result with its task.
+//     its next run, and Purge takes the result with its task; a stored
+//     result shares no bytes with the caller's slice or with the records
+//     Get and List return.
 //   - Notify, Admin, Tx: each optional capability, when present. Notify
-//     covers the wake-ups (create, release, retry) and how a subscription
+//     covers the wake-ups (create, release, retry, the commit of a
+//     transactional create, a schedule's slot) and how a subscription
 //     ends, watched through Subscription.Done: by itself once its context
 //     is done (no Stop, no Close), before Stop returns, and before Close
 //     returns, for every subscription of the driver. Admin
 //     covers List (whole records, ID order, cursor, states, default limit),
 //     Count, Retry (attempts reset, run-at now, last error kept, a unique
 //     key taken since or earlier in the batch is ErrDuplicate and changes
-//     nothing), Cancel (frees the unique key) and Purge (final tasks only,
+//     nothing; of two retries racing, task by task, for one task or for
+//     one key, exactly one applies and the other is ErrTaskConflict or
+//     ErrDuplicate; a retry racing a Create of its task's key, or a Purge
+//     of its task, ends with one winner, the loser ErrDuplicate or
+//     ErrTaskNotFound), Cancel (frees the unique key) and Purge (final tasks only,
 //     the age cutoff, counted from finalisation rather than creation,
 //     oldest finalisation first, the limit); every Admin method returns a
 //     cancelled context's error and applies nothing; Count reports a
@@ -193,8 +208,15 @@
 //     store's clock just before the call, so a slow machine cannot blur
 //     the cutoff. Tx covers
 //     a key taken earlier in the same transaction (ErrDuplicate with that
-//     task's ID) and that every task a transactional Create acknowledged
-//     exists after commit.
+//     task's ID), that a transactional Create refuses what Create would
+//     (a payload over the limit, a bad key or queue name) with
+//     ErrInvalid, that every task a transactional Create acknowledged
+//     exists after commit, that a key staged for one queue is free in
+//     another, and that a key another Create takes between a
+//     transactional Create and its commit ends with one live holder
+//     (the commit refuses or drops its task, or the other Create waits
+//     for the commit and is ErrDuplicate), a failed commit storing
+//     nothing of its transaction.
 //   - Pause (part of Admin): a paused queue's Claim hands out nothing and
 //     changes nothing (no pending task, no lapsed lease, no failing of a
 //     spent one) under every rule; Create still stores tasks, running
@@ -205,7 +227,8 @@
 //   - Due (driver.DueReporter, capability CapDue): NotDue for a queue
 //     with no pending or running task or a paused one, zero for a task
 //     available now or a lapsed lease, otherwise the time until the
-//     earliest run-at or lease end (exactly on the suite's clock); one
+//     earliest run-at (whatever the priorities) or lease end (exactly on
+//     the suite's clock); one
 //     result per queue in input order; Due changes nothing.
 //   - QueueList (driver.QueueLister, capability CapQueues): Queues names
 //     every queue that holds a task in any state or is paused, once, in

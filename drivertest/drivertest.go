@@ -134,7 +134,7 @@ func groups() []group {
 		{"Input", inputRules},
 		{"Hostile", hostileRules},
 		{"Notify", slices.Concat(notifyRules, subscriptionRules)},
-		{"Admin", slices.Concat(adminListRules, adminRetryCancelRules, adminPurgeRules, adminInputRules, adminLifeRules)},
+		{"Admin", slices.Concat(adminListRules, adminRetryCancelRules, adminPurgeRules, adminInputRules, adminLifeRules, adminRaceRules)},
 		{"Result", resultRules},
 		{"Tx", slices.Concat(txRules, txKeyRules)},
 		{"Pause", pauseRules},

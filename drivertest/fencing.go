@@ -2,6 +2,8 @@ package drivertest
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -201,71 +203,68 @@ var fencingRules = []rule{
 	}},
 }
 
-// raceReclaim lets the leases of many tasks run out, then races a slow
-// worker that completes (or pings) them one by one against another worker
-// that claims them. For each task exactly one side must win: the slow
-// worker's call succeeds and no claim returned the task, or a claim
-// returned it and the slow worker's call got ErrLeaseLost.
+// raceReclaim races, task by task, a slow worker acting on its lapsed
+// lease (a ping if ping, a complete otherwise) against a claim that would
+// take the task over: each task is alone in its queue and each round
+// starts both calls at once, each after a random handful of yields so
+// that either may go first, so that every task is contended and a store
+// that checks the lease and applies the act in two steps shows it.
 func raceReclaim(t *testing.T, s *suite, ping bool) {
 	f, tl := s.timed(t)
-	q := f.queue()
 	const n = 40
-	f.createN(q, n)
-	stale := f.claim(q, driver.Fifo, n, shortLease)
-	require.Len(t, stale, n)
+	queues := make([]string, n)
+	stale := make([]driver.ClaimedTask, n)
+	for i := range queues {
+		queues[i] = f.queue()
+		f.create(task(queues[i], "raced"))
+	}
+	for i, q := range queues {
+		stale[i] = f.claimOne(q, shortLease)
+	}
 	tl.lapse(shortLease)
 
 	act := "complete"
 	if ping {
 		act = "ping"
 	}
-	var (
-		wg      sync.WaitGroup
-		start   = make(chan struct{})
-		actErrs = make([]error, n)
-		claimed = map[int64]driver.Lease{}
-		callErr [2]error
-	)
-	wg.Add(2)
-	go func() { // the slow worker acts on its lapsed leases one by one
-		defer wg.Done()
-		<-start
-		for i, c := range stale {
+	actErrs := make([]error, n)
+	claimed := map[int64]driver.Lease{}
+	for i, c := range stale {
+		var (
+			wg      sync.WaitGroup
+			start   = make(chan struct{})
+			got     []driver.ClaimedTask
+			callErr [2]error
+		)
+		wg.Add(2)
+		go func() { // the slow worker acts on its lapsed lease
+			defer wg.Done()
+			<-start
+			jitter()
 			var errs []error
-			var err error
 			if ping {
-				errs, err = f.d.Ping(f.ctx, []driver.Lease{c.Lease}, longLease)
+				errs, callErr[0] = f.d.Ping(f.ctx, []driver.Lease{c.Lease}, longLease)
 			} else {
-				errs, err = f.d.Finish(f.ctx, []driver.Outcome{outcome(c.Lease, driver.Complete)})
+				errs, callErr[0] = f.d.Finish(f.ctx, []driver.Outcome{outcome(c.Lease, driver.Complete)})
 			}
-			if err != nil {
-				callErr[0] = err
-				return
+			if callErr[0] == nil && len(errs) == 1 {
+				actErrs[i] = errs[0]
 			}
-			actErrs[i] = errs[0]
+		}()
+		go func() { // another worker claims what has lapsed
+			defer wg.Done()
+			<-start
+			jitter()
+			got, callErr[1] = f.d.Claim(f.ctx, driver.ClaimParams{Queue: queues[i], Limit: 1, Rule: driver.Fifo, Lease: longLease})
+		}()
+		close(start)
+		wg.Wait()
+		require.NoError(t, callErr[0], act)
+		require.NoError(t, callErr[1], "Claim")
+		for _, g := range got {
+			claimed[g.Task.ID] = g.Lease
 		}
-	}()
-	go func() { // another worker claims what has lapsed
-		defer wg.Done()
-		<-start
-		for range n { // claims of two are done in n/2 rounds
-			got, err := f.d.Claim(f.ctx, driver.ClaimParams{Queue: q, Limit: 2, Rule: driver.Fifo, Lease: longLease})
-			if err != nil {
-				callErr[1] = err
-				return
-			}
-			if len(got) == 0 {
-				return
-			}
-			for _, c := range got {
-				claimed[c.Task.ID] = c.Lease
-			}
-		}
-	}()
-	close(start)
-	wg.Wait()
-	require.NoError(t, callErr[0], act)
-	require.NoError(t, callErr[1], "Claim")
+	}
 
 	for i, c := range stale {
 		id := c.Task.ID
@@ -288,5 +287,13 @@ func raceReclaim(t *testing.T, s *suite, ping bool) {
 	}
 	for id, l := range claimed {
 		require.NoError(t, f.ping(l, longLease), fmt.Sprintf("task %d: the winning claim holds its lease", id))
+	}
+}
+
+// jitter yields the processor a random number of times (up to 16), so that
+// of two goroutines started at once either may reach the store first.
+func jitter() {
+	for range rand.IntN(17) {
+		runtime.Gosched()
 	}
 }

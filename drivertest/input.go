@@ -226,4 +226,29 @@ var inputRules = []rule{
 		require.ErrorIs(t, err, driver.ErrInvalid, "a batch with one invalid task is invalid")
 		f.claimNone(q, "an invalid batch stores none of its tasks")
 	}},
+	{name: "InvalidBatchOfEveryCallChangesNothing", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		failed := f.inState(q, driver.StateFailed)
+		f.createN(q, 2)
+		got := f.claim(q, driver.Fifo, 2, longLease)
+		require.Len(t, got, 2, "Claim hands out the pending tasks")
+		before := map[int64]driver.TaskRecord{}
+		for _, id := range []int64{failed, got[0].Task.ID, got[1].Task.ID} {
+			before[id] = f.get(id)
+		}
+		_, err := f.d.Ping(f.ctx, []driver.Lease{got[0].Lease, got[1].Lease, got[0].Lease}, 2*longLease)
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Ping naming a task twice, next to a lease that would extend")
+		_, err = f.d.Finish(f.ctx, []driver.Outcome{outcome(got[1].Lease, driver.Complete), {Lease: got[0].Lease, Kind: 99}})
+		assert.ErrorIs(t, err, driver.ErrInvalid, "Finish with an unknown outcome kind, next to one that would apply")
+		if a, ok := f.d.(driver.Admin); ok {
+			_, err = a.Cancel(f.ctx, []int64{got[0].Task.ID, 0})
+			assert.ErrorIs(t, err, driver.ErrInvalid, "Admin.Cancel of ID 0, next to an ID that would be cancelled")
+			_, err = a.Retry(f.ctx, []int64{failed, failed})
+			assert.ErrorIs(t, err, driver.ErrInvalid, "Admin.Retry naming a task twice, which would be retried")
+		}
+		for id, was := range before {
+			f.unchanged(was, f.get(id), "rule: a batch refused as invalid applies none of its items (task %d)", id)
+		}
+	}},
 }

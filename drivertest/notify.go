@@ -41,6 +41,38 @@ var notifyRules = []rule{
 		require.NoError(t, errs[0])
 		f.awaitWake(sub, "retrying a task wakes the queue's subscribers")
 	}},
+	{name: "WakesOnTxCommit", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		n := f.notifier()
+		q := f.queue()
+		sub := f.subscribe(n, q)
+		c, commit, _ := f.tx()
+		res, err := c.Create(f.ctx, []driver.NewTask{task(q, "in a transaction")})
+		require.NoError(t, err, "Create in the transaction")
+		require.Len(t, res, 1)
+		require.NoError(t, res[0].Err)
+		// A wake-up before the commit finds nothing to claim; it must not
+		// stand in for the one the commit owes.
+		for drained := false; !drained; {
+			select {
+			case <-sub.Wake:
+			default:
+				drained = true
+			}
+		}
+		require.NoError(t, commit(), "commit")
+		f.awaitWake(sub, "a transaction's commit that makes a task available wakes the queue's subscribers")
+	}},
+	{name: "WakesOnCreateSlot", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		n := f.notifier()
+		sc := f.scheduler()
+		q := f.queue()
+		sub := f.subscribe(n, q)
+		r := f.createSlot(sc, slot(q, "every minute", slotAt()))
+		require.True(t, r.Created, "the schedule's first slot creates its task")
+		f.awaitWake(sub, "a schedule's slot that creates a task with no delay wakes the queue's subscribers")
+	}},
 	{name: "StopIsSafeTwiceAndEndsWithContext", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		n := f.notifier()

@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,6 +55,21 @@ var resultRules = []rule{
 		assert.Equal(t, driver.StateCompleted, got.State)
 		assert.Equal(t, want, got.Result, "rule: Get returns the result that Complete stored")
 		assert.Equal(t, want, f.listed(a, q, id).Result, "rule: List returns the result that Complete stored")
+	}},
+	{name: "CallerMayReuseItsBytes", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		a := f.admin()
+		q := f.queue()
+		f.create(task(q, "with a result"))
+		buf := resultBytes(100, 3)
+		want := bytes.Clone(buf)
+		id := f.completeWith(q, buf)
+		scribble(buf)
+		assert.Equal(t, want, f.get(id).Result, "rule: a result is stored as it was when Finish returned: the caller may then reuse its buffer")
+		scribble(f.get(id).Result)
+		assert.Equal(t, want, f.get(id).Result, "rule: changing the result Get returned changes nothing stored")
+		scribble(f.listed(a, q, id).Result)
+		assert.Equal(t, want, f.get(id).Result, "rule: changing the result List returned changes nothing stored")
 	}},
 	{name: "NilWhenNone", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)

@@ -74,14 +74,25 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		return nil, err
 	}
 	errs, err := d.retry(ctx, d.pool, ids)
-	if sqlState(err) == codeUniqueViolation && len(ids) > 1 {
-		// Two tasks of the batch share a unique key: retry them one by
-		// one, so that the first takes the key and the next is refused,
-		// in one transaction, so that an error undoes the whole batch.
+	for range retryRounds {
+		if sqlState(err) != codeUniqueViolation {
+			break
+		}
+		// Two tasks share a unique key: two of the batch, or one of the
+		// batch and one that a concurrent retry brought back after this
+		// statement's snapshot was taken. Retry them one by one, each
+		// statement with a snapshot of its own, so that the first takes
+		// the key and the next is refused (ErrDuplicate), in one
+		// transaction, so that an error undoes the whole batch.
 		errs, err = d.retryEach(ctx, ids)
 	}
 	return errs, d.translate(err)
 }
+
+// retryRounds bounds how many times Retry goes one by one after a
+// statement failed on a unique key that a concurrent retry took: each
+// round reads what the round before lost to, so a second is rare.
+const retryRounds = 3
 
 // retryEach retries ids one statement each, in one transaction.
 func (d *Driver) retryEach(ctx context.Context, ids []int64) ([]error, error) {

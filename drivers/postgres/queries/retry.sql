@@ -10,8 +10,12 @@ WITH input AS (
 ),
 locked AS MATERIALIZED (
     -- Row locks are taken here, in task-ID order whatever the order of the
-    -- input, so that statements over shared rows cannot deadlock.
-    SELECT t.id
+    -- input, so that statements over shared rows cannot deadlock. A row
+    -- that a concurrent statement changed is locked, and read, as that
+    -- statement left it: its state here, not in the statement's snapshot,
+    -- says why a task was not retried (another retry that won the race
+    -- left it pending: a conflict, not a held key).
+    SELECT t.id, t.state
     FROM {{schema}}.gosk_tasks t
     WHERE t.id = ANY($1::bigint[])
     ORDER BY t.id
@@ -39,9 +43,9 @@ woken AS (
     SELECT count(*) AS n
     FROM (SELECT pg_notify($2, q.queue) FROM (SELECT DISTINCT queue FROM retried) q) n
 )
-SELECT r.id IS NOT NULL, t.state
+SELECT r.id IS NOT NULL, l.state
 FROM input i
 LEFT JOIN retried r ON r.id = i.id
-LEFT JOIN {{schema}}.gosk_tasks t ON t.id = i.id
+LEFT JOIN locked l ON l.id = i.id
 CROSS JOIN woken
 ORDER BY i.ord;
