@@ -117,7 +117,9 @@
 // whole call ([ErrInvalid], [ErrClosed], a broken connection, a cancelled
 // context), in which case nothing in the batch was applied. A batch that
 // names the same task twice is invalid. A per-item error that names a task
-// is a [*TaskError].
+// wraps one of the sentinels, so that errors.Is finds it; the shipped
+// adapters give a [*TaskError] that also says which task and why, and a
+// third-party driver may give the bare sentinel.
 //
 // A call checks, in this order: that the driver is open ([ErrClosed]
 // whatever the input), then its input ([ErrInvalid], before the store is
