@@ -814,6 +814,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Due$",
 	},
+	"batch-total-unchecked": {
+		rule: "a batch whose payloads total more than driver.BatchPayloadLimit is refused",
+		caught: []string{
+			"Hostile/BatchOfPayloadsOverTheTotalLimitIsRefused",
+		},
+		only: "^Hostile$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

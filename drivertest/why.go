@@ -158,6 +158,8 @@ var whys = map[string]string{
 	"Hostile/HostileUniqueKeysRoundTripAndMatchOnlyThemselves": "keys that look like patterns, escapes or SQL must be stored as data, never interpreted",
 	"Hostile/HostileUniqueKeysRefusedAlike":                    "every driver refuses the same bad keys in the same words, so switching stores changes nothing",
 	"Hostile/PayloadOfExactlyTheLimitIsStored":                 "the payload limit is a promise: a payload right at it must be stored whole",
+	"Hostile/BatchOfPayloadsAtTheTotalLimitIsStored":           "the batch limit is a promise: a batch right at it must be stored whole, not refused by a store that meant a smaller one",
+	"Hostile/BatchOfPayloadsOverTheTotalLimitIsRefused":        "a batch too large for one request fails in the store, or times out after storing its tasks: it must be refused first, naming the limit",
 	"Hostile/PayloadOverTheLimitRefusesTheWholeBatch":          "an oversized payload must be refused, naming the limit, and its batch store nothing",
 
 	"Notify/WakesOnCreate":                       "notify is how a worker starts a new task in milliseconds instead of at its next poll",
