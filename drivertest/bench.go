@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -12,7 +13,9 @@ import (
 
 // RunBenchmarks measures the driver that h makes with the same code for
 // every driver: creating tasks in batches of 100, a claim-and-complete
-// cycle with batches of 1 and 16, pinging 16 leases at once, and, under
+// cycle with batches of 1 and 16 (and of 16 with 10 KiB payloads, which a
+// store that copies payloads at every change pays for), pinging 16 leases
+// at once, and, under
 // package worker as users run it, draining tasks with 16 handlers
 // (Worker/Concurrency16) and the wait from create to handler start of an
 // idle worker (Worker/Pickup). Each benchmark reports tasks/s (leases/s
@@ -38,10 +41,15 @@ func RunBenchmarks(b *testing.B, h Harness) {
 		}
 		reportRate(b, start, "tasks/s")
 	})
-	for _, size := range []int{1, 16} {
-		b.Run(fmt.Sprintf("ClaimComplete/Batch%d", size), func(b *testing.B) {
+	for _, c := range []struct {
+		size    int
+		payload int    // bytes; 0: a 2-byte one
+		suffix  string // of the benchmark's name
+	}{{1, 0, ""}, {16, 0, ""}, {16, 10 << 10, "/Payload10KiB"}} {
+		size := c.size
+		b.Run(fmt.Sprintf("ClaimComplete/Batch%d%s", size, c.suffix), func(b *testing.B) {
 			d, ctx, q := benchDriver(b, h, run)
-			fill(ctx, b, d, q, b.N)
+			fillSized(ctx, b, d, q, b.N, c.payload)
 			outcomes := make([]driver.Outcome, 0, size)
 			b.ResetTimer()
 			start := time.Now()
@@ -110,13 +118,23 @@ func benchDriver(b *testing.B, h Harness, run string) (driver.Driver, context.Co
 // fill creates n tasks in q, in batches of 1000, with the timer stopped.
 func fill(ctx context.Context, b *testing.B, d driver.Driver, q string, n int) {
 	b.Helper()
+	fillSized(ctx, b, d, q, n, 0)
+}
+
+// fillSized is fill with payloads of size bytes (0: the 2-byte "{}").
+func fillSized(ctx context.Context, b *testing.B, d driver.Driver, q string, n, size int) {
+	b.Helper()
 	b.StopTimer()
 	defer b.StartTimer()
+	payload := []byte("{}")
+	if size > 0 {
+		payload = bytes.Repeat([]byte{'x'}, size)
+	}
 	batch := make([]driver.NewTask, 0, 1000)
 	for done := 0; done < n; done += len(batch) {
 		batch = batch[:0]
 		for i := 0; i < min(cap(batch), n-done); i++ {
-			batch = append(batch, driver.NewTask{Queue: q, Payload: []byte("{}"), MaxAttempts: 3})
+			batch = append(batch, driver.NewTask{Queue: q, Payload: payload, MaxAttempts: 3})
 		}
 		if _, err := d.Create(ctx, batch); err != nil {
 			b.Fatalf("Create: %v", err)

@@ -58,6 +58,14 @@ type brokenDriver struct {
 // brokenDrivers maps each broken driver (see brokendrivers_test.go) to the
 // rule it breaks and the subtests that must catch it.
 var brokenDrivers = map[string]brokenDriver{
+	// Payloads.
+	"large-payload-dropped-once-final": {
+		rule: "a payload of any size reads back whole while its task is final",
+		caught: []string{
+			"Payload/EverySizeSurvivesTheLifecycle",
+		},
+		only: "^Payload$",
+	},
 	// Fencing and the lifecycle.
 	"finish-ignores-lease-token": {
 		rule: "Finish is fenced by the lease token",

@@ -98,4 +98,5 @@ var payloadRules = []rule{
 		c := f.claimOne(q, longLease)
 		assert.True(t, bytes.Equal(big, c.Task.Payload), "Claim must return a 1 MiB payload byte for byte")
 	}},
+	{name: "EverySizeSurvivesTheLifecycle", test: everySizeSurvivesTheLifecycle},
 }

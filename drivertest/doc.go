@@ -136,7 +136,10 @@
 //     or running, freed once final, and scoped to its queue; held through
 //     a release, a snooze, a lapsed lease and a reclaim, freed by each of
 //     complete, cancel, fail and the failure of a lapsed last attempt.
-//   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip.
+//   - Payload: binary, non-UTF-8, empty and 1 MiB payloads round-trip;
+//     payloads of sizes on either side of 256 B, 1 KiB, 4 KiB and more (a
+//     store may keep large ones apart from their records) read back whole
+//     from Get, Claim and List while pending, running, final and retried.
 //   - Text: a message or unique key with a NUL byte or invalid UTF-8, or
 //     longer than driver.MaxMessageLen or driver.MaxUniqueKeyLen, is
 //     ErrInvalid and the whole batch changes nothing; one of exactly the

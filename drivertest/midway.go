@@ -1,6 +1,7 @@
 package drivertest
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
 	"strconv"
@@ -28,7 +29,17 @@ var midwayRules = []rule{
 		f := s.fresh(t)
 		q := f.queue()
 		const limit = 20
-		f.createN(q, midwayWriters*midwayCalls*limit+limit)
+		// Every third payload is 2 KiB: a store may read large payloads
+		// in a second step after the claim (Redis, SQLite), which must
+		// not fail the claim either.
+		tasks := make([]driver.NewTask, midwayWriters*midwayCalls*limit+limit)
+		for i := range tasks {
+			tasks[i] = task(q, strconv.Itoa(i))
+			if i%3 == 0 {
+				tasks[i].Payload = bytes.Repeat([]byte{'c'}, 2048)
+			}
+		}
+		f.create(tasks...)
 		start := time.Now()
 		returned := len(f.claim(q, driver.Fifo, limit, longLease))
 		took := time.Since(start)

@@ -123,9 +123,10 @@ var whys = map[string]string{
 	"Result/PurgeRemovesIt":                  "purge is how a store stays small: a result left behind by its task is space never given back",
 	"Result/BatchKeepsEachToItsTask":         "the worker completes tasks in batches: a result stored with its neighbour hands one caller another's answer",
 
-	"Payload/BinaryAndNonUTF8RoundTrip": "payloads are the codec's bytes (gob, protobuf, raw): any byte must come back",
-	"Payload/NilAndEmptyReadBackEmpty":  "an empty payload is a valid task, and must read back empty rather than fail",
-	"Payload/LargePayloadRoundTrip":     "large payloads must come back whole, not truncated",
+	"Payload/BinaryAndNonUTF8RoundTrip":     "payloads are the codec's bytes (gob, protobuf, raw): any byte must come back",
+	"Payload/NilAndEmptyReadBackEmpty":      "an empty payload is a valid task, and must read back empty rather than fail",
+	"Payload/LargePayloadRoundTrip":         "large payloads must come back whole, not truncated",
+	"Payload/EverySizeSurvivesTheLifecycle": "a store may keep large payloads apart from their records: every size must come back whole from every read, while pending, running, final and retried",
 
 	"Text/InvalidMessageRefusesTheWholeBatch":   "a message the store could not keep exactly must be refused, and nothing of its batch half-applied",
 	"Text/MessageLengthLimit":                   "every driver keeps messages up to the same length whole and refuses longer ones, so nothing changes with the store",

@@ -40,12 +40,35 @@ func (d *Driver) List(ctx context.Context, p driver.ListParams) ([]driver.TaskRe
 			return nil, fmt.Errorf("gosk/redis: list script replied %T", replies[0])
 		}
 		recs, _ := v[0].([]any)
+		step := make([]driver.TaskRecord, 0, len(recs))
+		var apart []*driver.TaskRecord
 		for _, r := range recs {
-			rec, _, err := parseRecord(r)
+			rec, _, payloadApart, err := parseRecord(r)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, rec)
+			step = append(step, rec)
+			if payloadApart {
+				apart = append(apart, &step[len(step)-1])
+			}
+		}
+		if len(apart) > 0 {
+			found, err := d.fetchPayloads(ctx, base, apart)
+			if err != nil {
+				return nil, err
+			}
+			// A task whose payload is gone was deleted after the step
+			// read it: it is left out, as if the step had run after.
+			for k, r := range apart {
+				if !found[k] {
+					r.ID = 0
+				}
+			}
+		}
+		for _, rec := range step {
+			if rec.ID != 0 {
+				out = append(out, rec)
+			}
 		}
 		if done, _ := v[2].(int64); done == 1 {
 			break

@@ -12,6 +12,23 @@ type call struct {
 	script *goredis.Script
 	keys   []string
 	args   []any
+	// stage holds payloads to set, each under its key with an expiry of
+	// stagedPayloadTTL, in the same pipeline just before the script (see
+	// externalPayloadMin).
+	stage []stagedPayload
+}
+
+// stagedPayload is a payload that a create call's script takes from key.
+type stagedPayload struct {
+	key     string
+	payload []byte
+}
+
+// queueStage queues c's staged payloads on pipe.
+func (c call) queueStage(ctx context.Context, pipe goredis.Pipeliner) {
+	for _, s := range c.stage {
+		pipe.Set(ctx, s.key, s.payload, stagedPayloadTTL)
+	}
 }
 
 // run runs calls and returns their replies in order. One call runs by SHA
@@ -23,7 +40,7 @@ func (d *Driver) run(ctx context.Context, calls []call) ([]any, error) {
 		return nil, err
 	}
 	out := make([]any, len(calls))
-	if len(calls) == 1 {
+	if len(calls) == 1 && len(calls[0].stage) == 0 {
 		c := calls[0]
 		v, err := c.script.Run(ctx, d.client, c.keys, c.args...).Result()
 		if err != nil {
@@ -55,6 +72,7 @@ func (d *Driver) evalEach(ctx context.Context, calls []call, tx bool) []*goredis
 	if tx {
 		_, _ = d.client.TxPipelined(ctx, func(tx goredis.Pipeliner) error {
 			for i, c := range calls {
+				c.queueStage(ctx, tx)
 				cmds[i] = c.script.Eval(ctx, tx, c.keys, c.args...)
 			}
 			return nil
@@ -63,6 +81,7 @@ func (d *Driver) evalEach(ctx context.Context, calls []call, tx bool) []*goredis
 	}
 	pipe := d.client.Pipeline()
 	for i, c := range calls {
+		c.queueStage(ctx, pipe)
 		cmds[i] = c.script.EvalSha(ctx, pipe, c.keys, c.args...)
 	}
 	_, _ = pipe.Exec(ctx)
@@ -76,6 +95,7 @@ func (d *Driver) evalEach(ctx context.Context, calls []call, tx bool) []*goredis
 		pipe := d.client.Pipeline()
 		for _, i := range again {
 			c := calls[i]
+			c.queueStage(ctx, pipe) // again: the first may have run out
 			cmds[i] = c.script.Eval(ctx, pipe, c.keys, c.args...)
 		}
 		_, _ = pipe.Exec(ctx)

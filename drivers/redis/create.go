@@ -2,10 +2,12 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -26,7 +28,7 @@ func (d *Driver) createAll(ctx context.Context, tasks []driver.NewTask) (out []d
 		for i := range idx {
 			idx[i] = i
 		}
-		replies, err := d.run(ctx, []call{d.createCall(s, 0, tasks, idx)})
+		replies, err := d.run(ctx, []call{d.createCall(s, 0, tasks, idx, true)})
 		if err != nil {
 			return nil, nil, err
 		}
@@ -38,7 +40,7 @@ func (d *Driver) createAll(ctx context.Context, tasks []driver.NewTask) (out []d
 	slots, items := group(len(tasks), func(i int) int { return d.keys.queueSlot(tasks[i].Queue) })
 	calls := make([]call, len(slots))
 	for j, s := range slots {
-		calls[j] = d.createCall(s, 0, tasks, items[s])
+		calls[j] = d.createCall(s, 0, tasks, items[s], true)
 	}
 	_, cluster := d.client.(*goredis.ClusterClient)
 	var first error // of the first slot that failed
@@ -82,11 +84,32 @@ func oneSlot(k keys, tasks []driver.NewTask) (int, bool) {
 	return s, true
 }
 
+// Payloads of at least externalPayloadMin bytes are kept under a key of
+// their own (B + "p:" + ID) rather than inside the task's record. The
+// scripts that claim, finish and change a task unpack and repack its
+// record, and every byte that passes through the server's Lua costs it
+// about 2 µs a kilobyte (a 10 KB payload made claim and finish 20 times
+// slower than a 100-byte one); a payload kept apart is written once, read
+// once by the client (MGET after the claim), and deleted with its task.
+// Below the limit, the extra key costs more than the copies it saves.
+const externalPayloadMin = 1024
+
+// stagedPayloadTTL is how long a payload staged for a create call (under
+// B + "n:" + a random name, set in the same pipeline just before the call)
+// lives if the call never takes it: the call renames a staged payload to
+// its task's key and removes its expiry, or deletes it if the task is not
+// stored (a duplicate).
+const stagedPayloadTTL = 10 * time.Minute
+
 // createCall builds the create script call for the tasks at idx, all in
 // slot; seq is the first sequence number to use, or 0 to allocate in the
 // script. The arguments are create.lua's: runs of tasks of one queue, two
-// values per task (see createArgs).
-func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []int) call {
+// values per task (see packHead and createOptions). With stage, payloads
+// of at least externalPayloadMin bytes are staged (see call.stage) and
+// named in KEYS; without it (inside a caller's transaction, or a schedule's
+// slot) every payload goes into its record.
+func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []int, stage bool) call {
+	c := call{script: d.s.create, keys: []string{d.keys.base(slot)}}
 	args := make([]any, 0, 5+2*len(idx))
 	args = append(args, slot, seq, len(idx))
 	for k := 0; k < len(idx); {
@@ -97,40 +120,58 @@ func (d *Driver) createCall(slot int, seq int64, tasks []driver.NewTask, idx []i
 		}
 		args = append(args, q, end-k)
 		for _, i := range idx[k:end] {
-			args = append(args, packHead(tasks[i]), createOptions(tasks[i]))
+			t, staged := tasks[i], 0
+			if stage && len(t.Payload) >= externalPayloadMin {
+				// 128 random bits: no two calls, in any process, stage
+				// under one name.
+				key := c.keys[0] + "n:" + rand.Text()
+				c.keys = append(c.keys, key)
+				c.stage = append(c.stage, stagedPayload{key: key, payload: t.Payload})
+				staged = len(c.keys) // its index in KEYS, from 1
+			}
+			args = append(args, packHead(t, staged != 0), createOptions(t, staged))
 		}
 		k = end
 	}
-	return call{script: d.s.create, keys: []string{d.keys.base(slot)}, args: args}
+	c.args = args
+	return c
 }
 
 // createOptions is a task's options for create.lua: "" for priority 0, no
-// delay and no unique key (most tasks), else "<priority>,<delay µs>,<key>".
-func createOptions(t driver.NewTask) string {
-	if t.Priority == 0 && t.Delay == 0 && t.UniqueKey == "" {
+// delay, no staged payload and no unique key (most tasks), else
+// "<priority>,<delay µs>,<staged>,<unique key>", where staged is the index
+// in KEYS of the task's staged payload, or 0 if its payload is in its head.
+func createOptions(t driver.NewTask, staged int) string {
+	if t.Priority == 0 && t.Delay == 0 && t.UniqueKey == "" && staged == 0 {
 		return ""
 	}
-	return strconv.Itoa(t.Priority) + "," + strconv.FormatInt(storeunit.Micros(t.Delay), 10) + "," + t.UniqueKey
+	return strconv.Itoa(t.Priority) + "," + strconv.FormatInt(storeunit.Micros(t.Delay), 10) + "," +
+		strconv.Itoa(staged) + "," + t.UniqueKey
 }
 
 // uniqueKeyOf reads the unique key back from createOptions's form.
 func uniqueKeyOf(opts string) string {
-	parts := strings.SplitN(opts, ",", 3)
-	if len(parts) < 3 {
+	parts := strings.SplitN(opts, ",", 4)
+	if len(parts) < 4 {
 		return ""
 	}
-	return parts[2]
+	return parts[3]
 }
 
 // packHead is the start of t's record as create.lua stores it, packed as
 // Lua's cmsgpack packs the array of FIELDS: the array's header and the
 // fields before c (q, p, pr, uk, s 'pending', a 0, ma, e empty). Packing it
-// here spares the server the work for every task.
-func packHead(t driver.NewTask) []byte {
+// here spares the server the work for every task. With staged, p is false:
+// the payload is kept under the task's payload key.
+func packHead(t driver.NewTask, staged bool) []byte {
 	b := make([]byte, 0, 40+len(t.Queue)+len(t.Payload)+len(t.UniqueKey))
 	b = append(b, 0x90|byte(len(recordFields)))
 	b = packStr(b, t.Queue)
-	b = packStr(b, t.Payload)
+	if staged {
+		b = append(b, 0xc2) // false
+	} else {
+		b = packStr(b, t.Payload)
+	}
 	b = packInt(b, int64(t.Priority))
 	b = packStr(b, t.UniqueKey)
 	b = packStr(b, string(driver.StatePending))

@@ -2,9 +2,12 @@ package redis
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/gosk/gosk/driver"
 )
 
 // SeqKey is the key of the ID sequence of queue's slot, which every create
@@ -83,3 +86,32 @@ return 1
 
 // TaskKey is the key of task id.
 func TaskKey(d *Driver, id int64) string { return d.keys.task(id) }
+
+// CreateUnstaged runs the create call for tasks, all of one slot, as Create
+// would, but without setting the payloads it stages first, as when those
+// SETs failed or their keys expired.
+func CreateUnstaged(ctx context.Context, d *Driver, tasks []driver.NewTask) error {
+	idx := make([]int, len(tasks))
+	for i := range idx {
+		idx[i] = i
+	}
+	c := d.createCall(d.keys.queueSlot(tasks[0].Queue), 0, tasks, idx, true)
+	c.stage = nil
+	_, err := d.run(ctx, []call{c})
+	return err
+}
+
+// PayloadKeys returns the keys under which d keeps payloads apart from
+// their records and the keys of payloads staged for a create call, on a
+// single server.
+func PayloadKeys(ctx context.Context, d *Driver) (kept, staged []string, err error) {
+	c, ok := d.client.(*goredis.Client)
+	if !ok {
+		return nil, nil, fmt.Errorf("PayloadKeys: client %T is not a single server's", d.client)
+	}
+	if kept, err = c.Keys(ctx, d.keys.prefix+"{*}p:*").Result(); err != nil {
+		return nil, nil, err
+	}
+	staged, err = c.Keys(ctx, d.keys.prefix+"{*}n:*").Result()
+	return kept, staged, err
+}

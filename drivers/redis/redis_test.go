@@ -66,7 +66,7 @@ func TestMigrationRefusesForeignAndNewerLayouts(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, errors.Join(errs...))
-	require.Equal(t, "2", client.HGet(ctx, shared+"meta", "version").Val())
+	require.Equal(t, strconv.Itoa(goskredis.LatestVersion()), client.HGet(ctx, shared+"meta", "version").Val())
 }
 
 func TestFencingAndLeaseTokens(t *testing.T) {

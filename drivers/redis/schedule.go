@@ -20,7 +20,7 @@ func (d *Driver) CreateSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 		return driver.SlotResult{}, err
 	}
 	at := driver.SlotMicros(s.At)
-	c := d.createCall(d.keys.queueSlot(s.Task.Queue), 0, []driver.NewTask{s.Task}, []int{0})
+	c := d.createCall(d.keys.queueSlot(s.Task.Queue), 0, []driver.NewTask{s.Task}, []int{0}, false)
 	c.script = d.s.slot
 	expect, expected := "0", ""
 	if s.Expect {

@@ -61,6 +61,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		return nil, fmt.Errorf("gosk/redis: claim script replied %d items", len(recs))
 	}
 	out := make([]driver.ClaimedTask, 0, len(recs)/2)
+	var apart []int // of out, the tasks whose payloads are kept apart
 	for i := 0; i < len(recs); i += 2 {
 		id, _ := recs[i].(string)
 		packed, _ := recs[i+1].(string)
@@ -68,13 +69,64 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		if err != nil {
 			return nil, err
 		}
-		rec, token, err := parseRecord(fields)
+		rec, token, payloadApart, err := parseRecord(fields)
 		if err != nil {
 			return nil, err
 		}
+		if payloadApart {
+			apart = append(apart, len(out))
+		}
 		out = append(out, driver.ClaimedTask{Task: rec, Lease: driver.Lease{TaskID: rec.ID, Token: token}})
 	}
-	return out, nil
+	if len(apart) == 0 {
+		return out, nil
+	}
+	got := make([]*driver.TaskRecord, len(apart))
+	for k, i := range apart {
+		got[k] = &out[i].Task
+	}
+	// The tasks are leased now: a context that ends before their payloads
+	// come must not make the claim fail, or they sit leased to nobody.
+	found, err := d.fetchPayloads(context.WithoutCancel(ctx), d.keys.base(slot), got)
+	if err != nil {
+		return nil, err
+	}
+	// A payload that is gone went with its task, deleted (cancelled and
+	// purged) between the claim and the read: its lease is lost already.
+	kept := out[:0]
+	for i, k := 0, 0; i < len(out); i++ {
+		if k < len(apart) && apart[k] == i {
+			k++
+			if !found[k-1] {
+				continue
+			}
+		}
+		kept = append(kept, out[i])
+	}
+	return kept, nil
+}
+
+// fetchPayloads reads into recs, all of the slot whose base key is base,
+// the payloads kept under their payload keys (see externalPayloadMin), with
+// one MGET. It reports, per record, whether the payload was there: one that
+// is not was deleted with its task after the script read the record.
+func (d *Driver) fetchPayloads(ctx context.Context, base string, recs []*driver.TaskRecord) ([]bool, error) {
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		keys[i] = base + "p:" + idString(r.ID)
+	}
+	vals, err := d.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, translate(err)
+	}
+	found := make([]bool, len(recs))
+	for i, v := range vals {
+		if p, ok := v.(string); ok {
+			recs[i].Payload = []byte(p)
+			found[i] = true
+		}
+	}
+	return found, nil
 }
 
 // Ping extends leases, one script call per slot, all in one pipeline.
@@ -128,19 +180,32 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 	if err != nil {
 		return driver.TaskRecord{}, err
 	}
-	rec, _, err := parseRecord(replies[0])
-	return rec, err
+	rec, _, payloadApart, err := parseRecord(replies[0])
+	if err != nil || !payloadApart {
+		return rec, err
+	}
+	found, err := d.fetchPayloads(ctx, d.keys.base(idSlot(id)), []*driver.TaskRecord{&rec})
+	if err != nil {
+		return driver.TaskRecord{}, err
+	}
+	if !found[0] {
+		return driver.TaskRecord{}, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+	}
+	return rec, nil
 }
 
-// parseRecord reads a record reply: the ID, then recordFields in order.
-func parseRecord(reply any) (driver.TaskRecord, int64, error) {
+// parseRecord reads a record reply: the ID, then recordFields in order. It
+// returns the task, its lease token, and whether its payload is kept under
+// its payload key (p false, which the reply holds as nil) rather than in
+// the record, in which case the record's Payload is empty.
+func parseRecord(reply any) (driver.TaskRecord, int64, bool, error) {
 	v, ok := reply.([]any)
 	if !ok || len(v) != 1+len(recordFields) {
-		return driver.TaskRecord{}, 0, fmt.Errorf("gosk/redis: bad task record reply %T", reply)
+		return driver.TaskRecord{}, 0, false, fmt.Errorf("gosk/redis: bad task record reply %T", reply)
 	}
 	id, err := parseID(v[0])
 	if err != nil {
-		return driver.TaskRecord{}, 0, err
+		return driver.TaskRecord{}, 0, false, err
 	}
 	str := func(i int) string { s, _ := v[1+i].(string); return s }
 	num := func(i int) int64 {
@@ -157,7 +222,7 @@ func parseRecord(reply any) (driver.TaskRecord, int64, error) {
 		return time.Time{}
 	}
 	if str(0) == "" {
-		return driver.TaskRecord{}, 0, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
+		return driver.TaskRecord{}, 0, false, fmt.Errorf("%w: task %d", driver.ErrTaskNotFound, id)
 	}
 	rec := driver.TaskRecord{
 		ID:             id,
@@ -177,5 +242,5 @@ func parseRecord(reply any) (driver.TaskRecord, int64, error) {
 	if s := str(13); s != "" {
 		rec.Result = []byte(s)
 	}
-	return rec, num(12), nil
+	return rec, num(12), v[2] == nil, nil
 }

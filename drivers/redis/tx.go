@@ -121,7 +121,7 @@ func (c *txCreator) Create(ctx context.Context, tasks []driver.NewTask) ([]drive
 			}
 			out[i] = driver.CreateResult{ID: id}
 		}
-		calls[j] = d.createCall(s, first, tasks, idx)
+		calls[j] = d.createCall(s, first, tasks, idx, false)
 	}
 	for _, cl := range calls {
 		// EVAL, not EVALSHA: inside MULTI a missing script would fail at

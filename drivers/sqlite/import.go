@@ -75,15 +75,15 @@ func (d *Driver) importTasks(ctx context.Context, c conn, tasks []driver.ImportT
 		if r.State.Final() {
 			finalized = storeunit.Nanos(r.FinalizedAt)
 		}
-		payload := r.Payload
-		if payload == nil {
-			payload = []byte{}
-		}
+		inRow, apart := splitPayload(r.Payload)
 		runAt := storeunit.Nanos(r.RunAt)
-		err = c.QueryRowContext(ctx, d.q.importInsert, r.Queue, payload, r.Priority, key, r.State,
+		err = c.QueryRowContext(ctx, d.q.importInsert, r.Queue, inRow, r.Priority, key, r.State,
 			r.Attempt, r.MaxAttempts, r.LastError, storeunit.Nanos(r.CreatedAt), runAt, finalized,
 			storedResult(r.Result)).Scan(&id)
 		if err != nil {
+			return nil, nil, err
+		}
+		if err := d.storePayloadApart(ctx, c, id, apart); err != nil {
 			return nil, nil, err
 		}
 		if _, err := c.ExecContext(ctx, d.q.originSet, r.Queue, it.Origin, r.ID, id, now); err != nil {

@@ -26,7 +26,8 @@ func importTask(q string, id int64) driver.ImportTask {
 }
 
 // A file that an older gosk left at schema version 2, without the origins
-// table, is migrated by Open: its tasks stay and Import works.
+// table (nor the payloads table of version 4), is migrated by Open: its
+// tasks stay and Import works.
 func TestImportAfterUpgradeFromVersion2(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -37,7 +38,8 @@ func TestImportAfterUpgradeFromVersion2(t *testing.T) {
 
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	_, err = db.Exec(`DROP TABLE gosk_origins; UPDATE gosk_meta SET value = '2' WHERE key = 'schema_version'`)
+	_, err = db.Exec(`DROP TRIGGER gosk_payloads_go_with_task; DROP TABLE gosk_payloads; DROP TABLE gosk_origins;
+		UPDATE gosk_meta SET value = '2' WHERE key = 'schema_version'`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 

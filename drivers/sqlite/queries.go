@@ -28,6 +28,7 @@ type queries struct {
 	slotGet, slotSet                                string
 	queueList                                       string
 	originGet, originSet, importInsert              string
+	payloadInsert, payloadsGet                      string
 }
 
 // loadQueries reads every query file, placing prefix (already validated
@@ -69,6 +70,8 @@ func loadQueries(prefix string) (*queries, error) {
 		"origin_get":         &q.originGet,
 		"origin_set":         &q.originSet,
 		"import_insert":      &q.importInsert,
+		"payload_insert":     &q.payloadInsert,
+		"payloads_get":       &q.payloadsGet,
 	}
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
 	if err != nil {

@@ -140,8 +140,10 @@ type Driver struct {
 	// Set only by tests: afterCreateInsert runs once a create's tasks are
 	// written and before they commit, and beforeGroupCommit before a
 	// group's COMMIT; an error of either ends that create or that group.
+	// beforeBegin runs before a group's BEGIN, given the group's context.
 	afterCreateInsert func(tasks []driver.NewTask) error
 	beforeGroupCommit func() error
+	beforeBegin       func(ctx context.Context)
 }
 
 var (

@@ -53,11 +53,8 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 				return nil, nil, err
 			}
 		}
-		payload := t.Payload
-		if payload == nil {
-			payload = []byte{}
-		}
-		res, err := c.ExecContext(ctx, d.q.insert, t.Queue, payload, t.Priority, key,
+		inRow, apart := splitPayload(t.Payload)
+		res, err := c.ExecContext(ctx, d.q.insert, t.Queue, inRow, t.Priority, key,
 			t.MaxAttempts, now, storeunit.NanosAfter(now, t.Delay))
 		if err != nil {
 			return nil, nil, err
@@ -66,12 +63,74 @@ func (d *Driver) insert(ctx context.Context, c conn, tasks []driver.NewTask, now
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := d.storePayloadApart(ctx, c, id, apart); err != nil {
+			return nil, nil, err
+		}
 		results[i] = driver.CreateResult{ID: id}
 		if t.Delay == 0 {
 			woken.Add(t.Queue)
 		}
 	}
 	return results, woken, nil
+}
+
+// payloadApartMin is the payload length from which a task's payload is
+// kept in the payloads table rather than in its row. SQLite rewrites a
+// whole row whenever a column of it changes, and a task's row changes at
+// every claim and finish; below this length, the row's page is written
+// anyway and a second table would cost more than it saves.
+const payloadApartMin = 1024
+
+// splitPayload returns what a task's row holds for payload p (never nil:
+// the column is NOT NULL) and what the payloads table holds (nil: none).
+func splitPayload(p []byte) (inRow, apart []byte) {
+	if len(p) >= payloadApartMin {
+		return []byte{}, p
+	}
+	if p == nil {
+		return []byte{}, nil
+	}
+	return p, nil
+}
+
+// storePayloadApart stores the payload of task id in the payloads table,
+// if it has one to keep apart.
+func (d *Driver) storePayloadApart(ctx context.Context, c conn, id int64, apart []byte) error {
+	if apart == nil {
+		return nil
+	}
+	_, err := c.ExecContext(ctx, d.q.payloadInsert, id, apart)
+	return err
+}
+
+// fillPayloads reads into tasks whose row payload is empty the payloads
+// kept apart for them, if any.
+func (d *Driver) fillPayloads(ctx context.Context, c conn, tasks []driver.ClaimedTask) error {
+	var ids []int64
+	at := make(map[int64]int)
+	for i, t := range tasks {
+		if len(t.Task.Payload) == 0 {
+			ids = append(ids, t.Task.ID)
+			at[t.Task.ID] = i
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := c.QueryContext(ctx, d.q.payloadsGet, jsonIDs(ids))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var p []byte
+		if err := rows.Scan(&id, &p); err != nil {
+			return err
+		}
+		tasks[at[id]].Task.Payload = p
+	}
+	return rows.Err()
 }
 
 // Claim leases available tasks in one write transaction; see
@@ -130,7 +189,7 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 			}
 			claimed = append(claimed, ct)
 		}
-		return nil
+		return d.fillPayloads(ctx, c, claimed)
 	})
 	if err != nil {
 		return nil, err

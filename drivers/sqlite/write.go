@@ -265,6 +265,22 @@ func (d *Driver) commitGroup(ctx context.Context, group []*writeReq) {
 	}
 }
 
+// endAfterCancelledBegin leaves the writer's connection w with no
+// transaction open after a BEGIN that its context cut short. On a file
+// the connection is dropped: closing it releases whatever it held. An
+// in-memory database lives in its one connection and would be lost with
+// it (every task gone, and the next call finding no tables), so there the
+// transaction, if BEGIN opened one, is rolled back instead (ROLLBACK
+// fails, harmlessly, when none is open).
+func (d *Driver) endAfterCancelledBegin(w *writeConn, keep context.Context) {
+	if d.memory {
+		_, _ = w.ExecContext(keep, "ROLLBACK")
+		return
+	}
+	w.discard()
+	d.w = nil
+}
+
 // groupContext returns a context that is done once every request's
 // context is done (nobody is waiting for the group any more), for the
 // steps of the group that may wait: taking a connection and BEGIN.
@@ -314,6 +330,9 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 	// can starve another's busy handler. BEGIN has done nothing yet, so it
 	// is tried again for as long as someone waits for the group.
 	for {
+		if d.beforeBegin != nil {
+			d.beforeBegin(gctx)
+		}
 		err := w.begin(gctx)
 		if err == nil {
 			break
@@ -322,10 +341,8 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 			// The SQLite driver reports the context's error whenever the
 			// context ended while the statement ran, even if BEGIN
 			// succeeded: the connection may hold the write lock inside an
-			// open transaction, which no later BEGIN would end. Drop it;
-			// closing it releases whatever it held.
-			w.discard()
-			d.w = nil
+			// open transaction, which no later BEGIN would end.
+			d.endAfterCancelledBegin(w, keep)
 			return err
 		}
 		if !isCode(err, sqlite3.SQLITE_BUSY) || gctx.Err() != nil || d.closed.Load() {
@@ -338,7 +355,7 @@ func (d *Driver) runGroup(ctx context.Context, live []*writeReq, results []error
 		}
 		// Roll back so the connection stays clean; if that fails too,
 		// drop the connection (w != d.w tells the deferred close above).
-		if _, rbErr := w.ExecContext(keep, "ROLLBACK"); rbErr != nil {
+		if _, rbErr := w.ExecContext(keep, "ROLLBACK"); rbErr != nil && !d.memory {
 			w.discard()
 			d.w = nil
 		}

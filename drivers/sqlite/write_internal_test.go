@@ -183,3 +183,34 @@ func TestGroupWaitEndsAtItsBound(t *testing.T) {
 	require.NoError(t, createOne(ctx, d, "second"), "the writer was alone at the last commit: no wait")
 	require.EqualValues(t, 2, groups.Load())
 }
+
+// TestCancelledBeginKeepsInMemoryDatabase cancels a write just before its
+// BEGIN, on a file and on ":memory:": the write fails with the context's
+// error and stores nothing, and every task stored before is still there.
+// An in-memory database lives in its one connection: dropping that
+// connection, as the driver does on a file, would lose it all.
+func TestCancelledBeginKeepsInMemoryDatabase(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{":memory:", filepath.Join(t.TempDir(), "tasks.db")} {
+		t.Run(filepath.Base(dsn), func(t *testing.T) {
+			ctx := context.Background()
+			d, err := Open(ctx, dsn, nil)
+			require.NoError(t, err)
+			defer d.Close()
+			require.NoError(t, createOne(ctx, d, "kept"))
+
+			cctx, cancel := context.WithCancel(ctx)
+			d.beforeBegin = func(group context.Context) {
+				cancel()
+				<-group.Done() // every caller has gone: BEGIN runs cut short
+			}
+			require.ErrorIs(t, createOne(cctx, d, "cut"), context.Canceled)
+			d.beforeBegin = nil
+
+			counts, err := d.Count(ctx, "g")
+			require.NoError(t, err, "the database is still there")
+			require.Equal(t, int64(1), counts[driver.StatePending], "the task stored before, not the cut one")
+			require.NoError(t, createOne(ctx, d, "after"), "writes go on")
+		})
+	}
+}

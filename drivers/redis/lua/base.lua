@@ -32,6 +32,9 @@ local function fmt(n) return string.format('%d', n) end
 local function id16(n) return string.format('%016d', n) end
 
 local function task_key(id) return BASE .. 't:' .. id end
+-- payload_key holds a task's payload when its record's p is false (see
+-- externalPayloadMin in create.go).
+local function payload_key(id) return BASE .. 'p:' .. id end
 local function qkey(q, name) return BASE .. 'q:' .. q .. ':' .. name end
 
 -- prio_member orders tasks of equal priority by run-at, then ID.

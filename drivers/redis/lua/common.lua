@@ -168,9 +168,10 @@ local function finalize(q, id, state, now, msg, uk, tok, v)
   end
 end
 
--- delete removes a final task and its index entries.
+-- delete removes a final task, its payload key if it has one, and its
+-- index entries.
 local function delete(q, id, state)
-  redis.call('DEL', task_key(id))
+  redis.call('DEL', task_key(id), payload_key(id))
   redis.call('ZREM', qkey(q, state), id)
   redis.call('ZREM', qkey(q, 'all'), id)
 end

@@ -1,7 +1,7 @@
 -- create.lua: store a batch of new tasks of one slot. It stands alone
 -- (no base.lua nor common.lua before it): every Create runs it, and their
 -- setup would cost each call more than storing a task does.
--- KEYS[1]: the base key.
+-- KEYS[1]: the base key; KEYS[2..]: staged payloads (see options below).
 -- ARGV: slot, first sequence number ('0': allocate here), count, then the
 -- tasks in runs of one queue: the queue, the run's length, then two per
 -- task:
@@ -9,8 +9,11 @@
 --     header and FIELDS up to e (q, p, pr, uk, 'pending', 0, ma, ''),
 --     to which the script appends c, r and the rest (l 0, f 0, tok 0,
 --     res false), so that the record is what cmsgpack.pack would make;
---   - its options: '' for priority 0, no delay and no unique key, else
---     "<priority>,<delay µs>,<unique key>".
+--   - its options: '' for priority 0, no delay, no staged payload and no
+--     unique key, else "<priority>,<delay µs>,<staged>,<unique key>",
+--     where staged is 0, or the index in KEYS of the task's payload,
+--     staged by the driver just before this call; its head then holds
+--     false for p. KEYS[2..] are the staged payloads.
 -- Reply: the first sequence number, alone if every task was stored (task
 -- i's ID, i counting from 0, is (seq + i)·16384 + slot); else followed by,
 -- per task, 0 if it was stored or the ID of the task holding its unique
@@ -26,6 +29,13 @@ if redis.replicate_commands then
   redis.replicate_commands()
 end
 local BASE = KEYS[1]
+-- A staged payload that is not there (the driver's SET failed, or it
+-- expired) fails the call before it writes anything.
+for k = 2, #KEYS do
+  if redis.call('EXISTS', KEYS[k]) == 0 then
+    return redis.error_reply('GOSK_STAGED staged payload ' .. KEYS[k] .. ' is missing: nothing was stored')
+  end
+end
 local slot, count, seq = tonumber(ARGV[1]), tonumber(ARGV[3]), tonumber(ARGV[2])
 if seq == 0 then
   seq = redis.call('INCRBY', BASE .. 'seq', ARGV[3]) - count + 1 -- the count as a string (see above)
@@ -81,10 +91,10 @@ while i < count do
   for _ = 1, run do
     local head, opts = ARGV[j], ARGV[j + 1]
     j = j + 2
-    local pr, delay, uk = 0, 0, ''
+    local pr, delay, staged, uk = 0, 0, 0, ''
     if opts ~= '' then
-      pr, delay, uk = match(opts, '^(-?%d+),(%d+),(.*)$')
-      pr, delay = tonumber(pr), tonumber(delay)
+      pr, delay, staged, uk = match(opts, '^(-?%d+),(%d+),(%d+),(.*)$')
+      pr, delay, staged = tonumber(pr), tonumber(delay), tonumber(staged)
     end
     local holder = false
     if uk ~= '' then
@@ -98,6 +108,9 @@ while i < count do
         end
       end
       out[#out + 1] = holder
+      if staged ~= 0 then
+        redis.call('DEL', KEYS[staged])
+      end
     else
       local id = fmt('%016d', (seq + i) * 16384 + slot)
       local r, r_s, r_pk = now, now_s, now_pk
@@ -126,6 +139,13 @@ while i < count do
       end
       if uk ~= '' then
         redis.call('HSET', qbase .. 'unique', uk, id)
+      end
+      if staged ~= 0 then
+        -- The payload's key, as payload_key in base.lua: a rename moves
+        -- the value without copying it.
+        local pk = BASE .. 'p:' .. id
+        redis.call('RENAME', KEYS[staged], pk)
+        redis.call('PERSIST', pk)
       end
       if out then
         out[#out + 1] = 0
