@@ -829,6 +829,13 @@ var brokenDrivers = map[string]brokenDriver{
 		},
 		only: "^Hostile$",
 	},
+	"tx-ended-answers-ids": {
+		rule: "a Create through a creator whose transaction has ended is refused, or stored with the next commit",
+		caught: []string{
+			"Tx/CreatorAfterCommitStoresNothingUnseen",
+		},
+		only: "^Tx$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

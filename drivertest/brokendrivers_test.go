@@ -940,6 +940,9 @@ func (b *broken) begin() *brokenTx {
 // own and no error, and is then never stored.
 func (t *brokenTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
 	res, err := t.b.Tx(t.tx).Create(ctx, tasks)
+	if errors.Is(err, driver.ErrInvalid) && t.b.name == "tx-ended-answers-ids" && driver.ValidateNewTasks(tasks) == nil {
+		return t.b.phantoms(len(tasks)), nil
+	}
 	if err != nil {
 		return res, err
 	}

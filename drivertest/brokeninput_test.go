@@ -111,3 +111,18 @@ func (b *broken) createInHalves(ctx context.Context, tasks []driver.NewTask) ([]
 	b.noteKeys(tasks, res)
 	return res, nil
 }
+
+// phantoms returns n results of tasks created under IDs never stored: the
+// answer of the broken driver tx-ended-answers-ids to a Create through a
+// creator whose transaction has ended, as a store that queued the tasks
+// into a transaction object nobody commits again would give.
+func (b *broken) phantoms(n int) []driver.CreateResult {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	res := make([]driver.CreateResult, n)
+	for i := range res {
+		b.fakeIDs++
+		res[i] = driver.CreateResult{ID: b.fakeIDs}
+	}
+	return res
+}

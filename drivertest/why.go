@@ -197,11 +197,12 @@ var whys = map[string]string{
 	"Admin/CountAndListAgreeAfterPurge":            "Count and List must tell the same story, or dashboards and inspection disagree",
 	"Admin/PurgeAgeCountsFromFinalisation":         "a task's age for retention counts from when it ended, or long-waiting tasks vanish as soon as they end",
 
-	"Tx/VisibleOnlyAfterCommit":             "a task enqueued in the caller's transaction must not run before the data it refers to is committed",
-	"Tx/NothingAfterRollback":               "a rolled-back transaction must leave no task behind to run on data that never existed",
-	"Tx/UniqueKeyAcrossTxAndStore":          "unique keys hold across transactions and the store, or a commit creates a second task for one job",
-	"Tx/KeyTakenEarlierInSameTxIsDuplicate": "a transaction that enqueues one job twice must store it once",
-	"Tx/NothingDroppedAtCommit":             "every task a transactional Create acknowledged must exist after commit",
+	"Tx/VisibleOnlyAfterCommit":                "a task enqueued in the caller's transaction must not run before the data it refers to is committed",
+	"Tx/NothingAfterRollback":                  "a rolled-back transaction must leave no task behind to run on data that never existed",
+	"Tx/CreatorAfterCommitStoresNothingUnseen": "a creator kept past its transaction is a caller's bug: it must say so, not answer with IDs of tasks that never appear",
+	"Tx/UniqueKeyAcrossTxAndStore":             "unique keys hold across transactions and the store, or a commit creates a second task for one job",
+	"Tx/KeyTakenEarlierInSameTxIsDuplicate":    "a transaction that enqueues one job twice must store it once",
+	"Tx/NothingDroppedAtCommit":                "every task a transactional Create acknowledged must exist after commit",
 
 	"Pause/PausedClaimGetsNothing":                     "an operator pauses a queue to stop its work now (a broken dependency, a deploy): a claim that still hands out tasks, or fails them, defeats it",
 	"Pause/PausedQueueAcceptsCreate":                   "producers keep enqueueing while a queue is paused: refusing their tasks would lose work the pause was meant to hold back",
