@@ -249,9 +249,25 @@ func (m *mover) store(ctx context.Context, recs []driver.TaskRecord) ([]driver.I
 		}
 		in[i] = driver.ImportTask{Origin: m.opts.Origin, Task: r}
 	}
-	res, err := m.to.Import(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("import into the destination: %w", err)
+	// A page of large payloads goes in several imports, each within
+	// driver.MaxBatchPayloadLen (a page of 500 tasks of 4 MiB would be
+	// 2 GiB, which no store takes as one request).
+	res := make([]driver.ImportResult, 0, len(in))
+	for len(in) > 0 {
+		n, bytes := 0, 0
+		for n < len(in) && (n == 0 || bytes+len(in[n].Task.Payload) <= driver.MaxBatchPayloadLen) {
+			bytes += len(in[n].Task.Payload)
+			n++
+		}
+		part, err := m.to.Import(ctx, in[:n])
+		if err != nil {
+			return nil, fmt.Errorf("import into the destination: %w", err)
+		}
+		if len(part) != n {
+			return nil, fmt.Errorf("import into the destination: the driver returned %d results for %d tasks", len(part), n)
+		}
+		res = append(res, part...)
+		in = in[n:]
 	}
 	return res, nil
 }

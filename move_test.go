@@ -206,3 +206,28 @@ func TestMoveKeepsFarTasksWaiting(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.True(t, got[0].RunAt.Equal(driver.MaxImportTime.Add(-time.Second)), "run-at %v", got[0].RunAt)
 }
+
+// A page of tasks whose payloads total more than one import may carry
+// (driver.MaxBatchPayloadLen) is imported in several, and every task is
+// moved once.
+func TestMoveSplitsLargePagesByBytes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	src, dst := memory.New(nil), memory.New(nil)
+	t.Cleanup(func() { _ = src.Close(); _ = dst.Close() })
+	payload := make([]byte, driver.DefaultMaxPayloadLen)
+	n := driver.MaxBatchPayloadLen/len(payload) + 3 // more than one import's worth
+	for i := range n {
+		payload[0] = byte(i)
+		_, err := src.Create(ctx, []driver.NewTask{{Queue: "big", Payload: payload, MaxAttempts: 1}})
+		require.NoError(t, err)
+	}
+	rep, err := gosk.Move(ctx, src, dst, &gosk.MoveOptions{Origin: "src", Queues: []string{"big"}})
+	require.NoError(t, err, "a page over the batch limit is moved in several imports")
+	assert.Equal(t, gosk.QueueMove{Queue: "big", Moved: int64(n)}, rep.Queues[0])
+	moved := list(t, dst, "big")
+	require.Len(t, moved, n)
+	for i, r := range moved {
+		assert.Equal(t, byte(i), r.Payload[0], "task %d moved in its place", i)
+	}
+}

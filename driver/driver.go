@@ -93,7 +93,9 @@
 // limit ([DefaultMaxPayloadLen] unless the adapter's options set another,
 // at most [MaxPayloadLimit]); a longer one is refused with [ErrInvalid],
 // naming the limit, before the store is touched, for the whole batch
-// ([ValidateNewTasksMax]). The two free-form text
+// ([ValidateNewTasksMax]); so is a batch whose payloads total more than
+// [MaxBatchPayloadLen] (or the payload limit, if higher), a request no
+// store takes in one go. The two free-form text
 // fields, [NewTask.UniqueKey] and [Outcome.Message], must be valid UTF-8
 // without NUL bytes, at most [MaxUniqueKeyLen] and [MaxMessageLen] bytes
 // long: that is what every store can hold byte for byte (a PostgreSQL text

@@ -61,25 +61,28 @@ type ImportResult struct {
 }
 
 // ValidateImports checks a batch for Importer.Import, with payloads of at
-// most maxPayload bytes (the driver's payload limit). A batch that names
-// the same origin task twice for one queue is invalid.
+// most maxPayload bytes (the driver's payload limit), and at most
+// BatchPayloadLimit(maxPayload) bytes in all. A batch that names the same
+// origin task twice for one queue is invalid.
 func ValidateImports(tasks []ImportTask, maxPayload int) error {
 	type origin struct {
 		queue, name string
 		id          int64
 	}
 	seen := make(map[origin]struct{}, len(tasks))
+	total := 0
 	for i, it := range tasks {
 		if err := checkImport(it, maxPayload); err != nil {
 			return fmt.Errorf("import %d: %w", i, err)
 		}
+		total += len(it.Task.Payload)
 		o := origin{it.Task.Queue, it.Origin, it.Task.ID}
 		if _, dup := seen[o]; dup {
 			return fmt.Errorf("%w: import %d: origin %q task %d is named twice for queue %q in one batch", ErrInvalid, i, it.Origin, it.Task.ID, it.Task.Queue)
 		}
 		seen[o] = struct{}{}
 	}
-	return nil
+	return checkBatchPayload(total, maxPayload)
 }
 
 func checkImport(it ImportTask, maxPayload int) error {

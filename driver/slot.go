@@ -9,8 +9,10 @@ import (
 // (a PostgreSQL timestamptz, Unix nanoseconds in an int64, a Lua number of
 // microseconds).
 const (
-	minSlotYear = 1900
-	maxSlotYear = 2200
+	// MinSlotYear is the earliest year of a Slot.At (and Slot.Latest).
+	MinSlotYear = 1900
+	// MaxSlotYear is the latest year of a Slot.At (and Slot.Latest).
+	MaxSlotYear = 2200
 )
 
 // ValidateSlot checks a Slot for Scheduler.CreateSlot against a payload
@@ -31,15 +33,15 @@ func ValidateSlot(s Slot, maxPayload int) error {
 	if s.At.IsZero() {
 		return fmt.Errorf("%w: slot time is zero", ErrInvalid)
 	}
-	if y := s.At.UTC().Year(); y < minSlotYear || y > maxSlotYear {
-		return fmt.Errorf("%w: slot time %v is outside the years %d to %d", ErrInvalid, s.At, minSlotYear, maxSlotYear)
+	if y := s.At.UTC().Year(); y < MinSlotYear || y > MaxSlotYear {
+		return fmt.Errorf("%w: slot time %v is outside the years %d to %d", ErrInvalid, s.At, MinSlotYear, MaxSlotYear)
 	}
 	switch {
 	case !s.Expect && !s.Latest.IsZero():
 		return fmt.Errorf("%w: slot's expected latest slot is set without Expect", ErrInvalid)
 	case s.Expect && !s.Latest.IsZero():
-		if y := s.Latest.UTC().Year(); y < minSlotYear || y > maxSlotYear {
-			return fmt.Errorf("%w: slot's expected latest slot %v is outside the years %d to %d", ErrInvalid, s.Latest, minSlotYear, maxSlotYear)
+		if y := s.Latest.UTC().Year(); y < MinSlotYear || y > MaxSlotYear {
+			return fmt.Errorf("%w: slot's expected latest slot %v is outside the years %d to %d", ErrInvalid, s.Latest, MinSlotYear, MaxSlotYear)
 		}
 		if !SlotTime(s.Latest).Before(SlotTime(s.At)) {
 			return fmt.Errorf("%w: slot's expected latest slot %v is not earlier than the slot %v", ErrInvalid, s.Latest, s.At)

@@ -115,6 +115,17 @@ const (
 	// one value (a Redis string by default, a PostgreSQL bytea, an SQLite
 	// blob, a bbolt value).
 	MaxPayloadLimit = 512 << 20
+
+	// MaxBatchPayloadLen is the most payload bytes one batch (of Create,
+	// or of Importer.Import) carries in all: 64 MiB, or the driver's
+	// payload limit if that is higher, so that a task of the largest
+	// payload the driver takes always goes. A batch is one request: 300
+	// payloads of 4 MiB (1.2 GiB) were over PostgreSQL's limit on one
+	// message ("message body too large"), and kept a Redis server busy
+	// for 25 seconds, past go-redis's read timeout, so that the call
+	// failed after it had stored every task. A larger batch is refused
+	// with ErrInvalid before the store is touched; split it.
+	MaxBatchPayloadLen = 64 << 20
 )
 
 // NewTask is a task to create.

@@ -54,8 +54,10 @@ func ValidateNewTasks(tasks []NewTask) error {
 }
 
 // ValidateNewTasksMax checks a batch for Create, with payloads of at most
-// maxPayload bytes (the driver's payload limit, which the error names).
+// maxPayload bytes (the driver's payload limit, which the error names),
+// and at most BatchPayloadLimit(maxPayload) bytes in all.
 func ValidateNewTasksMax(tasks []NewTask, maxPayload int) error {
+	total := 0
 	for i, t := range tasks {
 		if len(t.Payload) > maxPayload {
 			return fmt.Errorf("%w: task %d: payload is %d bytes, over the driver's payload limit of %d bytes", ErrInvalid, i, len(t.Payload), maxPayload)
@@ -66,6 +68,21 @@ func ValidateNewTasksMax(tasks []NewTask, maxPayload int) error {
 		if err := CheckNewTask(t, nil); err != nil {
 			return fmt.Errorf("%w: task %d: %w", ErrInvalid, i, err)
 		}
+		total += len(t.Payload)
+	}
+	return checkBatchPayload(total, maxPayload)
+}
+
+// BatchPayloadLimit is the most payload bytes a batch may carry in all on
+// a driver whose payload limit is maxPayload: MaxBatchPayloadLen, or
+// maxPayload if that is higher.
+func BatchPayloadLimit(maxPayload int) int { return max(MaxBatchPayloadLen, maxPayload) }
+
+// checkBatchPayload refuses a batch whose payloads total more than
+// BatchPayloadLimit(maxPayload) bytes.
+func checkBatchPayload(total, maxPayload int) error {
+	if limit := BatchPayloadLimit(maxPayload); total > limit {
+		return fmt.Errorf("%w: the batch's payloads are %d bytes in all, over the batch limit of %d bytes (MaxBatchPayloadLen); split the batch", ErrInvalid, total, limit)
 	}
 	return nil
 }

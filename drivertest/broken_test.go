@@ -822,6 +822,20 @@ var brokenDrivers = withSurvey(map[string]brokenDriver{
 		},
 		only: "^Due$",
 	},
+	"batch-total-unchecked": {
+		rule: "a batch whose payloads total more than driver.BatchPayloadLimit is refused",
+		caught: []string{
+			"Hostile/BatchOfPayloadsOverTheTotalLimitIsRefused",
+		},
+		only: "^Hostile$",
+	},
+	"tx-ended-answers-ids": {
+		rule: "a Create through a creator whose transaction has ended is refused, or stored with the next commit",
+		caught: []string{
+			"Tx/CreatorAfterCommitStoresNothingUnseen",
+		},
+		only: "^Tx$",
+	},
 	"import-invalid-stores-valid": {
 		rule: "an invalid import batch stores nothing",
 		caught: []string{

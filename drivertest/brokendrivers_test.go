@@ -145,6 +145,8 @@ func (b *broken) Create(ctx context.Context, tasks []driver.NewTask) ([]driver.C
 		ctx = context.WithoutCancel(ctx)
 	case "create-answer-lost-to-context":
 		return b.createAnswerLost(ctx, tasks)
+	case "batch-total-unchecked":
+		return b.createInHalves(ctx, tasks)
 	case "duplicate-unique-key-accepted":
 		return b.createFreed(ctx, tasks, func(driver.TaskRecord) bool { return true })
 	case "key-freed-on-release", "key-freed-on-snooze":

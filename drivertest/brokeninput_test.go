@@ -89,3 +89,40 @@ func (b *broken) claimAnswerLost(ctx context.Context, p driver.ClaimParams) ([]d
 		return got, nil
 	}
 }
+
+// createInHalves is Create on the broken driver batch-total-unchecked: a
+// store that checks each payload against its limit but not the batch's
+// total, and stores a batch of any size (here in two calls of the memory
+// driver, each within its total).
+func (b *broken) createInHalves(ctx context.Context, tasks []driver.NewTask) ([]driver.CreateResult, error) {
+	if len(tasks) < 2 {
+		return b.Driver.Create(ctx, tasks)
+	}
+	half := len(tasks) / 2
+	first, err := b.Driver.Create(ctx, tasks[:half])
+	if err != nil {
+		return nil, err
+	}
+	second, err := b.Driver.Create(ctx, tasks[half:])
+	if err != nil {
+		return nil, err
+	}
+	res := append(first, second...)
+	b.noteKeys(tasks, res)
+	return res, nil
+}
+
+// phantoms returns n results of tasks created under IDs never stored: the
+// answer of the broken driver tx-ended-answers-ids to a Create through a
+// creator whose transaction has ended, as a store that queued the tasks
+// into a transaction object nobody commits again would give.
+func (b *broken) phantoms(n int) []driver.CreateResult {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	res := make([]driver.CreateResult, n)
+	for i := range res {
+		b.fakeIDs++
+		res[i] = driver.CreateResult{ID: b.fakeIDs}
+	}
+	return res
+}

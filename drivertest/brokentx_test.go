@@ -53,6 +53,9 @@ func (t *brokenTx) Create(ctx context.Context, tasks []driver.NewTask) ([]driver
 		}
 	}
 	res, err := t.b.Tx(t.tx).Create(ctx, tasks)
+	if errors.Is(err, driver.ErrInvalid) && t.b.name == "tx-ended-answers-ids" && driver.ValidateNewTasks(tasks) == nil {
+		return t.b.phantoms(len(tasks)), nil
+	}
 	if err != nil {
 		return res, err
 	}

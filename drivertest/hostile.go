@@ -153,6 +153,27 @@ var hostileRules = []rule{
 		id := f.create(driver.NewTask{Queue: q, Payload: p, MaxAttempts: 1})[0]
 		assert.True(t, bytes.Equal(p, f.get(id).Payload), "rule: a payload of exactly the driver's limit (%d bytes) is stored whole", limit)
 	}},
+	{name: "BatchOfPayloadsAtTheTotalLimitIsStored", serial: true, test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		limit := driver.BatchPayloadLimit(s.payloadLimit())
+		ids := f.create(s.batchOfPayloads(q, limit)...)
+		got := 0
+		for _, id := range ids {
+			got += len(f.get(id).Payload)
+		}
+		assert.Equal(t, limit, got, "rule: a batch whose payloads total exactly driver.BatchPayloadLimit (%d bytes) is stored whole", limit)
+	}},
+	{name: "BatchOfPayloadsOverTheTotalLimitIsRefused", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		q := f.queue()
+		limit := driver.BatchPayloadLimit(s.payloadLimit())
+		_, err := f.d.Create(f.ctx, s.batchOfPayloads(q, limit+1))
+		if assert.ErrorIs(t, err, driver.ErrInvalid, "rule: a batch whose payloads total one byte over driver.BatchPayloadLimit is refused with ErrInvalid") {
+			assert.Contains(t, err.Error(), strconv.Itoa(limit), "rule: the refusal of a batch over the total limit names the limit")
+		}
+		f.claimNone(q, "a batch refused for its payloads' total stores none of its tasks")
+	}},
 	{name: "PayloadOverTheLimitRefusesTheWholeBatch", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		q := f.queue()
@@ -170,6 +191,19 @@ var hostileRules = []rule{
 		}
 		f.claimNone(q, "a batch refused for a payload over the limit stores nothing of the batch")
 	}},
+}
+
+// batchOfPayloads returns tasks of queue whose payloads total exactly
+// bytes, each at most the harness's payload limit; the tasks share one
+// slice, so that a batch of 64 MiB costs the test 4 MiB.
+func (s *suite) batchOfPayloads(queue string, bytes int) []driver.NewTask {
+	per := s.payloadLimit()
+	buf := make([]byte, per)
+	var tasks []driver.NewTask
+	for left := bytes; left > 0; left -= per {
+		tasks = append(tasks, driver.NewTask{Queue: queue, Payload: buf[:min(per, left)], MaxAttempts: 1})
+	}
+	return tasks
 }
 
 // payloadLimit is the payload limit of the harness's drivers.

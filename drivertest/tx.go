@@ -46,6 +46,33 @@ var txRules = []rule{
 		assert.ErrorIs(t, err, driver.ErrTaskNotFound, "a rolled-back task does not exist")
 		f.claimNone(q, "a rolled-back transaction stores nothing")
 	}},
+	{name: "CreatorAfterCommitStoresNothingUnseen", test: func(t *testing.T, s *suite) {
+		f := s.fresh(t)
+		c, commit, rollback := f.tx()
+		q := f.queue()
+		_, err := c.Create(f.ctx, []driver.NewTask{task(q, "in")})
+		require.NoError(t, err)
+		if !assert.NoError(t, commit(), "commit") {
+			_ = rollback()
+			return
+		}
+		f.claim(q, driver.Fifo, 10, longLease) // the committed task
+		res, err := c.Create(f.ctx, []driver.NewTask{task(q, "after")})
+		if err != nil {
+			// A transaction that cannot be used again (SQL, bbolt, memory).
+			assert.ErrorIs(t, err, driver.ErrInvalid, "rule: a Create through a creator whose transaction has ended is refused with ErrInvalid")
+			f.claimNone(q, "a refused Create after commit stores nothing")
+			return
+		}
+		// A transaction object that the store lets the caller use again
+		// (a Redis pipeline, run again by another EXEC): the task is
+		// stored when, and only when, that commits.
+		require.Len(t, res, 1)
+		f.claimNone(q, "rule: a task created through a creator after its transaction ended is not stored before a commit")
+		require.NoError(t, commit(), "commit again")
+		got := f.claim(q, driver.Fifo, 10, longLease)
+		assert.Equal(t, []int64{res[0].ID}, ids(got), "rule: a Create accepted after commit stores its task with the next commit, under the ID it returned")
+	}},
 	{name: "UniqueKeyAcrossTxAndStore", test: func(t *testing.T, s *suite) {
 		f := s.fresh(t)
 		q := f.queue()

@@ -154,3 +154,26 @@ func TestPayloadWhoseDecodingPanicsFailsItsTask(t *testing.T) {
 	assert.Equal(t, driver.StateFailed, rec.State)
 	assert.Contains(t, rec.LastError, "the codec panicked: touchy: cannot read")
 }
+
+// TestScheduleOfCenturiesIsRefusedOrRuns checks the schedules whose slots
+// lie decades apart: an interval over MaxEvery, or a ClockSkew over
+// MaxClockSkew, is refused when the schedule is built, and one of
+// MaxEvery takes its slot of 1970, whose slot before (1870) no store
+// keeps, instead of failing at Run.
+func TestScheduleOfCenturiesIsRefusedOrRuns(t *testing.T) {
+	t.Parallel()
+	d, q := newScheduleQueue(t)
+	_, err := worker.NewSchedule(q, "s", worker.Every(worker.MaxEvery+time.Microsecond), nil, nil)
+	require.ErrorIs(t, err, gosk.ErrInvalid)
+	assert.ErrorContains(t, err, "MaxEvery")
+	_, err = worker.NewSchedule(q, "s", worker.Every(time.Hour), nil, &worker.ScheduleConfig{ClockSkew: worker.MaxClockSkew + 1})
+	require.ErrorIs(t, err, gosk.ErrInvalid)
+	assert.ErrorContains(t, err, "ScheduleConfig.ClockSkew")
+
+	clk := testclock.New(minute0)
+	s, err := worker.NewSchedule(q, "s", worker.Every(worker.MaxEvery), slotPayload, &worker.ScheduleConfig{Clock: clk.Now})
+	require.NoError(t, err)
+	_, err = runSchedule(t, s, clk, 0)
+	require.NoError(t, err, "Run returns nil once its context is done")
+	assert.Equal(t, []time.Time{time.Unix(0, 0).UTC()}, slotTasks(t, d, q), "the slot of 1970, the last at or before now, is run")
+}

@@ -32,6 +32,12 @@ const (
 	DefaultClockSkew = time.Second
 	// DefaultScheduleRetry is ScheduleConfig.RetryInterval's default.
 	DefaultScheduleRetry = time.Second
+	// MaxClockSkew is the largest ScheduleConfig.ClockSkew: a year, far
+	// beyond how far clocks drift apart or a slot takes to create. A
+	// tolerance of more than a century reached back to slots before
+	// driver.MinSlotYear, which no store keeps, and the schedule failed
+	// at its first slot instead of being refused when built.
+	MaxClockSkew = 365 * 24 * time.Hour
 )
 
 // ScheduleConfig configures a Schedule. Every field's zero value means
@@ -58,7 +64,8 @@ type ScheduleConfig struct {
 	// a slow store leaves it: each slot runs late rather than never. It
 	// too counts the schedule as stopped after the store failed it, or
 	// after it was itself stalled (suspended, starved of CPU) for more
-	// than ClockSkew. Default DefaultClockSkew (1s); negative is invalid.
+	// than ClockSkew. Default DefaultClockSkew (1s); negative is invalid,
+	// and so is more than MaxClockSkew.
 	ClockSkew time.Duration
 
 	// Options are the options of each slot's task: priority, max
@@ -168,6 +175,8 @@ func (c *ScheduleConfig) fill() error {
 	switch {
 	case c.ClockSkew < 0:
 		return fmt.Errorf("%w: ScheduleConfig.ClockSkew %v is negative", gosk.ErrInvalid, c.ClockSkew)
+	case c.ClockSkew > MaxClockSkew:
+		return fmt.Errorf("%w: ScheduleConfig.ClockSkew %v is over MaxClockSkew (%v)", gosk.ErrInvalid, c.ClockSkew, MaxClockSkew)
 	case c.ClockSkew == 0:
 		c.ClockSkew = DefaultClockSkew
 	}
@@ -236,6 +245,11 @@ func (s *Schedule) Run(ctx context.Context) error {
 			}
 		default:
 			at, after = s.spec.next(latest), latest
+		}
+		if !after.IsZero() && after.UTC().Year() < driver.MinSlotYear {
+			// No slot before the stores' first year can have been taken
+			// (a slot before 1970 of an interval of decades): expect none.
+			after = time.Time{}
 		}
 		if at.IsZero() {
 			s.log.Info("gosk: schedule has no more slots")

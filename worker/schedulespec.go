@@ -14,6 +14,12 @@ import (
 // write to the store by every process that runs the schedule.
 const MinEvery = 10 * time.Millisecond
 
+// MaxEvery is the longest interval Every takes: 100 years (of 365 days).
+// Slots are whole multiples of the interval since 1970, and fall within
+// the years driver.MinSlotYear to driver.MaxSlotYear, which every store
+// keeps: a schedule of centuries would have its next slot out of them.
+const MaxEvery = 100 * 365 * 24 * time.Hour
+
 // Spec says when the slots of a schedule fall. Make one with Every or
 // Cron; the zero Spec is invalid. Every process that runs a schedule
 // computes the same slots from its Spec, whatever its clock: a slot is a
@@ -29,12 +35,14 @@ type Spec struct {
 // multiples of d since the Unix epoch (00:00 UTC, 1 January 1970). So
 // Every(time.Hour) falls on the hour in UTC, and Every(15*time.Minute) at
 // :00, :15, :30 and :45. d is kept to the microsecond, and is at least
-// MinEvery (10ms).
+// MinEvery (10ms) and at most MaxEvery (100 years).
 func Every(d time.Duration) Spec {
 	s := Spec{every: d, text: "every " + d.String()}
 	switch {
 	case d < MinEvery:
 		s.err = fmt.Errorf("%w: schedule interval %v is shorter than %v (MinEvery)", gosk.ErrInvalid, d, MinEvery)
+	case d > MaxEvery:
+		s.err = fmt.Errorf("%w: schedule interval %v is longer than %v (MaxEvery, 100 years)", gosk.ErrInvalid, d, MaxEvery)
 	case d%time.Microsecond != 0:
 		s.err = fmt.Errorf("%w: schedule interval %v is not a whole number of microseconds", gosk.ErrInvalid, d)
 	}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -53,6 +54,10 @@ func (d *Driver) translate(err error) error {
 		return err
 	case errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
+	case errors.Is(err, pgx.ErrTxClosed), errors.Is(err, sql.ErrTxDone):
+		// A creator of Tx or SQLTx used after the caller's transaction
+		// ended: the caller's mistake, said as the other adapters say it.
+		return fmt.Errorf("%w: gosk/postgres: transaction has ended: %w", driver.ErrInvalid, err)
 	}
 	switch sqlState(err) {
 	case codeNotInRepertoire, codeUntranslatable:

@@ -16,6 +16,11 @@ import (
 const (
 	coalesceMaxTasks   = 64
 	coalesceBatchTasks = 512
+	// coalesceBatchBytes bounds the payload bytes of one shared call (a
+	// call always takes at least one caller), as PostgreSQL's groups are
+	// bounded: 512 tasks of 4 MiB would be a 2 GiB request, which the
+	// server takes many seconds to run, past the client's read timeout.
+	coalesceBatchBytes = 4 << 20
 	// coalesceInFlight is how many shared calls may be in flight at once
 	// before Creates wait to be sent together. One: a create call costs
 	// the server (and the client, in system calls) several times what
@@ -50,6 +55,7 @@ type creates struct {
 // createReq is one caller's Create inside the coalescer.
 type createReq struct {
 	tasks []driver.NewTask
+	bytes int // the tasks' payload bytes
 	out   []driver.CreateResult
 	err   error
 	done  chan struct{}     // closed once out and err are set
@@ -83,6 +89,9 @@ func (d *Driver) createShared(ctx context.Context, tasks []driver.NewTask) ([]dr
 		return d.createDirect(ctx, tasks)
 	}
 	r := &createReq{tasks: tasks, done: make(chan struct{}), lead: make(chan []*createReq, 1)}
+	for _, t := range tasks {
+		r.bytes += len(t.Payload)
+	}
 	c := &d.creates
 	c.mu.Lock()
 	if c.busy < coalesceInFlight {
@@ -157,9 +166,9 @@ func (d *Driver) sendCreates(ctx context.Context, batch []*createReq) {
 		c.mu.Unlock()
 		return
 	}
-	n, k := 0, 0
-	for k < len(c.wait) && (k == 0 || n+len(c.wait[k].tasks) <= coalesceBatchTasks) {
-		n += len(c.wait[k].tasks)
+	n, b, k := 0, 0, 0
+	for k < len(c.wait) && (k == 0 || fits(n, b, c.wait[k])) {
+		n, b = n+len(c.wait[k].tasks), b+c.wait[k].bytes
 		c.wait[k].taken = true
 		k++
 	}
@@ -238,13 +247,13 @@ func (d *Driver) gather(batch []*createReq) []*createReq {
 	c := &d.creates
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	n := 0
+	n, b := 0, 0
 	for _, r := range batch {
-		n += len(r.tasks)
+		n, b = n+len(r.tasks), b+r.bytes
 	}
 	k := 0
-	for k < len(c.wait) && n+len(c.wait[k].tasks) <= coalesceBatchTasks {
-		n += len(c.wait[k].tasks)
+	for k < len(c.wait) && fits(n, b, c.wait[k]) {
+		n, b = n+len(c.wait[k].tasks), b+c.wait[k].bytes
 		c.wait[k].taken = true
 		k++
 	}
@@ -254,6 +263,12 @@ func (d *Driver) gather(batch []*createReq) []*createReq {
 	batch = append(batch, c.wait[:k]...)
 	c.wait = append(c.wait[:0:0], c.wait[k:]...)
 	return batch
+}
+
+// fits tells whether r joins a shared call that carries n tasks of b
+// payload bytes so far.
+func fits(n, b int, r *createReq) bool {
+	return n+len(r.tasks) <= coalesceBatchTasks && b+r.bytes <= coalesceBatchBytes
 }
 
 // createDirect stores valid tasks in one call of their own.

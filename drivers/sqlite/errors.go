@@ -38,6 +38,11 @@ func (d *Driver) translate(ctx context.Context, err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %w", driver.ErrTaskNotFound, err)
 	}
+	if errors.Is(err, sql.ErrTxDone) {
+		// A creator of Tx used after the caller's transaction ended: the
+		// caller's mistake, said as the other adapters say it.
+		return fmt.Errorf("%w: gosk/sqlite: transaction has ended: %w", driver.ErrInvalid, err)
+	}
 	if isCode(err, sqlite3.SQLITE_BUSY) {
 		return &storeError{err: err, what: "the database stayed locked by another process or transaction longer than the busy timeout"}
 	}
