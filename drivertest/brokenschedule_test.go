@@ -3,7 +3,6 @@ package drivertest_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"strings"
 	"time"
 
@@ -74,10 +73,12 @@ func (b *broken) createSlot(ctx context.Context, s driver.Slot) (driver.SlotResu
 		return driver.SlotResult{Latest: latest}, nil
 	}
 	if b.name == "slot-check-then-act" {
-		// The check and the write are two steps: another caller may
-		// check in between and see the same latest slot.
+		// The check and the write are two steps, a round trip apart as
+		// on a networked store: another caller may check in between and
+		// see the same latest slot. (A bare yield was too short a gap to
+		// be met in every run on a loaded machine.)
 		b.mu.Unlock()
-		runtime.Gosched()
+		time.Sleep(100 * time.Microsecond)
 		b.mu.Lock()
 	}
 	b.slots[key] = at
