@@ -61,7 +61,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		if err := driver.CheckRetry(t.rec.ID, t.rec.State); err != nil {
 			return err
 		}
-		q := d.queues[t.rec.Queue]
+		q := t.q
 		if t.rec.UniqueKey != "" {
 			if holder, taken := q.unique[t.rec.UniqueKey]; taken {
 				return driver.NewTaskError(t.rec.ID, driver.ErrDuplicate, "its unique key is held by task %d", holder)
@@ -89,7 +89,7 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 			return err
 		}
 		t.token++
-		d.queues[t.rec.Queue].finalize(t, driver.StateCancelled, now)
+		t.q.finalize(t, driver.StateCancelled, now)
 		return nil
 	})
 }

@@ -52,7 +52,7 @@ func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]drive
 			CreatedAt:   micros(r.CreatedAt),
 			RunAt:       micros(r.RunAt),
 			FinalizedAt: micros(r.FinalizedAt),
-		}}
+		}, q: q}
 		if len(r.Result) > 0 {
 			t.rec.Result = slices.Clone(r.Result)
 		}

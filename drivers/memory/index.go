@@ -13,6 +13,9 @@ import (
 type task struct {
 	rec   driver.TaskRecord
 	token int64
+	// q is the queue of rec.Queue, which holds the task's indexes: the
+	// driver never drops a queue, and a task never changes queue.
+	q *queue
 }
 
 // queue holds one queue's indexes.

@@ -46,7 +46,7 @@ func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResu
 			MaxAttempts: nt.MaxAttempts,
 			CreatedAt:   now,
 			RunAt:       now.Add(nt.Delay),
-		}}
+		}, q: q}
 		d.tasks[t.rec.ID] = t
 		q.all[t.rec.ID] = t
 		q.counts.add(driver.StatePending, 1)
@@ -161,7 +161,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			errs[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
 			continue
 		}
-		q := d.queues[t.rec.Queue]
+		q := t.q
 		if o.Message != "" {
 			t.rec.LastError = o.Message
 		}
