@@ -25,12 +25,11 @@ type engine[T any] struct {
 	hard <-chan struct{} // closed by StopNow: the shutdown cancels handlers at once
 	link *link           // the Group that runs the worker, or nil
 
-	runs   *ledger[T]  // the attempts held, and their state
+	runs   *ledger[T]  // the attempts held, and their state; its inbox takes the handlers' results to the finisher
 	dues   *dueTracker // when the tasks this worker released become available
 	health *health     // the store calls that succeeded
 	fin    *finisher[T]
 
-	results  chan result[T] // from the handlers to the finisher; closed by the shutdown
 	freed    chan struct{}  // signalled when a slot may have come free
 	handlers sync.WaitGroup // the running handlers
 }
@@ -53,23 +52,21 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		}
 	}
 	e := &engine[T]{
-		w:       w,
-		hard:    hard,
-		link:    l,
-		cfg:     cfg,
-		log:     cfg.Logger.With(slog.String("queue", w.q.Name())),
-		drv:     w.q.Driver(),
-		runs:    newLedger[T](),
-		dues:    newDueTracker(),
-		health:  newHealth(),
-		results: make(chan result[T], 2*(w.cfg.Concurrency+w.cfg.Prefetch)),
-		freed:   make(chan struct{}, 1),
+		w:      w,
+		hard:   hard,
+		link:   l,
+		cfg:    cfg,
+		log:    cfg.Logger.With(slog.String("queue", w.q.Name())),
+		drv:    w.q.Driver(),
+		runs:   newLedger[T](),
+		dues:   newDueTracker(),
+		health: newHealth(),
+		freed:  make(chan struct{}, 1),
 	}
 	e.fin = &finisher[T]{
 		drv:    e.drv,
 		cfg:    e.cfg,
 		log:    e.log,
-		in:     e.results,
 		runs:   e.runs,
 		health: e.health,
 		dues:   e.dues,
@@ -126,10 +123,7 @@ func (e *engine[T]) serve(ctx context.Context, claim func(ctx, base context.Cont
 // (giveUp) on a store that is still failing a Config.Lease later.
 func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}) {
 	// The tasks claimed ahead that no handler took go back unrun.
-	for _, a := range e.runs.drain() {
-		a.cancel(ErrShutdown)
-		e.results <- result[T]{a: a, err: errNotRun}
-	}
+	e.runs.drain()
 	handlersDone := make(chan struct{})
 	go func() {
 		e.handlers.Wait()
@@ -148,7 +142,7 @@ func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}
 		<-handlersDone
 	}
 	timeout.Stop()
-	close(e.results)
+	e.runs.closeInbox()
 	giveUpTimer := time.AfterFunc(e.cfg.Lease, giveUp)
 	<-finished
 	giveUpTimer.Stop()
@@ -255,6 +249,19 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		}
 		if e.link != nil {
 			e.link.idle.Store(!want)
+		}
+		// A returning handler wakes the loop only for the room it waits
+		// for: a first free slot, or, while the window runs, every slot;
+		// none when it waits for tasks rather than slots.
+		need := 0
+		if want {
+			need = 1
+			if windowC != nil {
+				need = most
+			}
+		}
+		if room := e.runs.awaitRoom(e.cfg.Concurrency, prefetch, need); need > 0 && room >= need {
+			continue // it came while the loop decided to wait
 		}
 		select {
 		case <-ctx.Done():
@@ -388,7 +395,7 @@ func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping 
 	}
 	if stopping {
 		cancel(ErrShutdown)
-		e.results <- result[T]{a: a, err: errNotRun}
+		e.runs.put(result[T]{a: a, err: errNotRun})
 		return
 	}
 	if !run {

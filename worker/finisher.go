@@ -46,11 +46,12 @@ type outcome[T any] struct {
 }
 
 // finisher is the goroutine that stores outcomes. It gathers handler
-// results from in for Config.FinishWindow (or up to a batch, or until no
-// handler is running), decides their outcomes, and stores each batch in
-// one Finish call, retrying a store that is down and giving up an
-// outcome that the store refuses. Each attempt ends with one event,
-// through report, once its outcome is stored, given up or known lost.
+// results from the ledger's inbox for Config.FinishWindow (or up to a
+// batch, or until no result is owed), decides their outcomes, and stores
+// each batch in one Finish call, retrying a store that is down and
+// giving up an outcome that the store refuses. Each attempt ends with
+// one event, through report, once its outcome is stored, given up or
+// known lost.
 //
 // Its fields are set before run and not changed after; unstored is
 // written by run alone and read once run has returned.
@@ -58,10 +59,9 @@ type finisher[T any] struct {
 	drv    driver.Driver
 	cfg    Config
 	log    *slog.Logger
-	in     <-chan result[T] // closed once every handler has returned
-	runs   *ledger[T]       // whether an attempt is lost or shut down; how many handlers run
-	health *health          // records the Finish calls that succeed, and is asked whether the store is up
-	dues   *dueTracker      // told when the tasks it releases become available
+	runs   *ledger[T]  // the results to store (its inbox); whether an attempt is lost or shut down
+	health *health     // records the Finish calls that succeed, and is asked whether the store is up
+	dues   *dueTracker // told when the tasks it releases become available
 	// report ends an attempt: it forgets it and tells Config.OnEvent.
 	report func(a *attempt[T], ev Event)
 	// freed, if not nil, tells the claim loop that the attempts reported
@@ -75,63 +75,73 @@ type finisher[T any] struct {
 	unstored unstored
 }
 
-// run stores outcomes until in is closed and drained. Once giveUp is
-// done, outcomes whose Finish call fails are given up instead of retried.
+// run stores outcomes until the inbox is closed and empty. Once giveUp
+// is done, outcomes whose Finish call fails are given up instead of
+// retried.
 func (f *finisher[T]) run(giveUp context.Context) {
 	window := time.NewTimer(f.cfg.FinishWindow)
 	window.Stop()
 	defer window.Stop()
+	// Gathering more than Concurrency+Prefetch outcomes gains nothing: by
+	// then the worker holds as many tasks as it may and claims no more.
+	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency+f.cfg.Prefetch)
+	var got []result[T]
 	var batch []outcome[T]
 	for {
-		res, ok := <-f.in
-		if !ok {
-			return
+		var done bool
+		got, done = f.runs.take(got[:0], limit)
+		if len(got) == 0 {
+			if done {
+				return
+			}
+			if f.runs.arm(1, false) == armSleep {
+				<-f.runs.finWake
+			}
+			continue
 		}
-		batch = f.add(batch[:0], res)
+		batch = batch[:0]
+		for _, res := range got {
+			batch = f.add(batch, res)
+		}
 		window.Reset(f.cfg.FinishWindow)
-		var open bool
-		batch, open = f.gather(batch, window.C)
+		batch, got = f.gather(batch, got, limit, window.C)
 		if len(batch) > 0 {
 			f.store(giveUp, batch)
-		}
-		if !open {
-			return
 		}
 	}
 }
 
-// gather adds results to batch until it is full, window fires, or no
-// result is ready and none is owed (no handler is running or has yet
-// to send its result). It reports whether in is still open.
-func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []outcome[T], open bool) {
-	// Gathering more than Concurrency+Prefetch outcomes gains nothing: by
-	// then the worker holds as many tasks as it may and claims no more.
-	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency+f.cfg.Prefetch)
+// gather adds results to batch until it holds limit, window fires, or no
+// result is ready and none is owed (no handler is running or has yet to
+// put its result), or the inbox is closed. buf is a buffer to take the
+// results in, returned for the next call.
+func (f *finisher[T]) gather(batch []outcome[T], buf []result[T], limit int, window <-chan time.Time) ([]outcome[T], []result[T]) {
 	for len(batch) < limit {
-		var timeout <-chan time.Time // nil while a result is ready: it is taken first
-		if len(f.in) == 0 {
-			if f.runs.owing() == 0 {
-				break // nothing can come
-			}
-			timeout = window
+		buf, _ = f.runs.take(buf[:0], limit-len(batch))
+		for _, res := range buf {
+			batch = f.add(batch, res)
+		}
+		if len(buf) > 0 {
+			continue
+		}
+		switch f.runs.arm(limit-len(batch), true) {
+		case armReady:
+			continue
+		case armNothing:
+			return batch, buf
 		}
 		select {
-		case res, ok := <-f.in:
-			if !ok {
-				return batch, false
-			}
-			batch = f.add(batch, res)
-		case <-timeout:
-			return batch, true
+		case <-f.runs.finWake:
+		case <-window:
+			return batch, buf
 		}
 	}
-	return batch, true
+	return batch, buf
 }
 
 // add appends res's outcome to batch, or reports and drops an attempt
 // whose lease is lost.
 func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
-	f.runs.received()
 	a := res.a
 	lost, shutdown := f.runs.fate(a)
 	if lost {

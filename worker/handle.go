@@ -20,7 +20,8 @@ var errNotRun = errors.New("worker: stopped before the task started")
 var errGoexit = errors.New("worker: handler called runtime.Goexit")
 
 // handle runs one attempt's handler through the middleware, on a handler
-// goroutine, and passes its result to the finisher. When the handler
+// goroutine, and puts its result in the ledger's inbox for the finisher,
+// waking the claim loop if it waits for the slot. When the handler
 // returns, its slot goes to the next attempt waiting in the queue (see
 // Config.Prefetch), which handle returns for the same goroutine to run,
 // or else is freed.
@@ -35,8 +36,11 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 	defer func() {
 		dur := time.Since(start)
 		a.cancel(nil)
-		var skipped []*attempt[T]
-		next, skipped = e.runs.next(a)
+		var wakeClaim bool
+		next, wakeClaim = e.runs.next(a, result[T]{a: a, err: err, dur: dur})
+		if wakeClaim {
+			e.signalFreed()
+		}
 		if next == nil {
 			e.giveBack(1)
 		} else if errors.Is(err, errGoexit) {
@@ -44,11 +48,6 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 			e.handlers.Add(1)
 			go e.run(next)
 			next = nil
-		}
-		e.signalFreed()
-		e.results <- result[T]{a: a, err: err, dur: dur}
-		for _, s := range skipped {
-			e.results <- result[T]{a: s, err: errNotRun}
 		}
 	}()
 	err = e.call(ctx, a)

@@ -55,16 +55,28 @@ type ledger[T any] struct {
 	// order, waiting for a handler. The shutdown empties it (drain) once
 	// the claim loop has returned, so nothing joins it after.
 	queue []*attempt[T]
-	// owed counts the results the finisher has yet to receive: one per
-	// attempt held, from hold until the finisher takes its result. A
-	// handler frees its slot (running) before it sends its result, so
-	// running alone cannot tell the finisher whether more is coming.
+	// owed counts the results still to come to the inbox: one per
+	// attempt held, from hold until its result is put in the inbox.
 	owed int
+
+	// The inbox (inbox.go): results on their way to the finisher.
+	inbox    []result[T]
+	closed   bool          // the shutdown closed the inbox: no result comes after those in it
+	finWant  int           // while the finisher sleeps: the results it waits for (see arm); 0 when it does not
+	finWake  chan struct{} // signalled when the finisher may stop sleeping
+	roomWant int           // while the claim loop sleeps: the room it waits for (see awaitRoom); 0 when none
+	// roomConc and roomPrefetch are the claim loop's Concurrency and
+	// Prefetch, by which room is counted for roomWant.
+	roomConc, roomPrefetch int
 }
 
 // newLedger returns an empty ledger.
 func newLedger[T any]() *ledger[T] {
-	return &ledger[T]{byTask: make(map[int64]*attempt[T]), orphans: make(map[*attempt[T]]struct{})}
+	return &ledger[T]{
+		byTask:  make(map[int64]*attempt[T]),
+		orphans: make(map[*attempt[T]]struct{}),
+		finWake: make(chan struct{}, 1),
+	}
 }
 
 // hold records a new attempt, whose handler is about to start, or, with
@@ -125,33 +137,41 @@ func (l *ledger[T]) queueOrRun(a *attempt[T], concurrency int) (reclaimed, run b
 	return reclaimed, false
 }
 
-// next records that a's handler has returned, as returned does, and
-// hands the slot to the first attempt waiting in the queue, which it
-// returns (nil if none waits). Waiting attempts whose lease was lost
-// meanwhile are not started: they are marked returned and returned in
-// skipped, for the caller to pass to the finisher.
-func (l *ledger[T]) next(a *attempt[T]) (next *attempt[T], skipped []*attempt[T]) {
+// next records that a's handler has returned, as returned does, puts
+// its result res in the inbox, and hands the slot to the first attempt
+// waiting in the queue, which it returns (nil if none waits). Waiting
+// attempts whose lease was lost meanwhile are not started: they are
+// marked returned and their results (errNotRun) put in the inbox. It
+// reports whether the claim loop is to be woken: the room it waits for
+// has come (see awaitRoom).
+func (l *ledger[T]) next(a *attempt[T], res result[T]) (next *attempt[T], wakeClaim bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a.state.returned = true
+	l.putLocked(res)
 	for len(l.queue) > 0 {
 		n := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
 		if n.state.lost {
 			n.state.returned = true
-			skipped = append(skipped, n)
+			l.putLocked(result[T]{a: n, err: errNotRun})
 			continue
 		}
-		return n, skipped
+		next = n
+		break
 	}
-	l.running--
-	return nil, skipped
+	if next == nil {
+		l.running--
+	}
+	return next, l.roomCameLocked()
 }
 
 // drain empties the queue for the shutdown: the attempts that waited
-// never start; they are marked returned and, unless lost, shut down.
-func (l *ledger[T]) drain() []*attempt[T] {
+// never start; they are marked returned and, unless lost, shut down,
+// their handlers' contexts cancelled (ErrShutdown), and their results
+// (errNotRun) put in the inbox.
+func (l *ledger[T]) drain() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	q := l.queue
@@ -161,8 +181,9 @@ func (l *ledger[T]) drain() []*attempt[T] {
 		if !a.state.lost {
 			a.state.shutdown = true
 		}
+		a.cancel(ErrShutdown)
+		l.putLocked(result[T]{a: a, err: errNotRun})
 	}
-	return q
 }
 
 // lose records that a ping found lease lost, and cancels the handler of
@@ -258,6 +279,11 @@ func (l *ledger[T]) free(concurrency int) int {
 func (l *ledger[T]) room(concurrency, prefetch int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.roomLocked(concurrency, prefetch)
+}
+
+// roomLocked is room, with l.mu held.
+func (l *ledger[T]) roomLocked(concurrency, prefetch int) int {
 	most := concurrency + prefetch
 	return min(most-l.running-len(l.queue), 2*most-len(l.byTask)-len(l.orphans))
 }
@@ -276,15 +302,8 @@ func (l *ledger[T]) handling() int {
 	return l.running
 }
 
-// received records that the finisher took one attempt's result.
-func (l *ledger[T]) received() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.owed--
-}
-
-// owing is how many results the finisher has yet to receive: those of
-// running handlers and those on their way to it.
+// owing is how many results are still to come to the inbox: those of
+// the attempts held whose handler has not returned.
 func (l *ledger[T]) owing() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

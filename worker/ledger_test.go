@@ -103,10 +103,11 @@ func TestLedgerStopCancelsTheRunningHandlersForTheShutdown(t *testing.T) {
 	assert.Equal(t, 2, l.handling(), "it takes no handler's slot")
 }
 
-// A handler frees its slot before it sends its result; the finisher,
-// which must not store a part of a batch while a result is on its way,
-// asks how many results it is owed, which only its own receipt lowers.
-func TestLedgerOwesAResultFromHoldUntilTheFinisherTakesIt(t *testing.T) {
+// A handler frees its slot before its result is in the inbox; the
+// finisher, which must not store a part of a batch while a result is on
+// its way, asks how many results are owed, which only their arrival in
+// the inbox lowers.
+func TestLedgerOwesAResultFromHoldUntilItIsInTheInbox(t *testing.T) {
 	t.Parallel()
 	l := newLedger[int]()
 	a, _ := newAttempt(t, 1, 1)
@@ -117,7 +118,7 @@ func TestLedgerOwesAResultFromHoldUntilTheFinisherTakesIt(t *testing.T) {
 	l.returned(a)
 	assert.Zero(t, l.handling(), "no handler runs")
 	assert.Equal(t, 2, l.owing(), "but both results are still to come")
-	l.received()
-	l.received()
+	l.put(result[int]{a: a})
+	l.put(result[int]{a: b})
 	assert.Zero(t, l.owing())
 }
