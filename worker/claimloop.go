@@ -352,8 +352,8 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 	}
 	e.health.answer()
 	stopping = ctx.Err() != nil
-	for _, ct := range tasks {
-		e.start(base, ct, stopping)
+	for i := range tasks {
+		e.start(base, &tasks[i], stopping)
 	}
 	if stopping {
 		e.giveBack(limit)
@@ -366,16 +366,13 @@ func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping
 // start holds a claimed task as a new attempt and starts its handler, or,
 // if the worker is stopping, hands it straight to the finisher for
 // release.
-func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping bool) {
-	task, derr := e.w.q.Decode(ct.Task)
-	task.Fence = ct.Lease.Token
+func (e *engine[T]) start(base context.Context, ct *driver.ClaimedTask, stopping bool) {
 	hctx, cancel := context.WithCancelCause(base)
 	a := &attempt[T]{
-		lease:     ct.Lease,
-		task:      task,
-		decodeErr: derr,
-		ctx:       hctx,
-		cancel:    cancel,
+		lease:  ct.Lease,
+		rec:    &ct.Task,
+		ctx:    hctx,
+		cancel: cancel,
 		info: TaskInfo{
 			ID:          ct.Task.ID,
 			Queue:       ct.Task.Queue,

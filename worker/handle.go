@@ -31,6 +31,7 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 		ctx, cancel = context.WithTimeoutCause(ctx, e.cfg.HandlerTimeout, ErrHandlerTimeout)
 		defer cancel()
 	}
+	e.decode(a)
 	start := time.Now()
 	err := errGoexit
 	defer func() {
@@ -52,6 +53,14 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 	}()
 	err = e.call(ctx, a)
 	return next
+}
+
+// decode turns a's claimed record into its task, on the handler's
+// goroutine, and lets the record go.
+func (e *engine[T]) decode(a *attempt[T]) {
+	a.task, a.decodeErr = e.w.q.Decode(*a.rec)
+	a.task.Fence = a.lease.Token
+	a.rec = nil
 }
 
 // call runs the middleware chain around the handler, turning panics into

@@ -13,9 +13,13 @@ import (
 // until its outcome is stored or its lease is known lost. A task that
 // the worker claims again after its lease ran out is a new attempt.
 type attempt[T any] struct {
-	lease     driver.Lease
-	task      *gosk.Task[T]
-	decodeErr error // the payload did not decode: the handler is not called
+	lease driver.Lease
+	// rec is the claimed record, until the handler's goroutine decodes it
+	// into task (see decode): the decoding is spread over the handlers
+	// rather than done by the claim loop, one task after another.
+	rec       *driver.TaskRecord
+	task      *gosk.Task[T] // nil until decoded, and if never run
+	decodeErr error         // the payload did not decode: the handler is not called
 	cancel    context.CancelCauseFunc
 	info      TaskInfo
 	// ctx is the handler's context, which cancel cancels.
