@@ -178,6 +178,14 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		prefetch = 0 // the budget counts handlers, not tasks held ahead
 	}
 	most := e.cfg.Concurrency + prefetch
+	// enough is the room worth a claim without waiting for the window:
+	// all of it, or, claiming ahead, a claim that fills every handler
+	// once, as large as a full one without Prefetch; waiting for more
+	// would let the tasks held ahead run out while the claim goes out.
+	enough := most
+	if prefetch > 0 {
+		enough = e.cfg.Concurrency
+	}
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
 	resetPoll := func() {
@@ -205,10 +213,10 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	failures := 0
 	for ctx.Err() == nil {
 		free := e.runs.room(e.cfg.Concurrency, prefetch)
-		if want && free > 0 && free < most && !gathered && e.cfg.ClaimWindow > 0 {
-			// Not every slot is free: let the handlers about to return,
-			// and the outcomes about to be stored, free theirs too, so
-			// that one claim fills them all.
+		if want && free > 0 && free < enough && !gathered && e.cfg.ClaimWindow > 0 {
+			// Not enough slots are free: let the handlers about to
+			// return, and the outcomes about to be stored, free theirs
+			// too, so that one claim fills them all.
 			if windowC == nil {
 				window.Reset(e.cfg.ClaimWindow)
 				windowC = window.C
@@ -251,13 +259,13 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 			e.link.idle.Store(!want)
 		}
 		// A returning handler wakes the loop only for the room it waits
-		// for: a first free slot, or, while the window runs, every slot;
-		// none when it waits for tasks rather than slots.
+		// for: a first free slot, or, while the window runs, enough; none
+		// when it waits for tasks rather than slots.
 		need := 0
 		if want {
 			need = 1
 			if windowC != nil {
-				need = most
+				need = enough
 			}
 		}
 		if room := e.runs.awaitRoom(e.cfg.Concurrency, prefetch, need); need > 0 && room >= need {

@@ -67,7 +67,9 @@
 // claimed together: with some free but not all, the worker waits up to
 // Config.ClaimWindow for the rest. With Config.Prefetch, a claim also
 // takes tasks ahead, which wait leased for a handler (and the bound
-// becomes twice Concurrency+Prefetch).
+// becomes twice Concurrency+Prefetch); then the worker claims without
+// waiting once Concurrency slots are free, so that the tasks held ahead
+// do not run out while it waits.
 //
 // # Results
 //

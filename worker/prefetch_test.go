@@ -121,3 +121,37 @@ func TestAWaitingTaskRunsAfterAHandlerCallsGoexit(t *testing.T) {
 	states := []gosk.State{f.get(ids[0]).State, f.get(ids[1]).State}
 	assert.ElementsMatch(t, []gosk.State{gosk.StateCompleted, gosk.StatePending}, states, "the Goexit run is retried later")
 }
+
+// With Prefetch, the claim window ends once Concurrency slots are free:
+// the tasks held ahead keep the handlers busy while that claim goes out.
+func TestPrefetchClaimsOnceConcurrencySlotsAreFree(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.create(20, nil)
+	release := make(chan struct{})
+	w, err := worker.New(f.q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}, &worker.Config{Concurrency: 2, Prefetch: 3, Lease: time.Hour, ClaimWindow: 10 * time.Minute})
+	require.NoError(t, err)
+	stop := start(t, w)
+	require.Eventually(t, func() bool { return f.spy.claims() == 1 }, wait, tick)
+	// One handler returns and takes a waiting task: one slot is free,
+	// and a window far longer than the test begins.
+	release <- struct{}{}
+	require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == 1 }, wait, tick)
+	assert.Equal(t, 1, f.spy.claims(), "one free slot waits for the window")
+	// A second one: two slots, Concurrency, are free.
+	release <- struct{}{}
+	require.Eventually(t, func() bool { return f.spy.claims() == 2 }, wait, tick, "claimed before the window ended")
+	f.spy.mu.Lock()
+	limits := append([]int(nil), f.spy.claimLimits...)
+	f.spy.mu.Unlock()
+	assert.Equal(t, []int{5, 2}, limits[:2])
+	close(release)
+	require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == 20 }, wait, tick)
+	require.NoError(t, stop())
+}
