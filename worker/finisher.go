@@ -73,6 +73,9 @@ type finisher[T any] struct {
 	freed func()
 
 	unstored unstored
+	// outs is the buffer of finishCall's outcomes, used again by each
+	// call: a Finish call does not keep its slice once it has returned.
+	outs []driver.Outcome
 }
 
 // run stores outcomes until the inbox is closed and empty. Once giveUp
@@ -302,10 +305,14 @@ func (f *finisher[T]) probe(giveUp context.Context, l driver.Lease) {
 
 // finishCall makes one Finish call for batch.
 func (f *finisher[T]) finishCall(giveUp context.Context, batch []outcome[T]) ([]error, error) {
-	outs := make([]driver.Outcome, len(batch))
-	for i, o := range batch {
-		outs[i] = o.out
+	outs := f.outs[:0]
+	for _, o := range batch {
+		outs = append(outs, o.out)
 	}
+	defer func() {
+		clear(outs) // no result bytes kept alive until the next call
+		f.outs = outs[:0]
+	}()
 	ctx, cancel := context.WithTimeout(giveUp, f.cfg.Lease)
 	errs, err := f.drv.Finish(ctx, outs)
 	cancel()
