@@ -16,6 +16,8 @@ type task struct {
 	// q is the queue of rec.Queue, which holds the task's indexes: the
 	// driver never drops a queue, and a task never changes queue.
 	q *queue
+	// runIdx is the task's place in q.running while it runs.
+	runIdx int
 }
 
 // queue holds one queue's indexes.
@@ -23,7 +25,7 @@ type queue struct {
 	byTime     taskList // pending, by (run-at, ID)
 	byPriority taskList // pending, by (priority desc, run-at, ID)
 	final      taskList // final, by (finalised-at, ID): Purge's order
-	running    map[int64]*task
+	running    runningSet
 	all        map[int64]*task
 	unique     map[string]int64 // key of a pending or running task -> its ID
 	counts     stateCounts
@@ -37,7 +39,6 @@ func (d *Driver) queue(name string) *queue {
 			byTime:     newTaskList(byTime, chunkLen),
 			byPriority: newTaskList(byPriority, chunkLen),
 			final:      newTaskList(byFinalized, chunkLen),
-			running:    make(map[int64]*task),
 			all:        make(map[int64]*task),
 			unique:     make(map[string]int64),
 			slots:      make(map[string]time.Time),
@@ -98,7 +99,7 @@ func (q *queue) finalize(t *task, s driver.State, now time.Time) {
 	case driver.StatePending:
 		q.removePending(t)
 	case driver.StateRunning:
-		delete(q.running, t.rec.ID)
+		q.running.remove(t)
 	}
 	if t.rec.UniqueKey != "" && q.unique[t.rec.UniqueKey] == t.rec.ID {
 		delete(q.unique, t.rec.UniqueKey)

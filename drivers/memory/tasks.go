@@ -77,19 +77,12 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	now := d.clock()
 
 	// Leases that ran out: fail those on their last attempt, offer the rest.
-	candidates := make([]*task, 0, min(p.Limit, len(q.running)+q.byTime.len()))
-	for _, t := range q.running {
-		if t.rec.LeaseExpiresAt.After(now) {
-			continue
-		}
-		if t.rec.Attempt >= t.rec.MaxAttempts {
-			t.token++
-			t.rec.LastError = driver.LeaseExpiredMessage
-			q.finalize(t, driver.StateFailed, now)
-			continue
-		}
-		candidates = append(candidates, t)
-	}
+	candidates := make([]*task, 0, min(p.Limit, len(q.running.tasks)+q.byTime.len()))
+	candidates = q.running.expired(candidates, now, func(t *task) {
+		t.token++
+		t.rec.LastError = driver.LeaseExpiredMessage
+		q.finalize(t, driver.StateFailed, now)
+	})
 	expired := len(candidates)
 	candidates = q.available(candidates, p.Rule, p.Limit, now)
 	if expired > 0 {
@@ -105,12 +98,13 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	for _, t := range candidates {
 		if t.rec.State == driver.StatePending {
 			q.removePending(t)
-			q.running[t.rec.ID] = t
+			q.running.add(t)
 			q.setState(t, driver.StateRunning)
 		}
 		t.rec.Attempt++
 		t.token++
 		t.rec.LeaseExpiresAt = now.Add(p.Lease)
+		q.running.leased(t.rec.LeaseExpiresAt)
 		claimed = append(claimed, driver.ClaimedTask{
 			Task:  t.record(),
 			Lease: driver.Lease{TaskID: t.rec.ID, Token: t.token},
@@ -138,6 +132,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 			continue
 		}
 		t.rec.LeaseExpiresAt = now.Add(extend)
+		t.q.running.leased(t.rec.LeaseExpiresAt)
 	}
 	return errs, nil
 }
@@ -179,7 +174,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			if o.KeepAttempt {
 				t.rec.Attempt--
 			}
-			delete(q.running, t.rec.ID)
+			q.running.remove(t)
 			t.rec.LeaseExpiresAt = time.Time{}
 			t.rec.RunAt = now.Add(o.Delay)
 			q.setState(t, driver.StatePending)
