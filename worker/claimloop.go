@@ -420,11 +420,10 @@ func (e *engine[T]) run(a *attempt[T]) {
 	}
 }
 
-// settle ends an attempt: it forgets it and tells Config.OnEvent. The
-// finisher calls it once for every attempt, and signals the claim loop
-// (signalFreed) once after each group of them.
-func (e *engine[T]) settle(a *attempt[T], ev Event) {
-	e.runs.forget(a)
+// settle tells Config.OnEvent how an attempt ended. The finisher calls
+// it once for every attempt, once the ledger has forgotten it, and
+// signals the claim loop (signalFreed) once after each group of them.
+func (e *engine[T]) settle(_ *attempt[T], ev Event) {
 	if e.cfg.OnEvent != nil {
 		e.cfg.OnEvent(ev)
 	}

@@ -32,6 +32,9 @@ type result[T any] struct {
 	a   *attempt[T]
 	err error
 	dur time.Duration
+	// lost and shutdown are the attempt's fate (see ledger.fate) when
+	// the finisher took the result from the inbox.
+	lost, shutdown bool
 }
 
 // outcome is a handler's result with the outcome decided for it (see
@@ -62,7 +65,8 @@ type finisher[T any] struct {
 	runs   *ledger[T]  // the results to store (its inbox); whether an attempt is lost or shut down
 	health *health     // records the Finish calls that succeed, and is asked whether the store is up
 	dues   *dueTracker // told when the tasks it releases become available
-	// report ends an attempt: it forgets it and tells Config.OnEvent.
+	// report tells Config.OnEvent how an attempt ended, once the
+	// finisher has had the ledger forget it (see end).
 	report func(a *attempt[T], ev Event)
 	// freed, if not nil, tells the claim loop that the attempts reported
 	// so far have freed their slots. It is called once after each group
@@ -146,14 +150,20 @@ func (f *finisher[T]) gather(batch []outcome[T], buf []result[T], limit int, win
 // whose lease is lost.
 func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
 	a := res.a
-	lost, shutdown := f.runs.fate(a)
-	if lost {
+	if res.lost {
 		f.log.Warn("gosk: lease lost; outcome not stored", slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt), slog.Any("handler_error", res.err))
-		f.report(a, Event{Kind: EventLeaseLost, Task: a.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
+		f.end(a, Event{Kind: EventLeaseLost, Task: a.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
 		f.signal()
 		return batch
 	}
-	return append(batch, decide(res, shutdown, f.cfg.Backoff))
+	return append(batch, decide(res, res.shutdown, f.cfg.Backoff))
+}
+
+// end ends an attempt whose outcome is stored, given up or lost: the
+// ledger forgets it, and report tells of ev.
+func (f *finisher[T]) end(a *attempt[T], ev Event) {
+	f.runs.forget(a)
+	f.report(a, ev)
 }
 
 // store stores a batch of outcomes, in one Finish call if it can.
@@ -167,18 +177,13 @@ func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
 func (f *finisher[T]) store(giveUp context.Context, batch []outcome[T]) {
 	// An attempt lost since its outcome was gathered is dropped, so that a
 	// batch never names a task twice (its old and its new attempt).
-	live := batch[:0]
-	for _, o := range batch {
-		if lost, _ := f.runs.fate(o.a); lost {
-			f.report(o.a, Event{Kind: EventLeaseLost, Task: o.a.info, Err: driver.ErrLeaseLost, Duration: o.dur})
-			continue
-		}
-		live = append(live, o)
+	batch, lost := f.runs.dropLost(batch)
+	for _, o := range lost {
+		f.end(o.a, Event{Kind: EventLeaseLost, Task: o.a.info, Err: driver.ErrLeaseLost, Duration: o.dur})
 	}
-	if len(live) < len(batch) {
+	if len(lost) > 0 {
 		f.signal()
 	}
-	batch = live
 	if len(batch) == 1 {
 		f.storeAlone(giveUp, batch)
 		return
@@ -335,6 +340,7 @@ func (f *finisher[T]) finishCall(giveUp context.Context, batch []outcome[T]) ([]
 // stored reports the outcomes of a Finish call that succeeded, with its
 // per-item errors.
 func (f *finisher[T]) stored(ctx context.Context, batch []outcome[T], errs []error) {
+	f.runs.forgetAll(batch) // each is reported below, stored or lost
 	for i, o := range batch {
 		a := o.a
 		if errors.Is(errs[i], driver.ErrTaskConflict) && o.tried {
@@ -373,7 +379,7 @@ func (f *finisher[T]) giveUpOn(batch []outcome[T], err error) {
 	f.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
 	for _, o := range batch {
 		f.unstored.add(o.a.info.ID, o.kind, err)
-		f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: err, Duration: o.dur})
+		f.end(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: err, Duration: o.dur})
 	}
 	f.signal()
 }
@@ -386,7 +392,7 @@ func (f *finisher[T]) refuse(o outcome[T], err error, failures int) {
 	f.log.Error("gosk: the store refused the outcome; giving up on it, the task will run again when its lease runs out",
 		slog.Int64("task_id", o.a.info.ID), slog.Int("attempt", o.a.info.Attempt), slog.String("outcome", o.out.Kind.String()),
 		slog.Any("error", err), slog.Int("failures", failures))
-	f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: o.dur})
+	f.end(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: o.dur})
 	f.signal()
 }
 

@@ -80,8 +80,7 @@ func newFinishFixture(t *testing.T, cfg Config) *finishFixture {
 		runs:   x.runs,
 		health: newHealth(),
 		dues:   newDueTracker(),
-		report: func(a *attempt[int], ev Event) {
-			x.runs.forget(a)
+		report: func(_ *attempt[int], ev Event) {
 			x.mu.Lock()
 			defer x.mu.Unlock()
 			x.events = append(x.events, ev)

@@ -47,13 +47,17 @@ func (l *ledger[T]) wakeFinisherLocked() {
 }
 
 // take moves up to n results from the inbox to out, in the order they
-// came, and returns it; done reports that the inbox is closed and empty:
-// no result will come.
+// came, each with its attempt's fate now (see fate), and returns it; done
+// reports that the inbox is closed and empty: no result will come.
 func (l *ledger[T]) take(out []result[T], n int) (_ []result[T], done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	k := min(n, len(l.inbox))
+	from := len(out)
 	out = append(out, l.inbox[:k]...)
+	for i := from; i < len(out); i++ {
+		out[i].lost, out[i].shutdown = out[i].a.state.lost, out[i].a.state.shutdown
+	}
 	rest := copy(l.inbox, l.inbox[k:])
 	clear(l.inbox[rest:])
 	l.inbox = l.inbox[:rest]

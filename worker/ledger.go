@@ -260,6 +260,37 @@ func (l *ledger[T]) leases() []driver.Lease {
 func (l *ledger[T]) forget(a *attempt[T]) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.forgetLocked(a)
+}
+
+// forgetAll forgets the attempts of a batch of outcomes, as forget does.
+func (l *ledger[T]) forgetAll(batch []outcome[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range batch {
+		l.forgetLocked(batch[i].a)
+	}
+}
+
+// dropLost takes out of batch, in place, the outcomes of attempts whose
+// lease is now lost, and returns what is left and those taken out, each
+// in batch order.
+func (l *ledger[T]) dropLost(batch []outcome[T]) (live, lost []outcome[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	live = batch[:0]
+	for _, o := range batch {
+		if o.a.state.lost {
+			lost = append(lost, o)
+			continue
+		}
+		live = append(live, o)
+	}
+	return live, lost
+}
+
+// forgetLocked is forget, with l.mu held.
+func (l *ledger[T]) forgetLocked(a *attempt[T]) {
 	if l.byTask[a.lease.TaskID] == a {
 		delete(l.byTask, a.lease.TaskID)
 	} else {
