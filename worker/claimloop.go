@@ -11,9 +11,9 @@ import (
 )
 
 // engine is one Run or Work of a worker. Its goroutines are the caller's
-// (the claiming, then the shutdown: this file), one per running handler
-// (handle.go), the finisher (finisher.go), the pinger (ping.go), and one
-// that Run or Work adds: Run's purge (retention.go), when the driver has
+// (the claiming, then the shutdown: this file and claim.go), one per
+// running handler (handle.go), the finisher (finisher.go), the pinger
+// (ping.go), and one that Run or Work adds: Run's purge (retention.go), when the driver has
 // driver.Admin, or Work's watch on the store (health.go). Every one of
 // them has returned when serve returns.
 type engine[T any] struct {
@@ -340,84 +340,6 @@ func (e *engine[T]) claimOnce(ctx, base context.Context) error {
 // refuses the claim's settings, which no retry will change.
 func fatal(err error) bool {
 	return errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule)
-}
-
-// claim claims up to limit tasks and starts an attempt for each; tasks
-// that arrive after ctx is done are released at once without running,
-// and stopping says so.
-func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping bool, err error) {
-	cctx, cancel := context.WithTimeout(base, e.cfg.Lease)
-	tasks, err := e.drv.Claim(cctx, driver.ClaimParams{
-		Queue: e.w.q.Name(),
-		Limit: limit,
-		Rule:  e.cfg.Rule,
-		Lease: e.cfg.Lease,
-	})
-	cancel()
-	if err != nil {
-		e.giveBack(limit)
-		return 0, false, err
-	}
-	e.health.answer()
-	stopping = ctx.Err() != nil
-	for i := range tasks {
-		e.start(base, &tasks[i], stopping)
-	}
-	if stopping {
-		e.giveBack(limit)
-	} else {
-		e.giveBack(limit - len(tasks))
-	}
-	return len(tasks), stopping, nil
-}
-
-// start holds a claimed task as a new attempt and starts its handler, or,
-// if the worker is stopping, hands it straight to the finisher for
-// release.
-func (e *engine[T]) start(base context.Context, ct *driver.ClaimedTask, stopping bool) {
-	hctx, cancel := context.WithCancelCause(base)
-	a := &attempt[T]{
-		lease:  ct.Lease,
-		rec:    &ct.Task,
-		ctx:    hctx,
-		cancel: cancel,
-		info: TaskInfo{
-			ID:          ct.Task.ID,
-			Queue:       ct.Task.Queue,
-			Attempt:     ct.Task.Attempt,
-			MaxAttempts: ct.Task.MaxAttempts,
-			Priority:    ct.Task.Priority,
-		},
-	}
-	var reclaimed, run bool
-	if stopping {
-		reclaimed = e.runs.hold(a, true)
-	} else {
-		reclaimed, run = e.runs.queueOrRun(a, e.cfg.Concurrency)
-	}
-	if reclaimed {
-		e.log.Warn("gosk: lease ran out and the task was claimed again; cancelling the old run", slog.Int64("task_id", a.lease.TaskID))
-	}
-	if stopping {
-		cancel(ErrShutdown)
-		e.runs.put(result[T]{a: a, err: errNotRun})
-		return
-	}
-	if !run {
-		return // it waits in the queue for a handler (Config.Prefetch)
-	}
-	e.handlers.Add(1)
-	go e.run(a)
-}
-
-// run is a handler goroutine: it handles a, then each attempt waiting
-// in the queue that handle hands it. The caller has added it to
-// e.handlers.
-func (e *engine[T]) run(a *attempt[T]) {
-	defer e.handlers.Done()
-	for a != nil {
-		a = e.handle(a.ctx, a)
-	}
 }
 
 // settle tells Config.OnEvent how an attempt ended. The finisher calls

@@ -102,7 +102,7 @@ func (l *ledger[T]) hold(a *attempt[T], stopping bool) (reclaimed bool) {
 	return reclaimed
 }
 
-// holdLocked records a new attempt for hold and queueOrRun, with l.mu
+// holdLocked records a new attempt for hold and holdAll, with l.mu
 // held.
 func (l *ledger[T]) holdLocked(a *attempt[T]) (reclaimed bool) {
 	if old := l.byTask[a.lease.TaskID]; old != nil {
@@ -130,15 +130,34 @@ func (l *ledger[T]) returned(a *attempt[T]) {
 // its handler is to start now: a handler slot of concurrency is free. If
 // not, the attempt waits in the queue for one (see next).
 func (l *ledger[T]) queueOrRun(a *attempt[T], concurrency int) (reclaimed, run bool) {
+	n, ids := l.holdAll([]*attempt[T]{a}, concurrency, false)
+	return len(ids) > 0, n == 1
+}
+
+// holdAll records the attempts of one claim, in one call, as hold (with
+// stopping) or queueOrRun (without) would one by one: without stopping,
+// the first run of them take free handler slots of concurrency and are
+// to start now, and the rest wait in the queue. reclaimed names the
+// tasks of which an earlier attempt was still held (see hold).
+func (l *ledger[T]) holdAll(as []*attempt[T], concurrency int, stopping bool) (run int, reclaimed []int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	reclaimed = l.holdLocked(a)
-	if l.running < concurrency {
-		l.running++
-		return reclaimed, true
+	for _, a := range as {
+		if l.holdLocked(a) {
+			reclaimed = append(reclaimed, a.lease.TaskID)
+		}
+		switch {
+		case stopping:
+			a.state.returned = true
+			a.state.shutdown = true
+		case l.running < concurrency:
+			l.running++
+			run++
+		default:
+			l.queue = append(l.queue, a)
+		}
 	}
-	l.queue = append(l.queue, a)
-	return reclaimed, false
+	return run, reclaimed
 }
 
 // next records that a's handler has returned, as returned does, puts
