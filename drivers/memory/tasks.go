@@ -47,7 +47,7 @@ func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResu
 			CreatedAt:   now,
 			RunAt:       now.Add(nt.Delay),
 		}, q: q}
-		d.tasks[t.rec.ID] = t
+		d.tasks.put(t)
 		q.all[t.rec.ID] = t
 		q.counts.add(driver.StatePending, 1)
 		if nt.UniqueKey != "" {
@@ -122,7 +122,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 	now := d.clock()
 	errs := make([]error, len(leases))
 	for i, l := range leases {
-		t := d.tasks[l.TaskID]
+		t := d.tasks.get(l.TaskID)
 		if t == nil {
 			errs[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
 			continue
@@ -147,7 +147,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	errs := make([]error, len(outcomes))
 	woken := make(wakeup.Queues)
 	for i, o := range outcomes {
-		t := d.tasks[o.Lease.TaskID]
+		t := d.tasks.get(o.Lease.TaskID)
 		if t == nil {
 			errs[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
 			continue
@@ -194,7 +194,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 		return driver.TaskRecord{}, err
 	}
 	defer d.mu.Unlock()
-	t := d.tasks[id]
+	t := d.tasks.get(id)
 	if t == nil {
 		return driver.TaskRecord{}, driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 	}
