@@ -50,13 +50,21 @@ func (d *Driver) queue(name string) *queue {
 
 // record returns a copy of the task's record that the caller may keep.
 func (t *task) record() driver.TaskRecord {
-	r := t.rec
+	var r driver.TaskRecord
+	t.copyTo(&r)
+	return r
+}
+
+// copyTo writes a copy of the task's record that the caller may keep to
+// r, in place: a claim fills its results so, rather than copying each
+// record twice more on the way.
+func (t *task) copyTo(r *driver.TaskRecord) {
+	*r = t.rec
 	r.Payload = slices.Clone(r.Payload)
 	if r.Payload == nil {
 		r.Payload = []byte{}
 	}
 	r.Result = slices.Clone(r.Result)
-	return r
 }
 
 // setState moves t to state s, keeping the counts.
@@ -174,13 +182,15 @@ func (q *queue) available(out []*task, r driver.PriorityRule, limit int, now tim
 	due := func(t *task) bool { return !t.rec.RunAt.After(now) }
 	switch r {
 	case driver.Fifo:
-		q.byTime.ascend(func(t *task) bool {
-			if len(out) == limit || !due(t) {
-				return false
+		// The commonest claim, read straight from the chunks.
+		for _, c := range q.byTime.chunks {
+			for _, t := range c {
+				if len(out) == limit || !due(t) {
+					return out
+				}
+				out = append(out, t)
 			}
-			out = append(out, t)
-			return true
-		})
+		}
 	case driver.Lifo:
 		q.byTime.descendBefore(func(t *task) bool { return !due(t) }, func(t *task) bool {
 			if len(out) == limit {

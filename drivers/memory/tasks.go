@@ -94,8 +94,8 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		candidates = candidates[:p.Limit]
 	}
 
-	claimed := make([]driver.ClaimedTask, 0, len(candidates))
-	for _, t := range candidates {
+	claimed := make([]driver.ClaimedTask, len(candidates))
+	for i, t := range candidates {
 		if t.rec.State == driver.StatePending {
 			q.removePending(t)
 			q.running.add(t)
@@ -105,10 +105,8 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		t.token++
 		t.rec.LeaseExpiresAt = now.Add(p.Lease)
 		q.running.leased(t.rec.LeaseExpiresAt)
-		claimed = append(claimed, driver.ClaimedTask{
-			Task:  t.record(),
-			Lease: driver.Lease{TaskID: t.rec.ID, Token: t.token},
-		})
+		t.copyTo(&claimed[i].Task)
+		claimed[i].Lease = driver.Lease{TaskID: t.rec.ID, Token: t.token}
 	}
 	return claimed, nil
 }
