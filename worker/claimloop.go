@@ -32,6 +32,12 @@ type engine[T any] struct {
 
 	freed    chan struct{}  // signalled when a slot may have come free
 	handlers sync.WaitGroup // the running handlers
+	// linger says that a handler that finds the queue empty keeps its
+	// slot and looks once more, after letting the claim loop run: with
+	// Config.Prefetch the queue is refilled while handlers run, and the
+	// handler goroutine goes on rather than ending for another to start.
+	// A Group's shared budget claims nothing ahead.
+	linger bool
 }
 
 // newEngine returns an engine for one Run or Work of w, its finisher
@@ -62,6 +68,7 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		dues:   newDueTracker(),
 		health: newHealth(),
 		freed:  make(chan struct{}, 1),
+		linger: cfg.Prefetch > 0 && (l == nil || l.share == nil),
 	}
 	e.fin = &finisher[T]{
 		drv:    e.drv,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -38,9 +39,23 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 		dur := time.Since(start)
 		a.cancel(nil)
 		var wakeClaim bool
-		next, wakeClaim = e.runs.next(a, result[T]{a: a, err: err, dur: dur})
+		next, wakeClaim = e.runs.next(a, result[T]{a: a, err: err, dur: dur}, e.linger)
 		if wakeClaim {
 			e.signalFreed()
+		}
+		if next == nil && e.linger {
+			// Nothing waits, but the claim loop, woken by a handler
+			// that freed room, may be about to fill the queue: it runs
+			// first, and this goroutine takes the next attempt instead
+			// of ending and another starting for it. The slot is held
+			// meanwhile.
+			if !errors.Is(err, errGoexit) {
+				runtime.Gosched()
+			}
+			next, wakeClaim = e.runs.resume()
+			if wakeClaim {
+				e.signalFreed()
+			}
 		}
 		if next == nil {
 			e.giveBack(1)

@@ -162,12 +162,14 @@ func (l *ledger[T]) holdAll(as []*attempt[T], concurrency int, stopping bool) (r
 
 // next records that a's handler has returned, as returned does, puts
 // its result res in the inbox, and hands the slot to the first attempt
-// waiting in the queue, which it returns (nil if none waits). Waiting
+// waiting in the queue, which it returns. If none waits it returns nil
+// and frees the slot, or, with keep, leaves it to the handler, to look
+// once more with resume (a claim may be about to fill the queue). Waiting
 // attempts whose lease was lost meanwhile are not started: they are
 // marked returned and their results (errNotRun) put in the inbox. It
 // reports whether the claim loop is to be woken: the room it waits for
 // has come (see awaitRoom).
-func (l *ledger[T]) next(a *attempt[T], res result[T]) (next *attempt[T], wakeClaim bool) {
+func (l *ledger[T]) next(a *attempt[T], res result[T], keep bool) (next *attempt[T], wakeClaim bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a.state.returned = true
@@ -184,10 +186,32 @@ func (l *ledger[T]) next(a *attempt[T], res result[T]) (next *attempt[T], wakeCl
 		next = n
 		break
 	}
-	if next == nil {
+	if next == nil && !keep {
 		l.running--
 	}
 	return next, l.roomCameLocked()
+}
+
+// resume is next's second look, for a handler that kept its slot when
+// the queue was empty: it returns the first attempt waiting now, if any,
+// or frees the slot and returns nil; and it reports whether the claim
+// loop is to be woken, as next does.
+func (l *ledger[T]) resume() (next *attempt[T], wakeClaim bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(l.queue) > 0 {
+		n := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		if n.state.lost {
+			n.state.returned = true
+			l.putLocked(result[T]{a: n, err: errNotRun})
+			continue
+		}
+		return n, l.roomCameLocked()
+	}
+	l.running--
+	return nil, l.roomCameLocked()
 }
 
 // drain empties the queue for the shutdown: the attempts that waited
