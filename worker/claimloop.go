@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosk/gosk/driver"
@@ -34,10 +35,11 @@ type engine[T any] struct {
 	handlers sync.WaitGroup // the running handlers
 	// linger says that a handler that finds the queue empty keeps its
 	// slot and looks once more, after letting the claim loop run: with
-	// Config.Prefetch the queue is refilled while handlers run, and the
-	// handler goroutine goes on rather than ending for another to start.
-	// A Group's shared budget claims nothing ahead.
-	linger bool
+	// Config.Prefetch, from a store that answers claims fast, the queue
+	// is refilled while handlers run, and the handler goroutine goes on
+	// rather than ending for another to start. Set by the claim loop
+	// after each claim; a Group's shared budget claims nothing ahead.
+	linger atomic.Bool
 }
 
 // newEngine returns an engine for one Run or Work of w, its finisher
@@ -68,7 +70,6 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		dues:   newDueTracker(),
 		health: newHealth(),
 		freed:  make(chan struct{}, 1),
-		linger: cfg.Prefetch > 0 && (l == nil || l.share == nil),
 	}
 	e.fin = &finisher[T]{
 		drv:    e.drv,
@@ -185,14 +186,10 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		prefetch = 0 // the budget counts handlers, not tasks held ahead
 	}
 	most := e.cfg.Concurrency + prefetch
-	// enough is the room worth a claim without waiting for the window:
-	// all of it, or, claiming ahead, a claim that fills every handler
-	// once, as large as a full one without Prefetch; waiting for more
-	// would let the tasks held ahead run out while the claim goes out.
-	enough := most
-	if prefetch > 0 {
-		enough = e.cfg.Concurrency
-	}
+	// fast says that the store answered the last claim within an eighth
+	// of the claim window (see quick): a claim then costs less than the
+	// handlers would wait for the window.
+	fast := false
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
 	resetPoll := func() {
@@ -219,6 +216,17 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	want := true // whether to claim as soon as a slot is free
 	failures := 0
 	for ctx.Err() == nil {
+		// enough is the room worth a claim without waiting for the
+		// window: all of it; or, claiming ahead from a store that
+		// answers fast, a claim that fills every handler once, as large
+		// as a full one without Prefetch, so that the tasks held ahead
+		// keep the handlers busy while it goes out. From a slow store,
+		// claims as large as they can be cost fewer round trips (and
+		// commits) than the handlers' wait.
+		enough := most
+		if prefetch > 0 && fast {
+			enough = e.cfg.Concurrency
+		}
 		free := e.runs.room(e.cfg.Concurrency, prefetch)
 		if want && free > 0 && free < enough && !gathered && e.cfg.ClaimWindow > 0 {
 			// Not enough slots are free: let the handlers about to
@@ -244,7 +252,10 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 					return nil // ctx is done
 				}
 			}
+			asked := time.Now()
 			n, _, err := e.claim(ctx, base, free)
+			fast = err == nil && e.quick(time.Since(asked))
+			e.linger.Store(prefetch > 0 && fast)
 			if err != nil {
 				if fatal(err) {
 					e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
@@ -364,6 +375,14 @@ func (e *engine[T]) giveBack(n int) {
 	if e.link != nil && e.link.share != nil {
 		e.link.share.release(n)
 	}
+}
+
+// quick reports whether a claim that took took was answered fast: within
+// an eighth of Config.ClaimWindow, which is about a claim's round trip
+// to a nearby SQL store; a store in the process answers in a small part
+// of that.
+func (e *engine[T]) quick(took time.Duration) bool {
+	return took < e.cfg.ClaimWindow/8
 }
 
 // signalFreed tells the claim loop that a slot may have come free.

@@ -39,11 +39,12 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 		dur := time.Since(start)
 		a.cancel(nil)
 		var wakeClaim bool
-		next, wakeClaim = e.runs.next(a, result[T]{a: a, err: err, dur: dur}, e.linger)
+		keep := e.linger.Load()
+		next, wakeClaim = e.runs.next(a, result[T]{a: a, err: err, dur: dur}, keep)
 		if wakeClaim {
 			e.signalFreed()
 		}
-		if next == nil && e.linger {
+		if next == nil && keep {
 			// Nothing waits, but the claim loop, woken by a handler
 			// that freed room, may be about to fill the queue: it runs
 			// first, and this goroutine takes the next attempt instead
