@@ -377,10 +377,10 @@ func (e *engine[T]) giveBack(n int) {
 	}
 }
 
-// quick reports whether a claim that took took was answered fast: within
-// an eighth of Config.ClaimWindow, which is about a claim's round trip
-// to a nearby SQL store; a store in the process answers in a small part
-// of that.
+// quick reports whether a claim answered in took was answered fast:
+// within an eighth of Config.ClaimWindow, which is about a claim's round
+// trip to a nearby SQL store; a store in the process answers in a small
+// part of that. With NoClaimWindow no claim is.
 func (e *engine[T]) quick(took time.Duration) bool {
 	return took < e.cfg.ClaimWindow/8
 }
