@@ -42,8 +42,11 @@ func (e *engine[T]) start(base context.Context, tasks []driver.ClaimedTask, stop
 	if len(tasks) == 0 {
 		return
 	}
-	// One allocation for the claim's attempts; an attempt keeps them all
-	// alive, at most a claim's worth, until it is forgotten.
+	// One allocation for the claim's attempts: an attempt keeps them all
+	// alive until it is forgotten, but each lets go of its record once
+	// decoded (dropRecord) and of its task and context once forgotten
+	// (release), so that a slow handler holds a claim's worth of small
+	// structs, not of payloads.
 	held := make([]attempt[T], len(tasks))
 	as := make([]*attempt[T], len(tasks))
 	for i := range tasks {

@@ -76,7 +76,7 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 func (e *engine[T]) decode(a *attempt[T]) {
 	a.task, a.decodeErr = e.w.q.Decode(*a.rec)
 	a.task.Fence = a.lease.Token
-	a.rec = nil
+	a.dropRecord()
 }
 
 // call runs the middleware chain around the handler, turning panics into

@@ -14,9 +14,11 @@ import (
 // the worker claims again after its lease ran out is a new attempt.
 type attempt[T any] struct {
 	lease driver.Lease
-	// rec is the claimed record, until the handler's goroutine decodes it
-	// into task (see decode): the decoding is spread over the handlers
-	// rather than done by the claim loop, one task after another.
+	// rec is the claimed record, in the claim's results, until the
+	// handler's goroutine decodes it into task (see decode): the decoding
+	// is spread over the handlers rather than done by the claim loop, one
+	// task after another. The results go once every attempt of the claim
+	// has dropped its record (see dropRecord).
 	rec       *driver.TaskRecord
 	task      *gosk.Task[T] // nil until decoded, and if never run
 	decodeErr error         // the payload did not decode: the handler is not called
@@ -28,6 +30,24 @@ type attempt[T any] struct {
 	// state belongs to the ledger that holds the attempt: only its
 	// methods read or write it, under its lock.
 	state attemptState
+}
+
+// dropRecord lets go of a's claimed record and of the payload and
+// result bytes it holds (the claim's results, which the record is part
+// of, stay until every attempt of the claim has dropped its own).
+func (a *attempt[T]) dropRecord() {
+	if a.rec != nil {
+		a.rec.Payload, a.rec.Result = nil, nil
+		a.rec = nil
+	}
+}
+
+// release lets go of what a forgotten attempt holds but its info: its
+// record, task and context.
+func (a *attempt[T]) release() {
+	a.dropRecord()
+	a.task, a.decodeErr = nil, nil
+	a.ctx, a.cancel = nil, nil
 }
 
 // attemptState is where an attempt has got to. The handler's goroutine,
@@ -332,8 +352,12 @@ func (l *ledger[T]) dropLost(batch []outcome[T]) (live, lost []outcome[T]) {
 	return live, lost
 }
 
-// forgetLocked is forget, with l.mu held.
+// forgetLocked is forget, with l.mu held. The attempt's handler has
+// returned, or never ran, and only its info is read after: what it holds
+// goes now, although the claim's other attempts, allocated with it (see
+// engine.start), may keep it for longer.
 func (l *ledger[T]) forgetLocked(a *attempt[T]) {
+	defer a.release()
 	if l.byTask[a.lease.TaskID] == a {
 		delete(l.byTask, a.lease.TaskID)
 	} else {
