@@ -24,7 +24,7 @@ func BenchmarkRun(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			benchRun(b, q, conc, func(i int) job { return job{N: i} })
+			benchRun(b, q, conc, 0, func(i int) job { return job{N: i} })
 		})
 	}
 }
@@ -32,23 +32,29 @@ func BenchmarkRun(b *testing.B) {
 // BenchmarkProcess is the process phase of the comparison with other
 // libraries (bench/harness) on the memory driver: b.N tasks of 100-byte
 // payloads, stored with gosk.BytesCodec beforehand, handled by one worker
-// with 16 handlers of a no-op handler. Its ns/op, cpu-ns/op (the process's
-// CPU time, every goroutine's and the garbage collector's) and allocs/op
-// are the worker's and the driver's cost per task.
+// with 16 handlers of a no-op handler, without Prefetch and with the
+// comparison's Prefetch of 48. Its ns/op, cpu-ns/op (the process's CPU
+// time, every goroutine's and the garbage collector's) and allocs/op are
+// the worker's and the driver's cost per task.
 func BenchmarkProcess(b *testing.B) {
-	d := memory.New(nil)
-	defer d.Close()
-	q, err := gosk.NewQueue[[]byte](d, "bench", &gosk.QueueOptions{Codec: gosk.BytesCodec{}})
-	if err != nil {
-		b.Fatal(err)
+	for _, prefetch := range []int{0, 48} {
+		b.Run(fmt.Sprintf("prefetch=%d", prefetch), func(b *testing.B) {
+			d := memory.New(nil)
+			defer d.Close()
+			q, err := gosk.NewQueue[[]byte](d, "bench", &gosk.QueueOptions{Codec: gosk.BytesCodec{}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			payload := bytes.Repeat([]byte{'x'}, 100)
+			benchRun(b, q, 16, prefetch, func(int) []byte { return payload })
+		})
 	}
-	payload := bytes.Repeat([]byte{'x'}, 100)
-	benchRun(b, q, 16, func(int) []byte { return payload })
 }
 
 // benchRun creates b.N tasks in q with payload(i), then times one worker
-// with conc handlers of a no-op handler until every task has ended.
-func benchRun[T any](b *testing.B, q *gosk.Queue[T], conc int, payload func(i int) T) {
+// with conc handlers of a no-op handler, and prefetch as its
+// Config.Prefetch, until every task has ended.
+func benchRun[T any](b *testing.B, q *gosk.Queue[T], conc, prefetch int, payload func(i int) T) {
 	b.Helper()
 	ctx := context.Background()
 	batch := make([]T, 0, 1000)
@@ -66,6 +72,7 @@ func benchRun[T any](b *testing.B, q *gosk.Queue[T], conc int, payload func(i in
 	var ended atomic.Int64
 	w, err := worker.New(q, func(context.Context, *gosk.Task[T]) error { return nil }, &worker.Config{
 		Concurrency: conc,
+		Prefetch:    prefetch,
 		Retention:   worker.NoRetention,
 		OnEvent: func(worker.Event) {
 			if ended.Add(1) == int64(b.N) {

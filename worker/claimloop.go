@@ -5,15 +5,16 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosk/gosk/driver"
 )
 
 // engine is one Run or Work of a worker. Its goroutines are the caller's
-// (the claiming, then the shutdown: this file), one per running handler
-// (handle.go), the finisher (finisher.go), the pinger (ping.go), and one
-// that Run or Work adds: Run's purge (retention.go), when the driver has
+// (the claiming, then the shutdown: this file and claim.go), one per
+// running handler (handle.go), the finisher (finisher.go), the pinger
+// (ping.go), and one that Run or Work adds: Run's purge (retention.go), when the driver has
 // driver.Admin, or Work's watch on the store (health.go). Every one of
 // them has returned when serve returns.
 type engine[T any] struct {
@@ -25,14 +26,20 @@ type engine[T any] struct {
 	hard <-chan struct{} // closed by StopNow: the shutdown cancels handlers at once
 	link *link           // the Group that runs the worker, or nil
 
-	runs   *ledger[T]  // the attempts held, and their state
+	runs   *ledger[T]  // the attempts held, and their state; its inbox takes the handlers' results to the finisher
 	dues   *dueTracker // when the tasks this worker released become available
 	health *health     // the store calls that succeeded
 	fin    *finisher[T]
 
-	results  chan result[T] // from the handlers to the finisher; closed by the shutdown
 	freed    chan struct{}  // signalled when a slot may have come free
 	handlers sync.WaitGroup // the running handlers
+	// linger says that a handler that finds the queue empty keeps its
+	// slot and looks once more, after letting the claim loop run: with
+	// Config.Prefetch, from a store that answers claims fast, the queue
+	// is refilled while handlers run, and the handler goroutine goes on
+	// rather than ending for another to start. Set by the claim loop
+	// after each claim; a Group's shared budget claims nothing ahead.
+	linger atomic.Bool
 }
 
 // newEngine returns an engine for one Run or Work of w, its finisher
@@ -53,23 +60,21 @@ func newEngine[T any](w *Worker[T], hard <-chan struct{}, l *link) *engine[T] {
 		}
 	}
 	e := &engine[T]{
-		w:       w,
-		hard:    hard,
-		link:    l,
-		cfg:     cfg,
-		log:     cfg.Logger.With(slog.String("queue", w.q.Name())),
-		drv:     w.q.Driver(),
-		runs:    newLedger[T](),
-		dues:    newDueTracker(),
-		health:  newHealth(),
-		results: make(chan result[T], 2*(w.cfg.Concurrency+w.cfg.Prefetch)),
-		freed:   make(chan struct{}, 1),
+		w:      w,
+		hard:   hard,
+		link:   l,
+		cfg:    cfg,
+		log:    cfg.Logger.With(slog.String("queue", w.q.Name())),
+		drv:    w.q.Driver(),
+		runs:   newLedger[T](),
+		dues:   newDueTracker(),
+		health: newHealth(),
+		freed:  make(chan struct{}, 1),
 	}
 	e.fin = &finisher[T]{
 		drv:    e.drv,
 		cfg:    e.cfg,
 		log:    e.log,
-		in:     e.results,
 		runs:   e.runs,
 		health: e.health,
 		dues:   e.dues,
@@ -126,10 +131,7 @@ func (e *engine[T]) serve(ctx context.Context, claim func(ctx, base context.Cont
 // (giveUp) on a store that is still failing a Config.Lease later.
 func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}) {
 	// The tasks claimed ahead that no handler took go back unrun.
-	for _, a := range e.runs.drain() {
-		a.cancel(ErrShutdown)
-		e.results <- result[T]{a: a, err: errNotRun}
-	}
+	e.runs.drain()
 	handlersDone := make(chan struct{})
 	go func() {
 		e.handlers.Wait()
@@ -148,7 +150,7 @@ func (e *engine[T]) shutdown(giveUp context.CancelFunc, finished <-chan struct{}
 		<-handlersDone
 	}
 	timeout.Stop()
-	close(e.results)
+	e.runs.closeInbox()
 	giveUpTimer := time.AfterFunc(e.cfg.Lease, giveUp)
 	<-finished
 	giveUpTimer.Stop()
@@ -184,6 +186,10 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		prefetch = 0 // the budget counts handlers, not tasks held ahead
 	}
 	most := e.cfg.Concurrency + prefetch
+	// fast says that the store answered the last claim within an eighth
+	// of the claim window (see quick): a claim then costs less than the
+	// handlers would wait for the window.
+	fast := false
 	poll := time.NewTimer(jitter(e.cfg.PollInterval))
 	defer poll.Stop()
 	resetPoll := func() {
@@ -210,11 +216,22 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 	want := true // whether to claim as soon as a slot is free
 	failures := 0
 	for ctx.Err() == nil {
+		// enough is the room worth a claim without waiting for the
+		// window: all of it; or, claiming ahead from a store that
+		// answers fast, a claim that fills every handler once, as large
+		// as a full one without Prefetch, so that the tasks held ahead
+		// keep the handlers busy while it goes out. From a slow store,
+		// claims as large as they can be cost fewer round trips (and
+		// commits) than the handlers' wait.
+		enough := most
+		if prefetch > 0 && fast {
+			enough = e.cfg.Concurrency
+		}
 		free := e.runs.room(e.cfg.Concurrency, prefetch)
-		if want && free > 0 && free < most && !gathered && e.cfg.ClaimWindow > 0 {
-			// Not every slot is free: let the handlers about to return,
-			// and the outcomes about to be stored, free theirs too, so
-			// that one claim fills them all.
+		if want && free > 0 && free < enough && !gathered && e.cfg.ClaimWindow > 0 {
+			// Not enough slots are free: let the handlers about to
+			// return, and the outcomes about to be stored, free theirs
+			// too, so that one claim fills them all.
 			if windowC == nil {
 				window.Reset(e.cfg.ClaimWindow)
 				windowC = window.C
@@ -235,7 +252,10 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 					return nil // ctx is done
 				}
 			}
+			asked := time.Now()
 			n, _, err := e.claim(ctx, base, free)
+			fast = err == nil && e.quick(time.Since(asked))
+			e.linger.Store(prefetch > 0 && fast)
 			if err != nil {
 				if fatal(err) {
 					e.log.Error("gosk: claim failed; stopping", slog.Any("error", err))
@@ -255,6 +275,19 @@ func (e *engine[T]) claimUntilDone(ctx, base context.Context) error {
 		}
 		if e.link != nil {
 			e.link.idle.Store(!want)
+		}
+		// A returning handler wakes the loop only for the room it waits
+		// for: a first free slot, or, while the window runs, enough; none
+		// when it waits for tasks rather than slots.
+		need := 0
+		if want {
+			need = 1
+			if windowC != nil {
+				need = enough
+			}
+		}
+		if room := e.runs.awaitRoom(e.cfg.Concurrency, prefetch, need); need > 0 && room >= need {
+			continue // it came while the loop decided to wait
 		}
 		select {
 		case <-ctx.Done():
@@ -327,92 +360,10 @@ func fatal(err error) bool {
 	return errors.Is(err, driver.ErrClosed) || errors.Is(err, driver.ErrInvalid) || errors.Is(err, driver.ErrUnsupportedPriorityRule)
 }
 
-// claim claims up to limit tasks and starts an attempt for each; tasks
-// that arrive after ctx is done are released at once without running,
-// and stopping says so.
-func (e *engine[T]) claim(ctx, base context.Context, limit int) (n int, stopping bool, err error) {
-	cctx, cancel := context.WithTimeout(base, e.cfg.Lease)
-	tasks, err := e.drv.Claim(cctx, driver.ClaimParams{
-		Queue: e.w.q.Name(),
-		Limit: limit,
-		Rule:  e.cfg.Rule,
-		Lease: e.cfg.Lease,
-	})
-	cancel()
-	if err != nil {
-		e.giveBack(limit)
-		return 0, false, err
-	}
-	e.health.answer()
-	stopping = ctx.Err() != nil
-	for _, ct := range tasks {
-		e.start(base, ct, stopping)
-	}
-	if stopping {
-		e.giveBack(limit)
-	} else {
-		e.giveBack(limit - len(tasks))
-	}
-	return len(tasks), stopping, nil
-}
-
-// start holds a claimed task as a new attempt and starts its handler, or,
-// if the worker is stopping, hands it straight to the finisher for
-// release.
-func (e *engine[T]) start(base context.Context, ct driver.ClaimedTask, stopping bool) {
-	task, derr := e.w.q.Decode(ct.Task)
-	task.Fence = ct.Lease.Token
-	hctx, cancel := context.WithCancelCause(base)
-	a := &attempt[T]{
-		lease:     ct.Lease,
-		task:      task,
-		decodeErr: derr,
-		ctx:       hctx,
-		cancel:    cancel,
-		info: TaskInfo{
-			ID:          ct.Task.ID,
-			Queue:       ct.Task.Queue,
-			Attempt:     ct.Task.Attempt,
-			MaxAttempts: ct.Task.MaxAttempts,
-			Priority:    ct.Task.Priority,
-		},
-	}
-	var reclaimed, run bool
-	if stopping {
-		reclaimed = e.runs.hold(a, true)
-	} else {
-		reclaimed, run = e.runs.queueOrRun(a, e.cfg.Concurrency)
-	}
-	if reclaimed {
-		e.log.Warn("gosk: lease ran out and the task was claimed again; cancelling the old run", slog.Int64("task_id", a.lease.TaskID))
-	}
-	if stopping {
-		cancel(ErrShutdown)
-		e.results <- result[T]{a: a, err: errNotRun}
-		return
-	}
-	if !run {
-		return // it waits in the queue for a handler (Config.Prefetch)
-	}
-	e.handlers.Add(1)
-	go e.run(a)
-}
-
-// run is a handler goroutine: it handles a, then each attempt waiting
-// in the queue that handle hands it. The caller has added it to
-// e.handlers.
-func (e *engine[T]) run(a *attempt[T]) {
-	defer e.handlers.Done()
-	for a != nil {
-		a = e.handle(a.ctx, a)
-	}
-}
-
-// settle ends an attempt: it forgets it and tells Config.OnEvent. The
-// finisher calls it once for every attempt, and signals the claim loop
-// (signalFreed) once after each group of them.
-func (e *engine[T]) settle(a *attempt[T], ev Event) {
-	e.runs.forget(a)
+// settle tells Config.OnEvent how an attempt ended. The finisher calls
+// it once for every attempt, once the ledger has forgotten it, and
+// signals the claim loop (signalFreed) once after each group of them.
+func (e *engine[T]) settle(_ *attempt[T], ev Event) {
 	if e.cfg.OnEvent != nil {
 		e.cfg.OnEvent(ev)
 	}
@@ -424,6 +375,14 @@ func (e *engine[T]) giveBack(n int) {
 	if e.link != nil && e.link.share != nil {
 		e.link.share.release(n)
 	}
+}
+
+// quick reports whether a claim answered in took was answered fast:
+// within an eighth of Config.ClaimWindow, which is about a claim's round
+// trip to a nearby SQL store; a store in the process answers in a small
+// part of that. With NoClaimWindow no claim is.
+func (e *engine[T]) quick(took time.Duration) bool {
+	return took < e.cfg.ClaimWindow/8
 }
 
 // signalFreed tells the claim loop that a slot may have come free.

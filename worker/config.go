@@ -116,7 +116,11 @@ type Config struct {
 	// claims, so that one claim fills them together instead of one claim
 	// going out for each handler that returns: a claim costs a round trip
 	// and, on a SQL store, a commit, whatever its size. The worker claims
-	// at once when every slot is free. It must be shorter than
+	// at once when every slot is free, or, with Prefetch and a store
+	// that answered the last claim within an eighth of ClaimWindow (one
+	// in the process, such as drivers/memory), when Concurrency slots
+	// are: a claim that fills every handler once, while the tasks held
+	// ahead keep them busy. It must be shorter than
 	// PingInterval. Default 1ms (DefaultClaimWindow), or PingInterval/2
 	// if that is shorter; NoClaimWindow claims as soon as any slot is
 	// free.

@@ -69,7 +69,11 @@
 // claimed together: with some free but not all, the worker waits up to
 // Config.ClaimWindow for the rest. With Config.Prefetch, a claim also
 // takes tasks ahead, which wait leased for a handler (and the bound
-// becomes twice Concurrency+Prefetch).
+// becomes twice Concurrency+Prefetch); then, from a store that answers
+// claims within an eighth of the window, the worker claims without
+// waiting once Concurrency slots are free, so that the tasks held ahead
+// do not run out while it waits, and a handler that finds none waiting
+// lets the claim loop run before it ends.
 //
 // # Results
 //

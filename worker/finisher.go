@@ -32,6 +32,9 @@ type result[T any] struct {
 	a   *attempt[T]
 	err error
 	dur time.Duration
+	// lost and shutdown are the attempt's fate (see ledger.fate) when
+	// the finisher took the result from the inbox.
+	lost, shutdown bool
 }
 
 // outcome is a handler's result with the outcome decided for it (see
@@ -46,11 +49,12 @@ type outcome[T any] struct {
 }
 
 // finisher is the goroutine that stores outcomes. It gathers handler
-// results from in for Config.FinishWindow (or up to a batch, or until no
-// handler is running), decides their outcomes, and stores each batch in
-// one Finish call, retrying a store that is down and giving up an
-// outcome that the store refuses. Each attempt ends with one event,
-// through report, once its outcome is stored, given up or known lost.
+// results from the ledger's inbox for Config.FinishWindow (or up to a
+// batch, or until no result is owed), decides their outcomes, and stores
+// each batch in one Finish call, retrying a store that is down and
+// giving up an outcome that the store refuses. Each attempt ends with
+// one event, through report, once its outcome is stored, given up or
+// known lost.
 //
 // Its fields are set before run and not changed after; unstored is
 // written by run alone and read once run has returned.
@@ -58,11 +62,11 @@ type finisher[T any] struct {
 	drv    driver.Driver
 	cfg    Config
 	log    *slog.Logger
-	in     <-chan result[T] // closed once every handler has returned
-	runs   *ledger[T]       // whether an attempt is lost or shut down; how many handlers run
-	health *health          // records the Finish calls that succeed, and is asked whether the store is up
-	dues   *dueTracker      // told when the tasks it releases become available
-	// report ends an attempt: it forgets it and tells Config.OnEvent.
+	runs   *ledger[T]  // the results to store (its inbox); whether an attempt is lost or shut down
+	health *health     // records the Finish calls that succeed, and is asked whether the store is up
+	dues   *dueTracker // told when the tasks it releases become available
+	// report tells Config.OnEvent how an attempt ended, once the
+	// finisher has had the ledger forget it (see end).
 	report func(a *attempt[T], ev Event)
 	// freed, if not nil, tells the claim loop that the attempts reported
 	// so far have freed their slots. It is called once after each group
@@ -73,74 +77,93 @@ type finisher[T any] struct {
 	freed func()
 
 	unstored unstored
+	// outs is the buffer of finishCall's outcomes, used again by each
+	// call: a Finish call does not keep its slice once it has returned.
+	outs []driver.Outcome
 }
 
-// run stores outcomes until in is closed and drained. Once giveUp is
-// done, outcomes whose Finish call fails are given up instead of retried.
+// run stores outcomes until the inbox is closed and empty. Once giveUp
+// is done, outcomes whose Finish call fails are given up instead of
+// retried.
 func (f *finisher[T]) run(giveUp context.Context) {
 	window := time.NewTimer(f.cfg.FinishWindow)
 	window.Stop()
 	defer window.Stop()
+	// Gathering more than Concurrency+Prefetch outcomes gains nothing: by
+	// then the worker holds as many tasks as it may and claims no more.
+	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency+f.cfg.Prefetch)
+	var got []result[T]
 	var batch []outcome[T]
 	for {
-		res, ok := <-f.in
-		if !ok {
-			return
+		var done bool
+		got, done = f.runs.take(got[:0], limit)
+		if len(got) == 0 {
+			if done {
+				return
+			}
+			if f.runs.arm(1, false) == armSleep {
+				<-f.runs.finWake
+			}
+			continue
 		}
-		batch = f.add(batch[:0], res)
+		batch = batch[:0]
+		for _, res := range got {
+			batch = f.add(batch, res)
+		}
 		window.Reset(f.cfg.FinishWindow)
-		var open bool
-		batch, open = f.gather(batch, window.C)
+		batch, got = f.gather(batch, got, limit, window.C)
 		if len(batch) > 0 {
 			f.store(giveUp, batch)
-		}
-		if !open {
-			return
 		}
 	}
 }
 
-// gather adds results to batch until it is full, window fires, or no
-// result is ready and none is owed (no handler is running or has yet
-// to send its result). It reports whether in is still open.
-func (f *finisher[T]) gather(batch []outcome[T], window <-chan time.Time) (_ []outcome[T], open bool) {
-	// Gathering more than Concurrency+Prefetch outcomes gains nothing: by
-	// then the worker holds as many tasks as it may and claims no more.
-	limit := min(f.cfg.FinishBatch, f.cfg.Concurrency+f.cfg.Prefetch)
+// gather adds results to batch until it holds limit, window fires, or no
+// result is ready and none is owed (no handler is running or has yet to
+// put its result), or the inbox is closed. buf is a buffer to take the
+// results in, returned for the next call.
+func (f *finisher[T]) gather(batch []outcome[T], buf []result[T], limit int, window <-chan time.Time) ([]outcome[T], []result[T]) {
 	for len(batch) < limit {
-		var timeout <-chan time.Time // nil while a result is ready: it is taken first
-		if len(f.in) == 0 {
-			if f.runs.owing() == 0 {
-				break // nothing can come
-			}
-			timeout = window
+		buf, _ = f.runs.take(buf[:0], limit-len(batch))
+		for _, res := range buf {
+			batch = f.add(batch, res)
+		}
+		if len(buf) > 0 {
+			continue
+		}
+		switch f.runs.arm(limit-len(batch), true) {
+		case armReady:
+			continue
+		case armNothing:
+			return batch, buf
 		}
 		select {
-		case res, ok := <-f.in:
-			if !ok {
-				return batch, false
-			}
-			batch = f.add(batch, res)
-		case <-timeout:
-			return batch, true
+		case <-f.runs.finWake:
+		case <-window:
+			return batch, buf
 		}
 	}
-	return batch, true
+	return batch, buf
 }
 
 // add appends res's outcome to batch, or reports and drops an attempt
 // whose lease is lost.
 func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
-	f.runs.received()
 	a := res.a
-	lost, shutdown := f.runs.fate(a)
-	if lost {
+	if res.lost {
 		f.log.Warn("gosk: lease lost; outcome not stored", slog.Int64("task_id", a.info.ID), slog.Int("attempt", a.info.Attempt), slog.Any("handler_error", res.err))
-		f.report(a, Event{Kind: EventLeaseLost, Task: a.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
+		f.end(a, Event{Kind: EventLeaseLost, Task: a.info, Err: gosk.ErrLeaseLost, Duration: res.dur})
 		f.signal()
 		return batch
 	}
-	return append(batch, decide(res, shutdown, f.cfg.Backoff))
+	return append(batch, decide(res, res.shutdown, f.cfg.Backoff))
+}
+
+// end ends an attempt whose outcome is stored, given up or lost: the
+// ledger forgets it, and report tells of ev.
+func (f *finisher[T]) end(a *attempt[T], ev Event) {
+	f.runs.forget(a)
+	f.report(a, ev)
 }
 
 // store stores a batch of outcomes, in one Finish call if it can.
@@ -154,18 +177,13 @@ func (f *finisher[T]) add(batch []outcome[T], res result[T]) []outcome[T] {
 func (f *finisher[T]) store(giveUp context.Context, batch []outcome[T]) {
 	// An attempt lost since its outcome was gathered is dropped, so that a
 	// batch never names a task twice (its old and its new attempt).
-	live := batch[:0]
-	for _, o := range batch {
-		if lost, _ := f.runs.fate(o.a); lost {
-			f.report(o.a, Event{Kind: EventLeaseLost, Task: o.a.info, Err: driver.ErrLeaseLost, Duration: o.dur})
-			continue
-		}
-		live = append(live, o)
+	batch, lost := f.runs.dropLost(batch)
+	for _, o := range lost {
+		f.end(o.a, Event{Kind: EventLeaseLost, Task: o.a.info, Err: driver.ErrLeaseLost, Duration: o.dur})
 	}
-	if len(live) < len(batch) {
+	if len(lost) > 0 {
 		f.signal()
 	}
-	batch = live
 	if len(batch) == 1 {
 		f.storeAlone(giveUp, batch)
 		return
@@ -292,10 +310,14 @@ func (f *finisher[T]) probe(giveUp context.Context, l driver.Lease) {
 
 // finishCall makes one Finish call for batch.
 func (f *finisher[T]) finishCall(giveUp context.Context, batch []outcome[T]) ([]error, error) {
-	outs := make([]driver.Outcome, len(batch))
-	for i, o := range batch {
-		outs[i] = o.out
+	outs := f.outs[:0]
+	for _, o := range batch {
+		outs = append(outs, o.out)
 	}
+	defer func() {
+		clear(outs) // no result bytes kept alive until the next call
+		f.outs = outs[:0]
+	}()
 	ctx, cancel := context.WithTimeout(giveUp, f.cfg.Lease)
 	errs, err := f.drv.Finish(ctx, outs)
 	cancel()
@@ -318,6 +340,7 @@ func (f *finisher[T]) finishCall(giveUp context.Context, batch []outcome[T]) ([]
 // stored reports the outcomes of a Finish call that succeeded, with its
 // per-item errors.
 func (f *finisher[T]) stored(ctx context.Context, batch []outcome[T], errs []error) {
+	f.runs.forgetAll(batch) // each is reported below, stored or lost
 	for i, o := range batch {
 		a := o.a
 		if errors.Is(errs[i], driver.ErrTaskConflict) && o.tried {
@@ -356,7 +379,7 @@ func (f *finisher[T]) giveUpOn(batch []outcome[T], err error) {
 	f.log.Error("gosk: could not store outcomes; giving up", slog.Any("error", err), slog.Int("tasks", len(batch)))
 	for _, o := range batch {
 		f.unstored.add(o.a.info.ID, o.kind, err)
-		f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: err, Duration: o.dur})
+		f.end(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: err, Duration: o.dur})
 	}
 	f.signal()
 }
@@ -369,7 +392,7 @@ func (f *finisher[T]) refuse(o outcome[T], err error, failures int) {
 	f.log.Error("gosk: the store refused the outcome; giving up on it, the task will run again when its lease runs out",
 		slog.Int64("task_id", o.a.info.ID), slog.Int("attempt", o.a.info.Attempt), slog.String("outcome", o.out.Kind.String()),
 		slog.Any("error", err), slog.Int("failures", failures))
-	f.report(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: o.dur})
+	f.end(o.a, Event{Kind: EventNotStored, Task: o.a.info, Err: fmt.Errorf("worker: the store refused the outcome: %w", err), Duration: o.dur})
 	f.signal()
 }
 

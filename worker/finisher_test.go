@@ -56,7 +56,6 @@ type finishFixture struct {
 	t    *testing.T
 	drv  *finishRecorder
 	runs *ledger[int]
-	in   chan result[int]
 	fin  *finisher[int]
 
 	mu     sync.Mutex
@@ -73,18 +72,15 @@ func newFinishFixture(t *testing.T, cfg Config) *finishFixture {
 		t:    t,
 		drv:  &finishRecorder{Driver: mem},
 		runs: newLedger[int](),
-		in:   make(chan result[int], 2*cfg.Concurrency),
 	}
 	x.fin = &finisher[int]{
 		drv:    x.drv,
 		cfg:    cfg,
 		log:    cfg.Logger,
-		in:     x.in,
 		runs:   x.runs,
 		health: newHealth(),
 		dues:   newDueTracker(),
-		report: func(a *attempt[int], ev Event) {
-			x.runs.forget(a)
+		report: func(_ *attempt[int], ev Event) {
 			x.mu.Lock()
 			defer x.mu.Unlock()
 			x.events = append(x.events, ev)
@@ -122,10 +118,10 @@ func (x *finishFixture) claim(n, maxAttempts int) []*attempt[int] {
 // send plays a's handler returning err.
 func (x *finishFixture) send(a *attempt[int], err error) {
 	x.runs.returned(a)
-	x.in <- result[int]{a: a, err: err}
+	x.runs.put(result[int]{a: a, err: err})
 }
 
-// run runs the finisher until the returned stop, which closes its input
+// run runs the finisher until the returned stop, which closes its inbox
 // (every handler has returned) and waits for it to return.
 func (x *finishFixture) run(giveUp context.Context) (stop func()) {
 	done := make(chan struct{})
@@ -134,7 +130,7 @@ func (x *finishFixture) run(giveUp context.Context) (stop func()) {
 		x.fin.run(giveUp)
 	}()
 	return func() {
-		close(x.in)
+		x.runs.closeInbox()
 		<-done
 	}
 }
@@ -195,9 +191,9 @@ func TestFinisherWaitsForARunningHandlerWithinTheWindow(t *testing.T) {
 	as := x.claim(2, 1)
 	stop := x.run(context.Background())
 	x.send(as[0], nil)
-	// The second handler sends its result before it counts as returned,
+	// The second handler puts its result before it counts as returned,
 	// so that the finisher sees one running throughout.
-	x.in <- result[int]{a: as[1]}
+	x.runs.put(result[int]{a: as[1]})
 	x.runs.returned(as[1])
 	require.Eventually(t, func() bool { return len(x.kinds()) == 2 }, 10*time.Second, time.Millisecond)
 	stop()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -20,7 +21,8 @@ var errNotRun = errors.New("worker: stopped before the task started")
 var errGoexit = errors.New("worker: handler called runtime.Goexit")
 
 // handle runs one attempt's handler through the middleware, on a handler
-// goroutine, and passes its result to the finisher. When the handler
+// goroutine, and puts its result in the ledger's inbox for the finisher,
+// waking the claim loop if it waits for the slot. When the handler
 // returns, its slot goes to the next attempt waiting in the queue (see
 // Config.Prefetch), which handle returns for the same goroutine to run,
 // or else is freed.
@@ -30,13 +32,32 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 		ctx, cancel = context.WithTimeoutCause(ctx, e.cfg.HandlerTimeout, ErrHandlerTimeout)
 		defer cancel()
 	}
+	e.decode(a)
 	start := time.Now()
 	err := errGoexit
 	defer func() {
 		dur := time.Since(start)
 		a.cancel(nil)
-		var skipped []*attempt[T]
-		next, skipped = e.runs.next(a)
+		var wakeClaim bool
+		keep := e.linger.Load()
+		next, wakeClaim = e.runs.next(a, result[T]{a: a, err: err, dur: dur}, keep)
+		if wakeClaim {
+			e.signalFreed()
+		}
+		if next == nil && keep {
+			// Nothing waits, but the claim loop, woken by a handler
+			// that freed room, may be about to fill the queue: it runs
+			// first, and this goroutine takes the next attempt instead
+			// of ending and another starting for it. The slot is held
+			// meanwhile.
+			if !errors.Is(err, errGoexit) {
+				runtime.Gosched()
+			}
+			next, wakeClaim = e.runs.resume()
+			if wakeClaim {
+				e.signalFreed()
+			}
+		}
 		if next == nil {
 			e.giveBack(1)
 		} else if errors.Is(err, errGoexit) {
@@ -44,11 +65,6 @@ func (e *engine[T]) handle(ctx context.Context, a *attempt[T]) (next *attempt[T]
 			e.handlers.Add(1)
 			go e.run(next)
 			next = nil
-		}
-		e.signalFreed()
-		e.results <- result[T]{a: a, err: err, dur: dur}
-		for _, s := range skipped {
-			e.results <- result[T]{a: s, err: errNotRun}
 		}
 	}()
 	err = e.safeError(e.call(ctx, a), a)
@@ -80,6 +96,14 @@ func (e *engine[T]) safeError(err error, a *attempt[T]) (safe error) {
 	_ = errors.Is(err, gosk.ErrCancelTask)
 	_, _ = errors.AsType[*gosk.SnoozeError](err)
 	return err
+}
+
+// decode turns a's claimed record into its task, on the handler's
+// goroutine, and lets the record go.
+func (e *engine[T]) decode(a *attempt[T]) {
+	a.task, a.decodeErr = e.w.q.Decode(*a.rec)
+	a.task.Fence = a.lease.Token
+	a.dropRecord()
 }
 
 // call runs the middleware chain around the handler, turning panics into

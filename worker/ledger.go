@@ -13,9 +13,15 @@ import (
 // until its outcome is stored or its lease is known lost. A task that
 // the worker claims again after its lease ran out is a new attempt.
 type attempt[T any] struct {
-	lease     driver.Lease
-	task      *gosk.Task[T]
-	decodeErr error // the payload did not decode: the handler is not called
+	lease driver.Lease
+	// rec is the claimed record, in the claim's results, until the
+	// handler's goroutine decodes it into task (see decode): the decoding
+	// is spread over the handlers rather than done by the claim loop, one
+	// task after another. The results go once every attempt of the claim
+	// has dropped its record (see dropRecord).
+	rec       *driver.TaskRecord
+	task      *gosk.Task[T] // nil until decoded, and if never run
+	decodeErr error         // the payload did not decode: the handler is not called
 	cancel    context.CancelCauseFunc
 	info      TaskInfo
 	// ctx is the handler's context, which cancel cancels.
@@ -24,6 +30,24 @@ type attempt[T any] struct {
 	// state belongs to the ledger that holds the attempt: only its
 	// methods read or write it, under its lock.
 	state attemptState
+}
+
+// dropRecord lets go of a's claimed record and of the payload and
+// result bytes it holds (the claim's results, which the record is part
+// of, stay until every attempt of the claim has dropped its own).
+func (a *attempt[T]) dropRecord() {
+	if a.rec != nil {
+		a.rec.Payload, a.rec.Result = nil, nil
+		a.rec = nil
+	}
+}
+
+// release lets go of what a forgotten attempt holds but its info: its
+// record, task and context.
+func (a *attempt[T]) release() {
+	a.dropRecord()
+	a.task, a.decodeErr = nil, nil
+	a.ctx, a.cancel = nil, nil
 }
 
 // attemptState is where an attempt has got to. The handler's goroutine,
@@ -55,16 +79,28 @@ type ledger[T any] struct {
 	// order, waiting for a handler. The shutdown empties it (drain) once
 	// the claim loop has returned, so nothing joins it after.
 	queue []*attempt[T]
-	// owed counts the results the finisher has yet to receive: one per
-	// attempt held, from hold until the finisher takes its result. A
-	// handler frees its slot (running) before it sends its result, so
-	// running alone cannot tell the finisher whether more is coming.
+	// owed counts the results still to come to the inbox: one per
+	// attempt held, from hold until its result is put in the inbox.
 	owed int
+
+	// The inbox (inbox.go): results on their way to the finisher.
+	inbox    []result[T]
+	closed   bool          // the shutdown closed the inbox: no result comes after those in it
+	finWant  int           // while the finisher sleeps: the results it waits for (see arm); 0 when it does not
+	finWake  chan struct{} // signalled when the finisher may stop sleeping
+	roomWant int           // while the claim loop sleeps: the room it waits for (see awaitRoom); 0 when none
+	// roomConc and roomPrefetch are the claim loop's Concurrency and
+	// Prefetch, by which room is counted for roomWant.
+	roomConc, roomPrefetch int
 }
 
 // newLedger returns an empty ledger.
 func newLedger[T any]() *ledger[T] {
-	return &ledger[T]{byTask: make(map[int64]*attempt[T]), orphans: make(map[*attempt[T]]struct{})}
+	return &ledger[T]{
+		byTask:  make(map[int64]*attempt[T]),
+		orphans: make(map[*attempt[T]]struct{}),
+		finWake: make(chan struct{}, 1),
+	}
 }
 
 // hold records a new attempt, whose handler is about to start, or, with
@@ -86,7 +122,7 @@ func (l *ledger[T]) hold(a *attempt[T], stopping bool) (reclaimed bool) {
 	return reclaimed
 }
 
-// holdLocked records a new attempt for hold and queueOrRun, with l.mu
+// holdLocked records a new attempt for hold and holdAll, with l.mu
 // held.
 func (l *ledger[T]) holdLocked(a *attempt[T]) (reclaimed bool) {
 	if old := l.byTask[a.lease.TaskID]; old != nil {
@@ -114,44 +150,95 @@ func (l *ledger[T]) returned(a *attempt[T]) {
 // its handler is to start now: a handler slot of concurrency is free. If
 // not, the attempt waits in the queue for one (see next).
 func (l *ledger[T]) queueOrRun(a *attempt[T], concurrency int) (reclaimed, run bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	reclaimed = l.holdLocked(a)
-	if l.running < concurrency {
-		l.running++
-		return reclaimed, true
-	}
-	l.queue = append(l.queue, a)
-	return reclaimed, false
+	n, ids := l.holdAll([]*attempt[T]{a}, concurrency, false)
+	return len(ids) > 0, n == 1
 }
 
-// next records that a's handler has returned, as returned does, and
-// hands the slot to the first attempt waiting in the queue, which it
-// returns (nil if none waits). Waiting attempts whose lease was lost
-// meanwhile are not started: they are marked returned and returned in
-// skipped, for the caller to pass to the finisher.
-func (l *ledger[T]) next(a *attempt[T]) (next *attempt[T], skipped []*attempt[T]) {
+// holdAll records the attempts of one claim, in one call, as hold (with
+// stopping) or queueOrRun (without) would one by one: without stopping,
+// the first run of them take free handler slots of concurrency and are
+// to start now, and the rest wait in the queue. reclaimed names the
+// tasks of which an earlier attempt was still held (see hold).
+func (l *ledger[T]) holdAll(as []*attempt[T], concurrency int, stopping bool) (run int, reclaimed []int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, a := range as {
+		if l.holdLocked(a) {
+			reclaimed = append(reclaimed, a.lease.TaskID)
+		}
+		switch {
+		case stopping:
+			a.state.returned = true
+			a.state.shutdown = true
+		case l.running < concurrency:
+			l.running++
+			run++
+		default:
+			l.queue = append(l.queue, a)
+		}
+	}
+	return run, reclaimed
+}
+
+// next records that a's handler has returned, as returned does, puts
+// its result res in the inbox, and hands the slot to the first attempt
+// waiting in the queue, which it returns. If none waits it returns nil
+// and frees the slot, or, with keep, leaves it to the handler, to look
+// once more with resume (a claim may be about to fill the queue). Waiting
+// attempts whose lease was lost meanwhile are not started: they are
+// marked returned and their results (errNotRun) put in the inbox. It
+// reports whether the claim loop is to be woken: the room it waits for
+// has come (see awaitRoom).
+func (l *ledger[T]) next(a *attempt[T], res result[T], keep bool) (next *attempt[T], wakeClaim bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	a.state.returned = true
+	l.putLocked(res)
 	for len(l.queue) > 0 {
 		n := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
 		if n.state.lost {
 			n.state.returned = true
-			skipped = append(skipped, n)
+			l.putLocked(result[T]{a: n, err: errNotRun})
 			continue
 		}
-		return n, skipped
+		next = n
+		break
+	}
+	if next == nil && !keep {
+		l.running--
+	}
+	return next, l.roomCameLocked()
+}
+
+// resume is next's second look, for a handler that kept its slot when
+// the queue was empty: it returns the first attempt waiting now, if any,
+// or frees the slot and returns nil; and it reports whether the claim
+// loop is to be woken, as next does.
+func (l *ledger[T]) resume() (next *attempt[T], wakeClaim bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for len(l.queue) > 0 {
+		n := l.queue[0]
+		l.queue[0] = nil
+		l.queue = l.queue[1:]
+		if n.state.lost {
+			n.state.returned = true
+			l.putLocked(result[T]{a: n, err: errNotRun})
+			continue
+		}
+		return n, l.roomCameLocked()
 	}
 	l.running--
-	return nil, skipped
+	return nil, l.roomCameLocked()
 }
 
 // drain empties the queue for the shutdown: the attempts that waited
-// never start; they are marked returned and, unless lost, shut down.
-func (l *ledger[T]) drain() []*attempt[T] {
+// never start; they are marked returned and, unless lost, shut down,
+// their handlers' contexts cancelled (ErrShutdown), and their results
+// (errNotRun) put in the inbox.
+func (l *ledger[T]) drain() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	q := l.queue
@@ -161,8 +248,9 @@ func (l *ledger[T]) drain() []*attempt[T] {
 		if !a.state.lost {
 			a.state.shutdown = true
 		}
+		a.cancel(ErrShutdown)
+		l.putLocked(result[T]{a: a, err: errNotRun})
 	}
-	return q
 }
 
 // lose records that a ping found lease lost, and cancels the handler of
@@ -235,6 +323,41 @@ func (l *ledger[T]) leases() []driver.Lease {
 func (l *ledger[T]) forget(a *attempt[T]) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.forgetLocked(a)
+}
+
+// forgetAll forgets the attempts of a batch of outcomes, as forget does.
+func (l *ledger[T]) forgetAll(batch []outcome[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range batch {
+		l.forgetLocked(batch[i].a)
+	}
+}
+
+// dropLost takes out of batch, in place, the outcomes of attempts whose
+// lease is now lost, and returns what is left and those taken out, each
+// in batch order.
+func (l *ledger[T]) dropLost(batch []outcome[T]) (live, lost []outcome[T]) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	live = batch[:0]
+	for _, o := range batch {
+		if o.a.state.lost {
+			lost = append(lost, o)
+			continue
+		}
+		live = append(live, o)
+	}
+	return live, lost
+}
+
+// forgetLocked is forget, with l.mu held. The attempt's handler has
+// returned, or never ran, and only its info is read after: what it holds
+// goes now, although the claim's other attempts, allocated with it (see
+// engine.start), may keep it for longer.
+func (l *ledger[T]) forgetLocked(a *attempt[T]) {
+	defer a.release()
 	if l.byTask[a.lease.TaskID] == a {
 		delete(l.byTask, a.lease.TaskID)
 	} else {
@@ -258,6 +381,11 @@ func (l *ledger[T]) free(concurrency int) int {
 func (l *ledger[T]) room(concurrency, prefetch int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.roomLocked(concurrency, prefetch)
+}
+
+// roomLocked is room, with l.mu held.
+func (l *ledger[T]) roomLocked(concurrency, prefetch int) int {
 	most := concurrency + prefetch
 	return min(most-l.running-len(l.queue), 2*most-len(l.byTask)-len(l.orphans))
 }
@@ -276,15 +404,8 @@ func (l *ledger[T]) handling() int {
 	return l.running
 }
 
-// received records that the finisher took one attempt's result.
-func (l *ledger[T]) received() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.owed--
-}
-
-// owing is how many results the finisher has yet to receive: those of
-// running handlers and those on their way to it.
+// owing is how many results are still to come to the inbox: those of
+// the attempts held whose handler has not returned.
 func (l *ledger[T]) owing() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

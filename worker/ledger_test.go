@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gosk/gosk"
 	"github.com/gosk/gosk/driver"
 )
 
@@ -103,10 +104,11 @@ func TestLedgerStopCancelsTheRunningHandlersForTheShutdown(t *testing.T) {
 	assert.Equal(t, 2, l.handling(), "it takes no handler's slot")
 }
 
-// A handler frees its slot before it sends its result; the finisher,
-// which must not store a part of a batch while a result is on its way,
-// asks how many results it is owed, which only its own receipt lowers.
-func TestLedgerOwesAResultFromHoldUntilTheFinisherTakesIt(t *testing.T) {
+// A handler frees its slot before its result is in the inbox; the
+// finisher, which must not store a part of a batch while a result is on
+// its way, asks how many results are owed, which only their arrival in
+// the inbox lowers.
+func TestLedgerOwesAResultFromHoldUntilItIsInTheInbox(t *testing.T) {
 	t.Parallel()
 	l := newLedger[int]()
 	a, _ := newAttempt(t, 1, 1)
@@ -117,7 +119,34 @@ func TestLedgerOwesAResultFromHoldUntilTheFinisherTakesIt(t *testing.T) {
 	l.returned(a)
 	assert.Zero(t, l.handling(), "no handler runs")
 	assert.Equal(t, 2, l.owing(), "but both results are still to come")
-	l.received()
-	l.received()
+	l.put(result[int]{a: a})
+	l.put(result[int]{a: b})
 	assert.Zero(t, l.owing())
+}
+
+// An attempt lets go of its claimed record's bytes once decoded, and of
+// its task and context once forgotten: the attempts of a claim are one
+// allocation, which one slow handler keeps alive, and it must not keep
+// the others' payloads with it.
+func TestAForgottenAttemptHoldsNoPayload(t *testing.T) {
+	t.Parallel()
+	claimed := []driver.ClaimedTask{
+		{Task: driver.TaskRecord{ID: 1, Payload: []byte("one")}, Lease: driver.Lease{TaskID: 1, Token: 1}},
+		{Task: driver.TaskRecord{ID: 2, Payload: []byte("two")}, Lease: driver.Lease{TaskID: 2, Token: 1}},
+	}
+	l := newLedger[int]()
+	a, _ := newAttempt(t, 1, 1)
+	a.rec = &claimed[0].Task
+	a.dropRecord()
+	assert.Nil(t, claimed[0].Task.Payload, "a decoded record's payload is dropped from the claim's results")
+	assert.NotNil(t, claimed[1].Task.Payload, "the others' stay until their attempts decode them")
+	b, _ := newAttempt(t, 2, 1)
+	b.rec = &claimed[1].Task
+	b.task = &gosk.Task[int]{Payload: 2}
+	l.hold(b, true) // never run: its record was never decoded
+	l.forget(b)
+	assert.Nil(t, claimed[1].Task.Payload)
+	assert.Nil(t, b.task)
+	assert.Nil(t, b.cancel)
+	assert.Equal(t, int64(2), b.info.ID, "its info stays, for the event")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gosk/gosk"
+	"github.com/gosk/gosk/driver"
 	"github.com/gosk/gosk/worker"
 )
 
@@ -120,4 +121,87 @@ func TestAWaitingTaskRunsAfterAHandlerCallsGoexit(t *testing.T) {
 	require.NoError(t, stop())
 	states := []gosk.State{f.get(ids[0]).State, f.get(ids[1]).State}
 	assert.ElementsMatch(t, []gosk.State{gosk.StateCompleted, gosk.StatePending}, states, "the Goexit run is retried later")
+}
+
+// With Prefetch, from a store that answers claims fast (the memory
+// driver, within an eighth of the long window), the claim window ends
+// once Concurrency slots are free: the tasks held ahead keep the handlers
+// busy while that claim goes out.
+func TestPrefetchClaimsOnceConcurrencySlotsAreFree(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.create(20, nil)
+	release := make(chan struct{})
+	w, err := worker.New(f.q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}, &worker.Config{Concurrency: 2, Prefetch: 3, Lease: time.Hour, ClaimWindow: 10 * time.Minute})
+	require.NoError(t, err)
+	stop := start(t, w)
+	require.Eventually(t, func() bool { return f.spy.claims() == 1 }, wait, tick)
+	// One handler returns and takes a waiting task: one slot is free,
+	// and a window far longer than the test begins.
+	release <- struct{}{}
+	require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == 1 }, wait, tick)
+	assert.Equal(t, 1, f.spy.claims(), "one free slot waits for the window")
+	// A second one: two slots, Concurrency, are free.
+	release <- struct{}{}
+	require.Eventually(t, func() bool { return f.spy.claims() == 2 }, wait, tick, "claimed before the window ended")
+	f.spy.mu.Lock()
+	limits := append([]int(nil), f.spy.claimLimits...)
+	f.spy.mu.Unlock()
+	assert.Equal(t, []int{5, 2}, limits[:2])
+	close(release)
+	require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == 20 }, wait, tick)
+	require.NoError(t, stop())
+}
+
+// slowClaims is the fixture's store with claims that take delay; it
+// counts the claims begun.
+type slowClaims struct {
+	*spy
+	delay time.Duration
+	begun atomic.Int64
+}
+
+func (s *slowClaims) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.ClaimedTask, error) {
+	s.begun.Add(1)
+	time.Sleep(s.delay)
+	return s.spy.Claim(ctx, p)
+}
+
+// From a store that answers claims slowly (in more than an eighth of the
+// claim window), a worker with Prefetch waits for the window as one
+// without does: claims as large as they can be cost fewer round trips,
+// and on a SQL store commits, than the handlers' wait.
+func TestPrefetchFromASlowStoreWaitsForTheWindow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, false)
+	f.create(7, nil)
+	slow := &slowClaims{spy: f.spy, delay: 300 * time.Millisecond}
+	q, err := gosk.NewQueue[job](slow, "jobs", nil)
+	require.NoError(t, err)
+	release := make(chan struct{})
+	w, err := worker.New(q, func(ctx context.Context, _ *gosk.Task[job]) error {
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}, &worker.Config{Concurrency: 2, Prefetch: 3, Lease: time.Hour, ClaimWindow: 2 * time.Second})
+	require.NoError(t, err)
+	stop := start(t, w)
+	require.Eventually(t, func() bool { return f.spy.claims() == 1 }, wait, tick)
+	for k := 1; k <= 2; k++ {
+		release <- struct{}{}
+		require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == int64(k) }, wait, tick)
+	}
+	assert.Never(t, func() bool { return slow.begun.Load() > 1 }, 200*time.Millisecond, tick,
+		"two free slots of five wait for the window, the store being slow")
+	close(release)
+	require.Eventually(t, func() bool { return f.count(gosk.StateCompleted) == 7 }, wait, tick)
+	require.NoError(t, stop())
 }

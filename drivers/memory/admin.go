@@ -61,7 +61,7 @@ func (d *Driver) Retry(ctx context.Context, ids []int64) ([]error, error) {
 		if err := driver.CheckRetry(t.rec.ID, t.rec.State); err != nil {
 			return err
 		}
-		q := d.queues[t.rec.Queue]
+		q := t.q
 		if t.rec.UniqueKey != "" {
 			if holder, taken := q.unique[t.rec.UniqueKey]; taken {
 				return driver.NewTaskError(t.rec.ID, driver.ErrDuplicate, "its unique key is held by task %d", holder)
@@ -89,7 +89,7 @@ func (d *Driver) Cancel(ctx context.Context, ids []int64) ([]error, error) {
 			return err
 		}
 		t.token++
-		d.queues[t.rec.Queue].finalize(t, driver.StateCancelled, now)
+		t.q.finalize(t, driver.StateCancelled, now)
 		return nil
 	})
 }
@@ -104,7 +104,7 @@ func (d *Driver) eachTask(ctx context.Context, ids []int64, f func(t *task, now 
 	now := d.clock()
 	errs := make([]error, len(ids))
 	for i, id := range ids {
-		if t := d.tasks[id]; t == nil {
+		if t := d.tasks.get(id); t == nil {
 			errs[i] = driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 		} else {
 			errs[i] = f(t, now)
@@ -137,7 +137,7 @@ func (d *Driver) Purge(ctx context.Context, p driver.PurgeParams) (int, error) {
 	})
 	for _, t := range old {
 		q.removeFinal(t)
-		delete(d.tasks, t.rec.ID)
+		d.tasks.delete(t.rec.ID)
 		delete(q.all, t.rec.ID)
 		q.counts.add(t.rec.State, -1)
 	}

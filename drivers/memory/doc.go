@@ -8,12 +8,15 @@
 //
 // # Layout
 //
-// Tasks live in a map by ID. Each queue keeps its pending tasks in two
-// sorted lists (in chunks), one by (run-at, ID) for the Fifo and Lifo rules
-// and one by (priority descending, run-at, ID) for the Priority rule, so a
-// claim reads the head of a list instead of every task. Running tasks are
-// kept in a set per queue, scanned by each claim for leases that ran out;
-// its size is bounded by the number of tasks held by workers. Final tasks
+// Tasks live in pages of consecutive IDs, found by arithmetic: IDs are
+// handed out in order, and a page goes once its tasks are purged. Each
+// queue keeps its pending tasks in two sorted lists (in chunks), one by
+// (run-at, ID) for the Fifo and Lifo rules and one by (priority
+// descending, run-at, ID) for the Priority rule, so a claim reads the head
+// of a list instead of every task. Running tasks are kept in a set per
+// queue, scanned by a claim for leases that ran out only once the earliest
+// lease may have; its size is bounded by the number of tasks held by
+// workers. Final tasks
 // are in neither, and cost a claim nothing: they are in a third sorted
 // list, by (finalised-at, ID), from whose head Purge deletes, so a purge
 // costs the tasks it deletes rather than every task of the queue.
@@ -48,5 +51,7 @@
 // # Caveats
 //
 // Everything is lost when the process exits. Memory grows with the number
-// of stored tasks: purge final tasks (package worker does it for you).
+// of stored tasks: purge final tasks (package worker does it for you). A
+// page of IDs (8 KiB) stays while any of its tasks is stored, so one task
+// kept for ever among many purged keeps its page.
 package memory

@@ -52,11 +52,11 @@ func (d *Driver) Import(ctx context.Context, tasks []driver.ImportTask) ([]drive
 			CreatedAt:   micros(r.CreatedAt),
 			RunAt:       micros(r.RunAt),
 			FinalizedAt: micros(r.FinalizedAt),
-		}}
+		}, q: q}
 		if len(r.Result) > 0 {
 			t.rec.Result = slices.Clone(r.Result)
 		}
-		d.tasks[t.rec.ID] = t
+		d.tasks.put(t)
 		q.all[t.rec.ID] = t
 		q.counts.add(r.State, 1)
 		if r.State == driver.StatePending {

@@ -13,6 +13,11 @@ import (
 type task struct {
 	rec   driver.TaskRecord
 	token int64
+	// q is the queue of rec.Queue, which holds the task's indexes: the
+	// driver never drops a queue, and a task never changes queue.
+	q *queue
+	// runIdx is the task's place in q.running while it runs.
+	runIdx int
 }
 
 // queue holds one queue's indexes.
@@ -20,7 +25,7 @@ type queue struct {
 	byTime     taskList // pending, by (run-at, ID)
 	byPriority taskList // pending, by (priority desc, run-at, ID)
 	final      taskList // final, by (finalised-at, ID): Purge's order
-	running    map[int64]*task
+	running    runningSet
 	all        map[int64]*task
 	unique     map[string]int64 // key of a pending or running task -> its ID
 	counts     stateCounts
@@ -34,7 +39,6 @@ func (d *Driver) queue(name string) *queue {
 			byTime:     newTaskList(byTime, chunkLen),
 			byPriority: newTaskList(byPriority, chunkLen),
 			final:      newTaskList(byFinalized, chunkLen),
-			running:    make(map[int64]*task),
 			all:        make(map[int64]*task),
 			unique:     make(map[string]int64),
 			slots:      make(map[string]time.Time),
@@ -46,13 +50,21 @@ func (d *Driver) queue(name string) *queue {
 
 // record returns a copy of the task's record that the caller may keep.
 func (t *task) record() driver.TaskRecord {
-	r := t.rec
+	var r driver.TaskRecord
+	t.copyTo(&r)
+	return r
+}
+
+// copyTo writes a copy of the task's record that the caller may keep to
+// r, in place: a claim fills its results so, rather than copying each
+// record twice more on the way.
+func (t *task) copyTo(r *driver.TaskRecord) {
+	*r = t.rec
 	r.Payload = slices.Clone(r.Payload)
 	if r.Payload == nil {
 		r.Payload = []byte{}
 	}
 	r.Result = slices.Clone(r.Result)
-	return r
 }
 
 // setState moves t to state s, keeping the counts.
@@ -95,7 +107,7 @@ func (q *queue) finalize(t *task, s driver.State, now time.Time) {
 	case driver.StatePending:
 		q.removePending(t)
 	case driver.StateRunning:
-		delete(q.running, t.rec.ID)
+		q.running.remove(t)
 	}
 	if t.rec.UniqueKey != "" && q.unique[t.rec.UniqueKey] == t.rec.ID {
 		delete(q.unique, t.rec.UniqueKey)
@@ -170,13 +182,15 @@ func (q *queue) available(out []*task, r driver.PriorityRule, limit int, now tim
 	due := func(t *task) bool { return !t.rec.RunAt.After(now) }
 	switch r {
 	case driver.Fifo:
-		q.byTime.ascend(func(t *task) bool {
-			if len(out) == limit || !due(t) {
-				return false
+		// The commonest claim, read straight from the chunks.
+		for _, c := range q.byTime.chunks {
+			for _, t := range c {
+				if len(out) == limit || !due(t) {
+					return out
+				}
+				out = append(out, t)
 			}
-			out = append(out, t)
-			return true
-		})
+		}
 	case driver.Lifo:
 		q.byTime.descendBefore(func(t *task) bool { return !due(t) }, func(t *task) bool {
 			if len(out) == limit {

@@ -31,7 +31,7 @@ type Driver struct {
 	mu     sync.Mutex
 	closed bool
 	lastID int64
-	tasks  map[int64]*task
+	tasks  taskIndex
 	queues map[string]*queue
 	paused map[string]struct{} // the paused queues
 	// origins maps each imported origin task (queue NUL origin NUL ID)
@@ -54,7 +54,6 @@ var (
 func New(opts *Options) *Driver {
 	d := &Driver{
 		clock:   time.Now,
-		tasks:   make(map[int64]*task),
 		queues:  make(map[string]*queue),
 		paused:  make(map[string]struct{}),
 		origins: make(map[string]int64),

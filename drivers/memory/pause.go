@@ -71,7 +71,7 @@ func (d *Driver) Due(ctx context.Context, queues []string) ([]time.Duration, err
 		if t := q.byTime.first(); t != nil {
 			next = t.rec.RunAt
 		}
-		for _, t := range q.running {
+		for _, t := range q.running.tasks {
 			if next.IsZero() || t.rec.LeaseExpiresAt.Before(next) {
 				next = t.rec.LeaseExpiresAt
 			}

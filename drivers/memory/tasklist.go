@@ -58,6 +58,18 @@ func (l *taskList) insert(t *task) {
 		l.chunks = append(l.chunks, append(make([]*task, 0, 8), t))
 		return
 	}
+	if last := l.chunks[len(l.chunks)-1]; l.order(last[len(last)-1], t) < 0 {
+		// The commonest insert puts t last: a task created now, in run-at
+		// order, or finalised now, in Purge's. No search, and a full last
+		// chunk is followed by a new one rather than split, so that
+		// chunks filled in order stay full.
+		if len(last) < l.max {
+			l.chunks[len(l.chunks)-1] = append(last, t)
+		} else {
+			l.chunks = append(l.chunks, append(make([]*task, 0, l.max), t))
+		}
+		return
+	}
 	i := l.chunkOf(t)
 	if c := l.chunks[i]; len(c) >= l.max {
 		// Split a full chunk in two halves before it grows past max (and

@@ -46,8 +46,8 @@ func (d *Driver) insert(tasks []driver.NewTask, ids []int64) []driver.CreateResu
 			MaxAttempts: nt.MaxAttempts,
 			CreatedAt:   now,
 			RunAt:       now.Add(nt.Delay),
-		}}
-		d.tasks[t.rec.ID] = t
+		}, q: q}
+		d.tasks.put(t)
 		q.all[t.rec.ID] = t
 		q.counts.add(driver.StatePending, 1)
 		if nt.UniqueKey != "" {
@@ -77,19 +77,12 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 	now := d.clock()
 
 	// Leases that ran out: fail those on their last attempt, offer the rest.
-	candidates := make([]*task, 0, min(p.Limit, len(q.running)+q.byTime.len()))
-	for _, t := range q.running {
-		if t.rec.LeaseExpiresAt.After(now) {
-			continue
-		}
-		if t.rec.Attempt >= t.rec.MaxAttempts {
-			t.token++
-			t.rec.LastError = driver.LeaseExpiredMessage
-			q.finalize(t, driver.StateFailed, now)
-			continue
-		}
-		candidates = append(candidates, t)
-	}
+	candidates := make([]*task, 0, min(p.Limit, len(q.running.tasks)+q.byTime.len()))
+	candidates = q.running.expired(candidates, now, func(t *task) {
+		t.token++
+		t.rec.LastError = driver.LeaseExpiredMessage
+		q.finalize(t, driver.StateFailed, now)
+	})
 	expired := len(candidates)
 	candidates = q.available(candidates, p.Rule, p.Limit, now)
 	if expired > 0 {
@@ -101,20 +94,19 @@ func (d *Driver) Claim(ctx context.Context, p driver.ClaimParams) ([]driver.Clai
 		candidates = candidates[:p.Limit]
 	}
 
-	claimed := make([]driver.ClaimedTask, 0, len(candidates))
-	for _, t := range candidates {
+	claimed := make([]driver.ClaimedTask, len(candidates))
+	for i, t := range candidates {
 		if t.rec.State == driver.StatePending {
 			q.removePending(t)
-			q.running[t.rec.ID] = t
+			q.running.add(t)
 			q.setState(t, driver.StateRunning)
 		}
 		t.rec.Attempt++
 		t.token++
 		t.rec.LeaseExpiresAt = now.Add(p.Lease)
-		claimed = append(claimed, driver.ClaimedTask{
-			Task:  t.record(),
-			Lease: driver.Lease{TaskID: t.rec.ID, Token: t.token},
-		})
+		q.running.leased(t.rec.LeaseExpiresAt)
+		t.copyTo(&claimed[i].Task)
+		claimed[i].Lease = driver.Lease{TaskID: t.rec.ID, Token: t.token}
 	}
 	return claimed, nil
 }
@@ -128,7 +120,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 	now := d.clock()
 	errs := make([]error, len(leases))
 	for i, l := range leases {
-		t := d.tasks[l.TaskID]
+		t := d.tasks.get(l.TaskID)
 		if t == nil {
 			errs[i] = driver.NewTaskError(l.TaskID, driver.ErrTaskNotFound, "")
 			continue
@@ -138,6 +130,7 @@ func (d *Driver) Ping(ctx context.Context, leases []driver.Lease, extend time.Du
 			continue
 		}
 		t.rec.LeaseExpiresAt = now.Add(extend)
+		t.q.running.leased(t.rec.LeaseExpiresAt)
 	}
 	return errs, nil
 }
@@ -152,7 +145,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 	errs := make([]error, len(outcomes))
 	woken := make(wakeup.Queues)
 	for i, o := range outcomes {
-		t := d.tasks[o.Lease.TaskID]
+		t := d.tasks.get(o.Lease.TaskID)
 		if t == nil {
 			errs[i] = driver.NewTaskError(o.Lease.TaskID, driver.ErrTaskNotFound, "")
 			continue
@@ -161,7 +154,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			errs[i] = driver.NewTaskError(o.Lease.TaskID, err, "")
 			continue
 		}
-		q := d.queues[t.rec.Queue]
+		q := t.q
 		if o.Message != "" {
 			t.rec.LastError = o.Message
 		}
@@ -179,7 +172,7 @@ func (d *Driver) Finish(ctx context.Context, outcomes []driver.Outcome) ([]error
 			if o.KeepAttempt {
 				t.rec.Attempt--
 			}
-			delete(q.running, t.rec.ID)
+			q.running.remove(t)
 			t.rec.LeaseExpiresAt = time.Time{}
 			t.rec.RunAt = now.Add(o.Delay)
 			q.setState(t, driver.StatePending)
@@ -199,7 +192,7 @@ func (d *Driver) Get(ctx context.Context, id int64) (driver.TaskRecord, error) {
 		return driver.TaskRecord{}, err
 	}
 	defer d.mu.Unlock()
-	t := d.tasks[id]
+	t := d.tasks.get(id)
 	if t == nil {
 		return driver.TaskRecord{}, driver.NewTaskError(id, driver.ErrTaskNotFound, "")
 	}
