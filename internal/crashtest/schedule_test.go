@@ -21,10 +21,10 @@ const scheduleEvery = 150 * time.Millisecond
 func crashSchedule(t *testing.T, s Store) {
 	t.Helper()
 	cfg := ScheduleConfig{
-		Store:     s,
-		Every:     scheduleEvery,
-		Slots:     60,
-		Skew:      3 * scheduleEvery / 2,
+		Store: s,
+		Every: scheduleEvery,
+		Slots: 60,
+		Skew:  3 * scheduleEvery / 2,
 		// A process that its machine stalls for longer than the
 		// tolerance starts the schedule afresh, by design, and skips the
 		// slots of the stall: a shared machine under full load stalled
