@@ -3,6 +3,7 @@ package drivertest
 import (
 	"bytes"
 	"context"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -32,7 +33,7 @@ var midwayRules = []rule{
 		// Every third payload is 2 KiB: a store may read large payloads
 		// in a second step after the claim (Redis, SQLite), which must
 		// not fail the claim either.
-		tasks := make([]driver.NewTask, midwayWriters*midwayCalls*limit+limit)
+		tasks := make([]driver.NewTask, midwayWriters*midwayCalls*limit+3*limit)
 		for i := range tasks {
 			tasks[i] = task(q, strconv.Itoa(i))
 			if i%3 == 0 {
@@ -40,9 +41,14 @@ var midwayRules = []rule{
 			}
 		}
 		f.create(tasks...)
-		start := time.Now()
-		returned := len(f.claim(q, driver.Fifo, limit, longLease))
-		took := time.Since(start)
+		// A claim's time, the quickest of three: one stalled by a busy
+		// machine would set every deadline past the calls it should cut.
+		returned, took := 0, time.Duration(math.MaxInt64)
+		for range 3 {
+			start := time.Now()
+			returned += len(f.claim(q, driver.Fifo, limit, longLease))
+			took = min(took, time.Since(start))
+		}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for range midwayWriters {
