@@ -194,18 +194,7 @@ func (l *ledger[T]) next(a *attempt[T], res result[T], keep bool) (next *attempt
 	defer l.mu.Unlock()
 	a.state.returned = true
 	l.putLocked(res)
-	for len(l.queue) > 0 {
-		n := l.queue[0]
-		l.queue[0] = nil
-		l.queue = l.queue[1:]
-		if n.state.lost {
-			n.state.returned = true
-			l.putLocked(result[T]{a: n, err: errNotRun})
-			continue
-		}
-		next = n
-		break
-	}
+	next = l.popLocked()
 	if next == nil && !keep {
 		l.running--
 	}
@@ -219,19 +208,27 @@ func (l *ledger[T]) next(a *attempt[T], res result[T], keep bool) (next *attempt
 func (l *ledger[T]) resume() (next *attempt[T], wakeClaim bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if next = l.popLocked(); next == nil {
+		l.running--
+	}
+	return next, l.roomCameLocked()
+}
+
+// popLocked takes the first attempt waiting in the queue whose lease is
+// not lost, or returns nil; a lost one it passes over is marked returned
+// and its result (errNotRun) put in the inbox. With l.mu held.
+func (l *ledger[T]) popLocked() *attempt[T] {
 	for len(l.queue) > 0 {
 		n := l.queue[0]
 		l.queue[0] = nil
 		l.queue = l.queue[1:]
-		if n.state.lost {
-			n.state.returned = true
-			l.putLocked(result[T]{a: n, err: errNotRun})
-			continue
+		if !n.state.lost {
+			return n
 		}
-		return n, l.roomCameLocked()
+		n.state.returned = true
+		l.putLocked(result[T]{a: n, err: errNotRun})
 	}
-	l.running--
-	return nil, l.roomCameLocked()
+	return nil
 }
 
 // drain empties the queue for the shutdown: the attempts that waited
