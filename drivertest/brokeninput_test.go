@@ -48,13 +48,22 @@ func (b *broken) createAnswerLost(ctx context.Context, tasks []driver.NewTask) (
 		return res, err
 	}
 	b.noteKeys(tasks, res)
+	if err := answerTravels(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// answerTravels waits answerTrip, the time a stored call's answer takes to
+// come back, and returns the error of ctx if it ends meanwhile.
+func answerTravels(ctx context.Context) error {
 	trip := time.NewTimer(answerTrip)
 	defer trip.Stop()
 	select {
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	case <-trip.C:
-		return res, nil
+		return nil
 	}
 }
 
@@ -80,14 +89,10 @@ func (b *broken) claimAnswerLost(ctx context.Context, p driver.ClaimParams) ([]d
 		return got, err
 	}
 	b.noteClaims(got, nil)
-	trip := time.NewTimer(answerTrip)
-	defer trip.Stop()
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-trip.C:
-		return got, nil
+	if err := answerTravels(ctx); err != nil {
+		return nil, err
 	}
+	return got, nil
 }
 
 // createInHalves is Create on the broken driver batch-total-unchecked: a
